@@ -1,0 +1,102 @@
+// The one composition root: config → identity → store → http, started in order, stopped in reverse.
+import { loadConfig, type Config } from './config/index.ts'
+import { http, type HttpServer } from './http/index.ts'
+import { identity, type Identity } from './identity/index.ts'
+import type { BaseComponents, Subsystem } from './kernel.ts'
+import { lockDataDir } from './lock.ts'
+import { createLogger, type Logger } from './log/index.ts'
+import { store, type Store } from './store/index.ts'
+import { publicVars } from './vars.ts'
+import { join } from 'node:path'
+
+export interface BootOptions {
+  dataDir: string
+  /** Values from command-line flags; they win over leither.json and the environment. */
+  overrides?: Partial<Config>
+  env?: Record<string, string | undefined>
+  /** Copy log lines to stderr (default true). */
+  logToStderr?: boolean
+}
+
+export interface Kernel {
+  readonly dataDir: string
+  readonly config: Config
+  readonly log: Logger
+  readonly identity: Identity
+  readonly store: Store
+  readonly http: HttpServer
+  /** Base URL a local client can use (a wildcard bind address becomes loopback). */
+  readonly url: string
+  /** Stops every subsystem in reverse order; safe to call twice. */
+  stop(): Promise<void>
+}
+
+function localUrl(host: string, port: number): string {
+  const h = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host
+  return `http://${h}:${port}`
+}
+
+export async function boot(opts: BootOptions): Promise<Kernel> {
+  const { dataDir } = opts
+  const loaded = loadConfig(dataDir, opts.env)
+  const config: Config = { ...loaded.config, ...opts.overrides }
+  const lock = lockDataDir(dataDir)
+  const log = createLogger({ level: config.logLevel, dir: join(dataDir, 'logs'), stderr: opts.logToStderr ?? true })
+  if (loaded.created) log.info('wrote default config', { path: join(dataDir, 'leither.json') })
+  if (loaded.unknownKeys.length) log.warn('leither.json has keys this version ignores', { keys: loaded.unknownKeys })
+
+  const base: BaseComponents = { dataDir, config, log }
+  const ident = identity()(base)
+  const db = store()(base)
+  const server = http()({ ...base, vars: () => vars })
+  const vars = publicVars({ nodeId: () => ident.nodeId, peerId: () => ident.peerId, port: () => server.port })
+
+  const order: Subsystem[] = [ident, db, server]
+  const started: Subsystem[] = []
+
+  const stopAll = async () => {
+    for (const s of started.reverse()) {
+      try {
+        await s.stop()
+      } catch (err) {
+        log.error(`stopping ${s.name} failed`, { error: (err as Error).message })
+      }
+    }
+    started.length = 0
+  }
+
+  try {
+    for (const s of order) {
+      await s.start()
+      started.push(s)
+    }
+  } catch (err) {
+    await stopAll()
+    log.close()
+    lock.release()
+    throw err
+  }
+
+  let stopping: Promise<void> | undefined
+  return {
+    dataDir,
+    config,
+    log,
+    identity: ident,
+    store: db,
+    http: server,
+    get url() {
+      return localUrl(server.hostname, server.port)
+    },
+    stop() {
+      stopping ??= (async () => {
+        log.info('stopping')
+        await stopAll()
+        log.info('stopped')
+        log.close()
+        lock.release()
+      })()
+      return stopping
+    },
+  }
+}

@@ -1,0 +1,130 @@
+// Node configuration: defaults < leither.json in the data dir < environment < command-line flags.
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { homedir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { InvalidParams } from '../errors.ts'
+
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const
+export type LogLevel = (typeof LOG_LEVELS)[number]
+
+export interface Config {
+  /** HTTP/RPC port; 0 picks any free port. */
+  port: number
+  /** libp2p TCP port; 0 picks any free port. */
+  p2pPort: number
+  /** Address the HTTP server binds. */
+  host: string
+  logLevel: LogLevel
+  /** User id of the node owner (created by `leither init`). */
+  owner: string
+  /** Largest accepted HTTP request body, bytes. */
+  maxBodyBytes: number
+}
+
+interface Field {
+  doc: string
+  check: (v: unknown) => boolean
+  expect: string
+}
+
+const isPort = (v: unknown) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 65535
+
+export const CONFIG_FIELDS: Record<keyof Config, Field> = {
+  port: { doc: 'HTTP/RPC port (0 = any free port)', check: isPort, expect: 'an integer 0..65535' },
+  p2pPort: { doc: 'libp2p TCP port (0 = any free port)', check: isPort, expect: 'an integer 0..65535' },
+  host: { doc: 'address the HTTP server binds', check: (v) => typeof v === 'string' && v.length > 0, expect: 'a host name or IP' },
+  logLevel: { doc: 'debug | info | warn | error', check: (v) => LOG_LEVELS.includes(v as LogLevel), expect: LOG_LEVELS.join('|') },
+  owner: { doc: 'user id of the node owner', check: (v) => typeof v === 'string', expect: 'a user id' },
+  maxBodyBytes: {
+    doc: 'largest HTTP request body in bytes',
+    check: (v) => Number.isInteger(v) && (v as number) >= 1024,
+    expect: 'an integer >= 1024',
+  },
+}
+
+export const DEFAULT_CONFIG: Config = {
+  port: 4800,
+  p2pPort: 4801,
+  host: '0.0.0.0',
+  logLevel: 'info',
+  owner: '',
+  maxBodyBytes: 16 * 1024 * 1024,
+}
+
+export type Env = Record<string, string | undefined>
+
+/** `--data`, else LEITHER_DATA, else ~/.leither. */
+export function resolveDataDir(flag: string | undefined, env: Env = process.env): string {
+  return resolve(flag ?? env.LEITHER_DATA ?? join(homedir(), '.leither'))
+}
+
+export function configPath(dataDir: string): string {
+  return join(dataDir, 'leither.json')
+}
+
+export function validateConfigValue<K extends keyof Config>(key: K, value: unknown, source: string): Config[K] {
+  const field = CONFIG_FIELDS[key]
+  if (!field.check(value)) throw new InvalidParams(`${source}: ${key} must be ${field.expect}, got ${JSON.stringify(value)}`)
+  return value as Config[K]
+}
+
+export interface LoadedConfig {
+  config: Config
+  /** True when leither.json did not exist and was written with defaults. */
+  created: boolean
+  /** Keys in leither.json this version does not know (kept, reported once). */
+  unknownKeys: string[]
+}
+
+/** Reads leither.json (writing it with defaults on first run) and applies environment overrides. */
+export function loadConfig(dataDir: string, env: Env = process.env): LoadedConfig {
+  const path = configPath(dataDir)
+  let fileValues: Record<string, unknown> = {}
+  let created = false
+  if (existsSync(path)) {
+    try {
+      fileValues = JSON.parse(readFileSync(path, 'utf8'))
+    } catch (err) {
+      throw new InvalidParams(`${path} is not valid JSON: ${(err as Error).message}`)
+    }
+    if (typeof fileValues !== 'object' || fileValues === null || Array.isArray(fileValues)) {
+      throw new InvalidParams(`${path} must hold a JSON object`)
+    }
+  } else {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 })
+    updateConfigFile(dataDir, DEFAULT_CONFIG)
+    created = true
+  }
+  const config: Config = { ...DEFAULT_CONFIG }
+  const unknownKeys: string[] = []
+  for (const [key, value] of Object.entries(fileValues)) {
+    if (key in CONFIG_FIELDS) (config as any)[key] = validateConfigValue(key as keyof Config, value, path)
+    else unknownKeys.push(key)
+  }
+  if (env.LEITHER_PORT !== undefined) config.port = validateConfigValue('port', parseIntStrict(env.LEITHER_PORT), 'LEITHER_PORT')
+  return { config, created, unknownKeys }
+}
+
+/**
+ * Patches leither.json atomically: only the given keys change, so values that came from flags or
+ * the environment are never persisted by accident, and keys this version does not know survive.
+ */
+export function updateConfigFile(dataDir: string, patch: Partial<Config>): void {
+  const path = configPath(dataDir)
+  let existing: Record<string, unknown> = {}
+  if (existsSync(path)) {
+    try {
+      existing = JSON.parse(readFileSync(path, 'utf8'))
+    } catch {
+      existing = {}
+    }
+  }
+  const tmp = `${path}.tmp-${process.pid}`
+  writeFileSync(tmp, JSON.stringify({ ...existing, ...patch }, null, 2) + '\n', { mode: 0o600 })
+  renameSync(tmp, path)
+}
+
+/** Integer parse that refuses "12abc", "1e3" and empty strings (NaN passes no validator). */
+export function parseIntStrict(text: string): number {
+  return /^-?\d+$/.test(text.trim()) ? Number(text.trim()) : NaN
+}

@@ -1,0 +1,66 @@
+// The HTTP server on the node's one port (Elysia): GetVar, bundled apps, JSON errors.
+import { Elysia } from 'elysia'
+import { bundledFile } from '../apps/index.ts'
+import type { BaseComponents, Subsystem } from '../kernel.ts'
+import type { VarTable } from '../vars.ts'
+
+export interface HttpServer extends Subsystem {
+  /** The bound port, known after start (the config may say 0). */
+  readonly port: number
+  readonly hostname: string
+}
+
+export interface HttpComponents extends BaseComponents {
+  readonly vars: () => VarTable
+}
+
+const json = (status: number, body: unknown) =>
+  new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json; charset=utf-8' } })
+
+const notFound = (what: string) => json(404, { error: `NotFound: ${what}` })
+
+export function http() {
+  return (components: HttpComponents): HttpServer => {
+    const { config } = components
+    const log = components.log.child('http')
+    let app: Elysia | undefined
+
+    const routes = () =>
+      new Elysia()
+        .get('/getvar', ({ query }) => {
+          const name = String(query.name ?? '').toLowerCase()
+          const read = components.vars()[name]
+          if (!read) return notFound(`no public variable "${name}"; known: ${Object.keys(components.vars()).join(', ')}`)
+          return json(200, read())
+        })
+        .get('/', () => bundledFile('launcher', '') ?? notFound('launcher app is not bundled'))
+        .get('/apps/:app/*', ({ params }) => {
+          return bundledFile(params.app, params['*']) ?? notFound(`no file ${params['*']} in app ${params.app}`)
+        })
+        .onError(({ code, error, request }) => {
+          if (code === 'NOT_FOUND') return notFound(`no route ${new URL(request.url).pathname}`)
+          if (code === 'PARSE' || code === 'VALIDATION') return json(400, { error: `InvalidParams: ${(error as Error).message}` })
+          log.error('request failed', { path: new URL(request.url).pathname, error: (error as Error)?.message })
+          return json(500, { error: 'Internal: the node failed to handle this request; see its log' })
+        })
+
+    return {
+      name: 'http',
+      get port() {
+        return app?.server?.port ?? 0
+      },
+      get hostname() {
+        return app?.server?.hostname ?? config.host
+      },
+      start() {
+        app = routes().listen({ port: config.port, hostname: config.host, maxRequestBodySize: config.maxBodyBytes })
+        log.info('listening', { host: config.host, port: app.server?.port })
+      },
+      async stop() {
+        // Stop accepting; requests already in flight finish (Bun waits for them).
+        await app?.stop(false)
+        app = undefined
+      },
+    }
+  }
+}
