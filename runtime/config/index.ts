@@ -53,9 +53,9 @@ export const DEFAULT_CONFIG: Config = {
 
 export type Env = Record<string, string | undefined>
 
-/** `--data`, else LEITHER_DATA, else ~/.leither. */
+/** `--data`, else LEITHER_DATA (when not empty), else ~/.leither. */
 export function resolveDataDir(flag: string | undefined, env: Env = process.env): string {
-  return resolve(flag ?? env.LEITHER_DATA ?? join(homedir(), '.leither'))
+  return resolve(flag ?? (env.LEITHER_DATA || join(homedir(), '.leither')))
 }
 
 export function configPath(dataDir: string): string {

@@ -23,8 +23,6 @@ export function http() {
   return (components: HttpComponents): HttpServer => {
     const { config } = components
     const log = components.log.child('http')
-    let app: Elysia | undefined
-
     const routes = () =>
       new Elysia()
         .get('/getvar', ({ query }) => {
@@ -44,6 +42,8 @@ export function http() {
           return json(500, { error: 'Internal: the node failed to handle this request; see its log' })
         })
 
+    let app: ReturnType<typeof routes> | undefined
+
     return {
       name: 'http',
       get port() {
@@ -53,8 +53,9 @@ export function http() {
         return app?.server?.hostname ?? config.host
       },
       start() {
-        app = routes().listen({ port: config.port, hostname: config.host, maxRequestBodySize: config.maxBodyBytes })
-        log.info('listening', { host: config.host, port: app.server?.port })
+        const server = routes().listen({ port: config.port, hostname: config.host, maxRequestBodySize: config.maxBodyBytes })
+        app = server
+        log.info('listening', { host: config.host, port: server.server?.port })
       },
       async stop() {
         // Stop accepting; requests already in flight finish (Bun waits for them).

@@ -51,8 +51,14 @@ function formatFields(fields: Fields | undefined): string {
   let out = ''
   for (const [k, v] of Object.entries(fields)) {
     const clean = redact(v, k)
-    const text = typeof clean === 'string' ? clean : JSON.stringify(clean, (_, x) => (typeof x === 'bigint' ? x.toString() : x))
-    out += ` ${k}=${/[\s"=]/.test(text ?? '') ? JSON.stringify(text) : text}`
+    // Strings are quoted only when they would otherwise break the k=v layout; objects print as JSON.
+    const text =
+      typeof clean === 'string'
+        ? /[\s"=]/.test(clean)
+          ? JSON.stringify(clean)
+          : clean
+        : JSON.stringify(clean, (_, x) => (typeof x === 'bigint' ? x.toString() : x))
+    out += ` ${k}=${text}`
   }
   return out
 }
