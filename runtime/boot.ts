@@ -1,4 +1,5 @@
-// The one composition root: config → identity → store → http, started in order, stopped in reverse.
+// The one composition root: config → identity → store → sessions → syscalls → rpc/http, started in
+// order, stopped in reverse.
 import { loadConfig, type Config } from './config/index.ts'
 import { http, type HttpServer } from './http/index.ts'
 import { identity, type Identity } from './identity/index.ts'
@@ -8,6 +9,10 @@ import { createLogger, type Logger } from './log/index.ts'
 import { store, type Store } from './store/index.ts'
 import { publicVars } from './vars.ts'
 import { join } from 'node:path'
+import { sessions, type Sessions } from './sessions/index.ts'
+import { createDispatcher, type Dispatcher } from './rpc/dispatch.ts'
+import { createRpcHandler } from './rpc/protocol.ts'
+import { SYSCALL_TABLES } from '../syscalls/index.ts'
 
 export interface BootOptions {
   dataDir: string
@@ -24,6 +29,8 @@ export interface Kernel {
   readonly log: Logger
   readonly identity: Identity
   readonly store: Store
+  readonly sessions: Sessions
+  readonly dispatcher: Dispatcher
   readonly http: HttpServer
   /** Base URL a local client can use (a wildcard bind address becomes loopback). */
   readonly url: string
@@ -48,10 +55,19 @@ export async function boot(opts: BootOptions): Promise<Kernel> {
   const base: BaseComponents = { dataDir, config, log }
   const ident = identity()(base)
   const db = store()(base)
-  const server = http()({ ...base, vars: () => vars })
+  const sess = sessions()({ ...base, identity: ident, store: db })
+  const dispatcher = createDispatcher(SYSCALL_TABLES, {
+    ...base,
+    identity: ident,
+    store: db,
+    sessions: sess,
+    publicVars: () => vars,
+  })
+  const rpc = createRpcHandler(dispatcher, log.child('rpc'))
+  const server = http()({ ...base, vars: () => vars, rpc })
   const vars = publicVars({ nodeId: () => ident.nodeId, peerId: () => ident.peerId, port: () => server.port })
 
-  const order: Subsystem[] = [ident, db, server]
+  const order: Subsystem[] = [ident, db, sess, server]
   const started: Subsystem[] = []
 
   const stopAll = async () => {
@@ -84,6 +100,8 @@ export async function boot(opts: BootOptions): Promise<Kernel> {
     log,
     identity: ident,
     store: db,
+    sessions: sess,
+    dispatcher,
     http: server,
     get url() {
       return localUrl(server.hostname, server.port)

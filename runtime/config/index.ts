@@ -19,6 +19,8 @@ export interface Config {
   owner: string
   /** Largest accepted HTTP request body, bytes. */
   maxBodyBytes: number
+  /** A session unused this long (seconds) expires. */
+  sessionIdleSec: number
 }
 
 interface Field {
@@ -40,6 +42,11 @@ export const CONFIG_FIELDS: Record<keyof Config, Field> = {
     check: (v) => Number.isInteger(v) && (v as number) >= 1024,
     expect: 'an integer >= 1024',
   },
+  sessionIdleSec: {
+    doc: 'seconds a session may stay unused before it expires',
+    check: (v) => Number.isInteger(v) && (v as number) >= 60,
+    expect: 'an integer >= 60',
+  },
 }
 
 export const DEFAULT_CONFIG: Config = {
@@ -49,6 +56,7 @@ export const DEFAULT_CONFIG: Config = {
   logLevel: 'info',
   owner: '',
   maxBodyBytes: 16 * 1024 * 1024,
+  sessionIdleSec: 3600,
 }
 
 export type Env = Record<string, string | undefined>

@@ -3,6 +3,8 @@ import { Elysia } from 'elysia'
 import { bundledFile } from '../apps/index.ts'
 import type { BaseComponents, Subsystem } from '../kernel.ts'
 import type { VarTable } from '../vars.ts'
+import type { RpcHandler } from '../rpc/protocol.ts'
+import { rpcRoutes } from './rpc.ts'
 
 export interface HttpServer extends Subsystem {
   /** The bound port, known after start (the config may say 0). */
@@ -12,6 +14,7 @@ export interface HttpServer extends Subsystem {
 
 export interface HttpComponents extends BaseComponents {
   readonly vars: () => VarTable
+  readonly rpc: RpcHandler
 }
 
 const json = (status: number, body: unknown) =>
@@ -25,6 +28,7 @@ export function http() {
     const log = components.log.child('http')
     const routes = () =>
       new Elysia()
+        .use(rpcRoutes(components.rpc, log, config.maxBodyBytes))
         .get('/getvar', ({ query }) => {
           const name = String(query.name ?? '').toLowerCase()
           const read = components.vars()[name]

@@ -1,0 +1,83 @@
+// Hprose transports on the node's port: POST /webapi/ (HTTP) and /ws/, /ws3/ (WebSocket).
+import { Elysia } from 'elysia'
+import type { RpcHandler } from '../rpc/protocol.ts'
+import type { Logger } from '../log/index.ts'
+
+/** Requests one WebSocket may have running at once; beyond it, new ones wait (no unbounded work). */
+const WS_MAX_IN_FLIGHT = 256
+
+/** CORS as the official servers answer it: browser clients send credentials, so echo the origin. */
+function corsHeaders(origin: string | null): Record<string, string> {
+  return origin
+    ? { 'access-control-allow-origin': origin, 'access-control-allow-credentials': 'true', vary: 'Origin' }
+    : { 'access-control-allow-origin': '*' }
+}
+
+const TEXT = { 'content-type': 'text/plain; charset=utf-8' }
+
+export function rpcRoutes(rpc: RpcHandler, log: Logger, maxBodyBytes: number) {
+  const http = async (request: Request, remote: string | undefined) => {
+    const origin = request.headers.get('origin')
+    const length = Number(request.headers.get('content-length') ?? 0)
+    if (length > maxBodyBytes) {
+      return new Response(`request body is larger than ${maxBodyBytes} bytes`, { status: 413, headers: { ...TEXT, ...corsHeaders(origin) } })
+    }
+    const body = new Uint8Array(await request.arrayBuffer())
+    if (body.length > maxBodyBytes) {
+      return new Response(`request body is larger than ${maxBodyBytes} bytes`, { status: 413, headers: { ...TEXT, ...corsHeaders(origin) } })
+    }
+    const reply = await rpc.handle(body, { transport: 'http', remote })
+    // RPC errors travel inside the body (E…z) with status 200, as every Hprose client expects.
+    return new Response(reply as Uint8Array<ArrayBuffer>, { status: 200, headers: { ...TEXT, ...corsHeaders(origin) } })
+  }
+  const preflight = (request: Request) =>
+    new Response(null, {
+      status: 204,
+      headers: {
+        ...corsHeaders(request.headers.get('origin')),
+        'access-control-allow-methods': 'POST, GET, OPTIONS',
+        'access-control-allow-headers': request.headers.get('access-control-request-headers') ?? 'content-type',
+        'access-control-max-age': '86400',
+      },
+    })
+  const list = async (request: Request) => http(new Request(request.url, { method: 'POST', body: 'z', headers: request.headers }), undefined)
+
+  const socket = {
+    // Binary messages only: <4-byte big-endian id><hprose request>; the reply carries the same id.
+    message(ws: any, message: unknown) {
+      if (!(message instanceof Uint8Array) || message.length < 4) {
+        ws.raw.close(1003, 'binary hprose messages only: <4-byte id><request>')
+        return
+      }
+      const id = message.subarray(0, 4).slice()
+      const data = ws.data as { inFlight?: number; queue?: (() => void)[] }
+      const run = async () => {
+        data.inFlight = (data.inFlight ?? 0) + 1
+        try {
+          const reply = await rpc.handle(message.subarray(4), { transport: 'ws', remote: ws.raw.remoteAddress })
+          const framed = new Uint8Array(4 + reply.length)
+          framed.set(id)
+          framed.set(reply, 4)
+          if (ws.raw.readyState === 1) ws.raw.send(framed)
+        } catch (err) {
+          log.error('websocket request failed', { error: (err as Error).message })
+        } finally {
+          data.inFlight!--
+          data.queue?.shift()?.()
+        }
+      }
+      if ((data.inFlight ?? 0) >= WS_MAX_IN_FLIGHT) (data.queue ??= []).push(() => void run())
+      else void run()
+    },
+  }
+
+  return new Elysia({ name: 'rpc' })
+    // parse: 'none' — the body is the raw Hprose request, whatever Content-Type a client sends.
+    .post('/webapi', ({ request, server }) => http(request, server?.requestIP(request)?.address), { parse: 'none' })
+    .post('/webapi/', ({ request, server }) => http(request, server?.requestIP(request)?.address), { parse: 'none' })
+    .get('/webapi/', ({ request }) => list(request))
+    .options('/webapi/', ({ request }) => preflight(request))
+    .options('/webapi', ({ request }) => preflight(request))
+    .ws('/ws/', { ...socket, perMessageDeflate: false, maxPayloadLength: maxBodyBytes })
+    .ws('/ws3/', { ...socket, perMessageDeflate: false, maxPayloadLength: maxBodyBytes })
+}

@@ -1,0 +1,467 @@
+// Hprose value writer: JS values to the bytes the official JS writers produce (§2.1, §2.2, §6.6).
+
+import { formatDate, MAX_DATE_BYTES } from './datetime.ts'
+import { HproseEncodeError } from './errors.ts'
+import { Tag } from './tags.ts'
+import { Guid, HPROSE_CLASS } from './values.ts'
+
+export interface EncodeOptions {
+  /** Write no references (3.x `simple:true`): repeats are written out again, cycles hit maxDepth. Default false. */
+  simple?: boolean
+  /** Write dates in UTC with `Z` (3.x `codec.utc`). Default false: local time and `;`, as every JS writer does. */
+  utc?: boolean
+  /** Deepest nesting written before HproseEncodeError; guards the stack. Default 1024. */
+  maxDepth?: number
+}
+
+export const DEFAULT_WRITE_DEPTH = 1024
+
+const textEncoder = new TextEncoder()
+
+/** A class already defined on this stream: its `o` index and field order. */
+interface ClassEntry {
+  readonly index: number
+  readonly fields: string[]
+}
+
+/** Own enumerable string keys whose values are not functions (both JS writers skip methods). */
+function dataKeys(value: object): string[] {
+  const keys = Object.keys(value)
+  for (let i = 0; i < keys.length; i++) {
+    if (typeof (value as Record<string, unknown>)[keys[i]!] === 'function') {
+      return keys.filter((k) => typeof (value as Record<string, unknown>)[k] !== 'function')
+    }
+  }
+  return keys
+}
+
+/**
+ * Appends Hprose values to a growing buffer. Values written by one Writer share a reference
+ * table and a class table until `reset()`, exactly like the official writers: strings of 2+
+ * units are deduped by value; bytes, dates, GUIDs, lists, maps and objects by identity, so
+ * repeated and cyclic structures come out as `r<n>;`.
+ */
+export class Writer {
+  private buf: Uint8Array
+  private len = 0
+  private readonly simple: boolean
+  private readonly utc: boolean
+  private readonly maxDepth: number
+  private refs = new Map<unknown, number>()
+  private refCount = 0
+  private classes = new Map<string, ClassEntry[]>()
+  private classCount = 0
+  private depth = 0
+
+  constructor(options: EncodeOptions = {}) {
+    this.buf = new Uint8Array(256)
+    this.simple = options.simple ?? false
+    this.utc = options.utc ?? false
+    this.maxDepth = options.maxDepth ?? DEFAULT_WRITE_DEPTH
+  }
+
+  /** Bytes written so far. */
+  get length(): number {
+    return this.len
+  }
+
+  /** The bytes written so far, as a view (later writes only append, so it stays valid). */
+  toBytes(): Uint8Array {
+    return this.buf.subarray(0, this.len)
+  }
+
+  /** Forgets references and class definitions (§2.2 reset points), keeping the bytes. */
+  reset(): this {
+    if (this.refCount > 0) this.refs.clear()
+    this.refCount = 0
+    if (this.classCount > 0) this.classes.clear()
+    this.classCount = 0
+    return this
+  }
+
+  /** Appends one raw byte: an RPC tag such as `C`, `R`, `A`, `t` or `z`. */
+  writeTag(tag: number): this {
+    this.ensure(1)
+    this.buf[this.len++] = tag
+    return this
+  }
+
+  /** Appends raw bytes unchanged (an already-encoded value, a cached function list). */
+  writeRaw(bytes: Uint8Array): this {
+    this.ensure(bytes.length)
+    this.buf.set(bytes, this.len)
+    this.len += bytes.length
+    return this
+  }
+
+  /**
+   * Appends `s` always in `s<units>"…"` form, even for 0 or 1 units, taking a slot: how hprose 2
+   * writes an `E` reply message. (Use write() for ordinary string values.)
+   */
+  writeString(s: string): this {
+    if (!this.simple) this.refs.set(s, this.refCount++)
+    this.stringBody(s)
+    return this
+  }
+
+  /** Appends one value. On HproseEncodeError the buffer holds a partial value: discard the writer. */
+  write(value: unknown): this {
+    this.depth = 0
+    this.value(value)
+    return this
+  }
+
+  private ensure(extra: number): void {
+    const need = this.len + extra
+    if (need <= this.buf.length) return
+    const grown = new Uint8Array(Math.max(need, this.buf.length * 2))
+    grown.set(this.buf.subarray(0, this.len))
+    this.buf = grown
+  }
+
+  private value(value: unknown): void {
+    switch (typeof value) {
+      case 'number':
+        return this.number(value)
+      case 'string':
+        return this.string(value)
+      case 'boolean':
+        return void this.writeTag(value ? Tag.True : Tag.False)
+      case 'bigint':
+        return this.bigint(value)
+      case 'object':
+        if (value === null) return void this.writeTag(Tag.Null)
+        return this.object(value)
+      default:
+        // undefined, functions and symbols are null, as in both JS writers.
+        return void this.writeTag(Tag.Null)
+    }
+  }
+
+  /** int32 → digit or `i`; other safe integers → `l` (3.x; 2.x wrote `d`); the rest → `d` with JS toString. */
+  private number(n: number): void {
+    if ((n | 0) === n) {
+      // -0 lands here too and is written as 0, as both JS writers do.
+      if (n >= 0 && n <= 9) return void this.writeTag(0x30 + n)
+      this.ensure(13)
+      this.buf[this.len++] = Tag.Integer
+      this.int32(n)
+      this.buf[this.len++] = Tag.Semicolon
+    } else if (n !== n) {
+      this.writeTag(Tag.NaN)
+    } else if (n === Infinity || n === -Infinity) {
+      this.ensure(2)
+      this.buf[this.len++] = Tag.Infinity
+      this.buf[this.len++] = n > 0 ? Tag.Pos : Tag.Neg
+    } else {
+      this.writeTag(Number.isSafeInteger(n) ? Tag.Long : Tag.Double)
+      this.ascii(String(n))
+      this.writeTag(Tag.Semicolon)
+    }
+  }
+
+  private bigint(n: bigint): void {
+    if (n >= 0n && n <= 9n) return void this.writeTag(0x30 + Number(n))
+    this.writeTag(Tag.Long)
+    this.ascii(n.toString())
+    this.writeTag(Tag.Semicolon)
+  }
+
+  /** Decimal digits of an int32 (room already ensured). */
+  private int32(n: number): void {
+    const buf = this.buf
+    if (n < 0) {
+      buf[this.len++] = Tag.Neg
+      n = -n // exact even for -2^31
+    }
+    let width = 1
+    for (let t = n; t >= 10; t = Math.floor(t / 10)) width++
+    let p = this.len + width
+    this.len = p
+    do {
+      buf[--p] = 0x30 + (n % 10)
+      n = Math.floor(n / 10)
+    } while (n > 0)
+  }
+
+  /** A non-negative count or length, as digits; zero is written as nothing when `omitZero` (`a{}`, `s""`). */
+  private count(n: number, omitZero: boolean): void {
+    if (n === 0 && omitZero) return
+    this.ensure(16)
+    if (n <= 0x7fffffff) this.int32(n)
+    else this.ascii(String(n))
+  }
+
+  private ascii(text: string): void {
+    this.ensure(text.length)
+    const buf = this.buf
+    for (let i = 0; i < text.length; i++) buf[this.len++] = text.charCodeAt(i)
+  }
+
+  /** Writes `r<n>;` if `value` already has a slot, and says so. */
+  private refSeen(value: unknown): boolean {
+    if (this.simple) return false
+    const index = this.refs.get(value)
+    if (index === undefined) return false
+    this.ensure(13)
+    this.buf[this.len++] = Tag.Ref
+    this.int32(index)
+    this.buf[this.len++] = Tag.Semicolon
+    return true
+  }
+
+  /** Reference check, else takes the next slot for `value`; true if `r<n>;` was written instead. */
+  private refOrAdd(value: unknown): boolean {
+    if (this.simple) return false
+    if (this.refSeen(value)) return true
+    this.refs.set(value, this.refCount++)
+    return false
+  }
+
+  /** `e` empty, `u` one UTF-16 unit, `s` otherwise with a by-value reference. */
+  private string(s: string): void {
+    const n = s.length
+    if (n === 0) return void this.writeTag(Tag.Empty)
+    if (n === 1) {
+      this.ensure(4)
+      this.buf[this.len++] = Tag.UTF8Char
+      this.utf8(s)
+      return
+    }
+    if (this.refOrAdd(s)) return
+    this.stringBody(s)
+  }
+
+  /** `s<units>"<utf8>"`, the length omitted when empty. No reference handling. */
+  private stringBody(s: string): void {
+    this.ensure(s.length * 3 + 18)
+    this.buf[this.len++] = Tag.String
+    this.count(s.length, true)
+    this.buf[this.len++] = Tag.Quote
+    this.utf8(s)
+    this.buf[this.len++] = Tag.Quote
+  }
+
+  /**
+   * UTF-8 of `s` (room for 3 bytes per unit ensured). Lone surrogates become U+FFFD, as
+   * TextEncoder does: still one unit, so the written length stays right (hprose 2 throws instead).
+   */
+  private utf8(s: string): void {
+    const n = s.length
+    const buf = this.buf
+    if (n > 64) {
+      this.len += textEncoder.encodeInto(s, buf.subarray(this.len)).written
+      return
+    }
+    let p = this.len
+    for (let i = 0; i < n; i++) {
+      let c = s.charCodeAt(i)
+      if (c < 0x80) {
+        buf[p++] = c
+      } else if (c < 0x800) {
+        buf[p++] = 0xc0 | (c >> 6)
+        buf[p++] = 0x80 | (c & 0x3f)
+      } else {
+        if (c >= 0xd800 && c <= 0xdfff) {
+          const next = i + 1 < n ? s.charCodeAt(i + 1) : 0
+          if (c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
+            c = 0x10000 + ((c - 0xd800) << 10) + (next - 0xdc00)
+            i++
+            buf[p++] = 0xf0 | (c >> 18)
+            buf[p++] = 0x80 | ((c >> 12) & 0x3f)
+            buf[p++] = 0x80 | ((c >> 6) & 0x3f)
+            buf[p++] = 0x80 | (c & 0x3f)
+            continue
+          }
+          c = 0xfffd
+        }
+        buf[p++] = 0xe0 | (c >> 12)
+        buf[p++] = 0x80 | ((c >> 6) & 0x3f)
+        buf[p++] = 0x80 | (c & 0x3f)
+      }
+    }
+    this.len = p
+  }
+
+  private enter(): void {
+    if (++this.depth > this.maxDepth) {
+      throw new HproseEncodeError(`nesting is deeper than ${this.maxDepth}${this.simple ? ' (a cycle in simple mode?)' : ''}`)
+    }
+  }
+
+  private object(value: object): void {
+    if (Array.isArray(value)) return this.list(value)
+    const proto = Object.getPrototypeOf(value)
+    const className = (value as { [HPROSE_CLASS]?: unknown })[HPROSE_CLASS]
+    if (typeof className === 'string') return this.classObject(value, className)
+    if (proto === Object.prototype || proto === null) return this.plainMap(value)
+    if (value instanceof Date) return this.date(value)
+    if (value instanceof Uint8Array) return this.bytes(value, value)
+    if (value instanceof Map) return this.map(value)
+    if (value instanceof ArrayBuffer) return this.bytes(value, new Uint8Array(value))
+    if (ArrayBuffer.isView(value)) return this.view(value)
+    if (value instanceof Set) return this.list(value, [...value])
+    if (value instanceof Guid) return this.guid(value)
+    if (value instanceof Error) return this.error(value)
+    if (value instanceof Number || value instanceof String || value instanceof Boolean || value instanceof BigInt) {
+      return this.value(value.valueOf())
+    }
+    // Instances of other classes go out under their constructor name, as hprose 2 does.
+    const ctorName = (proto as { constructor?: { name?: unknown } }).constructor?.name
+    if (typeof ctorName === 'string' && ctorName !== '' && ctorName !== 'Object') return this.classObject(value, ctorName)
+    return this.plainMap(value)
+  }
+
+  /** `a<n>{…}`; `value` is the identity used for the reference (the array, or the Set whose `items` these are). */
+  private list(value: object, items: ArrayLike<unknown> = value as unknown[]): void {
+    if (this.refOrAdd(value)) return
+    this.enter()
+    this.writeTag(Tag.List)
+    this.count(items.length, true)
+    this.writeTag(Tag.OpenBrace)
+    for (let i = 0; i < items.length; i++) this.value(items[i])
+    this.writeTag(Tag.CloseBrace)
+    this.depth--
+  }
+
+  private plainMap(value: object): void {
+    if (this.refOrAdd(value)) return
+    this.enter()
+    const keys = dataKeys(value)
+    this.writeTag(Tag.Map)
+    this.count(keys.length, true)
+    this.writeTag(Tag.OpenBrace)
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!
+      this.string(key)
+      this.value((value as Record<string, unknown>)[key])
+    }
+    this.writeTag(Tag.CloseBrace)
+    this.depth--
+  }
+
+  private map(value: Map<unknown, unknown>): void {
+    if (this.refOrAdd(value)) return
+    this.enter()
+    this.writeTag(Tag.Map)
+    this.count(value.size, true)
+    this.writeTag(Tag.OpenBrace)
+    for (const [k, v] of value) {
+      this.value(k)
+      this.value(v)
+    }
+    this.writeTag(Tag.CloseBrace)
+    this.depth--
+  }
+
+  /**
+   * `c` definition on first use of a class name, then `o<index>{values}`. Field names are
+   * always written as `s` strings and take reference slots (hprose 2 `writeClass`); the object's
+   * slot comes after them. An object of a known name but other fields gets its own definition.
+   */
+  private classObject(value: object, name: string): void {
+    if (this.refSeen(value)) return
+    this.enter()
+    const fields = dataKeys(value)
+    const defined = this.classes.get(name)
+    let entry = defined?.find((e) => sameFields(e.fields, fields, value))
+    if (entry === undefined) {
+      entry = this.classDef(name, fields)
+      if (defined === undefined) this.classes.set(name, [entry])
+      else defined.push(entry)
+    }
+    // The object's slot comes after its class's field names.
+    if (!this.simple) this.refs.set(value, this.refCount++)
+    this.writeTag(Tag.Object)
+    this.count(entry.index, false)
+    this.writeTag(Tag.OpenBrace)
+    for (const field of entry.fields) this.value((value as Record<string, unknown>)[field])
+    this.writeTag(Tag.CloseBrace)
+    this.depth--
+  }
+
+  private classDef(name: string, fields: string[]): ClassEntry {
+    this.ensure(name.length * 3 + 18)
+    this.buf[this.len++] = Tag.Class
+    this.count(name.length, true)
+    this.buf[this.len++] = Tag.Quote
+    this.utf8(name)
+    this.buf[this.len++] = Tag.Quote
+    this.count(fields.length, true)
+    this.writeTag(Tag.OpenBrace)
+    for (const field of fields) {
+      if (!this.simple) this.refs.set(field, this.refCount++)
+      this.stringBody(field)
+    }
+    this.writeTag(Tag.CloseBrace)
+    return { index: this.classCount++, fields }
+  }
+
+  private date(value: Date): void {
+    if (this.refOrAdd(value)) return
+    this.ensure(MAX_DATE_BYTES)
+    this.len = formatDate(value, this.utc, this.buf, this.len)
+  }
+
+  private bytes(identity: object, data: Uint8Array): void {
+    if (this.refOrAdd(identity)) return
+    this.ensure(data.length + 18)
+    this.buf[this.len++] = Tag.Bytes
+    this.count(data.length, true)
+    this.buf[this.len++] = Tag.Quote
+    this.buf.set(data, this.len)
+    this.len += data.length
+    this.buf[this.len++] = Tag.Quote
+  }
+
+  /** Typed arrays: a DataView is bytes; number arrays are lists (hprose 2 writes them element-wise). */
+  private view(value: ArrayBufferView): void {
+    if (value instanceof DataView) return this.bytes(value, new Uint8Array(value.buffer, value.byteOffset, value.byteLength))
+    if (this.refOrAdd(value)) return
+    const items = value as unknown as ArrayLike<number | bigint>
+    const floats = value instanceof Float32Array || value instanceof Float64Array
+    this.writeTag(Tag.List)
+    this.count(items.length, true)
+    this.writeTag(Tag.OpenBrace)
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i]!
+      if (floats) this.double(item as number)
+      else this.value(item)
+    }
+    this.writeTag(Tag.CloseBrace)
+  }
+
+  /** hprose 2 `writeDouble`: float arrays keep `d` even for whole numbers (`d1;`). */
+  private double(n: number): void {
+    if (n !== n) return void this.writeTag(Tag.NaN)
+    if (n === Infinity || n === -Infinity) return this.number(n)
+    this.writeTag(Tag.Double)
+    this.ascii(String(n))
+    this.writeTag(Tag.Semicolon)
+  }
+
+  private guid(value: Guid): void {
+    if (this.refOrAdd(value)) return
+    this.ensure(39)
+    this.buf[this.len++] = Tag.Guid
+    this.buf[this.len++] = Tag.OpenBrace
+    this.ascii(value.value)
+    this.buf[this.len++] = Tag.CloseBrace
+  }
+
+  /** 3.x ErrorSerializer: `E` then the message always as `s`; the message takes a slot, never reused. */
+  private error(value: Error): void {
+    this.writeTag(Tag.Error)
+    if (!this.simple) this.refCount++
+    this.stringBody(String(value.message))
+  }
+}
+
+/** Whether `value` has exactly the fields of an existing class definition. */
+function sameFields(fields: string[], keys: string[], value: object): boolean {
+  if (fields.length !== keys.length) return false
+  for (let i = 0; i < fields.length; i++) {
+    if (keys[i] !== fields[i] && !Object.hasOwn(value, fields[i]!)) return false
+  }
+  return true
+}

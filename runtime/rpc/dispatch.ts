@@ -1,0 +1,176 @@
+// The dispatcher: name lookup, argument validation, session and capability check, metrics.
+import { InvalidParams, LeitherError, NotFound, PermissionDenied } from '../errors.ts'
+import { GUEST, issueGrant } from './grant.ts'
+import type { CallMeta, ParamSpec, ParamType, Services, SyscallRow } from './syscall.ts'
+
+export interface SyscallStats {
+  count: number
+  errors: number
+  totalMs: number
+  maxMs: number
+}
+
+export interface Dispatcher {
+  /** Runs one call; throws a LeitherError (or, for a handler bug, any error) on failure. */
+  call(name: string, args: unknown[], meta: CallMeta): Promise<unknown>
+  /** Wire names of every syscall, table order. */
+  names(): string[]
+  row(name: string): SyscallRow | undefined
+  /** Count and latency per syscall since start, for the monitor. */
+  stats(): ReadonlyMap<string, SyscallStats>
+}
+
+const TYPE_TEXT: Record<ParamType, string> = {
+  string: 'a string',
+  int: 'an integer',
+  number: 'a number',
+  bool: 'a boolean',
+  bytes: 'bytes',
+  data: 'bytes or a string',
+  map: 'a map',
+  list: 'a list',
+  any: 'any value',
+}
+
+function describe(v: unknown): string {
+  if (v === null || v === undefined) return 'null'
+  if (v instanceof Uint8Array) return 'bytes'
+  if (Array.isArray(v)) return 'a list'
+  if (v instanceof Date) return 'a date'
+  if (typeof v === 'bigint') return 'a long integer'
+  return typeof v === 'object' ? 'a map' : `a ${typeof v}`
+}
+
+/** Checks and normalizes one argument; returns undefined when it does not fit. */
+function coerce(type: ParamType, v: unknown): { ok: true; value: unknown } | { ok: false } {
+  switch (type) {
+    case 'any':
+      return { ok: true, value: v }
+    case 'string':
+      return typeof v === 'string' ? { ok: true, value: v } : { ok: false }
+    case 'bool':
+      return typeof v === 'boolean' ? { ok: true, value: v } : { ok: false }
+    case 'int':
+      if (typeof v === 'number' && Number.isSafeInteger(v)) return { ok: true, value: v }
+      if (typeof v === 'bigint' && v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER)) {
+        return { ok: true, value: Number(v) }
+      }
+      return { ok: false }
+    case 'number':
+      if (typeof v === 'number') return { ok: true, value: v }
+      return typeof v === 'bigint' ? { ok: true, value: Number(v) } : { ok: false }
+    case 'bytes':
+      return v instanceof Uint8Array ? { ok: true, value: v } : { ok: false }
+    case 'data':
+      if (v instanceof Uint8Array) return { ok: true, value: v }
+      return typeof v === 'string' ? { ok: true, value: new TextEncoder().encode(v) } : { ok: false }
+    case 'list':
+      return Array.isArray(v) ? { ok: true, value: v } : { ok: false }
+    case 'map':
+      if (v instanceof Map) {
+        if ([...v.keys()].some((k) => typeof k !== 'string')) return { ok: false }
+        return { ok: true, value: Object.fromEntries(v) }
+      }
+      if (v && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array) && !(v instanceof Date)) {
+        return { ok: true, value: v }
+      }
+      return { ok: false }
+  }
+}
+
+function signature(row: SyscallRow): string {
+  const names = [...(row.sid ? ['sid'] : []), ...row.params.map((p) => (p.rest ? `...${p.name}` : p.optional ? `${p.name}?` : p.name))]
+  return `${row.name}(${names.join(', ')})`
+}
+
+/** Validates wire arguments against the row; returns them normalized, sid excluded. */
+export function validateArgs(row: SyscallRow, wire: unknown[]): unknown[] {
+  const args = row.sid ? wire.slice(1) : wire
+  const params: readonly ParamSpec[] = row.params
+  const rest = params.at(-1)?.rest ? params.at(-1) : undefined
+  const fixed = rest ? params.slice(0, -1) : params
+  const required = fixed.filter((p) => !p.optional).length
+  if (row.sid && wire.length === 0) throw new InvalidParams(`${row.name} is missing parameter sid: ${signature(row)}`)
+  if (args.length < required) {
+    throw new InvalidParams(`${row.name} is missing parameter ${fixed[args.length].name}: ${signature(row)}`)
+  }
+  if (!rest && args.length > fixed.length) {
+    throw new InvalidParams(`${row.name} takes ${fixed.length + (row.sid ? 1 : 0)} arguments at most, got ${wire.length}: ${signature(row)}`)
+  }
+  const out: unknown[] = []
+  args.forEach((v, i) => {
+    const p = i < fixed.length ? fixed[i] : rest!
+    if ((v === null || v === undefined) && (p.optional || p.rest)) {
+      out.push(undefined)
+      return
+    }
+    const r = coerce(p.type, v)
+    if (!r.ok) throw new InvalidParams(`${row.name}: parameter ${p.name} must be ${TYPE_TEXT[p.type]}, got ${describe(v)}`)
+    out.push(r.value)
+  })
+  return out
+}
+
+export function createDispatcher(tables: readonly (readonly SyscallRow[])[], sys: Services): Dispatcher {
+  const rows = new Map<string, SyscallRow>()
+  for (const row of tables.flat()) {
+    const key = row.name.toLowerCase()
+    if (rows.has(key)) throw new Error(`syscall ${row.name} is defined twice`)
+    if (row.params.slice(0, -1).some((p) => p.rest)) throw new Error(`syscall ${row.name}: only the last parameter may be rest`)
+    rows.set(key, row)
+  }
+  const stats = new Map<string, SyscallStats>()
+  const audit = sys.log.child('audit')
+
+  const resolveCaller = (row: SyscallRow, wire: unknown[]) => {
+    if (!row.sid) return GUEST
+    const sid = wire[0]
+    if (sid === '' || sid === null || sid === undefined) return GUEST
+    if (typeof sid !== 'string') throw new InvalidParams(`${row.name}: parameter sid must be a string, got ${describe(sid)}`)
+    const session = sys.sessions.resolve(sid)
+    return { userId: session.userId, kind: session.kind, sid }
+  }
+
+  return {
+    async call(name, wire, meta) {
+      const row = rows.get(name.toLowerCase())
+      if (!row) throw new NotFound(`no syscall ${name}; the list is at /lib/leither.js and in docs/syscalls.md`)
+      const started = performance.now()
+      let failed = false
+      try {
+        const args = validateArgs(row, wire)
+        const caller = resolveCaller(row, wire)
+        const grant = issueGrant(caller, row.capability)
+        if (!grant.capabilities.has(row.capability)) {
+          audit.info('denied', { call: row.name, user: caller.userId || 'guest', need: row.capability })
+          throw new PermissionDenied(
+            caller.kind === 'guest'
+              ? `${row.name} needs a session (${row.capability}); log in with Login(ppt) and pass the sid first`
+              : `${row.name} needs ${row.capability}, which ${caller.kind} sessions do not have; log in as the node owner`,
+          )
+        }
+        return await row.handler({ grant, sys, meta }, ...args)
+      } catch (err) {
+        failed = true
+        throw err
+      } finally {
+        const ms = performance.now() - started
+        let s = stats.get(row.name)
+        if (!s) stats.set(row.name, (s = { count: 0, errors: 0, totalMs: 0, maxMs: 0 }))
+        s.count++
+        if (failed) s.errors++
+        s.totalMs += ms
+        if (ms > s.maxMs) s.maxMs = ms
+      }
+    },
+    names: () => [...rows.values()].map((r) => r.name),
+    row: (name) => rows.get(name.toLowerCase()),
+    stats: () => stats,
+  }
+}
+
+/** Text of an `E` reply for any thrown value: the stable code first; internals are not leaked. */
+export function errorText(err: unknown): string {
+  if (err instanceof LeitherError) return err.wireText()
+  return 'Internal: the node failed to handle this call; see its log'
+}

@@ -1,0 +1,81 @@
+// The shape of a syscall row, and what its handler receives. Tables in syscalls/ are lists of rows.
+import type { Config } from '../config/index.ts'
+import type { Identity } from '../identity/index.ts'
+import type { Logger } from '../log/index.ts'
+import type { Sessions } from '../sessions/index.ts'
+import type { Store } from '../store/index.ts'
+import type { VarTable } from '../vars.ts'
+import type { Capability, Grant } from './grant.ts'
+
+/**
+ * Parameter types as they arrive decoded from Hprose:
+ * string · int (safe integer; BigInt in range is accepted) · number · bool · bytes (Uint8Array)
+ * · data (bytes, or a string taken as UTF-8) · map (object with string keys) · list · any.
+ */
+export type ParamType = 'string' | 'int' | 'number' | 'bool' | 'bytes' | 'data' | 'map' | 'list' | 'any'
+
+export interface ParamSpec {
+  readonly name: string
+  readonly type: ParamType
+  readonly doc: string
+  /** May be absent (or null); the handler then gets undefined. */
+  readonly optional?: boolean
+  /** Collects every remaining argument (must be last). */
+  readonly rest?: boolean
+}
+
+/** Wire codes a syscall may answer with (the text of an `E` reply starts with one). */
+export type ErrorCode =
+  | 'InvalidParams'
+  | 'PermissionDenied'
+  | 'NotFound'
+  | 'InvalidSignature'
+  | 'QuotaExceeded'
+  | 'Conflict'
+  | 'Timeout'
+  | 'Busy'
+
+/** Kernel services a handler may use; handed over by boot, never imported. */
+export interface Services {
+  readonly dataDir: string
+  readonly config: Config
+  readonly log: Logger
+  readonly identity: Identity
+  readonly store: Store
+  readonly sessions: Sessions
+  /** Variables readable by anyone (also served at /getvar). */
+  readonly publicVars: () => VarTable
+}
+
+/** Per-call facts from the transport, for handlers that need them. */
+export interface CallMeta {
+  readonly transport: 'http' | 'ws' | 'local'
+  readonly remote?: string
+  /** Hprose 3 request headers (`H` map), if any. */
+  readonly headers?: Readonly<Record<string, unknown>>
+}
+
+export interface CallContext {
+  readonly grant: Grant
+  readonly sys: Services
+  readonly meta: CallMeta
+}
+
+export interface SyscallRow<A extends unknown[] = any[]> {
+  /** Wire name, Leither's spelling; looked up case-insensitively. */
+  readonly name: string
+  /** True when the first wire argument is the session id (not listed in params). */
+  readonly sid: boolean
+  readonly params: readonly ParamSpec[]
+  /** What comes back, for the docs. */
+  readonly returns: string
+  readonly capability: Capability
+  readonly errors: readonly ErrorCode[]
+  readonly doc: string
+  readonly handler: (ctx: CallContext, ...args: A) => unknown
+}
+
+/** Identity function that types a row's handler arguments. */
+export function syscall<A extends unknown[]>(row: SyscallRow<A>): SyscallRow<A> {
+  return row
+}

@@ -1,0 +1,102 @@
+// Login sessions: created from a verified passport, kept in SQLite (they survive a restart),
+// ended by logout, idle expiry or revocation. Only a hash of each sid is stored.
+import { sha256 } from '@noble/hashes/sha2.js'
+import { randomBytes } from 'node:crypto'
+import type { Identity } from '../identity/index.ts'
+import { toBase64Url, verifyPassport } from '../identity/index.ts'
+import { InvalidSignature, PermissionDenied } from '../errors.ts'
+import type { BaseComponents, Subsystem } from '../kernel.ts'
+import type { SessionKind } from '../rpc/grant.ts'
+import type { Store } from '../store/index.ts'
+
+export interface Session {
+  readonly sid: string
+  readonly userId: string
+  readonly kind: Exclude<SessionKind, 'guest'>
+  readonly created: number
+  readonly lastSeen: number
+}
+
+export interface Sessions extends Subsystem {
+  /** Verifies a login passport (signed for this node, CertFor=Self) and opens a session. */
+  login(ppt: string): Session
+  /** Resolves a sid to its live session; throws PermissionDenied when unknown, expired or revoked. */
+  resolve(sid: string): Session
+  logout(sid: string): boolean
+  /** Ends every session of a user (e.g. a lost key). Returns how many. */
+  revokeUser(userId: string): number
+  /** Seconds until an idle session expires. */
+  readonly idleSec: number
+}
+
+export interface SessionComponents extends BaseComponents {
+  readonly identity: Identity
+  readonly store: Store
+}
+
+const hashSid = (sid: string) => toBase64Url(sha256(new TextEncoder().encode(sid)))
+const nowSec = () => Math.floor(Date.now() / 1000)
+/** last_seen is rewritten at most this often, so reads do not turn into a write each. */
+const TOUCH_EVERY_SEC = 30
+
+export function sessions() {
+  return (components: SessionComponents): Sessions => {
+    const { config, store, identity } = components
+    const log = components.log.child('sessions')
+    const idleSec = config.sessionIdleSec
+    let sweeper: ReturnType<typeof setInterval> | undefined
+
+    const sweep = () => {
+      const r = store.db.query('DELETE FROM sessions WHERE revoked = 1 OR last_seen < ?').run(nowSec() - idleSec)
+      if (r.changes) log.debug('expired sessions removed', { count: r.changes })
+    }
+
+    return {
+      name: 'sessions',
+      idleSec,
+      login(ppt) {
+        const passport = verifyPassport(ppt, { audience: identity.nodeId })
+        if (passport.data.CertFor !== 'Self') {
+          throw new InvalidSignature('a login passport must say CertFor=Self')
+        }
+        const sid = toBase64Url(randomBytes(24))
+        const kind = passport.signer === config.owner ? 'owner' : 'user'
+        const now = nowSec()
+        store.db
+          .query('INSERT INTO sessions (sid_hash, user_id, kind, created, last_seen) VALUES (?, ?, ?, ?, ?)')
+          .run(hashSid(sid), passport.signer, kind, now, now)
+        log.info('login', { user: passport.signer, kind })
+        return { sid, userId: passport.signer, kind, created: now, lastSeen: now }
+      },
+      resolve(sid) {
+        const row = store.db
+          .query('SELECT user_id, kind, created, last_seen, revoked FROM sessions WHERE sid_hash = ?')
+          .get(hashSid(sid)) as { user_id: string; kind: Session['kind']; created: number; last_seen: number; revoked: number } | null
+        const now = nowSec()
+        if (!row || row.revoked) throw new PermissionDenied('unknown or ended session; log in again with Login(ppt)')
+        if (now - row.last_seen >= idleSec) {
+          throw new PermissionDenied(`session expired after ${idleSec} s idle; log in again with Login(ppt)`)
+        }
+        if (now - row.last_seen >= TOUCH_EVERY_SEC) {
+          store.db.query('UPDATE sessions SET last_seen = ? WHERE sid_hash = ?').run(now, hashSid(sid))
+        }
+        return { sid, userId: row.user_id, kind: row.kind, created: row.created, lastSeen: now }
+      },
+      logout(sid) {
+        const r = store.db.query('DELETE FROM sessions WHERE sid_hash = ?').run(hashSid(sid))
+        return r.changes > 0
+      },
+      revokeUser(userId) {
+        return store.db.query('UPDATE sessions SET revoked = 1 WHERE user_id = ? AND revoked = 0').run(userId).changes
+      },
+      start() {
+        sweep()
+        sweeper = setInterval(sweep, Math.min(idleSec, 600) * 1000)
+        sweeper.unref?.()
+      },
+      stop() {
+        if (sweeper) clearInterval(sweeper)
+      },
+    }
+  }
+}

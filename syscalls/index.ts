@@ -1,0 +1,5 @@
+// Every syscall family, in the order the docs and the function list show them.
+import type { SyscallRow } from '../runtime/rpc/syscall.ts'
+import { USER_SYSCALLS } from './user.ts'
+
+export const SYSCALL_TABLES: readonly (readonly SyscallRow[])[] = [USER_SYSCALLS]
