@@ -58,6 +58,27 @@ export const COMMANDS: Command[] = [
     run: async (p) => (await import('./cli/key.ts')).keyExport(p),
   },
   {
+    name: 'call',
+    summary: 'Call one syscall on a node and print the result as JSON.',
+    args: 'METHOD [JSON-ARG ...]',
+    maxArgs: 64,
+    details: [
+      'Each argument is JSON; one that is not valid JSON is taken as a string. A syscall that takes',
+      'a session logs in as the node owner (key from the data dir) and gets the sid first, unless',
+      '--guest is given.',
+      'JSON forms for other types: {"$bigint":"123"}, {"$bytes":"<base64>"}, {"$date":"<ISO>"}.',
+      'Exit 1 with the error text when the node answers with an error.',
+      '',
+      'Examples:  leither call GetVar ver      leither call WhoAmI      leither call Echo \'{"a":[1,2]}\'',
+    ].join('\n'),
+    flags: [
+      DATA_FLAG,
+      { name: 'node', type: 'string', value: 'URL', help: 'node to call (default http://127.0.0.1:<port from config>)' },
+      { name: 'guest', type: 'bool', help: 'call as a guest (sid "") instead of logging in' },
+    ],
+    run: async (p) => (await import('./cli/call.ts')).callCommand(p),
+  },
+  {
     name: 'version',
     summary: 'Print the version of leither and of the runtime.',
     flags: [],

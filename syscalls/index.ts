@@ -1,5 +1,6 @@
 // Every syscall family, in the order the docs and the function list show them.
 import type { SyscallRow } from '../runtime/rpc/syscall.ts'
+import { SYS_SYSCALLS } from './sys.ts'
 import { USER_SYSCALLS } from './user.ts'
 
-export const SYSCALL_TABLES: readonly (readonly SyscallRow[])[] = [USER_SYSCALLS]
+export const SYSCALL_TABLES: readonly (readonly SyscallRow[])[] = [USER_SYSCALLS, SYS_SYSCALLS]

@@ -111,7 +111,7 @@ export function validateArgs(row: SyscallRow, wire: unknown[]): unknown[] {
   return out
 }
 
-export function createDispatcher(tables: readonly (readonly SyscallRow[])[], sys: Services): Dispatcher {
+export function createDispatcher(tables: readonly (readonly SyscallRow[])[], services: Omit<Services, 'syscallStats'>): Dispatcher {
   const rows = new Map<string, SyscallRow>()
   for (const row of tables.flat()) {
     const key = row.name.toLowerCase()
@@ -120,6 +120,7 @@ export function createDispatcher(tables: readonly (readonly SyscallRow[])[], sys
     rows.set(key, row)
   }
   const stats = new Map<string, SyscallStats>()
+  const sys: Services = { ...services, syscallStats: () => stats }
   const audit = sys.log.child('audit')
 
   const resolveCaller = (row: SyscallRow, wire: unknown[]) => {

@@ -45,6 +45,8 @@ export interface Services {
   readonly sessions: Sessions
   /** Variables readable by anyone (also served at /getvar). */
   readonly publicVars: () => VarTable
+  /** Count and latency per syscall since start (the dispatcher's own record). */
+  readonly syscallStats: () => ReadonlyMap<string, { count: number; errors: number; totalMs: number; maxMs: number }>
 }
 
 /** Per-call facts from the transport, for handlers that need them. */
