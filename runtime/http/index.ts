@@ -5,6 +5,8 @@ import type { BaseComponents, Subsystem } from '../kernel.ts'
 import type { VarTable } from '../vars.ts'
 import type { RpcHandler } from '../rpc/protocol.ts'
 import { rpcRoutes } from './rpc.ts'
+// The generated browser client (bun run gen); a "file" import embeds it in compiled binaries.
+import leitherJs from './static/leither.js' with { type: 'file' }
 
 export interface HttpServer extends Subsystem {
   /** The bound port, known after start (the config may say 0). */
@@ -35,6 +37,7 @@ export function http() {
           if (!read) return notFound(`no public variable "${name}"; known: ${Object.keys(components.vars()).join(', ')}`)
           return json(200, read())
         })
+        .get('/lib/leither.js', () => new Response(Bun.file(leitherJs as unknown as string), { headers: { 'content-type': 'text/javascript; charset=utf-8' } }))
         .get('/', () => bundledFile('launcher', '') ?? notFound('launcher app is not bundled'))
         .get('/apps/:app/*', ({ params }) => {
           return bundledFile(params.app, params['*']) ?? notFound(`no file ${params['*']} in app ${params.app}`)

@@ -103,13 +103,6 @@ export function readDouble(c: Cursor): number {
   const end = c.end
   const start = c.pos
   let p = start
-  const bad = (what: string): never => {
-    if (p >= end) {
-      c.pos = p
-      throw truncated(c, 'a double')
-    }
-    throw new HproseDecodeError(`${what} in a double, found ${tagName(bytes[p]!)}`, p)
-  }
   let neg = false
   if (p < end && (bytes[p] === Tag.Neg || bytes[p] === Tag.Pos)) neg = bytes[p++] === Tag.Neg
   let mantissa = 0
@@ -130,7 +123,7 @@ export function readDouble(c: Cursor): number {
       b = ++p < end ? bytes[p]! : -1
     }
   }
-  if (mantDigits === 0) bad('expected a digit')
+  if (mantDigits === 0) doubleError(c, p, 'expected a digit')
   let exp = 0
   if (b === 0x65 || b === 0x45) {
     b = ++p < end ? bytes[p]! : -1
@@ -144,10 +137,10 @@ export function readDouble(c: Cursor): number {
       if (exp < 100000) exp = exp * 10 + (b - 0x30)
       b = ++p < end ? bytes[p]! : -1
     }
-    if (p === expStart) bad('expected an exponent digit')
+    if (p === expStart) doubleError(c, p, 'expected an exponent digit')
     if (expNeg) exp = -exp
   }
-  if (b !== Tag.Semicolon) bad("expected ';'")
+  if (b !== Tag.Semicolon) doubleError(c, p, "expected ';'")
   if (p - start > MAX_DOUBLE_CHARS) throw new HproseDecodeError('double is too long', start)
   c.pos = p + 1
   let value: number
@@ -158,6 +151,12 @@ export function readDouble(c: Cursor): number {
     value = Number(asciiText(bytes, neg || bytes[start] === Tag.Pos ? start + 1 : start, p))
   }
   return neg ? -value : value
+}
+
+function doubleError(c: Cursor, p: number, what: string): never {
+  c.pos = p
+  if (p >= c.end) throw truncated(c, 'a double')
+  throw new HproseDecodeError(`${what} in a double, found ${tagName(c.bytes[p]!)}`, p)
 }
 
 /** Body of `s` (and a class name) after the tag: <units> `"` utf8 `"`; the length counts UTF-16 units. */

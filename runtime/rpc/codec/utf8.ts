@@ -1,4 +1,4 @@
-// Strict UTF-8 walking by UTF-16 units (Hprose string lengths, §2.1 `s`/`u`) and fast text slicing.
+// UTF-8 for Hprose strings (§2.1 `s`/`u`): strict walking by UTF-16 units, fast slicing, and encoding.
 
 import { HproseDecodeError } from './errors.ts'
 
@@ -75,4 +75,45 @@ export function asciiText(bytes: Uint8Array, start: number, end: number): string
   let s = ''
   for (let p = start; p < end; p++) s += String.fromCharCode(bytes[p]!)
   return s
+}
+
+const textEncoder = new TextEncoder()
+
+/**
+ * Writes the UTF-8 of `s` into `out` at `at` (room for 3 bytes per unit needed) and returns the
+ * offset after it. Lone surrogates become U+FFFD, as TextEncoder does: still one unit, so the
+ * length already written stays right (hprose 2 throws "Malformed string" instead). Short strings
+ * are encoded inline; the native encoder only pays off past a few dozen units.
+ */
+export function writeUtf8(s: string, out: Uint8Array, at: number): number {
+  const n = s.length
+  if (n > 64) return at + textEncoder.encodeInto(s, out.subarray(at)).written
+  let p = at
+  for (let i = 0; i < n; i++) {
+    let c = s.charCodeAt(i)
+    if (c < 0x80) {
+      out[p++] = c
+    } else if (c < 0x800) {
+      out[p++] = 0xc0 | (c >> 6)
+      out[p++] = 0x80 | (c & 0x3f)
+    } else {
+      if (c >= 0xd800 && c <= 0xdfff) {
+        const next = i + 1 < n ? s.charCodeAt(i + 1) : 0
+        if (c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
+          c = 0x10000 + ((c - 0xd800) << 10) + (next - 0xdc00)
+          i++
+          out[p++] = 0xf0 | (c >> 18)
+          out[p++] = 0x80 | ((c >> 12) & 0x3f)
+          out[p++] = 0x80 | ((c >> 6) & 0x3f)
+          out[p++] = 0x80 | (c & 0x3f)
+          continue
+        }
+        c = 0xfffd
+      }
+      out[p++] = 0xe0 | (c >> 12)
+      out[p++] = 0x80 | ((c >> 6) & 0x3f)
+      out[p++] = 0x80 | (c & 0x3f)
+    }
+  }
+  return p
 }

@@ -3,6 +3,7 @@
 import { formatDate, MAX_DATE_BYTES } from './datetime.ts'
 import { HproseEncodeError } from './errors.ts'
 import { Tag } from './tags.ts'
+import { writeUtf8 } from './utf8.ts'
 import { Guid, HPROSE_CLASS } from './values.ts'
 
 export interface EncodeOptions {
@@ -15,8 +16,6 @@ export interface EncodeOptions {
 }
 
 export const DEFAULT_WRITE_DEPTH = 1024
-
-const textEncoder = new TextEncoder()
 
 /** A class already defined on this stream: its `o` index and field order. */
 interface ClassEntry {
@@ -65,9 +64,18 @@ export class Writer {
     return this.len
   }
 
-  /** The bytes written so far, as a view (later writes only append, so it stays valid). */
+  /**
+   * The bytes written so far. Later writes only append, so the result never changes. Small
+   * outputs are copied: in JSC a view of a small heap-allocated array first has to move it into
+   * an ArrayBuffer, which costs more than copying a few hundred bytes.
+   */
   toBytes(): Uint8Array {
-    return this.buf.subarray(0, this.len)
+    const len = this.len
+    if (len > 512) return this.buf.subarray(0, len)
+    const out = new Uint8Array(len)
+    const buf = this.buf
+    for (let i = 0; i < len; i++) out[i] = buf[i]!
+    return out
   }
 
   /** Forgets references and class definitions (§2.2 reset points), keeping the bytes. */
@@ -242,45 +250,9 @@ export class Writer {
     this.buf[this.len++] = Tag.Quote
   }
 
-  /**
-   * UTF-8 of `s` (room for 3 bytes per unit ensured). Lone surrogates become U+FFFD, as
-   * TextEncoder does: still one unit, so the written length stays right (hprose 2 throws instead).
-   */
+  /** UTF-8 of `s`; room for 3 bytes per unit must be ensured. */
   private utf8(s: string): void {
-    const n = s.length
-    const buf = this.buf
-    if (n > 64) {
-      this.len += textEncoder.encodeInto(s, buf.subarray(this.len)).written
-      return
-    }
-    let p = this.len
-    for (let i = 0; i < n; i++) {
-      let c = s.charCodeAt(i)
-      if (c < 0x80) {
-        buf[p++] = c
-      } else if (c < 0x800) {
-        buf[p++] = 0xc0 | (c >> 6)
-        buf[p++] = 0x80 | (c & 0x3f)
-      } else {
-        if (c >= 0xd800 && c <= 0xdfff) {
-          const next = i + 1 < n ? s.charCodeAt(i + 1) : 0
-          if (c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
-            c = 0x10000 + ((c - 0xd800) << 10) + (next - 0xdc00)
-            i++
-            buf[p++] = 0xf0 | (c >> 18)
-            buf[p++] = 0x80 | ((c >> 12) & 0x3f)
-            buf[p++] = 0x80 | ((c >> 6) & 0x3f)
-            buf[p++] = 0x80 | (c & 0x3f)
-            continue
-          }
-          c = 0xfffd
-        }
-        buf[p++] = 0xe0 | (c >> 12)
-        buf[p++] = 0x80 | ((c >> 6) & 0x3f)
-        buf[p++] = 0x80 | (c & 0x3f)
-      }
-    }
-    this.len = p
+    this.len = writeUtf8(s, this.buf, this.len)
   }
 
   private enter(): void {
