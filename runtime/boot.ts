@@ -11,7 +11,7 @@ import { publicVars } from './vars.ts'
 import { join } from 'node:path'
 import { sessions, type Sessions } from './sessions/index.ts'
 import { createDispatcher, type Dispatcher } from './rpc/dispatch.ts'
-import { createRpcHandler } from './rpc/protocol.ts'
+import { createRpcHandler, type RpcHandler } from './rpc/protocol.ts'
 import { SYSCALL_TABLES } from '../syscalls/index.ts'
 
 export interface BootOptions {
@@ -31,6 +31,8 @@ export interface Kernel {
   readonly store: Store
   readonly sessions: Sessions
   readonly dispatcher: Dispatcher
+  /** The Hprose request handler behind every transport. */
+  readonly rpc: RpcHandler
   readonly http: HttpServer
   /** Base URL a local client can use (a wildcard bind address becomes loopback). */
   readonly url: string
@@ -102,6 +104,7 @@ export async function boot(opts: BootOptions): Promise<Kernel> {
     store: db,
     sessions: sess,
     dispatcher,
+    rpc,
     http: server,
     get url() {
       return localUrl(server.hostname, server.port)

@@ -139,7 +139,7 @@ export function createDispatcher(tables: readonly (readonly SyscallRow[])[], ser
       const started = performance.now()
       let failed = false
       try {
-        const args = validateArgs(row, wire)
+        // Who first: an unauthorized caller learns nothing about the parameters.
         const caller = resolveCaller(row, wire)
         const grant = issueGrant(caller, row.capability)
         if (!grant.capabilities.has(row.capability)) {
@@ -150,6 +150,7 @@ export function createDispatcher(tables: readonly (readonly SyscallRow[])[], ser
               : `${row.name} needs ${row.capability}, which ${caller.kind} sessions do not have; log in as the node owner`,
           )
         }
+        const args = validateArgs(row, wire)
         return await row.handler({ grant, sys, meta }, ...args)
       } catch (err) {
         failed = true

@@ -1,0 +1,44 @@
+// Test helpers for in-process nodes: boot on 127.0.0.1 port 0 in a temp dir, log in with passports.
+import { rmSync } from 'node:fs'
+import { boot, type Kernel } from '../../runtime/boot.ts'
+import type { Config } from '../../runtime/config/index.ts'
+import { findUserKey, signPassport, type KeyPair } from '../../runtime/identity/index.ts'
+import { tempDir } from './node.ts'
+
+export interface TestKernel extends Kernel, AsyncDisposable {}
+
+/** Boots a node in-process; disposing it stops the node and removes its data dir (unless kept). */
+export async function bootTest(overrides: Partial<Config> = {}, dataDir?: string): Promise<TestKernel> {
+  const dir = dataDir ?? tempDir()
+  const kernel = await boot({ dataDir: dir, overrides: { port: 0, host: '127.0.0.1', logLevel: 'warn', ...overrides }, logToStderr: false })
+  return Object.assign(kernel, {
+    [Symbol.asyncDispose]: async () => {
+      await kernel.stop()
+      if (!dataDir) rmSync(dir, { recursive: true, force: true })
+    },
+  }) as TestKernel
+}
+
+export function ownerKey(kernel: Kernel): KeyPair {
+  return findUserKey(kernel.dataDir, kernel.config.owner, () => {})
+}
+
+/** A login passport for `kernel` signed by `key` (the owner's unless given). */
+export function loginPassport(kernel: Kernel, key: KeyPair = ownerKey(kernel), ttl = 600): string {
+  return signPassport(key, { audience: kernel.identity.nodeId, data: { CertFor: 'Self' }, ttl })
+}
+
+/** Calls a syscall in-process through the dispatcher, as the transports do. */
+export function callLocal(kernel: Kernel, name: string, ...args: unknown[]): Promise<unknown> {
+  return kernel.dispatcher.call(name, args, { transport: 'local' })
+}
+
+/** Awaits a call that must fail, and returns its wire text (`Code: message`) for assertions. */
+export async function failure(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise
+  } catch (err) {
+    return typeof (err as { wireText?: unknown }).wireText === 'function' ? (err as { wireText(): string }).wireText() : String((err as Error).message)
+  }
+  throw new Error('expected the call to fail, but it succeeded')
+}
