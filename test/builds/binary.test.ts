@@ -20,7 +20,7 @@ describe('compiled binary', () => {
     using data = tempDir()
     expect(noNodeModulesAbove(bin)).toBe(true)
     const exe = join(bin, 'leither')
-    compile(hostTarget(), { outfile: exe, bytecode: true, define: { LEITHER_BUILD: { commit: 'test', target: hostTarget().name, date: 'today' } } })
+    compile(hostTarget(), { outfile: exe, bytecode: false, define: { LEITHER_BUILD: { commit: 'test', target: hostTarget().name, date: 'today' } } })
 
     const version = await cli(['version'], { cmd: [exe], cwd: bin })
     expect(version.code).toBe(0)

@@ -30,6 +30,10 @@ describe('lists and maps', () => {
     expectWire(Int32Array.from([1, 300, -5]), 'a3{1i300;i-5;}')
     expectWire(Float64Array.from([1, 2.5]), 'a2{d1;d2.5;}')
     expectWire({ f() {}, x: 1 }, 'm1{ux1}') // methods are skipped
+    expectWire({ f() {}, g: () => 1 }, 'm{}')
+    const ten: Record<string, unknown> = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`k${i}`, i]))
+    ten.k3 = () => 3
+    expectWire({ outer: ten, after: 'x' }, 'm2{s5"outer"m9{s2"k0"0s2"k1"1s2"k2"2s2"k4"4s2"k5"5s2"k6"6s2"k7"7s2"k8"8s2"k9"9}s5"after"ux}')
     expectWire(Object.assign(Object.create(null), { a: 1 }), 'm1{ua1}')
   })
 

@@ -31,6 +31,9 @@
 // Inside one argument list the table is shared by all arguments (they are one `a` value).
 // Typical request read: peekTag() → readTag() 'C' → readString() (name) → reset() → if
 // peekTag() is 'a' then readValue() → optional 't' → next 'C' or 'z'.
+// Typical reply write: writeTag(Tag.Result).write(value) per call (reset() between them), or
+// writeTag(Tag.Error).writeString(message) for an error (always `s`, as hprose 2 writes it),
+// then writeTag(Tag.End); toBytes() at the end.
 // Simple mode (3.x header simple:true) needs no reader switch: input without `r` reads the same.
 
 import { type DecodeOptions, Reader } from './reader.ts'
@@ -53,6 +56,6 @@ export function decode(bytes: Uint8Array | ArrayBuffer, options?: DecodeOptions)
 }
 
 /** Encodes one value with a fresh reference table. Throws HproseEncodeError for unwritable values. */
-export function encode(value: unknown, options?: EncodeOptions): Uint8Array {
+export function encode(value: unknown, options?: EncodeOptions): Uint8Array<ArrayBuffer> {
   return new Writer(options).write(value).toBytes()
 }

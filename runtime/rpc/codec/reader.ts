@@ -217,7 +217,7 @@ export class Reader implements Cursor {
         return this.ref()
       case Tag.Error:
         // 3.0 exception value: `E` then a string; the string takes its slot, the `E` none.
-        return new RemoteError(this.string('an exception message'))
+        return RemoteError.fromWire(this.string('an exception message'))
       default:
         throw new HproseDecodeError(`unexpected tag ${tagName(tag)}`, this.pos - 1)
     }
@@ -255,8 +255,17 @@ export class Reader implements Cursor {
     }
     const open = this.openMapSlots
     if (open.length > 0 && index >= open[0]!) {
-      for (let k = open.length - 1; k >= 0 && open[k]! >= index; k--) {
-        if (open[k] === index) this.openMapHit[k] = true
+      // Is the target a map still being filled? The open slots increase, so binary search.
+      let lo = 0
+      let hi = open.length - 1
+      while (lo <= hi) {
+        const mid = (lo + hi) >> 1
+        if (open[mid] === index) {
+          this.openMapHit[mid] = true
+          break
+        }
+        if (open[mid]! < index) lo = mid + 1
+        else hi = mid - 1
       }
     }
     return this.refs[index]

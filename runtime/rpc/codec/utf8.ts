@@ -58,14 +58,37 @@ const textDecoder = new TextDecoder('utf-8')
 const nativeUtf8Slice = (globalThis as { Buffer?: { prototype: Record<string, unknown> } }).Buffer
   ?.prototype.utf8Slice as ((this: Uint8Array, start: number, end: number) => string) | undefined
 
+// Short ASCII strings recur constantly (map keys, field and method names). Returning the same
+// string object each time skips building it and lets the engine reuse its interned form when the
+// string becomes a property key. Direct-mapped by a hash of the bytes; a miss just overwrites.
+const SHORT_LIMIT = 16
+const CACHE_SIZE = 4096
+const shortCache: (string | undefined)[] = new Array(CACHE_SIZE).fill(undefined)
+
+function shortAscii(bytes: Uint8Array, start: number, end: number): string {
+  let h = end - start
+  for (let p = start; p < end; p++) h = (Math.imul(h, 31) + bytes[p]!) | 0
+  const slot = (h ^ (h >>> 15)) & (CACHE_SIZE - 1)
+  const cached = shortCache[slot]
+  if (cached !== undefined && cached.length === end - start) {
+    let same = true
+    for (let i = 0; i < cached.length; i++) {
+      if (cached.charCodeAt(i) !== bytes[start + i]) {
+        same = false
+        break
+      }
+    }
+    if (same) return cached
+  }
+  let s = ''
+  for (let p = start; p < end; p++) s += String.fromCharCode(bytes[p]!)
+  shortCache[slot] = s
+  return s
+}
+
 /** Text of validated UTF-8 bytes [start, end). `ascii` says every byte is < 0x80. */
 export function utf8Text(bytes: Uint8Array, start: number, end: number, ascii: boolean): string {
-  // Tiny ASCII strings (map keys, method names): building them is cheaper than any native call.
-  if (ascii && end - start <= 8) {
-    let s = ''
-    for (let p = start; p < end; p++) s += String.fromCharCode(bytes[p]!)
-    return s
-  }
+  if (ascii && end - start <= SHORT_LIMIT) return shortAscii(bytes, start, end)
   if (nativeUtf8Slice !== undefined) return nativeUtf8Slice.call(bytes, start, end)
   return textDecoder.decode(bytes.subarray(start, end))
 }

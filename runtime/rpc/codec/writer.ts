@@ -1,5 +1,6 @@
-// Hprose value writer: JS values to the bytes the official JS writers produce (§2.1, §2.2, §6.6).
+// Hprose value writer: JS values to the bytes the official JS writers produce (§2.1, §2.2, checklist §6 item 6).
 
+import { type ClassEntry, ClassTable, dataKeys } from './classes.ts'
 import { formatDate, MAX_DATE_BYTES } from './datetime.ts'
 import { HproseEncodeError } from './errors.ts'
 import { Tag } from './tags.ts'
@@ -17,23 +18,6 @@ export interface EncodeOptions {
 
 export const DEFAULT_WRITE_DEPTH = 1024
 
-/** A class already defined on this stream: its `o` index and field order. */
-interface ClassEntry {
-  readonly index: number
-  readonly fields: string[]
-}
-
-/** Own enumerable string keys whose values are not functions (both JS writers skip methods). */
-function dataKeys(value: object): string[] {
-  const keys = Object.keys(value)
-  for (let i = 0; i < keys.length; i++) {
-    if (typeof (value as Record<string, unknown>)[keys[i]!] === 'function') {
-      return keys.filter((k) => typeof (value as Record<string, unknown>)[k] !== 'function')
-    }
-  }
-  return keys
-}
-
 /**
  * Appends Hprose values to a growing buffer. Values written by one Writer share a reference
  * table and a class table until `reset()`, exactly like the official writers: strings of 2+
@@ -41,15 +25,14 @@ function dataKeys(value: object): string[] {
  * repeated and cyclic structures come out as `r<n>;`.
  */
 export class Writer {
-  private buf: Uint8Array
+  private buf: Uint8Array<ArrayBuffer>
   private len = 0
   private readonly simple: boolean
   private readonly utc: boolean
   private readonly maxDepth: number
   private refs = new Map<unknown, number>()
   private refCount = 0
-  private classes = new Map<string, ClassEntry[]>()
-  private classCount = 0
+  private readonly classes = new ClassTable()
   private depth = 0
 
   constructor(options: EncodeOptions = {}) {
@@ -69,7 +52,7 @@ export class Writer {
    * outputs are copied: in JSC a view of a small heap-allocated array first has to move it into
    * an ArrayBuffer, which costs more than copying a few hundred bytes.
    */
-  toBytes(): Uint8Array {
+  toBytes(): Uint8Array<ArrayBuffer> {
     const len = this.len
     if (len > 512) return this.buf.subarray(0, len)
     const out = new Uint8Array(len)
@@ -82,8 +65,7 @@ export class Writer {
   reset(): this {
     if (this.refCount > 0) this.refs.clear()
     this.refCount = 0
-    if (this.classCount > 0) this.classes.clear()
-    this.classCount = 0
+    this.classes.reset()
     return this
   }
 
@@ -175,21 +157,30 @@ export class Writer {
     this.writeTag(Tag.Semicolon)
   }
 
-  /** Decimal digits of an int32 (room already ensured). */
+  /** Decimal digits of an int32 (room already ensured); `n | 0` arithmetic stays in integer registers. */
   private int32(n: number): void {
     const buf = this.buf
     if (n < 0) {
       buf[this.len++] = Tag.Neg
-      n = -n // exact even for -2^31
+      if (n === -2147483648) {
+        this.ascii('2147483648')
+        return
+      }
+      n = -n
     }
-    let width = 1
-    for (let t = n; t >= 10; t = Math.floor(t / 10)) width++
+    if (n < 10) {
+      buf[this.len++] = 0x30 + n
+      return
+    }
+    let width = 2
+    for (let t = (n / 100) | 0; t > 0; t = (t / 10) | 0) width++
     let p = this.len + width
     this.len = p
-    do {
-      buf[--p] = 0x30 + (n % 10)
-      n = Math.floor(n / 10)
-    } while (n > 0)
+    while (n > 0) {
+      const q = (n / 10) | 0
+      buf[--p] = 0x30 + n - q * 10
+      n = q
+    }
   }
 
   /** A non-negative count or length, as digits; zero is written as nothing when `omitZero` (`a{}`, `s""`). */
@@ -299,17 +290,38 @@ export class Writer {
   private plainMap(value: object): void {
     if (this.refOrAdd(value)) return
     this.enter()
-    const keys = dataKeys(value)
+    const record = value as Record<string, unknown>
+    const keys = Object.keys(record)
     this.writeTag(Tag.Map)
+    const countAt = this.len
     this.count(keys.length, true)
+    const countEnd = this.len
     this.writeTag(Tag.OpenBrace)
+    let n = 0
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i]!
+      const item = record[key]
+      if (typeof item === 'function') continue // methods are skipped, as both JS writers do
       this.string(key)
-      this.value((value as Record<string, unknown>)[key])
+      this.value(item)
+      n++
     }
     this.writeTag(Tag.CloseBrace)
+    if (n !== keys.length) this.shrinkCount(countAt, countEnd, n)
     this.depth--
+  }
+
+  /**
+   * Rewrites a count already written at [at, end) as the smaller `n`, pulling what follows to the
+   * left. Only objects with methods get here; each value is read once and the common case pays
+   * nothing, where counting first would read every value twice.
+   */
+  private shrinkCount(at: number, end: number, n: number): void {
+    const digits = n === 0 ? '' : String(n)
+    const newEnd = at + digits.length
+    this.buf.copyWithin(newEnd, end, this.len)
+    this.len -= end - newEnd
+    for (let i = 0; i < digits.length; i++) this.buf[at + i] = digits.charCodeAt(i)
   }
 
   private map(value: Map<unknown, unknown>): void {
@@ -335,13 +347,7 @@ export class Writer {
     if (this.refSeen(value)) return
     this.enter()
     const fields = dataKeys(value)
-    const defined = this.classes.get(name)
-    let entry = defined?.find((e) => sameFields(e.fields, fields, value))
-    if (entry === undefined) {
-      entry = this.classDef(name, fields)
-      if (defined === undefined) this.classes.set(name, [entry])
-      else defined.push(entry)
-    }
+    const entry = this.classes.find(name, fields, value) ?? this.classDef(name, fields)
     // The object's slot comes after its class's field names.
     if (!this.simple) this.refs.set(value, this.refCount++)
     this.writeTag(Tag.Object)
@@ -352,6 +358,7 @@ export class Writer {
     this.depth--
   }
 
+  /** Writes `c<len>"name"<n>{fieldnames}` and records it. */
   private classDef(name: string, fields: string[]): ClassEntry {
     this.ensure(name.length * 3 + 18)
     this.buf[this.len++] = Tag.Class
@@ -366,7 +373,7 @@ export class Writer {
       this.stringBody(field)
     }
     this.writeTag(Tag.CloseBrace)
-    return { index: this.classCount++, fields }
+    return this.classes.add(name, fields)
   }
 
   private date(value: Date): void {
@@ -427,13 +434,4 @@ export class Writer {
     if (!this.simple) this.refCount++
     this.stringBody(String(value.message))
   }
-}
-
-/** Whether `value` has exactly the fields of an existing class definition. */
-function sameFields(fields: string[], keys: string[], value: object): boolean {
-  if (fields.length !== keys.length) return false
-  for (let i = 0; i < fields.length; i++) {
-    if (keys[i] !== fields[i] && !Object.hasOwn(value, fields[i]!)) return false
-  }
-  return true
 }
