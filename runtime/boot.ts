@@ -1,5 +1,5 @@
-// The one composition root: config → identity → store → sessions → syscalls → rpc/http, started in
-// order, stopped in reverse.
+// The one composition root: config → identity → store → sessions → mimei → syscalls → rpc/http,
+// started in order, stopped in reverse.
 import { loadConfig, type Config } from './config/index.ts'
 import { http, type HttpServer } from './http/index.ts'
 import { identity, type Identity } from './identity/index.ts'
@@ -13,6 +13,7 @@ import { sessions, type Sessions } from './sessions/index.ts'
 import { createDispatcher, type Dispatcher } from './rpc/dispatch.ts'
 import { createRpcHandler, type RpcHandler } from './rpc/protocol.ts'
 import { SYSCALL_TABLES } from '../syscalls/index.ts'
+import { mimei, type MiMeiStore } from './mimei/index.ts'
 
 export interface BootOptions {
   dataDir: string
@@ -30,6 +31,7 @@ export interface Kernel {
   readonly identity: Identity
   readonly store: Store
   readonly sessions: Sessions
+  readonly mimei: MiMeiStore
   readonly dispatcher: Dispatcher
   /** The Hprose request handler behind every transport. */
   readonly rpc: RpcHandler
@@ -58,18 +60,20 @@ export async function boot(opts: BootOptions): Promise<Kernel> {
   const ident = identity()(base)
   const db = store()(base)
   const sess = sessions()({ ...base, identity: ident, store: db })
+  const mm = mimei()({ ...base, store: db })
   const dispatcher = createDispatcher(SYSCALL_TABLES, {
     ...base,
     identity: ident,
     store: db,
     sessions: sess,
+    mimei: mm,
     publicVars: () => vars,
   })
   const rpc = createRpcHandler(dispatcher, log.child('rpc'))
   const server = http()({ ...base, vars: () => vars, rpc })
   const vars = publicVars({ nodeId: () => ident.nodeId, peerId: () => ident.peerId, port: () => server.port })
 
-  const order: Subsystem[] = [ident, db, sess, server]
+  const order: Subsystem[] = [ident, db, sess, mm, server]
   const started: Subsystem[] = []
 
   const stopAll = async () => {
@@ -103,6 +107,7 @@ export async function boot(opts: BootOptions): Promise<Kernel> {
     identity: ident,
     store: db,
     sessions: sess,
+    mimei: mm,
     dispatcher,
     rpc,
     http: server,

@@ -43,3 +43,13 @@ export class InvalidSignature extends LeitherError {
 export class Timeout extends LeitherError {
   readonly code = 'Timeout'
 }
+
+/** Thrown when a write would take a user or an app past its storage quota; nothing is written. */
+export class QuotaExceeded extends LeitherError {
+  readonly code = 'QuotaExceeded'
+}
+
+/** Thrown when a transaction's keys were changed by someone else since Begin; nothing is applied. */
+export class Conflict extends LeitherError {
+  readonly code = 'Conflict'
+}

@@ -20,9 +20,16 @@ function bytesArg(name: string, v: unknown): Uint8Array {
 }
 
 /** GetVar names that need more than the public table. */
-const SESSION_VARS: Record<string, (ctx: CallContext) => unknown> = {
+const SESSION_VARS: Record<string, (ctx: CallContext, args: unknown[]) => unknown> = {
   userid: (ctx) => ctx.grant.userId,
   nodepk: (ctx) => toBase64Url(ctx.sys.identity.nodeKey.publicKey),
+  mminfo: (ctx, [mid]) => ctx.sys.mimei.info(ctx.grant, midArg(mid)),
+  mmversions: (ctx, [mid]) => ctx.sys.mimei.versions(ctx.grant, midArg(mid)),
+}
+
+function midArg(mid: unknown): string {
+  if (typeof mid !== 'string') throw new InvalidParams('this variable takes a MiMei id: GetVar(sid, name, mid)')
+  return mid
 }
 
 export const USER_SYSCALLS = [
@@ -51,23 +58,23 @@ export const USER_SYSCALLS = [
       return ctx.sys.sessions.logout(ctx.grant.sid)
     },
   }),
-  syscall<[string, unknown[]]>({
+  syscall<[string, ...unknown[]]>({
     name: 'GetVar',
     sid: true,
     params: [
-      { name: 'name', type: 'string', doc: 'ver | now | port | nodeid | peerid | userid | nodepk' },
+      { name: 'name', type: 'string', doc: 'ver | now | port | nodeid | peerid | userid | nodepk | mminfo | mmversions' },
       { name: 'args', type: 'any', rest: true, doc: 'extra arguments some variables take' },
     ],
     returns: 'the value',
     capability: 'public',
     errors: ['NotFound', 'PermissionDenied'],
     doc: 'Reads a node variable. Guests (sid "") may read it; userid is "" for them.',
-    handler(ctx, name) {
+    handler(ctx, name, ...args) {
       const key = name.toLowerCase()
       const pub = ctx.sys.publicVars()[key]
       if (pub) return pub()
       const own = SESSION_VARS[key]
-      if (own) return own(ctx)
+      if (own) return own(ctx, args)
       throw new NotFound(`no variable "${name}"; known: ${[...Object.keys(ctx.sys.publicVars()), ...Object.keys(SESSION_VARS)].join(', ')}`)
     },
   }),

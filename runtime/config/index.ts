@@ -21,6 +21,10 @@ export interface Config {
   maxBodyBytes: number
   /** A session unused this long (seconds) expires. */
   sessionIdleSec: number
+  /** Bytes of MiMei data each user may store on this node; 0 = no limit. */
+  quotaUserBytes: number
+  /** Bytes of MiMei data each app may store on this node (all users together); 0 = no limit. */
+  quotaAppBytes: number
 }
 
 interface Field {
@@ -47,6 +51,16 @@ export const CONFIG_FIELDS: Record<keyof Config, Field> = {
     check: (v) => Number.isInteger(v) && (v as number) >= 60,
     expect: 'an integer >= 60',
   },
+  quotaUserBytes: {
+    doc: 'bytes of MiMei data per user (0 = no limit)',
+    check: (v) => Number.isSafeInteger(v) && (v as number) >= 0,
+    expect: 'an integer >= 0',
+  },
+  quotaAppBytes: {
+    doc: 'bytes of MiMei data per app (0 = no limit)',
+    check: (v) => Number.isSafeInteger(v) && (v as number) >= 0,
+    expect: 'an integer >= 0',
+  },
 }
 
 export const DEFAULT_CONFIG: Config = {
@@ -57,6 +71,8 @@ export const DEFAULT_CONFIG: Config = {
   owner: '',
   maxBodyBytes: 16 * 1024 * 1024,
   sessionIdleSec: 3600,
+  quotaUserBytes: 0,
+  quotaAppBytes: 0,
 }
 
 export type Env = Record<string, string | undefined>

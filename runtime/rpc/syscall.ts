@@ -5,6 +5,7 @@ import type { Logger } from '../log/index.ts'
 import type { Sessions } from '../sessions/index.ts'
 import type { Store } from '../store/index.ts'
 import type { VarTable } from '../vars.ts'
+import type { MiMeiStore } from '../mimei/index.ts'
 import type { Capability, Grant } from './grant.ts'
 
 /**
@@ -43,6 +44,7 @@ export interface Services {
   readonly identity: Identity
   readonly store: Store
   readonly sessions: Sessions
+  readonly mimei: MiMeiStore
   /** Variables readable by anyone (also served at /getvar). */
   readonly publicVars: () => VarTable
   /** Count and latency per syscall since start (the dispatcher's own record). */

@@ -31,4 +31,59 @@ export const MIGRATIONS: readonly Migration[] = [
       db.run('CREATE INDEX sessions_user ON sessions (user_id)')
     },
   },
+  {
+    version: 3,
+    name: 'mimei objects, versions, rights, references and blocks',
+    up(db) {
+      // `id` is the compact key every data row uses; `mid` is the public, deterministic id.
+      db.run(`CREATE TABLE mimei (
+        id INTEGER PRIMARY KEY,
+        mid TEXT NOT NULL UNIQUE,
+        author TEXT NOT NULL,
+        app TEXT NOT NULL,
+        ext TEXT NOT NULL,
+        mark TEXT NOT NULL,
+        type INTEGER NOT NULL,
+        created INTEGER NOT NULL,
+        seq INTEGER NOT NULL DEFAULT 0,
+        bytes INTEGER NOT NULL DEFAULT 0,
+        last INTEGER,
+        release INTEGER,
+        next_ver INTEGER NOT NULL DEFAULT 1
+      ) STRICT`)
+      db.run('CREATE INDEX mimei_author ON mimei (author, app)')
+      db.run(`CREATE TABLE mimei_rights (m INTEGER NOT NULL REFERENCES mimei(id), member TEXT NOT NULL, bits INTEGER NOT NULL,
+        PRIMARY KEY (m, member)) STRICT, WITHOUT ROWID`)
+      db.run(`CREATE TABLE mimei_versions (m INTEGER NOT NULL REFERENCES mimei(id), ver INTEGER NOT NULL, cid TEXT NOT NULL,
+        memo TEXT NOT NULL, created INTEGER NOT NULL, seq INTEGER NOT NULL, size INTEGER NOT NULL,
+        PRIMARY KEY (m, ver)) STRICT, WITHOUT ROWID`)
+      db.run(`CREATE TABLE mimei_refs (m INTEGER NOT NULL REFERENCES mimei(id), ref TEXT NOT NULL, count INTEGER NOT NULL,
+        PRIMARY KEY (m, ref)) STRICT, WITHOUT ROWID`)
+      db.run(`CREATE TABLE blocks (cid TEXT PRIMARY KEY, size INTEGER NOT NULL, created INTEGER NOT NULL) STRICT, WITHOUT ROWID`)
+      // What keeps a block alive: a version's snapshot (kind 'v', owner "m:ver") or a mac file ('f').
+      db.run(`CREATE TABLE block_pins (cid TEXT NOT NULL, owner TEXT NOT NULL, PRIMARY KEY (cid, owner)) STRICT, WITHOUT ROWID`)
+      db.run('CREATE INDEX block_pins_owner ON block_pins (owner)')
+    },
+  },
+  {
+    version: 4,
+    name: 'database mimei: keys and typed values',
+    up(db) {
+      // One row per key with its type and the sequence number of its last change (delta sync).
+      db.run(`CREATE TABLE kv (m INTEGER NOT NULL, key TEXT NOT NULL, type INTEGER NOT NULL, value BLOB,
+        seq INTEGER NOT NULL, PRIMARY KEY (m, key)) STRICT, WITHOUT ROWID`)
+      db.run(`CREATE TABLE kv_hash (m INTEGER NOT NULL, key TEXT NOT NULL, field TEXT NOT NULL, value BLOB NOT NULL,
+        PRIMARY KEY (m, key, field)) STRICT, WITHOUT ROWID`)
+      db.run(`CREATE TABLE kv_list (m INTEGER NOT NULL, key TEXT NOT NULL, pos INTEGER NOT NULL, value BLOB NOT NULL,
+        PRIMARY KEY (m, key, pos)) STRICT, WITHOUT ROWID`)
+      db.run(`CREATE TABLE kv_set (m INTEGER NOT NULL, key TEXT NOT NULL, member BLOB NOT NULL,
+        PRIMARY KEY (m, key, member)) STRICT, WITHOUT ROWID`)
+      db.run(`CREATE TABLE kv_zset (m INTEGER NOT NULL, key TEXT NOT NULL, member BLOB NOT NULL, score REAL NOT NULL,
+        PRIMARY KEY (m, key, member)) STRICT, WITHOUT ROWID`)
+      db.run('CREATE INDEX kv_zset_score ON kv_zset (m, key, score, member)')
+      // Deleted keys, kept with the sequence number of the deletion so deltas can carry it.
+      db.run(`CREATE TABLE kv_deleted (m INTEGER NOT NULL, key TEXT NOT NULL, seq INTEGER NOT NULL,
+        PRIMARY KEY (m, key)) STRICT, WITHOUT ROWID`)
+    },
+  },
 ]

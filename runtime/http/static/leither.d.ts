@@ -26,7 +26,7 @@ export declare class LeitherClient {
   Logout(): Promise<any>
   /**
    * Reads a node variable. Guests (sid "") may read it; userid is "" for them.
-   * @param {string} name ver | now | port | nodeid | peerid | userid | nodepk
+   * @param {string} name ver | now | port | nodeid | peerid | userid | nodepk | mminfo | mmversions
    * @param {unknown[]} args extra arguments some variables take
    * @returns {Promise<any>} the value
    */
@@ -81,4 +81,510 @@ export declare class LeitherClient {
    * @returns {Promise<any>} list of {name, count, errors, avgMs, maxMs}
    */
   MonitorStats(): Promise<any>
+  /**
+   * Creates a MiMei owned by the caller, or returns the existing one: the id is derived from author, app, ext and mark.
+   * @param {string} appid app the MiMei belongs to ("" for none)
+   * @param {string} ext kind of data within the app
+   * @param {string} mark distinguishes MiMei of the same kind; {{auto}} makes a new one each time
+   * @param {number} tp 1 = file tree, 2 = database
+   * @param {number} [right] rights for everyone: 0 private (default), 1 read, 3 read+write
+   * @returns {Promise<any>} mid
+   */
+  MMCreate(appid: string, ext: string, mark: string, tp: number, right?: number): Promise<any>
+  /**
+   * Opens a version of a MiMei. `cur` is writable for holders of the write right; numbered versions are read-only. Handles close after 10 minutes unused.
+   * @param {string} mid MiMei id
+   * @param {unknown} [ver] cur | last | release | a version number (default cur)
+   * @returns {Promise<any>} handle
+   */
+  MMOpen(mid: string, ver?: unknown): Promise<any>
+  /**
+   * Closes a handle (an open transaction on it is dropped).
+   * @param {string} handle from MMOpen
+   * @returns {Promise<any>} true if it was open
+   */
+  MMClose(handle: string): Promise<any>
+  /**
+   * Freezes cur into the next numbered, read-only version and moves `last` to it.
+   * @param {string} mid MiMei id
+   * @param {string} [memo] a note kept with the version
+   * @returns {Promise<any>} the new version number
+   */
+  MMBackup(mid: string, memo?: string): Promise<any>
+  /**
+   * Points `release` at a version; a released version cannot be deleted.
+   * @param {string} mid MiMei id
+   * @param {unknown} ver a version number (or last)
+   * @returns {Promise<any>} the released version
+   */
+  MMRelease(mid: string, ver: unknown): Promise<any>
+  /**
+   * Replaces cur with a copy of the version.
+   * @param {string} mid MiMei id
+   * @param {unknown} ver a version number, last or release
+   * @returns {Promise<any>} the restored version
+   */
+  MMRestore(mid: string, ver: unknown): Promise<any>
+  /**
+   * Deletes versions; their blocks are collected by the next gc. The released version is protected.
+   * @param {string} mid MiMei id
+   * @param {unknown[]} vers version numbers
+   * @returns {Promise<any>} number deleted
+   */
+  MMDelVers(mid: string, ...vers: unknown[]): Promise<any>
+  /**
+   * Digest of a version’s content: equal on two nodes exactly when they hold the same data.
+   * @param {string} mid MiMei id
+   * @param {unknown} [ver] cur | last | release | a version number (default cur)
+   * @returns {Promise<any>} content digest (CID)
+   */
+  MMSum(mid: string, ver?: unknown): Promise<any>
+  /**
+   * Adds references (counted); a referenced content id is kept by gc.
+   * @param {string} mid MiMei id
+   * @param {string[]} refs MiMei ids or content ids (CIDs)
+   * @returns {Promise<any>} number added
+   */
+  MMAddRef(mid: string, ...refs: string[]): Promise<any>
+  /**
+   * Removes one count of each reference; at zero the reference goes.
+   * @param {string} mid MiMei id
+   * @param {string[]} refs MiMei ids or content ids
+   * @returns {Promise<any>} number removed
+   */
+  MMDelRef(mid: string, ...refs: string[]): Promise<any>
+  /**
+   * The references of a MiMei with their counts.
+   * @param {string} mid MiMei id
+   * @returns {Promise<any>} map of reference → count
+   */
+  MMGetRefs(mid: string): Promise<any>
+  /**
+   * Sets the rights of a member; 0 removes them.
+   * @param {string} mid MiMei id
+   * @param {string} member a user id, or "" for everyone
+   * @param {number} right bits: 1 read, 2 write, 4 admin, 8 publish (everyone: read and write only)
+   * @returns {Promise<any>} the rights stored
+   */
+  MMSetRight(mid: string, member: string, right: number): Promise<any>
+  /**
+   * The rights a member holds (including what everyone may do).
+   * @param {string} mid MiMei id
+   * @param {string} member a user id, or "" for everyone
+   * @returns {Promise<any>} rights bits
+   */
+  MMGetRight(mid: string, member: string): Promise<any>
+  /**
+   * Opens the database of an app for a scope, creating it on first use: apps keep state without knowing MiMei ids.
+   * @param {string} appid the app
+   * @param {string} scope user (this user’s data), node (shared on this node), app (the app’s own)
+   * @returns {Promise<any>} handle
+   */
+  MMOpenAppData(appid: string, scope: string): Promise<any>
+  /**
+   * Deletes content blocks that no version or reference holds.
+   * @param {number} [graceSec] keep unreferenced blocks younger than this (default 3600)
+   * @returns {Promise<any>} {blocks, bytes} collected
+   */
+  MMGc(graceSec?: number): Promise<any>
+  /**
+   * Starts a transaction on the handle: later writes are queued (they answer "QUEUED"), reads see committed data, and Commit applies every write at once — or none, with Conflict, if another writer changed any key the transaction touched.
+   * @param {string} handle from MMOpen or MMOpenAppData
+   * @param {number} timeoutSec seconds before an uncommitted transaction rolls back by itself (1..3600)
+   * @returns {Promise<any>} true
+   */
+  Begin(handle: string, timeoutSec: number): Promise<any>
+  /**
+   * Applies the queued writes atomically. Fails with Conflict (nothing applied) when a key the transaction read or wrote was changed by someone else since Begin.
+   * @param {string} handle from MMOpen or MMOpenAppData
+   * @returns {Promise<any>} list of the queued writes’ results
+   */
+  Commit(handle: string): Promise<any>
+  /**
+   * Drops the queued writes of the open transaction.
+   * @param {string} handle from MMOpen or MMOpenAppData
+   * @returns {Promise<any>} true
+   */
+  Rollback(handle: string): Promise<any>
+  /**
+   * The sequence number of the last write to this database (every write takes the next one).
+   * @param {string} handle from MMOpen or MMOpenAppData
+   * @returns {Promise<any>} integer
+   */
+  GetLastSeq(handle: string): Promise<any>
+  /**
+   * Stores a value under a key.
+   * @param {string} handle from MMOpen or MMOpenAppData
+   * @param {string} key the key
+   * @param {unknown} value any value
+   * @returns {Promise<any>} true ("QUEUED" inside a transaction)
+   */
+  Set(handle: string, key: string, value: unknown): Promise<any>
+  /**
+   * Reads a value.
+   * @param {string} handle from MMOpen or MMOpenAppData
+   * @param {string} key the key
+   * @returns {Promise<any>} the value or null
+   */
+  Get(handle: string, key: string): Promise<any>
+  /**
+   * Deletes keys of any type.
+   * @param {string} handle from MMOpen or MMOpenAppData
+   * @param {string[]} keys keys of any type
+   * @returns {Promise<any>} number deleted ("QUEUED" inside a transaction)
+   */
+  Del(handle: string, ...keys: string[]): Promise<any>
+  /**
+   * Adds 1 to an integer value (missing = 0).
+   * @param {string} handle from MMOpen or MMOpenAppData
+   * @param {string} key the key
+   * @returns {Promise<any>} the new value ("QUEUED" inside a transaction)
+   */
+  Incr(handle: string, key: string): Promise<any>
+  /**
+   * Adds delta to an integer value.
+   * @param {string} handle from MMOpen or MMOpenAppData
+   * @param {string} key the key
+   * @param {number} delta amount to add
+   * @returns {Promise<any>} the new value ("QUEUED" inside a transaction)
+   */
+  IncrBy(handle: string, key: string, delta: number): Promise<any>
+  /**
+   * Lists keys in order.
+   * @param {string} handle from MMOpen or MMOpenAppData
+   * @param {string} begin start after this key ("" = from the first)
+   * @param {string} [match] glob: * ? [abc]
+   * @param {number} count most keys to return (≤ 10000)
+   * @returns {Promise<any>} list of keys
+   */
+  Scan(handle: string, begin: string, match?: string, count: number): Promise<any>
+  /**
+   * Sets one field.
+   * @param {string} handle from MMOpen or MMOpenAppData
+   * @param {string} key the key
+   * @param {string} field field name
+   * @param {unknown} value any value
+   * @returns {Promise<any>} 1 if the field is new, else 0 ("QUEUED" inside a transaction)
+   */
+  Hset(handle: string, key: string, field: string, value: unknown): Promise<any>
+  /**
+   * Reads one field.
+   * @param {string} handle from MMOpen or MMOpenAppData
+   * @param {string} key the key
+   * @param {string} field field name
+   * @returns {Promise<any>} the value or null
+   */
+  Hget(handle: string, key: string, field: string): Promise<any>
+  /**
+   * Sets several fields.
+   * @param {string} handle from MMOpen or MMOpenAppData
+   * @param {string} key the key
+   * @param {unknown[]} pairs {field, value} pairs, [field, value] lists, or one map
+   * @returns {Promise<any>} true ("QUEUED" inside a transaction)
+   */
+  Hmset(handle: string, key: string, ...pairs: unknown[]): Promise<any>
+  /**
+   * Reads several fields.
+   * @param {string} handle from MMOpen or MMOpenAppData
+   * @param {string} key the key
+   * @param {string[]} fields field names
+   * @returns {Promise<any>} list of values (null where missing)
+   */
+  Hmget(handle: string, key: string, ...fields: string[]): Promise<any>
+  /**
+   * Reads the whole hash.
+   * @param {string} handle from MMOpen or MMOpenAppData
+   * @param {string} key the key
+   * @returns {Promise<any>} map of field → value
+   */
+  Hgetall(handle: string, key: string): Promise<any>
+  /**
+   * Lists the fields.
+   * @param {string} handle from MMOpen or MMOpenAppData
+   * @param {string} key the key
+   * @returns {Promise<any>} list of fields
+   */
+  Hkeys(handle: string, key: string): Promise<any>
+  /**
+   * Counts the fields.
+   * @param {string} handle from MMOpen or MMOpenAppData
+   * @param {string} key the key
+   * @returns {Promise<any>} number of fields
+   */
+  Hlen(handle: string, key: string): Promise<any>
+  /**
+   * Deletes fields.
+   * @param {string} handle from MMOpen or MMOpenAppData
+   * @param {string} key the key
+   * @param {string[]} fields field names
+   * @returns {Promise<any>} number deleted ("QUEUED" inside a transaction)
+   */
+  Hdel(handle: string, key: string, ...fields: string[]): Promise<any>
+  /**
+   * Adds to an integer field.
+   * @param {string} handle from MMOpen or MMOpenAppData
+   * @param {string} key the key
+   * @param {string} field field name
+   * @param {number} delta amount to add
+   * @returns {Promise<any>} the new value ("QUEUED" inside a transaction)
+   */
+  HincrBy(handle: string, key: string, field: string, delta: number): Promise<any>
+  /**
+   * Deletes the hash.
+   * @param {string} handle from MMOpen or MMOpenAppData
+   * @param {string} key the key
+   * @returns {Promise<any>} number of fields deleted ("QUEUED" inside a transaction)
+   */
+  Hclear(handle: string, key: string): Promise<any>
+  /**
+   * Lists fields in order.
+   * @param {string} handle from MMOpen or MMOpenAppData
+   * @param {string} key the key
+   * @param {string} begin start after this field
+   * @param {string} [match] glob
+   * @param {number} count most fields (≤ 10000)
+   * @returns {Promise<any>} list of {field, value}
+   */
+  Hscan(handle: string, key: string, begin: string, match?: string, count: number): Promise<any>
+  /**
+   * Adds values at the head.
+   * @param {string} handle from MMOpen or MMOpenAppData
+   * @param {string} key the key
+   * @param {unknown[]} values values to add at the head
+   * @returns {Promise<any>} new length ("QUEUED" inside a transaction)
+   */
+  Lpush(handle: string, key: string, ...values: unknown[]): Promise<any>
+  /**
+   * Adds values at the tail.
+   * @param {string} handle from MMOpen or MMOpenAppData
+   * @param {string} key the key
+   * @param {unknown[]} values values to add at the tail
+   * @returns {Promise<any>} new length ("QUEUED" inside a transaction)
+   */
+  Rpush(handle: string, key: string, ...values: unknown[]): Promise<any>
+  /**
+   * Removes the head.
+   * @param {string} handle from MMOpen or MMOpenAppData
+   * @param {string} key the key
+   * @returns {Promise<any>} the value or null ("QUEUED" inside a transaction)
+   */
+  Lpop(handle: string, key: string): Promise<any>
+  /**
+   * Removes the tail.
+   * @param {string} handle from MMOpen or MMOpenAppData
+   * @param {string} key the key
+   * @returns {Promise<any>} the value or null ("QUEUED" inside a transaction)
+   */
+  Rpop(handle: string, key: string): Promise<any>
+  /**
+   * Reads a range.
+   * @param {string} handle from MMOpen or MMOpenAppData
+   * @param {string} key the key
+   * @param {number} start first index (negative = from the end)
+   * @param {number} stop last index, inclusive
+   * @returns {Promise<any>} list of values
+   */
+  Lrange(handle: string, key: string, start: number, stop: number): Promise<any>
+  /**
+   * Reads one element.
+   * @param {string} handle from MMOpen or MMOpenAppData
+   * @param {string} key the key
+   * @param {number} index index (negative = from the end)
+   * @returns {Promise<any>} the value or null
+   */
+  Lindex(handle: string, key: string, index: number): Promise<any>
+  /**
+   * Counts the elements.
+   * @param {string} handle from MMOpen or MMOpenAppData
+   * @param {string} key the key
+   * @returns {Promise<any>} length
+   */
+  Llen(handle: string, key: string): Promise<any>
+  /**
+   * Replaces one element.
+   * @param {string} handle from MMOpen or MMOpenAppData
+   * @param {string} key the key
+   * @param {number} index index (negative = from the end)
+   * @param {unknown} value any value
+   * @returns {Promise<any>} true ("QUEUED" inside a transaction)
+   */
+  Lset(handle: string, key: string, index: number, value: unknown): Promise<any>
+  /**
+   * Deletes the list.
+   * @param {string} handle from MMOpen or MMOpenAppData
+   * @param {string} key the key
+   * @returns {Promise<any>} number of elements deleted ("QUEUED" inside a transaction)
+   */
+  Lclear(handle: string, key: string): Promise<any>
+  /**
+   * Adds members.
+   * @param {string} handle from MMOpen or MMOpenAppData
+   * @param {string} key the key
+   * @param {unknown[]} members members to add
+   * @returns {Promise<any>} number added ("QUEUED" inside a transaction)
+   */
+  Sadd(handle: string, key: string, ...members: unknown[]): Promise<any>
+  /**
+   * Removes members.
+   * @param {string} handle from MMOpen or MMOpenAppData
+   * @param {string} key the key
+   * @param {unknown[]} members members to remove
+   * @returns {Promise<any>} number removed ("QUEUED" inside a transaction)
+   */
+  Srem(handle: string, key: string, ...members: unknown[]): Promise<any>
+  /**
+   * Lists the members.
+   * @param {string} handle from MMOpen or MMOpenAppData
+   * @param {string} key the key
+   * @returns {Promise<any>} list of members
+   */
+  Smembers(handle: string, key: string): Promise<any>
+  /**
+   * Counts the members.
+   * @param {string} handle from MMOpen or MMOpenAppData
+   * @param {string} key the key
+   * @returns {Promise<any>} number of members
+   */
+  Scard(handle: string, key: string): Promise<any>
+  /**
+   * Members of the first set not in the others.
+   * @param {string} handle from MMOpen or MMOpenAppData
+   * @param {string[]} keys set keys
+   * @returns {Promise<any>} list of members
+   */
+  Sdiff(handle: string, ...keys: string[]): Promise<any>
+  /**
+   * Members in every set.
+   * @param {string} handle from MMOpen or MMOpenAppData
+   * @param {string[]} keys set keys
+   * @returns {Promise<any>} list of members
+   */
+  Sinter(handle: string, ...keys: string[]): Promise<any>
+  /**
+   * Members in any set.
+   * @param {string} handle from MMOpen or MMOpenAppData
+   * @param {string[]} keys set keys
+   * @returns {Promise<any>} list of members
+   */
+  Sunion(handle: string, ...keys: string[]): Promise<any>
+  /**
+   * Deletes the set.
+   * @param {string} handle from MMOpen or MMOpenAppData
+   * @param {string} key the key
+   * @returns {Promise<any>} number of members deleted ("QUEUED" inside a transaction)
+   */
+  Sclear(handle: string, key: string): Promise<any>
+  /**
+   * Adds members with scores (updates the score of existing ones).
+   * @param {string} handle from MMOpen or MMOpenAppData
+   * @param {string} key the key
+   * @param {unknown[]} pairs {score, member} pairs or [score, member] lists
+   * @returns {Promise<any>} number of new members ("QUEUED" inside a transaction)
+   */
+  Zadd(handle: string, key: string, ...pairs: unknown[]): Promise<any>
+  /**
+   * Counts the members.
+   * @param {string} handle from MMOpen or MMOpenAppData
+   * @param {string} key the key
+   * @returns {Promise<any>} number of members
+   */
+  Zcard(handle: string, key: string): Promise<any>
+  /**
+   * Counts members with min ≤ score ≤ max.
+   * @param {string} handle from MMOpen or MMOpenAppData
+   * @param {string} key the key
+   * @param {number} min lowest score
+   * @param {number} max highest score
+   * @returns {Promise<any>} number of members
+   */
+  Zcount(handle: string, key: string, min: number, max: number): Promise<any>
+  /**
+   * Removes members.
+   * @param {string} handle from MMOpen or MMOpenAppData
+   * @param {string} key the key
+   * @param {unknown[]} members members to remove
+   * @returns {Promise<any>} number removed ("QUEUED" inside a transaction)
+   */
+  Zrem(handle: string, key: string, ...members: unknown[]): Promise<any>
+  /**
+   * Reads a member's score.
+   * @param {string} handle from MMOpen or MMOpenAppData
+   * @param {string} key the key
+   * @param {unknown} member the member
+   * @returns {Promise<any>} score or null
+   */
+  Zscore(handle: string, key: string, member: unknown): Promise<any>
+  /**
+   * Rank by ascending score.
+   * @param {string} handle from MMOpen or MMOpenAppData
+   * @param {string} key the key
+   * @param {unknown} member the member
+   * @returns {Promise<any>} 0-based rank or null
+   */
+  Zrank(handle: string, key: string, member: unknown): Promise<any>
+  /**
+   * Members by ascending score.
+   * @param {string} handle from MMOpen or MMOpenAppData
+   * @param {string} key the key
+   * @param {number} start first rank
+   * @param {number} stop last rank, inclusive
+   * @returns {Promise<any>} list of {member, score}
+   */
+  Zrange(handle: string, key: string, start: number, stop: number): Promise<any>
+  /**
+   * Members by descending score.
+   * @param {string} handle from MMOpen or MMOpenAppData
+   * @param {string} key the key
+   * @param {number} start first rank
+   * @param {number} stop last rank, inclusive
+   * @returns {Promise<any>} list of {member, score}
+   */
+  Zrevrange(handle: string, key: string, start: number, stop: number): Promise<any>
+  /**
+   * Members with min ≤ score ≤ max, ascending.
+   * @param {string} handle from MMOpen or MMOpenAppData
+   * @param {string} key the key
+   * @param {number} min lowest score
+   * @param {number} max highest score
+   * @param {number} [offset] members to skip
+   * @param {number} [count] most members
+   * @returns {Promise<any>} list of {member, score}
+   */
+  Zrangebyscore(handle: string, key: string, min: number, max: number, offset?: number, count?: number): Promise<any>
+  /**
+   * Members with min ≤ score ≤ max, descending.
+   * @param {string} handle from MMOpen or MMOpenAppData
+   * @param {string} key the key
+   * @param {number} max highest score
+   * @param {number} min lowest score
+   * @param {number} [offset] members to skip
+   * @param {number} [count] most members
+   * @returns {Promise<any>} list of {member, score}
+   */
+  Zrevrangebyscore(handle: string, key: string, max: number, min: number, offset?: number, count?: number): Promise<any>
+  /**
+   * Removes members with min ≤ score ≤ max.
+   * @param {string} handle from MMOpen or MMOpenAppData
+   * @param {string} key the key
+   * @param {number} min lowest score
+   * @param {number} max highest score
+   * @returns {Promise<any>} number removed ("QUEUED" inside a transaction)
+   */
+  Zremrangebyscore(handle: string, key: string, min: number, max: number): Promise<any>
+  /**
+   * Adds to a member's score.
+   * @param {string} handle from MMOpen or MMOpenAppData
+   * @param {string} key the key
+   * @param {number} delta amount to add
+   * @param {unknown} member the member
+   * @returns {Promise<any>} the new score ("QUEUED" inside a transaction)
+   */
+  ZincrBy(handle: string, key: string, delta: number, member: unknown): Promise<any>
+  /**
+   * Deletes the sorted set.
+   * @param {string} handle from MMOpen or MMOpenAppData
+   * @param {string} key the key
+   * @returns {Promise<any>} number of members deleted ("QUEUED" inside a transaction)
+   */
+  Zclear(handle: string, key: string): Promise<any>
 }

@@ -186,13 +186,35 @@ function walkUtf8(bytes, start, end, units) {
 }
 var textDecoder = new TextDecoder("utf-8");
 var nativeUtf8Slice = globalThis.Buffer?.prototype.utf8Slice;
-function utf8Text(bytes, start, end, ascii) {
-  if (ascii && end - start <= 8) {
-    let s = "";
-    for (let p = start;p < end; p++)
-      s += String.fromCharCode(bytes[p]);
-    return s;
+var SHORT_LIMIT = 16;
+var CACHE_SIZE = 4096;
+var shortCache = new Array(CACHE_SIZE).fill(undefined);
+function shortAscii(bytes, start, end) {
+  let h = end - start;
+  for (let p = start;p < end; p++)
+    h = Math.imul(h, 31) + bytes[p] | 0;
+  const slot = (h ^ h >>> 15) & CACHE_SIZE - 1;
+  const cached = shortCache[slot];
+  if (cached !== undefined && cached.length === end - start) {
+    let same = true;
+    for (let i = 0;i < cached.length; i++) {
+      if (cached.charCodeAt(i) !== bytes[start + i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same)
+      return cached;
   }
+  let s = "";
+  for (let p = start;p < end; p++)
+    s += String.fromCharCode(bytes[p]);
+  shortCache[slot] = s;
+  return s;
+}
+function utf8Text(bytes, start, end, ascii) {
+  if (ascii && end - start <= SHORT_LIMIT)
+    return shortAscii(bytes, start, end);
   if (nativeUtf8Slice !== undefined)
     return nativeUtf8Slice.call(bytes, start, end);
   return textDecoder.decode(bytes.subarray(start, end));
@@ -202,6 +224,40 @@ function asciiText(bytes, start, end) {
   for (let p = start;p < end; p++)
     s += String.fromCharCode(bytes[p]);
   return s;
+}
+var textEncoder = new TextEncoder;
+function writeUtf8(s, out, at) {
+  const n = s.length;
+  if (n > 64)
+    return at + textEncoder.encodeInto(s, out.subarray(at)).written;
+  let p = at;
+  for (let i = 0;i < n; i++) {
+    let c = s.charCodeAt(i);
+    if (c < 128) {
+      out[p++] = c;
+    } else if (c < 2048) {
+      out[p++] = 192 | c >> 6;
+      out[p++] = 128 | c & 63;
+    } else {
+      if (c >= 55296 && c <= 57343) {
+        const next = i + 1 < n ? s.charCodeAt(i + 1) : 0;
+        if (c <= 56319 && next >= 56320 && next <= 57343) {
+          c = 65536 + (c - 55296 << 10) + (next - 56320);
+          i++;
+          out[p++] = 240 | c >> 18;
+          out[p++] = 128 | c >> 12 & 63;
+          out[p++] = 128 | c >> 6 & 63;
+          out[p++] = 128 | c & 63;
+          continue;
+        }
+        c = 65533;
+      }
+      out[p++] = 224 | c >> 12;
+      out[p++] = 128 | c >> 6 & 63;
+      out[p++] = 128 | c & 63;
+    }
+  }
+  return p;
 }
 
 // runtime/rpc/codec/values.ts
@@ -230,6 +286,15 @@ class RemoteError extends Error {
   constructor(message) {
     super(message);
     this.name = "RemoteError";
+  }
+  static fromWire(message) {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      return new RemoteError(message);
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
   }
 }
 
@@ -313,13 +378,6 @@ function readDouble(c) {
   const end = c.end;
   const start = c.pos;
   let p = start;
-  const bad = (what) => {
-    if (p >= end) {
-      c.pos = p;
-      throw truncated(c, "a double");
-    }
-    throw new HproseDecodeError(`${what} in a double, found ${tagName(bytes[p])}`, p);
-  };
   let neg = false;
   if (p < end && (bytes[p] === Tag.Neg || bytes[p] === Tag.Pos))
     neg = bytes[p++] === Tag.Neg;
@@ -342,7 +400,7 @@ function readDouble(c) {
     }
   }
   if (mantDigits === 0)
-    bad("expected a digit");
+    doubleError(c, p, "expected a digit");
   let exp = 0;
   if (b === 101 || b === 69) {
     b = ++p < end ? bytes[p] : -1;
@@ -358,12 +416,12 @@ function readDouble(c) {
       b = ++p < end ? bytes[p] : -1;
     }
     if (p === expStart)
-      bad("expected an exponent digit");
+      doubleError(c, p, "expected an exponent digit");
     if (expNeg)
       exp = -exp;
   }
   if (b !== Tag.Semicolon)
-    bad("expected ';'");
+    doubleError(c, p, "expected ';'");
   if (p - start > MAX_DOUBLE_CHARS)
     throw new HproseDecodeError("double is too long", start);
   c.pos = p + 1;
@@ -375,6 +433,12 @@ function readDouble(c) {
     value = Number(asciiText(bytes, neg || bytes[start] === Tag.Pos ? start + 1 : start, p));
   }
   return neg ? -value : value;
+}
+function doubleError(c, p, what) {
+  c.pos = p;
+  if (p >= c.end)
+    throw truncated(c, "a double");
+  throw new HproseDecodeError(`${what} in a double, found ${tagName(c.bytes[p])}`, p);
 }
 function readStringBody(c, what) {
   const units = readUint(c, Tag.Quote, true, "a string length");
@@ -652,7 +716,7 @@ class Reader {
       case Tag.Ref:
         return this.ref();
       case Tag.Error:
-        return new RemoteError(this.string("an exception message"));
+        return RemoteError.fromWire(this.string("an exception message"));
       default:
         throw new HproseDecodeError(`unexpected tag ${tagName(tag)}`, this.pos - 1);
     }
@@ -690,9 +754,18 @@ class Reader {
     }
     const open = this.openMapSlots;
     if (open.length > 0 && index >= open[0]) {
-      for (let k = open.length - 1;k >= 0 && open[k] >= index; k--) {
-        if (open[k] === index)
-          this.openMapHit[k] = true;
+      let lo = 0;
+      let hi = open.length - 1;
+      while (lo <= hi) {
+        const mid = lo + hi >> 1;
+        if (open[mid] === index) {
+          this.openMapHit[mid] = true;
+          break;
+        }
+        if (open[mid] < index)
+          lo = mid + 1;
+        else
+          hi = mid - 1;
       }
     }
     return this.refs[index];
@@ -801,9 +874,7 @@ class Reader {
   }
 }
 
-// runtime/rpc/codec/writer.ts
-var DEFAULT_WRITE_DEPTH = 1024;
-var textEncoder = new TextEncoder;
+// runtime/rpc/codec/classes.ts
 function dataKeys(value) {
   const keys = Object.keys(value);
   for (let i = 0;i < keys.length; i++) {
@@ -813,6 +884,46 @@ function dataKeys(value) {
   }
   return keys;
 }
+function sameFields(fields, keys, value) {
+  if (fields.length !== keys.length)
+    return false;
+  for (let i = 0;i < fields.length; i++) {
+    if (keys[i] !== fields[i] && !Object.hasOwn(value, fields[i]))
+      return false;
+  }
+  return true;
+}
+
+class ClassTable {
+  byName = new Map;
+  next = 0;
+  find(name, fields, value) {
+    const defined = this.byName.get(name);
+    if (defined === undefined)
+      return;
+    for (const entry of defined)
+      if (sameFields(entry.fields, fields, value))
+        return entry;
+    return;
+  }
+  add(name, fields) {
+    const entry = { index: this.next++, fields };
+    const defined = this.byName.get(name);
+    if (defined === undefined)
+      this.byName.set(name, [entry]);
+    else
+      defined.push(entry);
+    return entry;
+  }
+  reset() {
+    if (this.next > 0)
+      this.byName.clear();
+    this.next = 0;
+  }
+}
+
+// runtime/rpc/codec/writer.ts
+var DEFAULT_WRITE_DEPTH = 1024;
 
 class Writer {
   buf;
@@ -822,8 +933,7 @@ class Writer {
   maxDepth;
   refs = new Map;
   refCount = 0;
-  classes = new Map;
-  classCount = 0;
+  classes = new ClassTable;
   depth = 0;
   constructor(options = {}) {
     this.buf = new Uint8Array(256);
@@ -848,9 +958,7 @@ class Writer {
     if (this.refCount > 0)
       this.refs.clear();
     this.refCount = 0;
-    if (this.classCount > 0)
-      this.classes.clear();
-    this.classCount = 0;
+    this.classes.reset();
     return this;
   }
   writeTag(tag) {
@@ -932,17 +1040,26 @@ class Writer {
     const buf = this.buf;
     if (n < 0) {
       buf[this.len++] = Tag.Neg;
+      if (n === -2147483648) {
+        this.ascii("2147483648");
+        return;
+      }
       n = -n;
     }
-    let width = 1;
-    for (let t = n;t >= 10; t = Math.floor(t / 10))
+    if (n < 10) {
+      buf[this.len++] = 48 + n;
+      return;
+    }
+    let width = 2;
+    for (let t = n / 100 | 0;t > 0; t = t / 10 | 0)
       width++;
     let p = this.len + width;
     this.len = p;
-    do {
-      buf[--p] = 48 + n % 10;
-      n = Math.floor(n / 10);
-    } while (n > 0);
+    while (n > 0) {
+      const q = n / 10 | 0;
+      buf[--p] = 48 + n - q * 10;
+      n = q;
+    }
   }
   count(n, omitZero) {
     if (n === 0 && omitZero)
@@ -1002,40 +1119,7 @@ class Writer {
     this.buf[this.len++] = Tag.Quote;
   }
   utf8(s) {
-    const n = s.length;
-    const buf = this.buf;
-    if (n > 64) {
-      this.len += textEncoder.encodeInto(s, buf.subarray(this.len)).written;
-      return;
-    }
-    let p = this.len;
-    for (let i = 0;i < n; i++) {
-      let c = s.charCodeAt(i);
-      if (c < 128) {
-        buf[p++] = c;
-      } else if (c < 2048) {
-        buf[p++] = 192 | c >> 6;
-        buf[p++] = 128 | c & 63;
-      } else {
-        if (c >= 55296 && c <= 57343) {
-          const next = i + 1 < n ? s.charCodeAt(i + 1) : 0;
-          if (c <= 56319 && next >= 56320 && next <= 57343) {
-            c = 65536 + (c - 55296 << 10) + (next - 56320);
-            i++;
-            buf[p++] = 240 | c >> 18;
-            buf[p++] = 128 | c >> 12 & 63;
-            buf[p++] = 128 | c >> 6 & 63;
-            buf[p++] = 128 | c & 63;
-            continue;
-          }
-          c = 65533;
-        }
-        buf[p++] = 224 | c >> 12;
-        buf[p++] = 128 | c >> 6 & 63;
-        buf[p++] = 128 | c & 63;
-      }
-    }
-    this.len = p;
+    this.len = writeUtf8(s, this.buf, this.len);
   }
   enter() {
     if (++this.depth > this.maxDepth) {
@@ -1091,17 +1175,35 @@ class Writer {
     if (this.refOrAdd(value))
       return;
     this.enter();
-    const keys = dataKeys(value);
+    const record = value;
+    const keys = Object.keys(record);
     this.writeTag(Tag.Map);
+    const countAt = this.len;
     this.count(keys.length, true);
+    const countEnd = this.len;
     this.writeTag(Tag.OpenBrace);
+    let n = 0;
     for (let i = 0;i < keys.length; i++) {
       const key = keys[i];
+      const item = record[key];
+      if (typeof item === "function")
+        continue;
       this.string(key);
-      this.value(value[key]);
+      this.value(item);
+      n++;
     }
     this.writeTag(Tag.CloseBrace);
+    if (n !== keys.length)
+      this.shrinkCount(countAt, countEnd, n);
     this.depth--;
+  }
+  shrinkCount(at, end, n) {
+    const digits = n === 0 ? "" : String(n);
+    const newEnd = at + digits.length;
+    this.buf.copyWithin(newEnd, end, this.len);
+    this.len -= end - newEnd;
+    for (let i = 0;i < digits.length; i++)
+      this.buf[at + i] = digits.charCodeAt(i);
   }
   map(value) {
     if (this.refOrAdd(value))
@@ -1122,15 +1224,7 @@ class Writer {
       return;
     this.enter();
     const fields = dataKeys(value);
-    const defined = this.classes.get(name);
-    let entry = defined?.find((e) => sameFields(e.fields, fields, value));
-    if (entry === undefined) {
-      entry = this.classDef(name, fields);
-      if (defined === undefined)
-        this.classes.set(name, [entry]);
-      else
-        defined.push(entry);
-    }
+    const entry = this.classes.find(name, fields, value) ?? this.classDef(name, fields);
     if (!this.simple)
       this.refs.set(value, this.refCount++);
     this.writeTag(Tag.Object);
@@ -1156,7 +1250,7 @@ class Writer {
       this.stringBody(field);
     }
     this.writeTag(Tag.CloseBrace);
-    return { index: this.classCount++, fields };
+    return this.classes.add(name, fields);
   }
   date(value) {
     if (this.refOrAdd(value))
@@ -1218,15 +1312,6 @@ class Writer {
       this.refCount++;
     this.stringBody(String(value.message));
   }
-}
-function sameFields(fields, keys, value) {
-  if (fields.length !== keys.length)
-    return false;
-  for (let i = 0;i < fields.length; i++) {
-    if (keys[i] !== fields[i] && !Object.hasOwn(value, fields[i]))
-      return false;
-  }
-  return true;
 }
 // runtime/rpc/browser/client.ts
 class LeitherError2 extends Error {
@@ -1362,7 +1447,7 @@ LeitherClient.prototype.Logout = function () {
 };
 /**
  * Reads a node variable. Guests (sid "") may read it; userid is "" for them.
- * @param {string} name ver | now | port | nodeid | peerid | userid | nodepk
+ * @param {string} name ver | now | port | nodeid | peerid | userid | nodepk | mminfo | mmversions
  * @param {unknown[]} args extra arguments some variables take
  * @returns {Promise<any>} the value
  */
@@ -1434,6 +1519,644 @@ LeitherClient.prototype.SysInfo = function () {
  */
 LeitherClient.prototype.MonitorStats = function () {
   return this.call("MonitorStats", [this.sid]);
+};
+/**
+ * Creates a MiMei owned by the caller, or returns the existing one: the id is derived from author, app, ext and mark.
+ * @param {string} appid app the MiMei belongs to ("" for none)
+ * @param {string} ext kind of data within the app
+ * @param {string} mark distinguishes MiMei of the same kind; {{auto}} makes a new one each time
+ * @param {number} tp 1 = file tree, 2 = database
+ * @param {number} [right] rights for everyone: 0 private (default), 1 read, 3 read+write
+ * @returns {Promise<any>} mid
+ */
+LeitherClient.prototype.MMCreate = function (appid, ext, mark, tp, right) {
+  return this.call("MMCreate", [this.sid, appid, ext, mark, tp, right]);
+};
+/**
+ * Opens a version of a MiMei. `cur` is writable for holders of the write right; numbered versions are read-only. Handles close after 10 minutes unused.
+ * @param {string} mid MiMei id
+ * @param {unknown} [ver] cur | last | release | a version number (default cur)
+ * @returns {Promise<any>} handle
+ */
+LeitherClient.prototype.MMOpen = function (mid, ver) {
+  return this.call("MMOpen", [this.sid, mid, ver]);
+};
+/**
+ * Closes a handle (an open transaction on it is dropped).
+ * @param {string} handle from MMOpen
+ * @returns {Promise<any>} true if it was open
+ */
+LeitherClient.prototype.MMClose = function (handle) {
+  return this.call("MMClose", [handle]);
+};
+/**
+ * Freezes cur into the next numbered, read-only version and moves `last` to it.
+ * @param {string} mid MiMei id
+ * @param {string} [memo] a note kept with the version
+ * @returns {Promise<any>} the new version number
+ */
+LeitherClient.prototype.MMBackup = function (mid, memo) {
+  return this.call("MMBackup", [this.sid, mid, memo]);
+};
+/**
+ * Points `release` at a version; a released version cannot be deleted.
+ * @param {string} mid MiMei id
+ * @param {unknown} ver a version number (or last)
+ * @returns {Promise<any>} the released version
+ */
+LeitherClient.prototype.MMRelease = function (mid, ver) {
+  return this.call("MMRelease", [this.sid, mid, ver]);
+};
+/**
+ * Replaces cur with a copy of the version.
+ * @param {string} mid MiMei id
+ * @param {unknown} ver a version number, last or release
+ * @returns {Promise<any>} the restored version
+ */
+LeitherClient.prototype.MMRestore = function (mid, ver) {
+  return this.call("MMRestore", [this.sid, mid, ver]);
+};
+/**
+ * Deletes versions; their blocks are collected by the next gc. The released version is protected.
+ * @param {string} mid MiMei id
+ * @param {unknown[]} vers version numbers
+ * @returns {Promise<any>} number deleted
+ */
+LeitherClient.prototype.MMDelVers = function (mid, ...vers) {
+  return this.call("MMDelVers", [this.sid, mid, ...vers]);
+};
+/**
+ * Digest of a version’s content: equal on two nodes exactly when they hold the same data.
+ * @param {string} mid MiMei id
+ * @param {unknown} [ver] cur | last | release | a version number (default cur)
+ * @returns {Promise<any>} content digest (CID)
+ */
+LeitherClient.prototype.MMSum = function (mid, ver) {
+  return this.call("MMSum", [this.sid, mid, ver]);
+};
+/**
+ * Adds references (counted); a referenced content id is kept by gc.
+ * @param {string} mid MiMei id
+ * @param {string[]} refs MiMei ids or content ids (CIDs)
+ * @returns {Promise<any>} number added
+ */
+LeitherClient.prototype.MMAddRef = function (mid, ...refs) {
+  return this.call("MMAddRef", [this.sid, mid, ...refs]);
+};
+/**
+ * Removes one count of each reference; at zero the reference goes.
+ * @param {string} mid MiMei id
+ * @param {string[]} refs MiMei ids or content ids
+ * @returns {Promise<any>} number removed
+ */
+LeitherClient.prototype.MMDelRef = function (mid, ...refs) {
+  return this.call("MMDelRef", [this.sid, mid, ...refs]);
+};
+/**
+ * The references of a MiMei with their counts.
+ * @param {string} mid MiMei id
+ * @returns {Promise<any>} map of reference → count
+ */
+LeitherClient.prototype.MMGetRefs = function (mid) {
+  return this.call("MMGetRefs", [this.sid, mid]);
+};
+/**
+ * Sets the rights of a member; 0 removes them.
+ * @param {string} mid MiMei id
+ * @param {string} member a user id, or "" for everyone
+ * @param {number} right bits: 1 read, 2 write, 4 admin, 8 publish (everyone: read and write only)
+ * @returns {Promise<any>} the rights stored
+ */
+LeitherClient.prototype.MMSetRight = function (mid, member, right) {
+  return this.call("MMSetRight", [this.sid, mid, member, right]);
+};
+/**
+ * The rights a member holds (including what everyone may do).
+ * @param {string} mid MiMei id
+ * @param {string} member a user id, or "" for everyone
+ * @returns {Promise<any>} rights bits
+ */
+LeitherClient.prototype.MMGetRight = function (mid, member) {
+  return this.call("MMGetRight", [this.sid, mid, member]);
+};
+/**
+ * Opens the database of an app for a scope, creating it on first use: apps keep state without knowing MiMei ids.
+ * @param {string} appid the app
+ * @param {string} scope user (this user’s data), node (shared on this node), app (the app’s own)
+ * @returns {Promise<any>} handle
+ */
+LeitherClient.prototype.MMOpenAppData = function (appid, scope) {
+  return this.call("MMOpenAppData", [this.sid, appid, scope]);
+};
+/**
+ * Deletes content blocks that no version or reference holds.
+ * @param {number} [graceSec] keep unreferenced blocks younger than this (default 3600)
+ * @returns {Promise<any>} {blocks, bytes} collected
+ */
+LeitherClient.prototype.MMGc = function (graceSec) {
+  return this.call("MMGc", [this.sid, graceSec]);
+};
+/**
+ * Starts a transaction on the handle: later writes are queued (they answer "QUEUED"), reads see committed data, and Commit applies every write at once — or none, with Conflict, if another writer changed any key the transaction touched.
+ * @param {string} handle from MMOpen or MMOpenAppData
+ * @param {number} timeoutSec seconds before an uncommitted transaction rolls back by itself (1..3600)
+ * @returns {Promise<any>} true
+ */
+LeitherClient.prototype.Begin = function (handle, timeoutSec) {
+  return this.call("Begin", [handle, timeoutSec]);
+};
+/**
+ * Applies the queued writes atomically. Fails with Conflict (nothing applied) when a key the transaction read or wrote was changed by someone else since Begin.
+ * @param {string} handle from MMOpen or MMOpenAppData
+ * @returns {Promise<any>} list of the queued writes’ results
+ */
+LeitherClient.prototype.Commit = function (handle) {
+  return this.call("Commit", [handle]);
+};
+/**
+ * Drops the queued writes of the open transaction.
+ * @param {string} handle from MMOpen or MMOpenAppData
+ * @returns {Promise<any>} true
+ */
+LeitherClient.prototype.Rollback = function (handle) {
+  return this.call("Rollback", [handle]);
+};
+/**
+ * The sequence number of the last write to this database (every write takes the next one).
+ * @param {string} handle from MMOpen or MMOpenAppData
+ * @returns {Promise<any>} integer
+ */
+LeitherClient.prototype.GetLastSeq = function (handle) {
+  return this.call("GetLastSeq", [handle]);
+};
+/**
+ * Stores a value under a key.
+ * @param {string} handle from MMOpen or MMOpenAppData
+ * @param {string} key the key
+ * @param {unknown} value any value
+ * @returns {Promise<any>} true ("QUEUED" inside a transaction)
+ */
+LeitherClient.prototype.Set = function (handle, key, value) {
+  return this.call("Set", [handle, key, value]);
+};
+/**
+ * Reads a value.
+ * @param {string} handle from MMOpen or MMOpenAppData
+ * @param {string} key the key
+ * @returns {Promise<any>} the value or null
+ */
+LeitherClient.prototype.Get = function (handle, key) {
+  return this.call("Get", [handle, key]);
+};
+/**
+ * Deletes keys of any type.
+ * @param {string} handle from MMOpen or MMOpenAppData
+ * @param {string[]} keys keys of any type
+ * @returns {Promise<any>} number deleted ("QUEUED" inside a transaction)
+ */
+LeitherClient.prototype.Del = function (handle, ...keys) {
+  return this.call("Del", [handle, ...keys]);
+};
+/**
+ * Adds 1 to an integer value (missing = 0).
+ * @param {string} handle from MMOpen or MMOpenAppData
+ * @param {string} key the key
+ * @returns {Promise<any>} the new value ("QUEUED" inside a transaction)
+ */
+LeitherClient.prototype.Incr = function (handle, key) {
+  return this.call("Incr", [handle, key]);
+};
+/**
+ * Adds delta to an integer value.
+ * @param {string} handle from MMOpen or MMOpenAppData
+ * @param {string} key the key
+ * @param {number} delta amount to add
+ * @returns {Promise<any>} the new value ("QUEUED" inside a transaction)
+ */
+LeitherClient.prototype.IncrBy = function (handle, key, delta) {
+  return this.call("IncrBy", [handle, key, delta]);
+};
+/**
+ * Lists keys in order.
+ * @param {string} handle from MMOpen or MMOpenAppData
+ * @param {string} begin start after this key ("" = from the first)
+ * @param {string} [match] glob: * ? [abc]
+ * @param {number} count most keys to return (≤ 10000)
+ * @returns {Promise<any>} list of keys
+ */
+LeitherClient.prototype.Scan = function (handle, begin, match, count) {
+  return this.call("Scan", [handle, begin, match, count]);
+};
+/**
+ * Sets one field.
+ * @param {string} handle from MMOpen or MMOpenAppData
+ * @param {string} key the key
+ * @param {string} field field name
+ * @param {unknown} value any value
+ * @returns {Promise<any>} 1 if the field is new, else 0 ("QUEUED" inside a transaction)
+ */
+LeitherClient.prototype.Hset = function (handle, key, field, value) {
+  return this.call("Hset", [handle, key, field, value]);
+};
+/**
+ * Reads one field.
+ * @param {string} handle from MMOpen or MMOpenAppData
+ * @param {string} key the key
+ * @param {string} field field name
+ * @returns {Promise<any>} the value or null
+ */
+LeitherClient.prototype.Hget = function (handle, key, field) {
+  return this.call("Hget", [handle, key, field]);
+};
+/**
+ * Sets several fields.
+ * @param {string} handle from MMOpen or MMOpenAppData
+ * @param {string} key the key
+ * @param {unknown[]} pairs {field, value} pairs, [field, value] lists, or one map
+ * @returns {Promise<any>} true ("QUEUED" inside a transaction)
+ */
+LeitherClient.prototype.Hmset = function (handle, key, ...pairs) {
+  return this.call("Hmset", [handle, key, ...pairs]);
+};
+/**
+ * Reads several fields.
+ * @param {string} handle from MMOpen or MMOpenAppData
+ * @param {string} key the key
+ * @param {string[]} fields field names
+ * @returns {Promise<any>} list of values (null where missing)
+ */
+LeitherClient.prototype.Hmget = function (handle, key, ...fields) {
+  return this.call("Hmget", [handle, key, ...fields]);
+};
+/**
+ * Reads the whole hash.
+ * @param {string} handle from MMOpen or MMOpenAppData
+ * @param {string} key the key
+ * @returns {Promise<any>} map of field → value
+ */
+LeitherClient.prototype.Hgetall = function (handle, key) {
+  return this.call("Hgetall", [handle, key]);
+};
+/**
+ * Lists the fields.
+ * @param {string} handle from MMOpen or MMOpenAppData
+ * @param {string} key the key
+ * @returns {Promise<any>} list of fields
+ */
+LeitherClient.prototype.Hkeys = function (handle, key) {
+  return this.call("Hkeys", [handle, key]);
+};
+/**
+ * Counts the fields.
+ * @param {string} handle from MMOpen or MMOpenAppData
+ * @param {string} key the key
+ * @returns {Promise<any>} number of fields
+ */
+LeitherClient.prototype.Hlen = function (handle, key) {
+  return this.call("Hlen", [handle, key]);
+};
+/**
+ * Deletes fields.
+ * @param {string} handle from MMOpen or MMOpenAppData
+ * @param {string} key the key
+ * @param {string[]} fields field names
+ * @returns {Promise<any>} number deleted ("QUEUED" inside a transaction)
+ */
+LeitherClient.prototype.Hdel = function (handle, key, ...fields) {
+  return this.call("Hdel", [handle, key, ...fields]);
+};
+/**
+ * Adds to an integer field.
+ * @param {string} handle from MMOpen or MMOpenAppData
+ * @param {string} key the key
+ * @param {string} field field name
+ * @param {number} delta amount to add
+ * @returns {Promise<any>} the new value ("QUEUED" inside a transaction)
+ */
+LeitherClient.prototype.HincrBy = function (handle, key, field, delta) {
+  return this.call("HincrBy", [handle, key, field, delta]);
+};
+/**
+ * Deletes the hash.
+ * @param {string} handle from MMOpen or MMOpenAppData
+ * @param {string} key the key
+ * @returns {Promise<any>} number of fields deleted ("QUEUED" inside a transaction)
+ */
+LeitherClient.prototype.Hclear = function (handle, key) {
+  return this.call("Hclear", [handle, key]);
+};
+/**
+ * Lists fields in order.
+ * @param {string} handle from MMOpen or MMOpenAppData
+ * @param {string} key the key
+ * @param {string} begin start after this field
+ * @param {string} [match] glob
+ * @param {number} count most fields (≤ 10000)
+ * @returns {Promise<any>} list of {field, value}
+ */
+LeitherClient.prototype.Hscan = function (handle, key, begin, match, count) {
+  return this.call("Hscan", [handle, key, begin, match, count]);
+};
+/**
+ * Adds values at the head.
+ * @param {string} handle from MMOpen or MMOpenAppData
+ * @param {string} key the key
+ * @param {unknown[]} values values to add at the head
+ * @returns {Promise<any>} new length ("QUEUED" inside a transaction)
+ */
+LeitherClient.prototype.Lpush = function (handle, key, ...values) {
+  return this.call("Lpush", [handle, key, ...values]);
+};
+/**
+ * Adds values at the tail.
+ * @param {string} handle from MMOpen or MMOpenAppData
+ * @param {string} key the key
+ * @param {unknown[]} values values to add at the tail
+ * @returns {Promise<any>} new length ("QUEUED" inside a transaction)
+ */
+LeitherClient.prototype.Rpush = function (handle, key, ...values) {
+  return this.call("Rpush", [handle, key, ...values]);
+};
+/**
+ * Removes the head.
+ * @param {string} handle from MMOpen or MMOpenAppData
+ * @param {string} key the key
+ * @returns {Promise<any>} the value or null ("QUEUED" inside a transaction)
+ */
+LeitherClient.prototype.Lpop = function (handle, key) {
+  return this.call("Lpop", [handle, key]);
+};
+/**
+ * Removes the tail.
+ * @param {string} handle from MMOpen or MMOpenAppData
+ * @param {string} key the key
+ * @returns {Promise<any>} the value or null ("QUEUED" inside a transaction)
+ */
+LeitherClient.prototype.Rpop = function (handle, key) {
+  return this.call("Rpop", [handle, key]);
+};
+/**
+ * Reads a range.
+ * @param {string} handle from MMOpen or MMOpenAppData
+ * @param {string} key the key
+ * @param {number} start first index (negative = from the end)
+ * @param {number} stop last index, inclusive
+ * @returns {Promise<any>} list of values
+ */
+LeitherClient.prototype.Lrange = function (handle, key, start, stop) {
+  return this.call("Lrange", [handle, key, start, stop]);
+};
+/**
+ * Reads one element.
+ * @param {string} handle from MMOpen or MMOpenAppData
+ * @param {string} key the key
+ * @param {number} index index (negative = from the end)
+ * @returns {Promise<any>} the value or null
+ */
+LeitherClient.prototype.Lindex = function (handle, key, index) {
+  return this.call("Lindex", [handle, key, index]);
+};
+/**
+ * Counts the elements.
+ * @param {string} handle from MMOpen or MMOpenAppData
+ * @param {string} key the key
+ * @returns {Promise<any>} length
+ */
+LeitherClient.prototype.Llen = function (handle, key) {
+  return this.call("Llen", [handle, key]);
+};
+/**
+ * Replaces one element.
+ * @param {string} handle from MMOpen or MMOpenAppData
+ * @param {string} key the key
+ * @param {number} index index (negative = from the end)
+ * @param {unknown} value any value
+ * @returns {Promise<any>} true ("QUEUED" inside a transaction)
+ */
+LeitherClient.prototype.Lset = function (handle, key, index, value) {
+  return this.call("Lset", [handle, key, index, value]);
+};
+/**
+ * Deletes the list.
+ * @param {string} handle from MMOpen or MMOpenAppData
+ * @param {string} key the key
+ * @returns {Promise<any>} number of elements deleted ("QUEUED" inside a transaction)
+ */
+LeitherClient.prototype.Lclear = function (handle, key) {
+  return this.call("Lclear", [handle, key]);
+};
+/**
+ * Adds members.
+ * @param {string} handle from MMOpen or MMOpenAppData
+ * @param {string} key the key
+ * @param {unknown[]} members members to add
+ * @returns {Promise<any>} number added ("QUEUED" inside a transaction)
+ */
+LeitherClient.prototype.Sadd = function (handle, key, ...members) {
+  return this.call("Sadd", [handle, key, ...members]);
+};
+/**
+ * Removes members.
+ * @param {string} handle from MMOpen or MMOpenAppData
+ * @param {string} key the key
+ * @param {unknown[]} members members to remove
+ * @returns {Promise<any>} number removed ("QUEUED" inside a transaction)
+ */
+LeitherClient.prototype.Srem = function (handle, key, ...members) {
+  return this.call("Srem", [handle, key, ...members]);
+};
+/**
+ * Lists the members.
+ * @param {string} handle from MMOpen or MMOpenAppData
+ * @param {string} key the key
+ * @returns {Promise<any>} list of members
+ */
+LeitherClient.prototype.Smembers = function (handle, key) {
+  return this.call("Smembers", [handle, key]);
+};
+/**
+ * Counts the members.
+ * @param {string} handle from MMOpen or MMOpenAppData
+ * @param {string} key the key
+ * @returns {Promise<any>} number of members
+ */
+LeitherClient.prototype.Scard = function (handle, key) {
+  return this.call("Scard", [handle, key]);
+};
+/**
+ * Members of the first set not in the others.
+ * @param {string} handle from MMOpen or MMOpenAppData
+ * @param {string[]} keys set keys
+ * @returns {Promise<any>} list of members
+ */
+LeitherClient.prototype.Sdiff = function (handle, ...keys) {
+  return this.call("Sdiff", [handle, ...keys]);
+};
+/**
+ * Members in every set.
+ * @param {string} handle from MMOpen or MMOpenAppData
+ * @param {string[]} keys set keys
+ * @returns {Promise<any>} list of members
+ */
+LeitherClient.prototype.Sinter = function (handle, ...keys) {
+  return this.call("Sinter", [handle, ...keys]);
+};
+/**
+ * Members in any set.
+ * @param {string} handle from MMOpen or MMOpenAppData
+ * @param {string[]} keys set keys
+ * @returns {Promise<any>} list of members
+ */
+LeitherClient.prototype.Sunion = function (handle, ...keys) {
+  return this.call("Sunion", [handle, ...keys]);
+};
+/**
+ * Deletes the set.
+ * @param {string} handle from MMOpen or MMOpenAppData
+ * @param {string} key the key
+ * @returns {Promise<any>} number of members deleted ("QUEUED" inside a transaction)
+ */
+LeitherClient.prototype.Sclear = function (handle, key) {
+  return this.call("Sclear", [handle, key]);
+};
+/**
+ * Adds members with scores (updates the score of existing ones).
+ * @param {string} handle from MMOpen or MMOpenAppData
+ * @param {string} key the key
+ * @param {unknown[]} pairs {score, member} pairs or [score, member] lists
+ * @returns {Promise<any>} number of new members ("QUEUED" inside a transaction)
+ */
+LeitherClient.prototype.Zadd = function (handle, key, ...pairs) {
+  return this.call("Zadd", [handle, key, ...pairs]);
+};
+/**
+ * Counts the members.
+ * @param {string} handle from MMOpen or MMOpenAppData
+ * @param {string} key the key
+ * @returns {Promise<any>} number of members
+ */
+LeitherClient.prototype.Zcard = function (handle, key) {
+  return this.call("Zcard", [handle, key]);
+};
+/**
+ * Counts members with min ≤ score ≤ max.
+ * @param {string} handle from MMOpen or MMOpenAppData
+ * @param {string} key the key
+ * @param {number} min lowest score
+ * @param {number} max highest score
+ * @returns {Promise<any>} number of members
+ */
+LeitherClient.prototype.Zcount = function (handle, key, min, max) {
+  return this.call("Zcount", [handle, key, min, max]);
+};
+/**
+ * Removes members.
+ * @param {string} handle from MMOpen or MMOpenAppData
+ * @param {string} key the key
+ * @param {unknown[]} members members to remove
+ * @returns {Promise<any>} number removed ("QUEUED" inside a transaction)
+ */
+LeitherClient.prototype.Zrem = function (handle, key, ...members) {
+  return this.call("Zrem", [handle, key, ...members]);
+};
+/**
+ * Reads a member's score.
+ * @param {string} handle from MMOpen or MMOpenAppData
+ * @param {string} key the key
+ * @param {unknown} member the member
+ * @returns {Promise<any>} score or null
+ */
+LeitherClient.prototype.Zscore = function (handle, key, member) {
+  return this.call("Zscore", [handle, key, member]);
+};
+/**
+ * Rank by ascending score.
+ * @param {string} handle from MMOpen or MMOpenAppData
+ * @param {string} key the key
+ * @param {unknown} member the member
+ * @returns {Promise<any>} 0-based rank or null
+ */
+LeitherClient.prototype.Zrank = function (handle, key, member) {
+  return this.call("Zrank", [handle, key, member]);
+};
+/**
+ * Members by ascending score.
+ * @param {string} handle from MMOpen or MMOpenAppData
+ * @param {string} key the key
+ * @param {number} start first rank
+ * @param {number} stop last rank, inclusive
+ * @returns {Promise<any>} list of {member, score}
+ */
+LeitherClient.prototype.Zrange = function (handle, key, start, stop) {
+  return this.call("Zrange", [handle, key, start, stop]);
+};
+/**
+ * Members by descending score.
+ * @param {string} handle from MMOpen or MMOpenAppData
+ * @param {string} key the key
+ * @param {number} start first rank
+ * @param {number} stop last rank, inclusive
+ * @returns {Promise<any>} list of {member, score}
+ */
+LeitherClient.prototype.Zrevrange = function (handle, key, start, stop) {
+  return this.call("Zrevrange", [handle, key, start, stop]);
+};
+/**
+ * Members with min ≤ score ≤ max, ascending.
+ * @param {string} handle from MMOpen or MMOpenAppData
+ * @param {string} key the key
+ * @param {number} min lowest score
+ * @param {number} max highest score
+ * @param {number} [offset] members to skip
+ * @param {number} [count] most members
+ * @returns {Promise<any>} list of {member, score}
+ */
+LeitherClient.prototype.Zrangebyscore = function (handle, key, min, max, offset, count) {
+  return this.call("Zrangebyscore", [handle, key, min, max, offset, count]);
+};
+/**
+ * Members with min ≤ score ≤ max, descending.
+ * @param {string} handle from MMOpen or MMOpenAppData
+ * @param {string} key the key
+ * @param {number} max highest score
+ * @param {number} min lowest score
+ * @param {number} [offset] members to skip
+ * @param {number} [count] most members
+ * @returns {Promise<any>} list of {member, score}
+ */
+LeitherClient.prototype.Zrevrangebyscore = function (handle, key, max, min, offset, count) {
+  return this.call("Zrevrangebyscore", [handle, key, max, min, offset, count]);
+};
+/**
+ * Removes members with min ≤ score ≤ max.
+ * @param {string} handle from MMOpen or MMOpenAppData
+ * @param {string} key the key
+ * @param {number} min lowest score
+ * @param {number} max highest score
+ * @returns {Promise<any>} number removed ("QUEUED" inside a transaction)
+ */
+LeitherClient.prototype.Zremrangebyscore = function (handle, key, min, max) {
+  return this.call("Zremrangebyscore", [handle, key, min, max]);
+};
+/**
+ * Adds to a member's score.
+ * @param {string} handle from MMOpen or MMOpenAppData
+ * @param {string} key the key
+ * @param {number} delta amount to add
+ * @param {unknown} member the member
+ * @returns {Promise<any>} the new score ("QUEUED" inside a transaction)
+ */
+LeitherClient.prototype.ZincrBy = function (handle, key, delta, member) {
+  return this.call("ZincrBy", [handle, key, delta, member]);
+};
+/**
+ * Deletes the sorted set.
+ * @param {string} handle from MMOpen or MMOpenAppData
+ * @param {string} key the key
+ * @returns {Promise<any>} number of members deleted ("QUEUED" inside a transaction)
+ */
+LeitherClient.prototype.Zclear = function (handle, key) {
+  return this.call("Zclear", [handle, key]);
 };
 
 export {

@@ -1,0 +1,100 @@
+// Content-addressed blocks: sha2-256 CIDv1 (raw for data, dag-cbor for manifests), stored as
+// files under <data>/blocks/, indexed in SQLite, kept alive by pins, collected when unpinned.
+import type { Database } from 'bun:sqlite'
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs'
+import { join } from 'node:path'
+import { CID } from 'multiformats/cid'
+import * as Digest from 'multiformats/hashes/digest'
+import { Corrupt, NotFound } from '../errors.ts'
+
+export const CHUNK_SIZE = 256 * 1024
+export const RAW = 0x55
+export const DAG_CBOR = 0x71
+const SHA2_256 = 0x12
+
+export function cidOf(bytes: Uint8Array, codec: number = RAW): string {
+  const hash = new Bun.CryptoHasher('sha256').update(bytes).digest() as Uint8Array
+  return CID.createV1(codec, Digest.create(SHA2_256, new Uint8Array(hash))).toString()
+}
+
+/** Parses a CID string, throwing NotFound-style errors for garbage (ids arrive from callers). */
+export function parseCid(text: string): CID {
+  try {
+    return CID.parse(text)
+  } catch {
+    throw new NotFound(`"${String(text).slice(0, 80)}" is not a content id (CIDv1)`)
+  }
+}
+
+export interface BlockStore {
+  /** Stores bytes (idempotent) and returns their CID. */
+  put(bytes: Uint8Array, codec?: number): string
+  get(cid: string): Uint8Array
+  has(cid: string): boolean
+  size(cid: string): number | undefined
+  pin(cid: string, owner: string): void
+  unpinOwner(owner: string): void
+  /** Deletes blocks no pin holds and older than `graceSec`; returns how many and bytes freed. */
+  gc(graceSec?: number): { blocks: number; bytes: number }
+}
+
+export function blockStore(db: Database, dataDir: string): BlockStore {
+  const root = join(dataDir, 'blocks')
+  mkdirSync(root, { recursive: true, mode: 0o700 })
+  const pathOf = (cid: string) => join(root, cid.slice(-2), cid)
+  const insert = db.query('INSERT OR IGNORE INTO blocks (cid, size, created) VALUES (?, ?, ?)')
+  const lookup = db.query('SELECT size FROM blocks WHERE cid = ?')
+  const pinQ = db.query('INSERT OR IGNORE INTO block_pins (cid, owner) VALUES (?, ?)')
+  const unpinQ = db.query('DELETE FROM block_pins WHERE owner = ?')
+
+  return {
+    put(bytes, codec = RAW) {
+      const cid = cidOf(bytes, codec)
+      if (lookup.get(cid)) return cid
+      const path = pathOf(cid)
+      if (!existsSync(path)) {
+        mkdirSync(join(root, cid.slice(-2)), { recursive: true })
+        // Written to a temp name, then renamed: after a crash a block file is whole or absent.
+        // No fsync, like the database's synchronous=NORMAL: safe against process crashes.
+        const tmp = `${path}.tmp-${process.pid}`
+        const fd = openSync(tmp, 'w', 0o600)
+        try {
+          writeSync(fd, bytes)
+        } finally {
+          closeSync(fd)
+        }
+        renameSync(tmp, path)
+      }
+      insert.run(cid, bytes.length, Math.floor(Date.now() / 1000))
+      return cid
+    },
+    get(cid) {
+      let bytes: Uint8Array
+      try {
+        bytes = new Uint8Array(readFileSync(pathOf(cid)))
+      } catch {
+        throw new NotFound(`block ${cid} is not on this node`)
+      }
+      const codec = parseCid(cid).code
+      if (cidOf(bytes, codec) !== cid) throw new Corrupt(`block ${cid} is damaged on disk (hash mismatch)`)
+      return bytes
+    },
+    has: (cid) => Boolean(lookup.get(cid)),
+    size: (cid) => (lookup.get(cid) as { size: number } | null)?.size,
+    pin: (cid, owner) => void pinQ.run(cid, owner),
+    unpinOwner: (owner) => void unpinQ.run(owner),
+    gc(graceSec = 3600) {
+      const cutoff = Math.floor(Date.now() / 1000) - graceSec
+      const dead = db
+        .query('SELECT cid, size FROM blocks WHERE created < ? AND cid NOT IN (SELECT cid FROM block_pins)')
+        .all(cutoff) as { cid: string; size: number }[]
+      const del = db.query('DELETE FROM blocks WHERE cid = ?')
+      db.transaction(() => {
+        for (const b of dead) del.run(b.cid)
+      })()
+      // Files go after the rows: a crash in between leaves orphan files, never rows without files.
+      for (const b of dead) rmSync(pathOf(b.cid), { force: true })
+      return { blocks: dead.length, bytes: dead.reduce((n, b) => n + b.size, 0) }
+    },
+  }
+}

@@ -1,0 +1,385 @@
+// MiMei: the unit of data and apps. Objects with deterministic ids, rights, git-like versions
+// (immutable snapshots in content-addressed blocks), references, handles, and quotas.
+import { Database } from 'bun:sqlite'
+import { randomUUID } from 'node:crypto'
+import { sha256 } from '@noble/hashes/sha2.js'
+import { InvalidParams, NotFound, QuotaExceeded } from '../errors.ts'
+import type { BaseComponents, Subsystem } from '../kernel.ts'
+import { toBase64Url } from '../identity/index.ts'
+import type { Store } from '../store/index.ts'
+import { migrate } from '../store/index.ts'
+import { blockStore, type BlockStore } from './blocks.ts'
+import { handleTable, type Handle, type HandleTable, type VersionRef } from './handles.ts'
+import { ALL_RIGHTS, EVERYONE_MASK, requireRight, Right, rightNames, type RightName } from './rights.ts'
+import { loadSnapshot, snapshotDb } from './snapshot.ts'
+
+export { Right, type RightName } from './rights.ts'
+export type { Handle } from './handles.ts'
+
+export const MiMeiType = { file: 1, database: 2 } as const
+export const AUTO_MARK = '{{auto}}'
+
+/** The caller as the MiMei layer sees it: who, and whether they own the node. */
+export interface Caller {
+  readonly userId: string
+  readonly kind: 'guest' | 'user' | 'owner'
+}
+
+export interface MiMeiRow {
+  id: number
+  mid: string
+  author: string
+  app: string
+  ext: string
+  mark: string
+  type: number
+  created: number
+  seq: number
+  bytes: number
+  last: number | null
+  release: number | null
+  next_ver: number
+}
+
+/** How a MiMei type snapshots and restores its `cur` (database here; files register theirs). */
+export interface TypeKind {
+  snapshot(m: MiMeiRow, blocks: BlockStore | undefined): { cid: string; blocks: string[]; size: number }
+  /** Replaces `cur` (live) or fills a private copy with version `cid`. */
+  load(m: MiMeiRow, db: Database, cid: string, live: boolean): void
+}
+
+export interface MiMeiComponents extends BaseComponents {
+  readonly store: Store
+}
+
+/** Deterministic id: same author, app, ext and mark → same MiMei, on any node. */
+export function mimeiId(author: string, app: string, ext: string, mark: string): string {
+  return toBase64Url(sha256(new TextEncoder().encode(`mimei\n${author}\n${app}\n${ext}\n${mark}`)).subarray(0, 20))
+}
+
+export function parseVersion(v: unknown, row: MiMeiRow): VersionRef {
+  if (v === undefined || v === null || v === '' || v === 'cur') return 'cur'
+  if (v === 'last' || v === 'release') {
+    const n = row[v]
+    if (n === null) throw new NotFound(`MiMei ${row.mid} has no ${v} version yet`)
+    return n
+  }
+  const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : NaN
+  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidParams(`version must be cur, last, release or a number ≥ 1, not ${JSON.stringify(v)}`)
+  return n
+}
+
+export class MiMeiStore implements Subsystem {
+  readonly name = 'mimei'
+  readonly kinds = new Map<number, TypeKind>()
+  private blocksStore: BlockStore | undefined
+  private handleSet: HandleTable | undefined
+  private sweeper: ReturnType<typeof setInterval> | undefined
+  /** Handles unused this long are closed (Leither: handles time out). */
+  handleIdleSec = 600
+
+  constructor(private readonly c: MiMeiComponents) {
+    this.kinds.set(MiMeiType.database, {
+      snapshot: (m, blocks) => snapshotDb({ db: this.db, m: m.id }, blocks),
+      load: (m, db, cid, live) => loadSnapshot({ db, m: m.id }, this.blocks, cid, live),
+    })
+  }
+
+  get db(): Database {
+    return this.c.store.db
+  }
+  get blocks(): BlockStore {
+    if (!this.blocksStore) throw new Error('mimei is not started')
+    return this.blocksStore
+  }
+  get handles(): HandleTable {
+    if (!this.handleSet) throw new Error('mimei is not started')
+    return this.handleSet
+  }
+
+  start(): void {
+    this.blocksStore = blockStore(this.db, this.c.dataDir)
+    this.handleSet = handleTable(this.db)
+    this.sweeper = setInterval(() => this.handleSet?.sweep(this.handleIdleSec), 60_000)
+    this.sweeper.unref?.()
+  }
+
+  stop(): void {
+    if (this.sweeper) clearInterval(this.sweeper)
+    this.handleSet?.closeAll()
+  }
+
+  // — objects —
+
+  row(mid: string): MiMeiRow {
+    const r = this.db.query('SELECT * FROM mimei WHERE mid = ?').get(mid) as MiMeiRow | null
+    if (!r) throw new NotFound(`no MiMei ${String(mid).slice(0, 40)} on this node`)
+    return r
+  }
+
+  /** The rights bits `who` holds on the MiMei. */
+  rightsOf(row: MiMeiRow, who: Caller): number {
+    if (who.kind === 'owner' || (who.userId && who.userId === row.author)) return ALL_RIGHTS
+    const get = this.db.query('SELECT bits FROM mimei_rights WHERE m = ? AND member = ?')
+    const own = who.userId ? (get.get(row.id, who.userId) as { bits: number } | null) : null
+    const everyone = get.get(row.id, '') as { bits: number } | null
+    return (own?.bits ?? 0) | ((everyone?.bits ?? 0) & EVERYONE_MASK)
+  }
+
+  require(row: MiMeiRow, who: Caller, need: RightName): void {
+    requireRight(this.rightsOf(row, who), need, who.userId, row.mid)
+  }
+
+  create(who: Caller, app: string, ext: string, mark: string, type: number, everyone: number): string {
+    if (!who.userId) throw new InvalidParams('a guest cannot create MiMei; log in first')
+    if (type !== MiMeiType.file && type !== MiMeiType.database) throw new InvalidParams('type must be 1 (file) or 2 (database)')
+    if (mark === AUTO_MARK) mark = randomUUID()
+    const mid = mimeiId(who.userId, app, ext, mark)
+    this.db.transaction(() => {
+      const existing = this.db.query('SELECT id FROM mimei WHERE mid = ?').get(mid)
+      if (existing) return
+      const r = this.db
+        .query('INSERT INTO mimei (mid, author, app, ext, mark, type, created) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id')
+        .get(mid, who.userId, app, ext, mark, type, Math.floor(Date.now() / 1000)) as { id: number }
+      const bits = everyone & EVERYONE_MASK
+      if (bits) this.db.query('INSERT INTO mimei_rights (m, member, bits) VALUES (?, ?, ?)').run(r.id, '', bits)
+    })()
+    return mid
+  }
+
+  info(who: Caller, mid: string) {
+    const row = this.row(mid)
+    this.require(row, who, 'read')
+    const rights = Object.fromEntries(
+      (this.db.query('SELECT member, bits FROM mimei_rights WHERE m = ?').all(row.id) as { member: string; bits: number }[]).map((r) => [r.member, r.bits]),
+    )
+    return {
+      mid: row.mid,
+      author: row.author,
+      app: row.app,
+      ext: row.ext,
+      mark: row.mark,
+      type: row.type,
+      created: row.created,
+      seq: row.seq,
+      bytes: row.bytes,
+      last: row.last,
+      release: row.release,
+      rights,
+      yourRights: rightNames(this.rightsOf(row, who)),
+    }
+  }
+
+  setRight(who: Caller, mid: string, member: string, bits: number): number {
+    const row = this.row(mid)
+    this.require(row, who, 'admin')
+    if (!Number.isSafeInteger(bits) || bits < 0) throw new InvalidParams('rights must be a non-negative integer')
+    const clean = bits & (member === '' ? EVERYONE_MASK : ALL_RIGHTS)
+    if (clean === 0) this.db.query('DELETE FROM mimei_rights WHERE m = ? AND member = ?').run(row.id, member)
+    else this.db.query('INSERT INTO mimei_rights (m, member, bits) VALUES (?, ?, ?) ON CONFLICT (m, member) DO UPDATE SET bits = excluded.bits').run(row.id, member, clean)
+    return clean
+  }
+
+  getRight(who: Caller, mid: string, member: string): number {
+    const row = this.row(mid)
+    this.require(row, who, 'read')
+    return this.rightsOf(row, { userId: member, kind: member === '' ? 'guest' : 'user' })
+  }
+
+  // — handles —
+
+  open(who: Caller, mid: string, ver: unknown): Handle {
+    const row = this.row(mid)
+    this.require(row, who, 'read')
+    const v = parseVersion(ver, row)
+    if (v === 'cur') {
+      const writable = (this.rightsOf(row, who) & Right.write) !== 0
+      return this.handles.add({ mid, m: row.id, type: row.type, ver: v, writable, userId: who.userId, target: { db: this.db, m: row.id } })
+    }
+    const version = this.version(row, v)
+    // A private in-memory copy of the version: read-only queries run on it like on `cur`.
+    const copy = new Database(':memory:')
+    migrate(copy)
+    copy.query('INSERT INTO mimei (id, mid, author, app, ext, mark, type, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
+      row.id,
+      row.mid,
+      row.author,
+      row.app,
+      row.ext,
+      row.mark,
+      row.type,
+      row.created,
+    )
+    this.kind(row).load(row, copy, version.cid, false)
+    return this.handles.add({ mid, m: row.id, type: row.type, ver: v, writable: false, userId: who.userId, target: { db: copy, m: row.id } })
+  }
+
+  private kind(row: MiMeiRow): TypeKind {
+    const k = this.kinds.get(row.type)
+    if (!k) throw new InvalidParams(`MiMei type ${row.type} has no storage on this node`)
+    return k
+  }
+
+  // — versions —
+
+  private version(row: MiMeiRow, ver: number) {
+    const v = this.db.query('SELECT * FROM mimei_versions WHERE m = ? AND ver = ?').get(row.id, ver) as
+      | { ver: number; cid: string; memo: string; created: number; seq: number; size: number }
+      | null
+    if (!v) throw new NotFound(`MiMei ${row.mid} has no version ${ver}`)
+    return v
+  }
+
+  backup(who: Caller, mid: string, memo: string): number {
+    const row = this.row(mid)
+    this.require(row, who, 'admin')
+    return this.db.transaction(() => {
+      const fresh = this.row(mid)
+      const snap = this.kind(fresh).snapshot(fresh, this.blocks)
+      const ver = fresh.next_ver
+      this.db
+        .query('INSERT INTO mimei_versions (m, ver, cid, memo, created, seq, size) VALUES (?, ?, ?, ?, ?, ?, ?)')
+        .run(fresh.id, ver, snap.cid, memo, Math.floor(Date.now() / 1000), fresh.seq, snap.size)
+      for (const cid of snap.blocks) this.blocks.pin(cid, `v:${fresh.id}:${ver}`)
+      this.db.query('UPDATE mimei SET last = ?, next_ver = ? WHERE id = ?').run(ver, ver + 1, fresh.id)
+      return ver
+    })()
+  }
+
+  release(who: Caller, mid: string, ver: unknown): number {
+    const row = this.row(mid)
+    this.require(row, who, 'admin')
+    const v = parseVersion(ver, row)
+    if (v === 'cur') throw new InvalidParams('only a numbered version can be released; back up cur first')
+    this.version(row, v)
+    this.db.query('UPDATE mimei SET release = ? WHERE id = ?').run(v, row.id)
+    return v
+  }
+
+  restore(who: Caller, mid: string, ver: unknown): number {
+    const row = this.row(mid)
+    this.require(row, who, 'admin')
+    const v = parseVersion(ver, row)
+    if (v === 'cur') throw new InvalidParams('restore takes a numbered version')
+    const version = this.version(row, v)
+    this.db.transaction(() => this.kind(row).load(row, this.db, version.cid, true))()
+    return v
+  }
+
+  delVersions(who: Caller, mid: string, vers: unknown[]): number {
+    const row = this.row(mid)
+    this.require(row, who, 'admin')
+    const list = vers.map((v) => parseVersion(v, row))
+    for (const v of list) {
+      if (v === 'cur') throw new InvalidParams('cur cannot be deleted')
+      if (v === row.release) throw new InvalidParams(`version ${v} is released; release another version first`)
+    }
+    return this.db.transaction(() => {
+      let n = 0
+      for (const v of list as number[]) {
+        n += this.db.query('DELETE FROM mimei_versions WHERE m = ? AND ver = ?').run(row.id, v).changes
+        this.blocks.unpinOwner(`v:${row.id}:${v}`)
+      }
+      const last = this.db.query('SELECT max(ver) AS v FROM mimei_versions WHERE m = ?').get(row.id) as { v: number | null }
+      this.db.query('UPDATE mimei SET last = ? WHERE id = ?').run(last.v, row.id)
+      return n
+    })()
+  }
+
+  versions(who: Caller, mid: string) {
+    const row = this.row(mid)
+    this.require(row, who, 'read')
+    const list = this.db.query('SELECT ver, cid, memo, created, seq, size FROM mimei_versions WHERE m = ? ORDER BY ver').all(row.id)
+    return { mid, last: row.last, release: row.release, curSeq: row.seq, versions: list }
+  }
+
+  /** Content digest of a version (its snapshot CID); for cur, computed without storing blocks. */
+  sum(who: Caller, mid: string, ver: unknown): string {
+    const row = this.row(mid)
+    this.require(row, who, 'read')
+    const v = parseVersion(ver, row)
+    return v === 'cur' ? this.kind(row).snapshot(row, undefined).cid : this.version(row, v).cid
+  }
+
+  // — references —
+
+  addRefs(who: Caller, mid: string, refs: string[]): number {
+    const row = this.row(mid)
+    this.require(row, who, 'admin')
+    this.db.transaction(() => {
+      for (const ref of refs) {
+        this.db.query('INSERT INTO mimei_refs (m, ref, count) VALUES (?, ?, 1) ON CONFLICT (m, ref) DO UPDATE SET count = count + 1').run(row.id, ref)
+        // A reference to content keeps its block alive.
+        if (this.blocks.has(ref)) this.blocks.pin(ref, `r:${row.id}:${ref}`)
+      }
+    })()
+    return refs.length
+  }
+
+  delRefs(who: Caller, mid: string, refs: string[]): number {
+    const row = this.row(mid)
+    this.require(row, who, 'admin')
+    let n = 0
+    this.db.transaction(() => {
+      for (const ref of refs) {
+        const r = this.db.query('UPDATE mimei_refs SET count = count - 1 WHERE m = ? AND ref = ? RETURNING count').get(row.id, ref) as { count: number } | null
+        if (!r) continue
+        n++
+        if (r.count <= 0) {
+          this.db.query('DELETE FROM mimei_refs WHERE m = ? AND ref = ?').run(row.id, ref)
+          this.blocks.unpinOwner(`r:${row.id}:${ref}`)
+        }
+      }
+    })()
+    return n
+  }
+
+  getRefs(who: Caller, mid: string): Record<string, number> {
+    const row = this.row(mid)
+    this.require(row, who, 'read')
+    return Object.fromEntries((this.db.query('SELECT ref, count FROM mimei_refs WHERE m = ? ORDER BY ref').all(row.id) as { ref: string; count: number }[]).map((r) => [r.ref, r.count]))
+  }
+
+  gc(graceSec?: number) {
+    return this.blocks.gc(graceSec)
+  }
+
+  // — quotas —
+
+  /** Refuses a write of `incoming` bytes that would take the author or the app past its quota. */
+  checkQuota(row: MiMeiRow, incoming: number): void {
+    const { quotaUserBytes, quotaAppBytes } = this.c.config
+    if (quotaUserBytes > 0) {
+      const used = (this.db.query('SELECT coalesce(sum(bytes), 0) AS n FROM mimei WHERE author = ?').get(row.author) as { n: number }).n
+      if (used + incoming > quotaUserBytes) {
+        throw new QuotaExceeded(`user ${row.author} would use ${used + incoming} of ${quotaUserBytes} bytes; delete data or raise quotaUserBytes`)
+      }
+    }
+    if (quotaAppBytes > 0) {
+      const used = (this.db.query('SELECT coalesce(sum(bytes), 0) AS n FROM mimei WHERE app = ?').get(row.app) as { n: number }).n
+      if (used + incoming > quotaAppBytes) {
+        throw new QuotaExceeded(`app ${row.app || '(none)'} would use ${used + incoming} of ${quotaAppBytes} bytes; delete data or raise quotaAppBytes`)
+      }
+    }
+  }
+
+  // — app data —
+
+  /** The database of an app for this user, this node or the app as a whole, created on first use. */
+  openAppData(who: Caller, app: string, scope: string): Handle {
+    if (!['user', 'node', 'app'].includes(scope)) throw new InvalidParams('scope must be user, node or app')
+    if (scope === 'user' && !who.userId) throw new InvalidParams('user app data needs a session')
+    // node and app scopes belong to the node owner's space, so they exist once per node.
+    const owner = scope === 'user' ? who.userId : this.c.config.owner
+    const mid = mimeiId(owner, app, 'appdata', scope)
+    if (!this.db.query('SELECT 1 FROM mimei WHERE mid = ?').get(mid)) {
+      const everyone = scope === 'user' ? 0 : Right.read | Right.write
+      this.create({ userId: owner, kind: 'owner' }, app, 'appdata', scope, MiMeiType.database, everyone)
+    }
+    return this.open(who, mid, 'cur')
+  }
+}
+
+export function mimei() {
+  return (components: MiMeiComponents): MiMeiStore => new MiMeiStore(components)
+}

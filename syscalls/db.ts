@@ -1,0 +1,207 @@
+// The db family: Redis-like operations on an opened database MiMei (the handle comes first),
+// with Begin/Commit/Rollback transactions that fail with Conflict instead of applying half.
+import { Conflict, InvalidParams } from '../runtime/errors.ts'
+import * as hash from '../runtime/mimei/db/hash.ts'
+import * as list from '../runtime/mimei/db/list.ts'
+import * as set from '../runtime/mimei/db/set.ts'
+import * as str from '../runtime/mimei/db/strings.ts'
+import * as zset from '../runtime/mimei/db/zset.ts'
+import { encodeValue, q, type DbTarget } from '../runtime/mimei/db/core.ts'
+import { MiMeiType } from '../runtime/mimei/index.ts'
+import { syscall, type CallContext, type ErrorCode, type ParamSpec, type SyscallRow } from '../runtime/rpc/syscall.ts'
+
+const HANDLE: ParamSpec = { name: 'handle', type: 'string', doc: 'from MMOpen or MMOpenAppData' }
+const KEY: ParamSpec = { name: 'key', type: 'string', doc: 'the key' }
+const s = (name: string, doc: string): ParamSpec => ({ name, type: 'string', doc })
+const n = (name: string, doc: string): ParamSpec => ({ name, type: 'number', doc })
+const i = (name: string, doc: string): ParamSpec => ({ name, type: 'int', doc })
+const any = (name: string, doc: string): ParamSpec => ({ name, type: 'any', doc })
+const rest = (name: string, doc: string, type: ParamSpec['type'] = 'any'): ParamSpec => ({ name, type, doc, rest: true })
+const opt = (p: ParamSpec): ParamSpec => ({ ...p, optional: true })
+
+/** Longest a transaction may stay open before it is rolled back by itself. */
+const MAX_TX_SEC = 3600
+
+function handleOf(ctx: CallContext, id: string, write: boolean) {
+  const h = ctx.sys.mimei.handles.get(id, write)
+  if (h.type !== MiMeiType.database) throw new InvalidParams(`MiMei ${h.mid} is not a database; use the file calls`)
+  return h
+}
+
+/**
+ * One row of the family. `write` ops are queued inside a transaction and otherwise run in one
+ * SQLite transaction each; `keys` names the keys an op touches, for conflict detection.
+ */
+function op(
+  name: string,
+  write: boolean,
+  params: ParamSpec[],
+  returns: string,
+  doc: string,
+  run: (t: DbTarget, ...args: any[]) => unknown,
+  keys: (args: any[]) => string[] = (a) => [a[0]],
+): SyscallRow {
+  const errors: ErrorCode[] = write ? ['NotFound', 'InvalidParams', 'PermissionDenied', 'QuotaExceeded'] : ['NotFound', 'InvalidParams']
+  return syscall<[string, ...unknown[]]>({
+    name,
+    sid: false,
+    params: [HANDLE, ...params],
+    returns: write ? `${returns} ("QUEUED" inside a transaction)` : returns,
+    capability: 'public',
+    errors,
+    doc,
+    handler(ctx, handleId, ...args) {
+      const h = handleOf(ctx, handleId, write)
+      const { mimei } = ctx.sys
+      if (h.tx) {
+        for (const k of keys(args)) h.tx.keys.add(k)
+        if (!write) return run(h.target, ...args)
+        h.tx.ops.push({ name, run: () => run(h.target, ...args) })
+        return 'QUEUED'
+      }
+      if (!write) return run(h.target, ...args)
+      const { quotaUserBytes, quotaAppBytes } = ctx.sys.config
+      if (quotaUserBytes || quotaAppBytes) mimei.checkQuota(mimei.row(h.mid), args.reduce<number>((sum, a) => sum + encodeValue(a).length, 0))
+      return mimei.db.transaction(() => run(h.target, ...args))()
+    },
+  })
+}
+
+const txRows: SyscallRow[] = [
+  syscall<[string, number]>({
+    name: 'Begin',
+    sid: false,
+    params: [HANDLE, { name: 'timeoutSec', type: 'int', doc: `seconds before an uncommitted transaction rolls back by itself (1..${MAX_TX_SEC})` }],
+    returns: 'true',
+    capability: 'public',
+    errors: ['NotFound', 'InvalidParams', 'PermissionDenied'],
+    doc: 'Starts a transaction on the handle: later writes are queued (they answer "QUEUED"), reads see committed data, and Commit applies every write at once — or none, with Conflict, if another writer changed any key the transaction touched.',
+    handler(ctx, handleId, timeoutSec) {
+      const h = handleOf(ctx, handleId, true)
+      if (h.tx) throw new InvalidParams('a transaction is already open on this handle; Commit or Rollback it first')
+      if (timeoutSec < 1 || timeoutSec > MAX_TX_SEC) throw new InvalidParams(`timeoutSec must be 1..${MAX_TX_SEC}`)
+      const beginSeq = (q(h.target.db, 'SELECT seq FROM mimei WHERE id = ?').get(h.m) as { seq: number }).seq
+      const timer = setTimeout(() => {
+        if (h.tx?.timer === timer) {
+          h.tx = undefined
+          ctx.sys.log.info('transaction rolled back after its timeout', { mid: h.mid, timeoutSec })
+        }
+      }, timeoutSec * 1000)
+      timer.unref?.()
+      h.tx = { beginSeq, keys: new Set(), ops: [], timer }
+      return true
+    },
+  }),
+  syscall<[string]>({
+    name: 'Commit',
+    sid: false,
+    params: [HANDLE],
+    returns: 'list of the queued writes\u2019 results',
+    capability: 'public',
+    errors: ['NotFound', 'InvalidParams', 'Conflict', 'QuotaExceeded'],
+    doc: 'Applies the queued writes atomically. Fails with Conflict (nothing applied) when a key the transaction read or wrote was changed by someone else since Begin.',
+    handler(ctx, handleId) {
+      const h = handleOf(ctx, handleId, true)
+      const tx = h.tx
+      if (!tx) throw new InvalidParams('no transaction is open on this handle; call Begin first')
+      h.tx = undefined
+      clearTimeout(tx.timer)
+      const { db } = h.target
+      return db.transaction(() => {
+        const changed = q(db, 'SELECT key FROM kv WHERE m = ? AND key = ? AND seq > ? UNION SELECT key FROM kv_deleted WHERE m = ? AND key = ? AND seq > ?')
+        for (const key of tx.keys) {
+          if (changed.get(h.m, key, tx.beginSeq, h.m, key, tx.beginSeq)) {
+            throw new Conflict(`key "${key}" was changed by another writer after Begin; nothing was applied, retry the transaction`)
+          }
+        }
+        return tx.ops.map((queued) => queued.run())
+      })()
+    },
+  }),
+  syscall<[string]>({
+    name: 'Rollback',
+    sid: false,
+    params: [HANDLE],
+    returns: 'true',
+    capability: 'public',
+    errors: ['NotFound', 'InvalidParams'],
+    doc: 'Drops the queued writes of the open transaction.',
+    handler(ctx, handleId) {
+      const h = handleOf(ctx, handleId, true)
+      if (!h.tx) throw new InvalidParams('no transaction is open on this handle')
+      clearTimeout(h.tx.timer)
+      h.tx = undefined
+      return true
+    },
+  }),
+  syscall<[string]>({
+    name: 'GetLastSeq',
+    sid: false,
+    params: [HANDLE],
+    returns: 'integer',
+    capability: 'public',
+    errors: ['NotFound'],
+    doc: 'The sequence number of the last write to this database (every write takes the next one).',
+    handler(ctx, handleId) {
+      const h = handleOf(ctx, handleId, false)
+      return (q(h.target.db, 'SELECT seq FROM mimei WHERE id = ?').get(h.m) as { seq: number }).seq
+    },
+  }),
+]
+
+const all = (a: string[]) => a
+export const DB_SYSCALLS: SyscallRow[] = [
+  ...txRows,
+  // strings
+  op('Set', true, [KEY, any('value', 'any value')], 'true', 'Stores a value under a key.', str.set),
+  op('Get', false, [KEY], 'the value or null', 'Reads a value.', str.get),
+  op('Del', true, [rest('keys', 'keys of any type', 'string')], 'number deleted', 'Deletes keys of any type.', (t, ...keys: string[]) => str.del(t, keys), all),
+  op('Incr', true, [KEY], 'the new value', 'Adds 1 to an integer value (missing = 0).', (t, k) => str.incrBy(t, k, 1)),
+  op('IncrBy', true, [KEY, i('delta', 'amount to add')], 'the new value', 'Adds delta to an integer value.', str.incrBy),
+  op('Scan', false, [s('begin', 'start after this key ("" = from the first)'), opt(s('match', 'glob: * ? [abc]')), i('count', 'most keys to return (≤ 10000)')], 'list of keys', 'Lists keys in order.', str.scan, () => []),
+  // hashes
+  op('Hset', true, [KEY, s('field', 'field name'), any('value', 'any value')], '1 if the field is new, else 0', 'Sets one field.', hash.hset),
+  op('Hget', false, [KEY, s('field', 'field name')], 'the value or null', 'Reads one field.', hash.hget),
+  op('Hmset', true, [KEY, rest('pairs', '{field, value} pairs, [field, value] lists, or one map')], 'true', 'Sets several fields.', (t, k, ...p) => hash.hmset(t, k, p)),
+  op('Hmget', false, [KEY, rest('fields', 'field names', 'string')], 'list of values (null where missing)', 'Reads several fields.', (t, k, ...f) => hash.hmget(t, k, f)),
+  op('Hgetall', false, [KEY], 'map of field → value', 'Reads the whole hash.', hash.hgetall),
+  op('Hkeys', false, [KEY], 'list of fields', 'Lists the fields.', hash.hkeys),
+  op('Hlen', false, [KEY], 'number of fields', 'Counts the fields.', hash.hlen),
+  op('Hdel', true, [KEY, rest('fields', 'field names', 'string')], 'number deleted', 'Deletes fields.', (t, k, ...f) => hash.hdel(t, k, f)),
+  op('HincrBy', true, [KEY, s('field', 'field name'), i('delta', 'amount to add')], 'the new value', 'Adds to an integer field.', hash.hincrBy),
+  op('Hclear', true, [KEY], 'number of fields deleted', 'Deletes the hash.', hash.hclear),
+  op('Hscan', false, [KEY, s('begin', 'start after this field'), opt(s('match', 'glob')), i('count', 'most fields (≤ 10000)')], 'list of {field, value}', 'Lists fields in order.', hash.hscan),
+  // lists
+  op('Lpush', true, [KEY, rest('values', 'values to add at the head')], 'new length', 'Adds values at the head.', (t, k, ...v) => list.lpush(t, k, v)),
+  op('Rpush', true, [KEY, rest('values', 'values to add at the tail')], 'new length', 'Adds values at the tail.', (t, k, ...v) => list.rpush(t, k, v)),
+  op('Lpop', true, [KEY], 'the value or null', 'Removes the head.', list.lpop),
+  op('Rpop', true, [KEY], 'the value or null', 'Removes the tail.', list.rpop),
+  op('Lrange', false, [KEY, i('start', 'first index (negative = from the end)'), i('stop', 'last index, inclusive')], 'list of values', 'Reads a range.', list.lrange),
+  op('Lindex', false, [KEY, i('index', 'index (negative = from the end)')], 'the value or null', 'Reads one element.', list.lindex),
+  op('Llen', false, [KEY], 'length', 'Counts the elements.', list.llen),
+  op('Lset', true, [KEY, i('index', 'index (negative = from the end)'), any('value', 'any value')], 'true', 'Replaces one element.', list.lset),
+  op('Lclear', true, [KEY], 'number of elements deleted', 'Deletes the list.', list.lclear),
+  // sets
+  op('Sadd', true, [KEY, rest('members', 'members to add')], 'number added', 'Adds members.', (t, k, ...m) => set.sadd(t, k, m)),
+  op('Srem', true, [KEY, rest('members', 'members to remove')], 'number removed', 'Removes members.', (t, k, ...m) => set.srem(t, k, m)),
+  op('Smembers', false, [KEY], 'list of members', 'Lists the members.', set.smembers),
+  op('Scard', false, [KEY], 'number of members', 'Counts the members.', set.scard),
+  op('Sdiff', false, [rest('keys', 'set keys', 'string')], 'list of members', 'Members of the first set not in the others.', (t, ...k: string[]) => set.sdiff(t, k), all),
+  op('Sinter', false, [rest('keys', 'set keys', 'string')], 'list of members', 'Members in every set.', (t, ...k: string[]) => set.sinter(t, k), all),
+  op('Sunion', false, [rest('keys', 'set keys', 'string')], 'list of members', 'Members in any set.', (t, ...k: string[]) => set.sunion(t, k), all),
+  op('Sclear', true, [KEY], 'number of members deleted', 'Deletes the set.', set.sclear),
+  // sorted sets
+  op('Zadd', true, [KEY, rest('pairs', '{score, member} pairs or [score, member] lists')], 'number of new members', 'Adds members with scores (updates the score of existing ones).', (t, k, ...p) => zset.zadd(t, k, p)),
+  op('Zcard', false, [KEY], 'number of members', 'Counts the members.', zset.zcard),
+  op('Zcount', false, [KEY, n('min', 'lowest score'), n('max', 'highest score')], 'number of members', 'Counts members with min ≤ score ≤ max.', zset.zcount),
+  op('Zrem', true, [KEY, rest('members', 'members to remove')], 'number removed', 'Removes members.', (t, k, ...m) => zset.zrem(t, k, m)),
+  op('Zscore', false, [KEY, any('member', 'the member')], 'score or null', "Reads a member's score.", zset.zscore),
+  op('Zrank', false, [KEY, any('member', 'the member')], '0-based rank or null', 'Rank by ascending score.', zset.zrank),
+  op('Zrange', false, [KEY, i('start', 'first rank'), i('stop', 'last rank, inclusive')], 'list of {member, score}', 'Members by ascending score.', zset.zrange),
+  op('Zrevrange', false, [KEY, i('start', 'first rank'), i('stop', 'last rank, inclusive')], 'list of {member, score}', 'Members by descending score.', zset.zrevrange),
+  op('Zrangebyscore', false, [KEY, n('min', 'lowest score'), n('max', 'highest score'), opt(i('offset', 'members to skip')), opt(i('count', 'most members'))], 'list of {member, score}', 'Members with min ≤ score ≤ max, ascending.', zset.zrangebyscore),
+  op('Zrevrangebyscore', false, [KEY, n('max', 'highest score'), n('min', 'lowest score'), opt(i('offset', 'members to skip')), opt(i('count', 'most members'))], 'list of {member, score}', 'Members with min ≤ score ≤ max, descending.', zset.zrevrangebyscore),
+  op('Zremrangebyscore', true, [KEY, n('min', 'lowest score'), n('max', 'highest score')], 'number removed', 'Removes members with min ≤ score ≤ max.', zset.zremrangebyscore),
+  op('ZincrBy', true, [KEY, n('delta', 'amount to add'), any('member', 'the member')], 'the new score', "Adds to a member's score.", zset.zincrBy),
+  op('Zclear', true, [KEY], 'number of members deleted', 'Deletes the sorted set.', zset.zclear),
+]
