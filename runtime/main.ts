@@ -1,6 +1,6 @@
 #!/usr/bin/env bun
 // `leither`: the command-line entry. The command table is here; each command's code loads on use.
-import { helpText, parseArgs, UsageError, DATA_FLAG, type CommandSpec, type Parsed } from './cli/args.ts'
+import { helpText, parseArgs, UsageError, DATA_FLAG, NODE_FLAG, type CommandSpec, type Parsed } from './cli/args.ts'
 import { LOG_LEVELS } from './config/index.ts'
 import { LeitherError } from './errors.ts'
 
@@ -71,12 +71,15 @@ export const COMMANDS: Command[] = [
       '',
       'Examples:  leither call GetVar ver      leither call WhoAmI      leither call Echo \'{"a":[1,2]}\'',
     ].join('\n'),
-    flags: [
-      DATA_FLAG,
-      { name: 'node', type: 'string', value: 'URL', help: 'node to call (default http://127.0.0.1:<port from config>)' },
-      { name: 'guest', type: 'bool', help: 'call as a guest (sid "") instead of logging in' },
-    ],
+    flags: [DATA_FLAG, NODE_FLAG, { name: 'guest', type: 'bool', help: 'call as a guest (sid "") instead of logging in' }],
     run: async (p) => (await import('./cli/call.ts')).callCommand(p),
+  },
+  ...mimeiCommands(),
+  {
+    name: 'gc',
+    summary: 'Delete content blocks that no MiMei version or reference holds (on a running node).',
+    flags: [DATA_FLAG, NODE_FLAG, { name: 'grace', type: 'int', min: 0, value: 'SEC', help: 'keep blocks younger than this (default 3600)' }],
+    run: async (p) => (await import('./cli/mimei.ts')).gcCommand(p),
   },
   {
     name: 'version',
@@ -85,6 +88,59 @@ export const COMMANDS: Command[] = [
     run: async () => (await import('./cli/node.ts')).versionCommand(),
   },
 ]
+
+/** `leither mimei …`: each talks to a running node as its owner. */
+function mimeiCommands(): Command[] {
+  const base = [DATA_FLAG, NODE_FLAG]
+  const json = { name: 'json', type: 'bool', help: 'print JSON' } as const
+  const load = () => import('./cli/mimei.ts')
+  return [
+    {
+      name: 'mimei create',
+      summary: 'Create a MiMei (or get the existing one with the same app, ext and mark); prints its id.',
+      flags: [
+        ...base,
+        { name: 'app', type: 'string', value: 'APP', help: 'app it belongs to' },
+        { name: 'ext', type: 'string', value: 'EXT', help: 'kind of data within the app' },
+        { name: 'mark', type: 'string', value: 'MARK', help: 'tells apart MiMei of the same kind' },
+        { name: 'auto', type: 'bool', help: 'a new MiMei every time ({{auto}} mark)' },
+        { name: 'type', type: 'string', value: 'TYPE', choices: ['db', 'file'], help: 'db (default) or file' },
+        { name: 'public', type: 'bool', help: 'everyone may read it' },
+      ],
+      run: async (p) => (await load()).mimeiCreate(p),
+    },
+    { name: 'mimei ls', summary: 'List MiMei on the node.', flags: [...base, { name: 'app', type: 'string', value: 'APP', help: 'only this app' }, json], run: async (p) => (await load()).mimeiLs(p) },
+    { name: 'mimei info', summary: 'Show a MiMei: author, app, type, rights, versions.', args: 'MID', maxArgs: 1, flags: base, run: async (p) => (await load()).mimeiInfo(p) },
+    { name: 'mimei versions', summary: 'List the numbered versions of a MiMei.', args: 'MID', maxArgs: 1, flags: [...base, json], run: async (p) => (await load()).mimeiVersions(p) },
+    {
+      name: 'mimei backup',
+      summary: 'Freeze cur into a new numbered version; prints its number.',
+      args: 'MID',
+      maxArgs: 1,
+      flags: [...base, { name: 'memo', type: 'string', value: 'TEXT', help: 'a note kept with the version' }],
+      run: async (p) => (await load()).mimeiBackup(p),
+    },
+    { name: 'mimei release', summary: 'Point release at a version.', args: 'MID VER', maxArgs: 2, flags: base, run: async (p) => (await load()).mimeiRelease(p) },
+    { name: 'mimei restore', summary: 'Replace cur with a copy of a version.', args: 'MID VER', maxArgs: 2, flags: base, run: async (p) => (await load()).mimeiRestore(p) },
+    { name: 'mimei cat', summary: 'Print a file of a file MiMei.', args: 'MID[:VER] PATH', maxArgs: 2, flags: base, run: async (p) => (await load()).mimeiCat(p) },
+    {
+      name: 'mimei get',
+      summary: 'Database: print the value of KEY as JSON. File tree: download PATH.',
+      args: 'MID[:VER] KEY|PATH',
+      maxArgs: 2,
+      flags: [...base, { name: 'out', type: 'string', value: 'FILE', help: 'write the file here instead of stdout' }],
+      run: async (p) => (await load()).mimeiGet(p),
+    },
+    {
+      name: 'mimei put',
+      summary: 'Database: set KEY to a JSON value. File tree: upload a local FILE (or - for stdin) to PATH.',
+      args: 'MID KEY JSON | MID PATH FILE|-',
+      maxArgs: 3,
+      flags: base,
+      run: async (p) => (await load()).mimeiPut(p),
+    },
+  ]
+}
 
 function overview(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2

@@ -23,6 +23,20 @@ export const MIMEI_SYSCALLS: SyscallRow[] = [
     doc: 'Creates a MiMei owned by the caller, or returns the existing one: the id is derived from author, app, ext and mark.',
     handler: (ctx, appid, ext, mark, tp, right) => ctx.sys.mimei.create(caller(ctx), appid, ext, mark, tp, right ?? 0),
   }),
+  syscall<[string | undefined, number | undefined, number | undefined]>({
+    name: 'MMList',
+    sid: true,
+    params: [
+      { name: 'appid', type: 'string', optional: true, doc: 'only MiMei of this app' },
+      { name: 'start', type: 'int', optional: true, doc: 'rows to skip (default 0)' },
+      { name: 'count', type: 'int', optional: true, doc: 'most rows, ≤ 1000 (default 100)' },
+    ],
+    returns: 'list of {mid, author, app, ext, mark, type, created, seq, bytes, last, release}',
+    capability: 'session',
+    errors: ['PermissionDenied'],
+    doc: "The caller's MiMei, newest first (the node owner sees every MiMei on the node).",
+    handler: (ctx, appid, start, count) => ctx.sys.mimei.list(caller(ctx), appid, start ?? 0, count ?? 100),
+  }),
   syscall<[string, unknown]>({
     name: 'MMOpen',
     sid: true,

@@ -114,3 +114,10 @@ export const DATA_FLAG: FlagSpec = {
   value: 'DIR',
   help: 'data directory (env LEITHER_DATA, default ~/.leither)',
 }
+
+export const NODE_FLAG: FlagSpec = {
+  name: 'node',
+  type: 'string',
+  value: 'URL',
+  help: 'node to talk to (default http://127.0.0.1:<port from config>)',
+}

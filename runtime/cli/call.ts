@@ -1,8 +1,7 @@
 // `leither call`: one syscall from the shell, logged in as the node owner when the call needs it.
-import { loadConfig, resolveDataDir } from '../config/index.ts'
 import { InvalidParams } from '../errors.ts'
-import { findUserKey, signPassport } from '../identity/index.ts'
-import { callRemote, RemoteCallError } from '../rpc/client.ts'
+import { RemoteCallError } from '../rpc/client.ts'
+import { connect } from './session.ts'
 import { Guid } from '../rpc/codec/index.ts'
 import { SYSCALL_TABLES } from '../../syscalls/index.ts'
 import type { Parsed } from './args.ts'
@@ -23,6 +22,7 @@ export function toJson(value: unknown): unknown {
   return value
 }
 
+/** The JSON forms back to values (arguments of `leither call`). */
 export function fromJson(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(fromJson)
   if (value && typeof value === 'object') {
@@ -51,31 +51,19 @@ function parseArg(text: string): unknown {
 export async function callCommand(p: Parsed): Promise<number> {
   const [method, ...rawArgs] = p.args
   if (!method) throw new InvalidParams('leither call needs a METHOD (see: leither call --help)')
-  const dataDir = resolveDataDir(p.flags.data as string | undefined)
-  const { config } = loadConfig(dataDir)
-  const node = (p.flags.node as string | undefined) ?? `http://127.0.0.1:${config.port}`
+  const session = connect(p)
   const args = rawArgs.map(parseArg)
   const row = SYSCALL_TABLES.flat().find((r) => r.name.toLowerCase() === method.toLowerCase())
-
-  let sid: string | undefined
   try {
-    if (row?.sid) {
-      if (p.flags.guest) sid = ''
-      else {
-        // Log in as the owner for this one call: a short passport for the target node.
-        const owner = findUserKey(dataDir, config.owner, (m) => console.error(`warning: ${m}`))
-        const nodeid = String(await callRemote(node, 'GetVar', ['', 'nodeid']))
-        const ppt = signPassport(owner, { audience: nodeid, data: { CertFor: 'Self' }, ttl: 300 })
-        sid = ((await callRemote(node, 'Login', [ppt])) as { sid: string }).sid
-      }
-    }
-    const result = await callRemote(node, row?.name ?? method, sid === undefined ? args : [sid, ...args])
+    // A syscall that takes a session gets the owner's, unless --guest asks for none.
+    if (row?.sid && !p.flags.guest) await session.login()
+    const result = await session.call(row?.name ?? method, row?.sid ? [session.sid, ...args] : args)
     console.log(JSON.stringify(toJson(result), null, 2))
     return 0
   } catch (err) {
     console.error(err instanceof RemoteCallError ? err.message : `leither call: ${(err as Error).message}`)
     return 1
   } finally {
-    if (sid) await callRemote(node, 'Logout', [sid]).catch(() => {})
+    await session.close()
   }
 }

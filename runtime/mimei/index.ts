@@ -170,6 +170,19 @@ export class MiMeiStore implements Subsystem {
     }
   }
 
+  /** MiMei the caller authored (the node owner: every MiMei on the node), newest first. */
+  list(who: Caller, app: string | undefined, start: number, count: number) {
+    if (!who.userId) throw new InvalidParams('a guest has no MiMei; log in first')
+    const all = who.kind === 'owner'
+    const rows = this.db
+      .query(
+        `SELECT mid, author, app, ext, mark, type, created, seq, bytes, last, release FROM mimei
+         WHERE (? OR author = ?) AND (? IS NULL OR app = ?) ORDER BY created DESC, id DESC LIMIT ? OFFSET ?`,
+      )
+      .all(all ? 1 : 0, who.userId, app ?? null, app ?? null, Math.min(Math.max(count, 0), 1000), Math.max(start, 0))
+    return rows
+  }
+
   setRight(who: Caller, mid: string, member: string, bits: number): number {
     const row = this.row(mid)
     this.require(row, who, 'admin')

@@ -1533,6 +1533,16 @@ LeitherClient.prototype.MMCreate = function (appid, ext, mark, tp, right) {
   return this.call("MMCreate", [this.sid, appid, ext, mark, tp, right]);
 };
 /**
+ * The caller's MiMei, newest first (the node owner sees every MiMei on the node).
+ * @param {string} [appid] only MiMei of this app
+ * @param {number} [start] rows to skip (default 0)
+ * @param {number} [count] most rows, ≤ 1000 (default 100)
+ * @returns {Promise<any>} list of {mid, author, app, ext, mark, type, created, seq, bytes, last, release}
+ */
+LeitherClient.prototype.MMList = function (appid, start, count) {
+  return this.call("MMList", [this.sid, appid, start, count]);
+};
+/**
  * Opens a version of a MiMei. `cur` is writable for holders of the write right; numbered versions are read-only. Handles close after 10 minutes unused.
  * @param {string} mid MiMei id
  * @param {unknown} [ver] cur | last | release | a version number (default cur)
