@@ -2,7 +2,7 @@
 import { createWriteStream, openSync, readSync, closeSync, statSync } from 'node:fs'
 import { InvalidParams } from '../errors.ts'
 import { RemoteCallError } from '../rpc/client.ts'
-import type { Parsed } from './args.ts'
+import { UsageError, type Parsed } from './args.ts'
 import { fromJson, toJson } from './call.ts'
 import { connect, type NodeSession } from './session.ts'
 
@@ -17,6 +17,10 @@ async function withSession(p: Parsed, body: (s: NodeSession) => Promise<number>)
     await session.login()
     return await body(session)
   } catch (err) {
+    if (err instanceof UsageError) {
+      console.error(err.message)
+      return 2
+    }
     console.error(err instanceof RemoteCallError ? err.message : `leither: ${(err as Error).message}`)
     return 1
   } finally {
@@ -26,7 +30,7 @@ async function withSession(p: Parsed, body: (s: NodeSession) => Promise<number>)
 
 const print = (v: unknown) => console.log(JSON.stringify(toJson(v), null, 2))
 const need = (p: Parsed, n: number, usage: string) => {
-  if (p.args.length < n) throw new InvalidParams(`usage: leither ${usage}`)
+  if (p.args.length < n) throw new UsageError(`usage: leither ${usage}`)
 }
 
 /** "MID" or "MID:VER". */

@@ -50,7 +50,7 @@ describe('/lib/leither.js in Chromium', () => {
       try {
         await node.MonitorStats()
       } catch (e) {
-        denied = e instanceof LeitherError ? e.code : 'not a LeitherError'
+        denied = e instanceof LeitherError ? (e as { code: string }).code : "not a LeitherError"
       }
       const login = await node.login(ppt)
       const who = await node.WhoAmI()

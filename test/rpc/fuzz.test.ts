@@ -148,7 +148,7 @@ describe('fuzz', () => {
     const rnd = prng(42)
     for (let i = 0; i < 300; i++) {
       const body = mutate(CORPUS[i % CORPUS.length], rnd)
-      const r = await fetch(`${node.url}/webapi/`, { method: 'POST', body })
+      const r = await fetch(`${node.url}/webapi/`, { method: "POST", body: body as Uint8Array<ArrayBuffer> })
       expect(r.status).toBe(200)
       expect(wellFormed(new Uint8Array(await r.arrayBuffer()))).toBe(true)
     }
