@@ -4,7 +4,7 @@ import { bundledFile } from '../apps/index.ts'
 import type { BaseComponents, Subsystem } from '../kernel.ts'
 import type { VarTable } from '../vars.ts'
 import type { RpcHandler } from '../rpc/protocol.ts'
-import { rpcRoutes } from './rpc.ts'
+import { rpcRoutes, websocketOptions } from './rpc.ts'
 // The generated browser client (bun run gen); a "file" import embeds it in compiled binaries.
 import leitherJs from './static/leither.js' with { type: 'file' }
 
@@ -29,7 +29,7 @@ export function http() {
     const { config } = components
     const log = components.log.child('http')
     const routes = () =>
-      new Elysia()
+      new Elysia({ websocket: websocketOptions(config.maxBodyBytes) })
         .use(rpcRoutes(components.rpc, log, config.maxBodyBytes))
         .get('/getvar', ({ query }) => {
           const name = String(query.name ?? '').toLowerCase()
@@ -60,7 +60,9 @@ export function http() {
         return app?.server?.hostname ?? config.host
       },
       start() {
-        const server = routes().listen({ port: config.port, hostname: config.host, maxRequestBodySize: config.maxBodyBytes })
+        // Bun's own body limit is set well above ours, so that over-limit requests reach the
+        // route and get a 413 that browser clients can read (with CORS headers).
+        const server = routes().listen({ port: config.port, hostname: config.host, maxRequestBodySize: Math.max(config.maxBodyBytes * 4, 64 * 1024 * 1024) })
         app = server
         log.info('listening', { host: config.host, port: server.server?.port })
       },

@@ -15,17 +15,40 @@ function corsHeaders(origin: string | null): Record<string, string> {
 
 const TEXT = { 'content-type': 'text/plain; charset=utf-8' }
 
+/** Reads a request body, giving up (undefined) as soon as it passes `limit` bytes. */
+async function readLimited(request: Request, limit: number): Promise<Uint8Array | undefined> {
+  if (!request.body) return new Uint8Array(0)
+  const parts: Uint8Array[] = []
+  let size = 0
+  const reader = request.body.getReader()
+  for (let r = await reader.read(); !r.done; r = await reader.read()) {
+    size += r.value.length
+    if (size > limit) {
+      await reader.cancel().catch(() => {})
+      return undefined
+    }
+    parts.push(r.value)
+  }
+  if (parts.length === 1) return parts[0]
+  const out = new Uint8Array(size)
+  let at = 0
+  for (const p of parts) {
+    out.set(p, at)
+    at += p.length
+  }
+  return out
+}
+
 export function rpcRoutes(rpc: RpcHandler, log: Logger, maxBodyBytes: number) {
+  const tooLarge = (origin: string | null) =>
+    new Response(`request body is larger than ${maxBodyBytes} bytes`, { status: 413, headers: { ...TEXT, ...corsHeaders(origin) } })
+
   const http = async (request: Request, remote: string | undefined) => {
     const origin = request.headers.get('origin')
-    const length = Number(request.headers.get('content-length') ?? 0)
-    if (length > maxBodyBytes) {
-      return new Response(`request body is larger than ${maxBodyBytes} bytes`, { status: 413, headers: { ...TEXT, ...corsHeaders(origin) } })
-    }
-    const body = new Uint8Array(await request.arrayBuffer())
-    if (body.length > maxBodyBytes) {
-      return new Response(`request body is larger than ${maxBodyBytes} bytes`, { status: 413, headers: { ...TEXT, ...corsHeaders(origin) } })
-    }
+    // Refuse by the declared length before reading; a body without one is cut off while read.
+    if (Number(request.headers.get('content-length') ?? 0) > maxBodyBytes) return tooLarge(origin)
+    const body = await readLimited(request, maxBodyBytes)
+    if (!body) return tooLarge(origin)
     const reply = await rpc.handle(body, { transport: 'http', remote })
     // RPC errors travel inside the body (E…z) with status 200, as every Hprose client expects.
     return new Response(reply as Uint8Array<ArrayBuffer>, { status: 200, headers: { ...TEXT, ...corsHeaders(origin) } })
@@ -71,13 +94,26 @@ export function rpcRoutes(rpc: RpcHandler, log: Logger, maxBodyBytes: number) {
     },
   }
 
+  // GETs first: Elysia 1.4 does not match a GET on a path registered after POSTs on it.
+  // Socket limits (payload size, no compression) are server-wide: see websocketOptions.
   return new Elysia({ name: 'rpc' })
+    .get('/webapi', ({ request }) => list(request))
+    .get('/webapi/', ({ request }) => list(request))
+    .options('/webapi', ({ request }) => preflight(request))
+    .options('/webapi/', ({ request }) => preflight(request))
     // parse: 'none' — the body is the raw Hprose request, whatever Content-Type a client sends.
     .post('/webapi', ({ request, server }) => http(request, server?.requestIP(request)?.address), { parse: 'none' })
     .post('/webapi/', ({ request, server }) => http(request, server?.requestIP(request)?.address), { parse: 'none' })
-    .get('/webapi/', ({ request }) => list(request))
-    .options('/webapi/', ({ request }) => preflight(request))
-    .options('/webapi', ({ request }) => preflight(request))
-    .ws('/ws/', { ...socket, perMessageDeflate: false, maxPayloadLength: maxBodyBytes })
-    .ws('/ws3/', { ...socket, perMessageDeflate: false, maxPayloadLength: maxBodyBytes })
+    .ws('/ws/', socket)
+    .ws('/ws3/', socket)
+}
+
+/**
+ * WebSocket settings for the whole server (Bun has one websocket config per server, so per-route
+ * options are not applied): messages over the body limit close the socket (1009), and no
+ * permessage-deflate, as the official Hprose servers.
+ */
+export function websocketOptions(maxBodyBytes: number) {
+  // +4: the request id in front of the Hprose payload.
+  return { maxPayloadLength: maxBodyBytes + 4, perMessageDeflate: false }
 }

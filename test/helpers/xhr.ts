@@ -96,7 +96,11 @@ export class FetchXMLHttpRequest {
 
   getAllResponseHeaders(): string {
     if (this.readyState < FetchXMLHttpRequest.HEADERS_RECEIVED) return ''
-    return [...this.responseHeaders].map(([name, value]) => `${name}: ${value}\r\n`).join('')
+    let text = ''
+    this.responseHeaders.forEach((value, name) => {
+      text += `${name}: ${value}\r\n`
+    })
+    return text
   }
 
   private setState(state: number): void {
