@@ -117,9 +117,8 @@ describe('messages that are not <4-byte id><request> close that socket only', ()
 describe('message size limit (maxBodyBytes 4096)', () => {
   const limited = useNode({ maxBodyBytes: 4096 })
 
-  // Served instead: runtime/http/rpc.ts passes maxPayloadLength per .ws() route, but Elysia
-  // 1.4.30 builds Bun.serve's one `websocket` config from the app config only, so the limit
-  // in force is Bun's default 16 MiB (a 20 MB message is closed 1009). See the report.
+  // Bun has one websocket config per server, so the limit is set server-wide
+  // (runtime/http/rpc.ts websocketOptions); per-route options would be ignored.
   test('a message over the limit closes that socket with 1009', async () => {
     const ws = await openSocket(limited().endpoint('ws'))
     sockets.push(ws)
