@@ -25,6 +25,16 @@ export interface Config {
   quotaUserBytes: number
   /** Bytes of MiMei data each app may store on this node (all users together); 0 = no limit. */
   quotaAppBytes: number
+  /** Multiaddrs of nodes to join the network through (with /p2p/<peer id>). */
+  bootstrap: string[]
+  /** Find other nodes on the LAN with mDNS. */
+  mdns: boolean
+  /** DHT server mode: auto (AutoNAT decides), always (LAN or test networks), never. */
+  dhtServer: 'auto' | 'always' | 'never'
+  /** A private network's pre-shared key (the libp2p swarm.key text); "" = the open network. */
+  networkKey: string
+  /** Reservations this node grants as a relay for nodes behind NAT; 0 = not a relay. */
+  relayReservations: number
 }
 
 interface Field {
@@ -61,6 +71,23 @@ export const CONFIG_FIELDS: Record<keyof Config, Field> = {
     check: (v) => Number.isSafeInteger(v) && (v as number) >= 0,
     expect: 'an integer >= 0',
   },
+  bootstrap: {
+    doc: 'multiaddrs of nodes to join through',
+    check: (v) => Array.isArray(v) && v.every((a) => typeof a === 'string' && a.startsWith('/')),
+    expect: 'a list of multiaddrs',
+  },
+  mdns: { doc: 'find nodes on the LAN with mDNS', check: (v) => typeof v === 'boolean', expect: 'true or false' },
+  dhtServer: {
+    doc: 'auto | always | never',
+    check: (v) => v === 'auto' || v === 'always' || v === 'never',
+    expect: 'auto, always or never',
+  },
+  networkKey: { doc: 'pre-shared key of a private network', check: (v) => typeof v === 'string', expect: 'a string' },
+  relayReservations: {
+    doc: 'relay slots granted to NATed nodes (0 = no relay)',
+    check: (v) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 1024,
+    expect: 'an integer 0..1024',
+  },
 }
 
 export const DEFAULT_CONFIG: Config = {
@@ -73,6 +100,11 @@ export const DEFAULT_CONFIG: Config = {
   sessionIdleSec: 3600,
   quotaUserBytes: 0,
   quotaAppBytes: 0,
+  bootstrap: [],
+  mdns: true,
+  dhtServer: 'auto',
+  networkKey: '',
+  relayReservations: 16,
 }
 
 export type Env = Record<string, string | undefined>
