@@ -70,7 +70,7 @@ export async function boot(opts: BootOptions): Promise<Kernel> {
     publicVars: () => vars,
   })
   const rpc = createRpcHandler(dispatcher, log.child('rpc'))
-  const server = http()({ ...base, vars: () => vars, rpc })
+  const server = http()({ ...base, vars: () => vars, rpc, mimei: mm, sessions: sess })
   const vars = publicVars({ nodeId: () => ident.nodeId, peerId: () => ident.peerId, port: () => server.port })
 
   const order: Subsystem[] = [ident, db, sess, mm, server]

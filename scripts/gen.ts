@@ -38,7 +38,7 @@ export function embeddedAppsModule(): string {
 }
 
 const ROWS = () => SYSCALL_TABLES.flat()
-const FAMILY_NAMES = ['user', 'sys', 'mimei', 'db']
+const FAMILY_NAMES = ['user', 'sys', 'mimei', 'file', 'db']
 
 function wireParams(row: SyscallRow): string[] {
   return [...(row.sid ? ['sid'] : []), ...row.params.map((p) => (p.rest ? `...${p.name}` : p.optional ? `${p.name}?` : p.name))]

@@ -6,7 +6,7 @@ import * as list from '../runtime/mimei/db/list.ts'
 import * as set from '../runtime/mimei/db/set.ts'
 import * as str from '../runtime/mimei/db/strings.ts'
 import * as zset from '../runtime/mimei/db/zset.ts'
-import { encodeValue, q, type DbTarget } from '../runtime/mimei/db/core.ts'
+import { encodeValue, q, transact, type DbTarget } from '../runtime/mimei/db/core.ts'
 import { MiMeiType } from '../runtime/mimei/index.ts'
 import { syscall, type CallContext, type ErrorCode, type ParamSpec, type SyscallRow } from '../runtime/rpc/syscall.ts'
 
@@ -53,16 +53,21 @@ function op(
     handler(ctx, handleId, ...args) {
       const h = handleOf(ctx, handleId, write)
       const { mimei } = ctx.sys
+      if (h.tx) for (const k of keys(args)) h.tx.keys.add(k)
+      // Reads run in one read transaction: one WAL read lock for all their statements, not one each.
+      if (!write) return transact(h.target.db, () => run(h.target, ...args))
+      // The quota is checked when the write is applied, so queued writes are held to it at
+      // Commit, each against the size the earlier ones of the transaction left.
+      const apply = () => {
+        const { quotaUserBytes, quotaAppBytes } = ctx.sys.config
+        if (quotaUserBytes || quotaAppBytes) mimei.checkQuota(mimei.row(h.mid), args.reduce<number>((sum, a) => sum + encodeValue(a).length, 0))
+        return run(h.target, ...args)
+      }
       if (h.tx) {
-        for (const k of keys(args)) h.tx.keys.add(k)
-        if (!write) return run(h.target, ...args)
-        h.tx.ops.push({ name, run: () => run(h.target, ...args) })
+        h.tx.ops.push({ name, run: apply })
         return 'QUEUED'
       }
-      if (!write) return run(h.target, ...args)
-      const { quotaUserBytes, quotaAppBytes } = ctx.sys.config
-      if (quotaUserBytes || quotaAppBytes) mimei.checkQuota(mimei.row(h.mid), args.reduce<number>((sum, a) => sum + encodeValue(a).length, 0))
-      return mimei.db.transaction(() => run(h.target, ...args))()
+      return transact(mimei.db, apply)
     },
   })
 }

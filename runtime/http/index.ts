@@ -4,6 +4,9 @@ import { bundledFile } from '../apps/index.ts'
 import type { BaseComponents, Subsystem } from '../kernel.ts'
 import type { VarTable } from '../vars.ts'
 import type { RpcHandler } from '../rpc/protocol.ts'
+import type { MiMeiStore } from '../mimei/index.ts'
+import type { Sessions } from '../sessions/index.ts'
+import { mimeiRoutes } from './mimei.ts'
 import { rpcRoutes, websocketOptions } from './rpc.ts'
 // The generated browser client (bun run gen); a "file" import embeds it in compiled binaries.
 import leitherJs from './static/leither.js' with { type: 'file' }
@@ -17,6 +20,9 @@ export interface HttpServer extends Subsystem {
 export interface HttpComponents extends BaseComponents {
   readonly vars: () => VarTable
   readonly rpc: RpcHandler
+  /** For /mm/: MiMei files, checked against the requesting session's rights. */
+  readonly mimei: MiMeiStore
+  readonly sessions: Sessions
 }
 
 const json = (status: number, body: unknown) =>
@@ -31,6 +37,7 @@ export function http() {
     const routes = () =>
       new Elysia({ websocket: websocketOptions(config.maxBodyBytes) })
         .use(rpcRoutes(components.rpc, log, config.maxBodyBytes))
+        .use(mimeiRoutes({ mimei: components.mimei, sessions: components.sessions, log }))
         .get('/getvar', ({ query }) => {
           const name = String(query.name ?? '').toLowerCase()
           const read = components.vars()[name]

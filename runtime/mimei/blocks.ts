@@ -34,7 +34,7 @@ export interface BlockStore {
   size(cid: string): number | undefined
   pin(cid: string, owner: string): void
   unpinOwner(owner: string): void
-  /** Deletes blocks no pin holds and older than `graceSec`; returns how many and bytes freed. */
+  /** Deletes blocks no pin holds and at least `graceSec` old (0: all); returns how many and bytes freed. */
   gc(graceSec?: number): { blocks: number; bytes: number }
 }
 
@@ -86,7 +86,7 @@ export function blockStore(db: Database, dataDir: string): BlockStore {
     gc(graceSec = 3600) {
       const cutoff = Math.floor(Date.now() / 1000) - graceSec
       const dead = db
-        .query('SELECT cid, size FROM blocks WHERE created < ? AND cid NOT IN (SELECT cid FROM block_pins)')
+        .query('SELECT cid, size FROM blocks WHERE created <= ? AND cid NOT IN (SELECT cid FROM block_pins)')
         .all(cutoff) as { cid: string; size: number }[]
       const del = db.query('DELETE FROM blocks WHERE cid = ?')
       db.transaction(() => {

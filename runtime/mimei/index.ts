@@ -9,8 +9,10 @@ import { toBase64Url } from '../identity/index.ts'
 import type { Store } from '../store/index.ts'
 import { migrate } from '../store/index.ts'
 import { blockStore, type BlockStore } from './blocks.ts'
+import { FileStore } from './files/index.ts'
 import { handleTable, type Handle, type HandleTable, type VersionRef } from './handles.ts'
 import { ALL_RIGHTS, EVERYONE_MASK, requireRight, Right, rightNames, type RightName } from './rights.ts'
+import { totalBytes } from './db/core.ts'
 import { loadSnapshot, snapshotDb } from './snapshot.ts'
 
 export { Right, type RightName } from './rights.ts'
@@ -72,6 +74,8 @@ export function parseVersion(v: unknown, row: MiMeiRow): VersionRef {
 export class MiMeiStore implements Subsystem {
   readonly name = 'mimei'
   readonly kinds = new Map<number, TypeKind>()
+  /** File MiMei: trees of files, file handles, the file kind. */
+  readonly files: FileStore
   private blocksStore: BlockStore | undefined
   private handleSet: HandleTable | undefined
   private sweeper: ReturnType<typeof setInterval> | undefined
@@ -79,9 +83,15 @@ export class MiMeiStore implements Subsystem {
   handleIdleSec = 600
 
   constructor(private readonly c: MiMeiComponents) {
+    this.files = new FileStore({ mimei: this, dataDir: c.dataDir, log: c.log.child('files'), parseVersion })
+    this.kinds.set(MiMeiType.file, this.files.kind)
     this.kinds.set(MiMeiType.database, {
       snapshot: (m, blocks) => snapshotDb({ db: this.db, m: m.id }, blocks),
-      load: (m, db, cid, live) => loadSnapshot({ db, m: m.id }, this.blocks, cid, live),
+      load: (m, db, cid, live) => {
+        loadSnapshot({ db, m: m.id }, this.blocks, cid, live)
+        // The restored keys replace the old ones: recount the size quotas are checked against.
+        if (live) db.query('UPDATE mimei SET bytes = ? WHERE id = ?').run(totalBytes({ db, m: m.id }), m.id)
+      },
     })
   }
 
@@ -100,13 +110,18 @@ export class MiMeiStore implements Subsystem {
   start(): void {
     this.blocksStore = blockStore(this.db, this.c.dataDir)
     this.handleSet = handleTable(this.db)
-    this.sweeper = setInterval(() => this.handleSet?.sweep(this.handleIdleSec), 60_000)
+    this.files.start()
+    this.sweeper = setInterval(() => {
+      this.handleSet?.sweep(this.handleIdleSec)
+      this.files.sweep(this.handleIdleSec)
+    }, 60_000)
     this.sweeper.unref?.()
   }
 
   stop(): void {
     if (this.sweeper) clearInterval(this.sweeper)
     this.handleSet?.closeAll()
+    this.files.stop()
   }
 
   // — objects —
@@ -213,7 +228,8 @@ export class MiMeiStore implements Subsystem {
     // A private in-memory copy of the version: read-only queries run on it like on `cur`.
     const copy = new Database(':memory:')
     migrate(copy)
-    copy.query('INSERT INTO mimei (id, mid, author, app, ext, mark, type, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
+    // The copy carries the version's sequence number, so GetLastSeq on it tells which writes it holds.
+    copy.query('INSERT INTO mimei (id, mid, author, app, ext, mark, type, created, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)').run(
       row.id,
       row.mid,
       row.author,
@@ -222,6 +238,7 @@ export class MiMeiStore implements Subsystem {
       row.mark,
       row.type,
       row.created,
+      version.seq,
     )
     this.kind(row).load(row, copy, version.cid, false)
     return this.handles.add({ mid, m: row.id, type: row.type, ver: v, writable: false, userId: who.userId, target: { db: copy, m: row.id } })

@@ -86,4 +86,16 @@ export const MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (m, key)) STRICT, WITHOUT ROWID`)
     },
   },
+  {
+    version: 5,
+    name: 'file mimei: the tree of cur',
+    up(db) {
+      // One row per file or directory of a file MiMei's `cur` (the root has none). Bytes live in
+      // files named by `ino` under <data>/files/<m>/; `cid` caches a file's content id.
+      db.run(`CREATE TABLE file_nodes (m INTEGER NOT NULL REFERENCES mimei(id), parent TEXT NOT NULL, name TEXT NOT NULL,
+        dir INTEGER NOT NULL, ino TEXT NOT NULL, cid TEXT, size INTEGER NOT NULL, mtime INTEGER NOT NULL,
+        PRIMARY KEY (m, parent, name)) STRICT, WITHOUT ROWID`)
+      db.run('CREATE UNIQUE INDEX file_nodes_ino ON file_nodes (m, ino)')
+    },
+  },
 ]

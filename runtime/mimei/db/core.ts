@@ -1,13 +1,94 @@
 // Shared parts of the database engine: value encoding, key types, per-key bookkeeping.
 import type { Database, Statement } from 'bun:sqlite'
-import { Encoder } from 'cbor-x'
+import { addExtension, Encoder } from 'cbor-x'
+import { classNameOf, Guid, withClassName } from '../../rpc/codec/index.ts'
 import { InvalidParams } from '../../errors.ts'
 
 /** Lossless for every Hprose value the node keeps: BigInt, bytes, dates, Maps, nested objects. */
 const cbor = new Encoder({ useRecords: false, mapsAsObjects: true, tagUint8Array: false } as ConstructorParameters<typeof Encoder>[0])
 
-export const encodeValue = (v: unknown): Uint8Array => cbor.encode(v === undefined ? null : v)
-export const decodeValue = (b: Uint8Array | null | undefined): unknown => (b == null ? null : cbor.decode(b))
+/** An object of a named Hprose class (`c`/`o`) while it is stored: the name and the fields. */
+class NamedObject {
+  constructor(
+    readonly name: string,
+    readonly fields: Record<string, unknown>,
+  ) {}
+}
+
+// CBOR tags from the first-come-first-served range for the two Hprose types CBOR lacks.
+addExtension({ Class: Guid, tag: 40_101, encode: (g: Guid, enc: (v: unknown) => unknown) => enc(g.value), decode: (v: unknown) => new Guid(String(v)) })
+addExtension({
+  Class: NamedObject,
+  tag: 40_102,
+  encode: (o: NamedObject, enc: (v: unknown) => unknown) => enc([o.name, o.fields]),
+  decode: ([name, fields]: [string, Record<string, unknown>]) => withClassName(fields, name),
+})
+
+/** True when a class-named object hides somewhere in `v` (most values have none: no copy then). */
+function hasNamed(v: unknown, depth = 0): boolean {
+  if (!v || typeof v !== 'object' || depth > 64) return false
+  if (Array.isArray(v)) return v.some((x) => hasNamed(x, depth + 1))
+  if (v instanceof Map) return [...v.values()].some((x) => hasNamed(x, depth + 1))
+  if (v instanceof Uint8Array || v instanceof Date || v instanceof Guid) return false
+  return classNameOf(v) !== undefined || Object.values(v).some((x) => hasNamed(x, depth + 1))
+}
+
+/** A copy of `v` with class-named objects wrapped, so their names survive storage. */
+function tagNamed(v: unknown, seen: Map<object, unknown>): unknown {
+  if (!v || typeof v !== 'object' || v instanceof Uint8Array || v instanceof Date || v instanceof Guid) return v
+  if (seen.has(v)) return seen.get(v)
+  if (Array.isArray(v)) {
+    const out: unknown[] = []
+    seen.set(v, out)
+    for (const x of v) out.push(tagNamed(x, seen))
+    return out
+  }
+  if (v instanceof Map) {
+    const out = new Map()
+    seen.set(v, out)
+    for (const [k, x] of v) out.set(k, tagNamed(x, seen))
+    return out
+  }
+  const fields: Record<string, unknown> = {}
+  const name = classNameOf(v)
+  const out = name === undefined ? fields : new NamedObject(name, fields)
+  seen.set(v, out)
+  for (const [k, x] of Object.entries(v)) fields[k] = tagNamed(x, seen)
+  return out
+}
+
+export const encodeValue = (v: unknown): Uint8Array => cbor.encode(v === undefined || v === null ? null : typeof v === 'object' && hasNamed(v) ? tagNamed(v, new Map()) : v)
+export const decodeValue = (b: Uint8Array | null | undefined): unknown => (b == null ? null : (decodeSimple(b) ?? cbor.decode(b)))
+
+/**
+ * The common small values without cbor-x: a one-byte integer (-24..23) or an ASCII text string
+ * under 256 bytes, exactly as cbor-x decodes them. cbor-x first takes a DataView of the blob's
+ * buffer, which for a fresh small Uint8Array from SQLite costs more than the whole decode here.
+ * Returns undefined for anything else (cbor-x then decodes it).
+ */
+function decodeSimple(b: Uint8Array): number | string | undefined {
+  const n = b.length
+  if (n === 0) return undefined
+  const head = b[0]!
+  if (n === 1) return head <= 0x17 ? head : head >= 0x20 && head <= 0x37 ? 0x1f - head : undefined
+  let start: number
+  let len: number
+  if (head >= 0x60 && head <= 0x77) {
+    start = 1
+    len = head - 0x60
+  } else if (head === 0x78) {
+    start = 2
+    len = b[1]!
+  } else return undefined
+  if (start + len !== n) return undefined
+  let s = ''
+  for (let i = start; i < n; i++) {
+    const c = b[i]!
+    if (c >= 0x80) return undefined
+    s += String.fromCharCode(c)
+  }
+  return s
+}
 
 export const KeyType = { string: 1, hash: 2, list: 3, set: 4, zset: 5 } as const
 export type KeyTypeName = keyof typeof KeyType
@@ -29,6 +110,18 @@ export function q(db: Database, sql: string): Statement {
   return s
 }
 
+/**
+ * Runs `fn` in a transaction of `db` (a savepoint when one is already open), like
+ * `db.transaction(fn)()`; the wrapper is built once per connection, as bun:sqlite builds a new
+ * one, with its deferred/immediate/exclusive variants, on every db.transaction() call.
+ */
+const runners = new WeakMap<Database, (fn: () => unknown) => unknown>()
+export function transact<T>(db: Database, fn: () => T): T {
+  let run = runners.get(db)
+  if (!run) runners.set(db, (run = db.transaction((f: () => unknown) => f())))
+  return run(fn) as T
+}
+
 export function keyType(t: DbTarget, key: string): KeyTypeName | undefined {
   const row = q(t.db, 'SELECT type FROM kv WHERE m = ? AND key = ?').get(t.m, key) as { type: number } | null
   return row ? TYPE_NAME[row.type] : undefined
@@ -46,7 +139,9 @@ export function expectType(t: DbTarget, key: string, want: KeyTypeName): boolean
  * statement keeps the MiMei's stored size (`bytes`, for quotas) up to date by `delta`.
  */
 export function nextSeq(t: DbTarget, delta = 0): number {
-  return (q(t.db, 'UPDATE mimei SET seq = seq + 1, bytes = max(bytes + ?, 0) WHERE id = ? RETURNING seq').get(delta, t.m) as { seq: number }).seq
+  // UPDATE then SELECT on the same connection: half the cost of UPDATE … RETURNING in SQLite.
+  q(t.db, 'UPDATE mimei SET seq = seq + 1, bytes = max(bytes + ?, 0) WHERE id = ?').run(delta, t.m)
+  return (q(t.db, 'SELECT seq FROM mimei WHERE id = ?').get(t.m) as { seq: number }).seq
 }
 
 /** Marks `key` (of `type`) as changed at a new sequence number; `delta` is the change in stored bytes. */
@@ -78,9 +173,10 @@ export function dropKey(t: DbTarget, key: string): boolean {
 }
 
 const TABLE_OF: Record<KeyTypeName, string> = { string: 'kv', hash: 'kv_hash', list: 'kv_list', set: 'kv_set', zset: 'kv_zset' }
+/** Sizes in bytes: SQLite's length() of TEXT counts characters, of a BLOB bytes (UTF-8 here). */
 const SIZE_EXPR: Record<KeyTypeName, string> = {
-  string: 'length(value) + length(key)',
-  hash: 'length(field) + length(value)',
+  string: 'length(value) + length(CAST(key AS BLOB))',
+  hash: 'length(CAST(field AS BLOB)) + length(value)',
   list: 'length(value)',
   set: 'length(member)',
   zset: 'length(member) + 8',
@@ -92,6 +188,16 @@ export function storedBytes(t: DbTarget, key: string, type: KeyTypeName): number
   return row.n
 }
 
+/** Bytes the whole database holds, counted as storedBytes does (to recount after a restore). */
+export function totalBytes(t: DbTarget): number {
+  let n = 0
+  for (const type of Object.keys(TABLE_OF) as KeyTypeName[]) {
+    // In kv, only string keys hold a value; the others' NULL values drop out of the sum.
+    n += (q(t.db, `SELECT coalesce(sum(${SIZE_EXPR[type]}), 0) AS n FROM ${TABLE_OF[type]} WHERE m = ?`).get(t.m) as { n: number }).n
+  }
+  return n
+}
+
 /** A collection that became empty disappears, as in Redis. */
 export function dropIfEmpty(t: DbTarget, key: string, table: 'kv_hash' | 'kv_list' | 'kv_set' | 'kv_zset'): void {
   const any = q(t.db, `SELECT 1 FROM ${table} WHERE m = ? AND key = ? LIMIT 1`).get(t.m, key)
@@ -101,6 +207,16 @@ export function dropIfEmpty(t: DbTarget, key: string, table: 'kv_hash' | 'kv_lis
 /** Redis-style glob (`*`, `?`, `[abc]`) as SQLite GLOB, which has the same syntax. */
 export function globOrAll(match: string | undefined): string {
   return match === undefined || match === '' ? '*' : match
+}
+
+/** UTF-8 size of a key or field name, as SIZE_EXPR counts it. */
+export const textBytes = (s: string): number => Buffer.byteLength(s, 'utf8')
+
+/** Rows a Scan/Hscan returns: a negative count is a mistake, not "none"; past 10000 it is capped. */
+export function scanLimit(count: unknown): number {
+  const n = toInt(count, 'count')
+  if (n < 0) throw new InvalidParams(`count must be 0 or more, not ${n} (at most 10000 are returned)`)
+  return Math.min(n, 10_000)
 }
 
 export const toInt = (v: unknown, what: string): number => {

@@ -1,6 +1,6 @@
 // Hash keys: fields (strings) to values.
 import { InvalidParams } from '../../errors.ts'
-import { decodeValue, dropIfEmpty, dropKey, encodeValue, expectType, globOrAll, q, toInt, touch, type DbTarget } from './core.ts'
+import { decodeValue, dropIfEmpty, dropKey, encodeValue, expectType, globOrAll, q, scanLimit, textBytes, touch, type DbTarget } from './core.ts'
 
 /** Writes one field; returns the change in stored bytes and whether the field is new. */
 function putField(t: DbTarget, key: string, field: string, value: unknown): { delta: number; added: boolean } {
@@ -12,7 +12,7 @@ function putField(t: DbTarget, key: string, field: string, value: unknown): { de
     field,
     bytes,
   )
-  return prev ? { delta: bytes.length - prev.n, added: false } : { delta: bytes.length + field.length, added: true }
+  return prev ? { delta: bytes.length - prev.n, added: false } : { delta: bytes.length + textBytes(field), added: true }
 }
 
 export function hset(t: DbTarget, key: string, field: string, value: unknown): number {
@@ -84,7 +84,7 @@ export function hlen(t: DbTarget, key: string): number {
 
 export function hdel(t: DbTarget, key: string, fields: string[]): number {
   if (!expectType(t, key, 'hash')) return 0
-  const del = q(t.db, 'DELETE FROM kv_hash WHERE m = ? AND key = ? AND field = ? RETURNING length(field) + length(value) AS n')
+  const del = q(t.db, 'DELETE FROM kv_hash WHERE m = ? AND key = ? AND field = ? RETURNING length(CAST(field AS BLOB)) + length(value) AS n')
   let n = 0
   let freed = 0
   for (const f of fields) {
@@ -122,7 +122,7 @@ export function hclear(t: DbTarget, key: string): number {
 /** Fields after `begin` (exclusive), in order, matching `match`, at most `count`, with values. */
 export function hscan(t: DbTarget, key: string, begin: string, match: string | undefined, count: number): { field: string; value: unknown }[] {
   if (!expectType(t, key, 'hash')) return []
-  const limit = Math.max(0, Math.min(toInt(count, 'count'), 10_000))
+  const limit = scanLimit(count)
   const rows = q(t.db, 'SELECT field, value FROM kv_hash WHERE m = ? AND key = ? AND field > ? AND field GLOB ? ORDER BY field LIMIT ?').all(
     t.m,
     key,

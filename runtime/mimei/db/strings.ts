@@ -1,12 +1,12 @@
 // String keys (any value under a key), key deletion and scanning.
 import { InvalidParams } from '../../errors.ts'
-import { decodeValue, dropKey, encodeValue, expectType, globOrAll, q, toInt, touch, type DbTarget } from './core.ts'
+import { decodeValue, dropKey, encodeValue, expectType, globOrAll, q, scanLimit, textBytes, touch, type DbTarget } from './core.ts'
 
 export function set(t: DbTarget, key: string, value: unknown): boolean {
   expectType(t, key, 'string')
   const bytes = encodeValue(value)
-  const prev = q(t.db, 'SELECT length(value) + length(key) AS n FROM kv WHERE m = ? AND key = ?').get(t.m, key) as { n: number } | null
-  touch(t, key, 'string', bytes, bytes.length + key.length - (prev?.n ?? 0))
+  const prev = q(t.db, 'SELECT length(value) + length(CAST(key AS BLOB)) AS n FROM kv WHERE m = ? AND key = ?').get(t.m, key) as { n: number } | null
+  touch(t, key, 'string', bytes, bytes.length + textBytes(key) - (prev?.n ?? 0))
   return true
 }
 
@@ -36,7 +36,7 @@ export function incrBy(t: DbTarget, key: string, delta: number): number | bigint
 
 /** Keys after `begin` (exclusive), in order, matching `match`, at most `count`. */
 export function scan(t: DbTarget, begin: string, match: string | undefined, count: number): string[] {
-  const limit = Math.max(0, Math.min(toInt(count, 'count'), 10_000))
+  const limit = scanLimit(count)
   return (q(t.db, 'SELECT key FROM kv WHERE m = ? AND key > ? AND key GLOB ? ORDER BY key LIMIT ?').all(t.m, begin, globOrAll(match), limit) as { key: string }[]).map(
     (r) => r.key,
   )

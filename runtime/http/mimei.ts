@@ -1,0 +1,96 @@
+// GET /mm/<mid>[:ver]/<path>: MiMei files over HTTP (Leither's static hosting), with the MiMei's
+// read right, ETags, conditional and range requests. Finding and reading files is runtime/mimei's.
+import { Elysia } from 'elysia'
+import { LeitherError } from '../errors.ts'
+import type { Logger } from '../log/index.ts'
+import type { Caller, MiMeiStore } from '../mimei/index.ts'
+import type { Served } from '../mimei/files/serve.ts'
+import type { Sessions } from '../sessions/index.ts'
+import { noneMatch, parseRange, rangeStillValid } from './range.ts'
+
+export interface MiMeiHttpDeps {
+  readonly mimei: MiMeiStore
+  readonly sessions: Sessions
+  readonly log: Logger
+}
+
+const STATUS: Record<string, number> = { NotFound: 404, PermissionDenied: 403, InvalidParams: 400 }
+
+const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
+  new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json; charset=utf-8', ...headers } })
+
+/** The session of a request: `Authorization: Bearer <sid>`, else a `sid` query parameter. */
+function sidOf(request: Request, url: URL): string {
+  const auth = request.headers.get('authorization') ?? ''
+  const bearer = /^Bearer\s+(\S+)$/i.exec(auth)
+  return bearer ? bearer[1] : (url.searchParams.get('sid') ?? '')
+}
+
+function caller(deps: MiMeiHttpDeps, sid: string): Caller {
+  if (!sid) return { userId: '', kind: 'guest' }
+  const s = deps.sessions.resolve(sid)
+  return { userId: s.userId, kind: s.kind }
+}
+
+/** The answer for a file: 304, 206, 416 or 200, with the body streamed (never read whole). */
+export function fileResponse(request: Request, f: Extract<Served, { kind: 'file' }>): Response {
+  const etag = `"${f.cid}"`
+  const headers: Record<string, string> = {
+    etag,
+    'accept-ranges': 'bytes',
+    'content-type': f.type,
+    'last-modified': new Date(f.modTime).toUTCString(),
+    // Revalidate every time: cur changes in place, and the ETag makes the check cheap.
+    'cache-control': 'no-cache',
+  }
+  if (noneMatch(request.headers.get('if-none-match'), etag)) return new Response(null, { status: 304, headers })
+  const range = rangeStillValid(request.headers.get('if-range'), etag) ? parseRange(request.headers.get('range'), f.size) : undefined
+  if (range === 'unsatisfiable') {
+    return json(416, { error: `InvalidParams: the range is outside the file (${f.size} bytes)` }, { 'content-range': `bytes */${f.size}`, etag })
+  }
+  // Bodies go out for HEAD too: Bun drops them but keeps the length (a null body would say 0).
+  if (range) {
+    const length = range.end - range.start + 1
+    const body = f.body(range.start, range.end + 1)
+    return new Response(body, { status: 206, headers: { ...headers, 'content-range': `bytes ${range.start}-${range.end}/${f.size}`, 'content-length': String(length) } })
+  }
+  const body = f.body(0, f.size)
+  // Bun answers Range requests for file bodies by itself; a Range we chose to ignore (several
+  // ranges, a stale If-Range) must stay ignored, so such a body goes out as a plain stream.
+  const whole = request.headers.has('range') && body instanceof Blob ? body.stream() : body
+  return new Response(whole, { status: 200, headers: { ...headers, 'content-length': String(f.size) } })
+}
+
+export function serveMiMei(deps: MiMeiHttpDeps, request: Request): Response {
+  const url = new URL(request.url)
+  const rest = url.pathname.slice('/mm/'.length)
+  const slash = rest.indexOf('/')
+  // /mm/<mid> has no path at all: send the browser to the root directory (relative links work).
+  if (slash < 0) return new Response(null, { status: 301, headers: { location: `${url.pathname}/${url.search}` } })
+  let spec: string
+  let path: string
+  try {
+    spec = decodeURIComponent(rest.slice(0, slash))
+    path = decodeURIComponent(rest.slice(slash + 1))
+  } catch {
+    return json(400, { error: 'InvalidParams: the URL is not valid percent-encoding' })
+  }
+  const colon = spec.indexOf(':')
+  const mid = colon < 0 ? spec : spec.slice(0, colon)
+  const ver = colon < 0 ? undefined : spec.slice(colon + 1)
+  try {
+    const served = deps.mimei.files.servable(caller(deps, sidOf(request, url)), mid, ver, path, path === '' || path.endsWith('/'))
+    if (served.kind === 'redirect') return new Response(null, { status: 301, headers: { location: `${url.pathname}/${url.search}` } })
+    return fileResponse(request, served)
+  } catch (err) {
+    if (err instanceof LeitherError && STATUS[err.code]) return json(STATUS[err.code], { error: err.wireText() })
+    deps.log.error('serving a MiMei file failed', { path: url.pathname, error: (err as Error)?.message })
+    return json(500, { error: 'Internal: the node failed to serve this file; see its log' })
+  }
+}
+
+export function mimeiRoutes(deps: MiMeiHttpDeps) {
+  return new Elysia({ name: 'mimei-files' })
+    .get('/mm/*', ({ request }) => serveMiMei(deps, request))
+    .head('/mm/*', ({ request }) => serveMiMei(deps, request))
+}

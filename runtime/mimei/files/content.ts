@@ -1,0 +1,115 @@
+// File content as blocks: 256 KiB raw chunks under a dag-cbor manifest, streamed in and out.
+import { closeSync, openSync, readSync } from 'node:fs'
+import { Corrupt, InvalidParams, NotFound } from '../../errors.ts'
+import { CHUNK_SIZE, DAG_CBOR, cidOf, parseCid, type BlockStore } from '../blocks.ts'
+import { decode, encode, link } from './dagcbor.ts'
+
+export const FILE_FORMAT = 'leither-file/1'
+
+/**
+ * The manifest of one file: its size and links to its chunks, every chunk CHUNK_SIZE bytes but
+ * the last. Encoded as strict DAG-CBOR (chunks are CID links), so the bytes — and the CID — are
+ * the same on every node. Decoded, the links read as CID strings.
+ */
+export interface FileManifest {
+  size: number
+  chunks: string[]
+  format: typeof FILE_FORMAT
+}
+
+export interface Chunked {
+  /** CID of the manifest: the content id of the file. */
+  cid: string
+  /** Every block: the chunks, then the manifest. */
+  blocks: string[]
+  size: number
+}
+
+/** Stores a manifest (or only computes its CID when `store` is undefined). */
+export function putManifest(chunks: string[], size: number, store: BlockStore | undefined): string {
+  const bytes = encode({ size, chunks: chunks.map(link), format: FILE_FORMAT })
+  return store ? store.put(bytes, DAG_CBOR) : cidOf(bytes, DAG_CBOR)
+}
+
+/**
+ * Cuts a file on disk into chunks and stores them (or, with `store` undefined, only hashes them).
+ * One chunk buffer is reused throughout, so memory does not grow with the file.
+ */
+export function chunkFile(diskPath: string, store: BlockStore | undefined): Chunked {
+  const fd = openSync(diskPath, 'r')
+  const buf = new Uint8Array(CHUNK_SIZE)
+  const chunks: string[] = []
+  let size = 0
+  try {
+    for (;;) {
+      let n = 0
+      // A short read only happens at the end of a regular file, but loop to be exact.
+      while (n < CHUNK_SIZE) {
+        const got = readSync(fd, buf, n, CHUNK_SIZE - n, size + n)
+        if (got === 0) break
+        n += got
+      }
+      if (n === 0) break
+      const chunk = buf.subarray(0, n)
+      chunks.push(store ? store.put(chunk) : cidOf(chunk))
+      size += n
+      if (n < CHUNK_SIZE) break
+    }
+  } finally {
+    closeSync(fd)
+  }
+  const cid = putManifest(chunks, size, store)
+  return { cid, blocks: [...chunks, cid], size }
+}
+
+/** Reads and checks a file manifest; NotFound for an unknown CID, InvalidParams for another kind of block. */
+export function readManifest(store: BlockStore, cid: string): FileManifest {
+  if (parseCid(cid).code !== DAG_CBOR) throw new InvalidParams(`${cid} is a raw block, not a file; pass the CID MFTemp2MacFile returned`)
+  if (!store.has(cid)) throw new NotFound(`file ${cid} is not on this node`)
+  const m = decode(store.get(cid)) as unknown as FileManifest
+  if (m?.format !== FILE_FORMAT || !Array.isArray(m.chunks) || !Number.isSafeInteger(m.size) || m.chunks.some((c) => typeof c !== 'string')) {
+    throw new InvalidParams(`block ${cid} is not a file manifest`)
+  }
+  if (m.chunks.length !== Math.ceil(m.size / CHUNK_SIZE)) throw new Corrupt(`file manifest ${cid} lists ${m.chunks.length} chunks for ${m.size} bytes`)
+  return m
+}
+
+/** One chunk of a stored file, checked to have the length the manifest implies. */
+function chunkOf(store: BlockStore, m: FileManifest, i: number): Uint8Array {
+  const bytes = store.get(m.chunks[i])
+  const want = Math.min(CHUNK_SIZE, m.size - i * CHUNK_SIZE)
+  if (bytes.length !== want) throw new Corrupt(`chunk ${i} of a file has ${bytes.length} bytes, not ${want}`)
+  return bytes
+}
+
+/** Bytes [start, end) of a stored file; the caller bounds the range (at most one I/O call's worth). */
+export function readStored(store: BlockStore, m: FileManifest, start: number, end: number): Uint8Array {
+  end = Math.min(end, m.size)
+  if (start >= end) return new Uint8Array(0)
+  const out = new Uint8Array(end - start)
+  for (let i = Math.floor(start / CHUNK_SIZE); i * CHUNK_SIZE < end; i++) {
+    const chunk = chunkOf(store, m, i)
+    const base = i * CHUNK_SIZE
+    const from = Math.max(start, base) - base
+    const to = Math.min(end, base + chunk.length) - base
+    out.set(chunk.subarray(from, to), base + from - start)
+  }
+  return out
+}
+
+/** Bytes [start, end) of a stored file as a stream that reads one chunk per pull. */
+export function streamStored(store: BlockStore, m: FileManifest, start: number, end: number): ReadableStream<Uint8Array> {
+  let at = start
+  end = Math.min(end, m.size)
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (at >= end) return controller.close()
+      const i = Math.floor(at / CHUNK_SIZE)
+      const base = i * CHUNK_SIZE
+      const chunk = chunkOf(store, m, i)
+      const to = Math.min(end, base + chunk.length)
+      controller.enqueue(chunk.subarray(at - base, to - base))
+      at = to
+    },
+  })
+}

@@ -1,0 +1,256 @@
+// File MiMei (type 1): a tree of directories and files. Owns the file handles, the file kind's
+// snapshot/restore, and the lifecycle of file bytes on disk.
+//
+// Storage of `cur`: metadata in SQLite (`file_nodes`: one row per entry with parent, name, kind,
+// size, mtime, a stable `ino` and a cached content id) and each file's bytes in a real file
+// <dataDir>/files/<m>/<ino>. Real files make writes in place at any offset cheap and keep memory
+// flat whatever the size (a 2 GB file is written and read through a 16 MiB window at most, and
+// snapshots stream it in 256 KiB chunks); SQLite rows keep listing, rename (metadata only: bytes
+// are named by ino, not path) and accounting transactional. Versions are content-addressed
+// blocks (see snapshot.ts) and are read straight from the blocks, never copied back to disk.
+import { closeSync, mkdirSync, openSync, readdirSync, rmSync, statSync, truncateSync } from 'node:fs'
+import { join } from 'node:path'
+import { Conflict, InvalidParams, NotFound } from '../../errors.ts'
+import type { Logger } from '../../log/index.ts'
+import type { Caller, MiMeiRow, MiMeiStore, TypeKind } from '../index.ts'
+import type { VersionRef } from '../handles.ts'
+import { chunkFile, readManifest } from './content.ts'
+import { fileHandleTable, newHandleId, type FileHandle, type FileSource } from './handles.ts'
+import { stat, readdir, mimeOf, type FileInfo } from './info.ts'
+import { read, truncate, write, type FileEnv } from './io.ts'
+import { openFlags } from './flags.ts'
+import { normalizePath } from './path.ts'
+import { servable, type Served } from './serve.ts'
+import { loadTree, resolveStored, snapshotTree } from './snapshot.ts'
+import { createFile, diskPath, mkdirAll, nodeAt, nodeByIno, removeAll, rename, type Tree } from './tree.ts'
+
+/** MiMeiType.file (a type import only: this module is loaded by the MiMei store itself). */
+export const FILE_TYPE = 1
+
+export interface FileHost {
+  readonly mimei: Pick<MiMeiStore, 'db' | 'blocks' | 'handles' | 'row' | 'require' | 'checkQuota'>
+  readonly dataDir: string
+  readonly log: Logger
+  parseVersion(v: unknown, row: MiMeiRow): VersionRef
+}
+
+export class FileStore {
+  readonly handles = fileHandleTable()
+  readonly filesRoot: string
+  readonly tmpRoot: string
+  readonly env: FileEnv
+
+  constructor(private readonly host: FileHost) {
+    this.filesRoot = join(host.dataDir, 'files')
+    this.tmpRoot = join(host.dataDir, 'tmp')
+    this.env = {
+      get blocks() {
+        return host.mimei.blocks
+      },
+      live: (h) => this.live(h),
+      checkQuota: (row, n) => host.mimei.checkQuota(row, n),
+    }
+  }
+
+  /** How versions of file MiMei are made and restored (registered by the MiMei store). */
+  readonly kind: TypeKind = {
+    snapshot: (m, blocks) => snapshotTree(this.tree(m), blocks),
+    load: (m, _db, cid, live) => {
+      // A version handle reads its files straight from the blocks; its private copy stays empty.
+      if (!live) return
+      const t = this.tree(m)
+      const { dropped, written } = loadTree(t, this.host.mimei.blocks, cid)
+      // This runs inside the caller's transaction: delete bytes once it has settled, and only
+      // those no row refers to — the old files after a commit, the new ones after a rollback.
+      queueMicrotask(() => this.unlinkUnreferenced(t, [...dropped, ...written]))
+    },
+  }
+
+  tree(row: Pick<MiMeiRow, 'id' | 'created'>): Tree {
+    return { db: this.host.mimei.db, m: row.id, disk: join(this.filesRoot, String(row.id)), created: row.created * 1000 }
+  }
+
+  start(): void {
+    mkdirSync(this.filesRoot, { recursive: true, mode: 0o700 })
+    mkdirSync(this.tmpRoot, { recursive: true, mode: 0o700 })
+    // Temp files belong to handles, which do not survive a restart.
+    for (const name of readdirSync(this.tmpRoot)) if (name.startsWith('upload-')) rmSync(join(this.tmpRoot, name), { force: true })
+    this.reconcile()
+  }
+
+  stop(): void {
+    this.handles.closeAll()
+  }
+
+  sweep(idleSec: number): number {
+    return this.handles.sweep(idleSec)
+  }
+
+  /**
+   * Makes disk agree with the rows after a crash: a write interrupted between its bytes and its
+   * row leaves a file longer or shorter than recorded (cut back or zero-extended to the recorded
+   * size), and interrupted creations and deletions leave files no row names (deleted).
+   */
+  private reconcile(): void {
+    const { db } = this.host.mimei
+    for (const r of db.query('SELECT m, ino, size FROM file_nodes WHERE dir = 0').iterate() as Iterable<{ m: number; ino: string; size: number }>) {
+      const path = join(this.filesRoot, String(r.m), r.ino)
+      let size: number | undefined
+      try {
+        size = statSync(path).size
+      } catch {}
+      if (size === r.size) continue
+      this.host.log.warn('file bytes disagree with their record; repaired', { m: r.m, ino: r.ino, disk: size ?? 'missing', recorded: r.size })
+      if (size === undefined) {
+        mkdirSync(join(this.filesRoot, String(r.m)), { recursive: true, mode: 0o700 })
+        closeSync(openSync(path, 'w', 0o600))
+      }
+      truncateSync(path, r.size)
+      db.query('UPDATE file_nodes SET cid = NULL WHERE m = ? AND ino = ?').run(r.m, r.ino)
+    }
+    const known = db.query('SELECT 1 FROM file_nodes WHERE m = ? AND ino = ? AND dir = 0')
+    for (const m of readdirSync(this.filesRoot)) {
+      for (const ino of readdirSync(join(this.filesRoot, m))) {
+        if (!known.get(Number(m), ino)) rmSync(join(this.filesRoot, m, ino), { force: true })
+      }
+    }
+  }
+
+  private unlinkUnreferenced(t: Tree, inos: string[]): void {
+    const known = t.db.query('SELECT 1 FROM file_nodes WHERE m = ? AND ino = ?')
+    for (const ino of inos) if (!known.get(t.m, ino)) rmSync(diskPath(t, ino), { force: true })
+  }
+
+  /** The live tree, row and node behind a `cur` handle. */
+  live(h: FileHandle) {
+    if (h.source.kind !== 'cur') throw new Error('not a cur handle')
+    const row = this.host.mimei.row(h.source.mid)
+    const t = this.tree(row)
+    const node = nodeByIno(t, h.source.ino)
+    if (!node) throw new NotFound(`the file of this handle was removed from MiMei ${h.source.mid}; open it again`)
+    return { t, row, node }
+  }
+
+  get(id: string): FileHandle {
+    return this.handles.get(id)
+  }
+
+  // — opening —
+
+  /** Opens a path of an open file MiMei (or `mac://<cid>`), with Go's os.OpenFile flags. */
+  openByPath(mmHandle: string, rawPath: string, flag: number): FileHandle {
+    const f = openFlags(flag)
+    if (rawPath.startsWith('mac://')) {
+      if (f.write || f.create) throw new InvalidParams('mac files are read-only; open them with O_RDONLY (0)')
+      return this.openMac(rawPath.slice('mac://'.length))
+    }
+    const mh = this.host.mimei.handles.get(mmHandle)
+    if (mh.type !== FILE_TYPE) throw new InvalidParams(`MiMei ${mh.mid} is a database; use the db calls (Get, Set, ...) on its handle`)
+    const path = normalizePath(rawPath)
+    // Write access needs a writable handle; the MiMei handle table words the denial.
+    const needWrite = () => this.host.mimei.handles.get(mmHandle, true)
+    const add = (source: FileSource, dir: boolean) =>
+      this.handles.add({ source, canRead: f.read || dir, canWrite: f.write && !dir, append: f.append })
+    if (mh.ver !== 'cur') {
+      if (f.write || f.create) needWrite()
+      const v = this.versionOf(mh.m, mh.ver)
+      const entry = resolveStored(this.host.mimei.blocks, v.cid, path, v.created * 1000)
+      return add({ kind: 'version', mid: mh.mid, ver: mh.ver, entry }, entry.dir)
+    }
+    const row = this.host.mimei.row(mh.mid)
+    const t = this.tree(row)
+    let node = nodeAt(t, path)
+    if (node && f.create && f.excl) throw new Conflict(`"${path}" already exists in MiMei ${mh.mid} (O_EXCL)`)
+    if (!node) {
+      if (!f.create) throw new NotFound(`no file "${path}" in MiMei ${mh.mid}; pass O_CREATE (0x40) to create it`)
+      needWrite()
+      node = createFile(t, path)
+    }
+    if (node.dir && f.write) throw new InvalidParams(`"${path}" is a directory; open it with O_RDONLY (0) to list it`)
+    if (f.write) needWrite()
+    const h = add({ kind: 'cur', mid: mh.mid, m: row.id, ino: node.ino }, node.dir === 1)
+    if (f.trunc && node.size > 0) truncate(this.env, h, 0)
+    return h
+  }
+
+  private versionOf(m: number, ver: number): { cid: string; created: number } {
+    const v = this.host.mimei.db.query('SELECT cid, created FROM mimei_versions WHERE m = ? AND ver = ?').get(m, ver) as { cid: string; created: number } | null
+    if (!v) throw new NotFound(`version ${ver} no longer exists; open another version`)
+    return v
+  }
+
+  /** A new, empty staging file for an upload; it goes away with its handle. */
+  openTemp(): FileHandle {
+    const id = newHandleId()
+    const path = join(this.tmpRoot, `upload-${id}`)
+    closeSync(openSync(path, 'w', 0o600))
+    return this.handles.add({ source: { kind: 'temp', path }, canRead: true, canWrite: true, append: false }, id)
+  }
+
+  /** Opens a content-addressed file by the CID of its manifest (read-only). */
+  openMac(cid: string): FileHandle {
+    const manifest = readManifest(this.host.mimei.blocks, cid)
+    return this.handles.add({ source: { kind: 'mac', cid, manifest }, canRead: true, canWrite: false, append: false })
+  }
+
+  /**
+   * Commits a temp file as a mac file: its chunks and manifest go into the block store (stored
+   * once whoever commits the same bytes) and are pinned under the manifest's CID. Streams the
+   * file one chunk at a time. The temp handle stays open until MFClose.
+   */
+  commitTemp(id: string): string {
+    const h = this.get(id)
+    if (h.source.kind !== 'temp') throw new InvalidParams('MFTemp2MacFile takes a handle from MFOpenTempFile')
+    const { blocks, db } = this.host.mimei
+    const r = chunkFile(h.source.path, blocks)
+    db.transaction(() => {
+      for (const b of r.blocks) blocks.pin(b, `f:${r.cid}`)
+    })()
+    return r.cid
+  }
+
+  // — I/O and metadata —
+
+  read = (id: string, offset: number, count: number) => read(this.env, this.get(id), offset, count)
+  write = (id: string, data: Uint8Array, offset: number) => write(this.env, this.get(id), data, offset)
+  truncate = (id: string, size: number) => truncate(this.env, this.get(id), size)
+  stat = (id: string): FileInfo => stat(this.env, this.get(id))
+  readdir = (id: string, count: number): FileInfo[] => readdir(this.env, this.get(id), count)
+  mimeType = (id: string): string => mimeOf(this.env, this.get(id))
+
+  // — tree operations (on a writable cur handle) —
+
+  private writableTree(mmHandle: string): Tree {
+    const mh = this.host.mimei.handles.get(mmHandle, true)
+    if (mh.type !== FILE_TYPE) throw new InvalidParams(`MiMei ${mh.mid} is a database; directories exist only in file MiMei`)
+    return this.tree(this.host.mimei.row(mh.mid))
+  }
+
+  mkdir(mmHandle: string, path: string): number {
+    return mkdirAll(this.writableTree(mmHandle), normalizePath(path))
+  }
+
+  rename(mmHandle: string, from: string, to: string): void {
+    const t = this.writableTree(mmHandle)
+    for (const ino of rename(t, normalizePath(from), normalizePath(to))) rmSync(diskPath(t, ino), { force: true })
+  }
+
+  removeAll(mmHandle: string, path: string): number {
+    const t = this.writableTree(mmHandle)
+    const { removed, inos } = removeAll(t, normalizePath(path))
+    for (const ino of inos) rmSync(diskPath(t, ino), { force: true })
+    return removed
+  }
+
+  // — HTTP —
+
+  /** What GET /mm/<mid>[:ver]/<path> serves, checked against the caller's read right. */
+  servable(who: Caller, mid: string, ver: string | undefined, path: string, slash: boolean): Served {
+    const row = this.host.mimei.row(mid)
+    this.host.mimei.require(row, who, 'read')
+    if (row.type !== FILE_TYPE) throw new NotFound(`MiMei ${mid} is a database, not a file tree`)
+    const v = this.host.parseVersion(ver, row)
+    const stored = v === 'cur' ? undefined : this.versionOf(row.id, v)
+    return servable({ blocks: this.host.mimei.blocks, tree: this.tree(row), version: stored }, normalizePath(path), slash)
+  }
+}

@@ -1,0 +1,144 @@
+// Byte I/O on open file handles: ranged reads and writes, truncation, sizes. Writes to `cur` go
+// to the file's bytes on disk in place; versions and mac files are read from blocks.
+import { closeSync, openSync, readSync, statSync, truncateSync, writeSync } from 'node:fs'
+import { InvalidParams, PermissionDenied } from '../../errors.ts'
+import type { BlockStore } from '../blocks.ts'
+import type { MiMeiRow } from '../index.ts'
+import { readStored } from './content.ts'
+import type { FileHandle } from './handles.ts'
+import { diskPath, dropCid, recordWrite, type Tree, type TreeNode } from './tree.ts'
+
+/** Most bytes one MFGetData or MFSetData moves: large files go in several calls. */
+export const MAX_IO_BYTES = 16 * 1024 * 1024
+/** Largest file size accepted (1 TiB): a stray offset must not make a petabyte sparse file. */
+export const MAX_FILE_SIZE = 2 ** 40
+
+export interface FileEnv {
+  readonly blocks: BlockStore
+  /** The live tree, MiMei row and node behind a `cur` handle; NotFound when the node is gone. */
+  live(h: FileHandle): { t: Tree; row: MiMeiRow; node: TreeNode }
+  checkQuota(row: MiMeiRow, incoming: number): void
+}
+
+/** Reads [start, end) of a file on disk; bytes past its end (none, normally) read as zeros. */
+export function readDisk(path: string, start: number, end: number): Uint8Array {
+  const out = new Uint8Array(Math.max(0, end - start))
+  const fd = openSync(path, 'r')
+  try {
+    let n = 0
+    while (n < out.length) {
+      const got = readSync(fd, out, n, out.length - n, start + n)
+      if (got === 0) break
+      n += got
+    }
+  } finally {
+    closeSync(fd)
+  }
+  return out
+}
+
+function writeDisk(path: string, data: Uint8Array, at: number): void {
+  const fd = openSync(path, 'r+')
+  try {
+    let n = 0
+    while (n < data.length) n += writeSync(fd, data, n, data.length - n, at + n)
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/** Whether the handle is a directory (only `cur` and version handles can be). */
+export function isDir(env: FileEnv, h: FileHandle): boolean {
+  if (h.source.kind === 'cur') return env.live(h).node.dir === 1
+  return h.source.kind === 'version' && h.source.entry.dir
+}
+
+export function sizeOf(env: FileEnv, h: FileHandle): number {
+  const s = h.source
+  if (s.kind === 'cur') return env.live(h).node.size
+  if (s.kind === 'temp') return statSync(s.path).size
+  return s.kind === 'mac' ? s.manifest.size : s.entry.size
+}
+
+function requireFile(env: FileEnv, h: FileHandle, verb: string): void {
+  if (isDir(env, h)) throw new InvalidParams(`cannot ${verb} a directory; list it with MFReaddir`)
+}
+
+/** Up to `count` bytes from `offset`; a negative offset counts from the end. Short at the end. */
+export function read(env: FileEnv, h: FileHandle, offset: number, count: number): Uint8Array {
+  if (!h.canRead) throw new PermissionDenied('this file was opened write-only (O_WRONLY); open it with O_RDONLY or O_RDWR to read')
+  if (count < 0) throw new InvalidParams('count must not be negative')
+  if (count > MAX_IO_BYTES) throw new InvalidParams(`count is at most ${MAX_IO_BYTES} bytes per call; read large files in several calls`)
+  requireFile(env, h, 'read')
+  const size = sizeOf(env, h)
+  const start = offset < 0 ? Math.max(0, size + offset) : offset
+  const end = Math.min(size, start + count)
+  if (start >= end) return new Uint8Array(0)
+  const s = h.source
+  if (s.kind === 'cur') {
+    const { t, node } = env.live(h)
+    return readDisk(diskPath(t, node.ino), start, end)
+  }
+  if (s.kind === 'temp') return readDisk(s.path, start, end)
+  return readStored(env.blocks, s.kind === 'mac' ? s.manifest : s.entry.manifest!, start, end)
+}
+
+function writable(h: FileHandle): void {
+  if (!h.canWrite) throw new PermissionDenied('this file was opened read-only; open it with O_WRONLY or O_RDWR (from a writable cur handle) to write')
+}
+
+/** Where a write lands: the end for O_APPEND; a negative offset counts from the end. */
+function writeStart(h: FileHandle, size: number, offset: number): number {
+  if (h.append) return size
+  const start = offset < 0 ? size + offset : offset
+  if (start < 0) throw new InvalidParams(`offset ${offset} is before the start of the file (size ${size})`)
+  return start
+}
+
+/**
+ * Writes `data` at `offset` (a gap past the end reads as zeros). For `cur`: the quota is checked
+ * first, so a refused write changes nothing; the cached content id is dropped before the bytes
+ * change and the new size, seq and bytes recorded after.
+ */
+export function write(env: FileEnv, h: FileHandle, data: Uint8Array, offset: number): number {
+  writable(h)
+  if (data.length > MAX_IO_BYTES) throw new InvalidParams(`data is at most ${MAX_IO_BYTES} bytes per call; write large files in several calls`)
+  const s = h.source
+  if (s.kind === 'temp') {
+    const start = writeStart(h, statSync(s.path).size, offset)
+    if (start + data.length > MAX_FILE_SIZE) throw new InvalidParams(`files are at most ${MAX_FILE_SIZE} bytes`)
+    if (data.length) writeDisk(s.path, data, start)
+    return data.length
+  }
+  requireFile(env, h, 'write')
+  const { t, row, node } = env.live(h)
+  const start = writeStart(h, node.size, offset)
+  const end = start + data.length
+  if (end > MAX_FILE_SIZE) throw new InvalidParams(`files are at most ${MAX_FILE_SIZE} bytes`)
+  if (data.length === 0) return 0
+  const size = Math.max(node.size, end)
+  if (size > node.size) env.checkQuota(row, size - node.size)
+  dropCid(t, node)
+  writeDisk(diskPath(t, node.ino), data, start)
+  recordWrite(t, node, size)
+  return data.length
+}
+
+/** Cuts or extends (with zeros) a file to `size`; returns the new size. */
+export function truncate(env: FileEnv, h: FileHandle, size: number): number {
+  writable(h)
+  if (size < 0 || size > MAX_FILE_SIZE) throw new InvalidParams(`size must be 0..${MAX_FILE_SIZE}`)
+  const s = h.source
+  if (s.kind === 'temp') {
+    truncateSync(s.path, size)
+    return size
+  }
+  requireFile(env, h, 'truncate')
+  const { t, row, node } = env.live(h)
+  if (size === node.size) return size
+  if (size > node.size) env.checkQuota(row, size - node.size)
+  dropCid(t, node)
+  truncateSync(diskPath(t, node.ino), size)
+  recordWrite(t, node, size)
+  return size
+}

@@ -1,0 +1,141 @@
+// The file kind's versions: a tree as hash-addressed blocks — dag-cbor directory objects over file
+// manifests over 256 KiB raw chunks — and back. Same tree → same root CID on any node.
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs'
+import { Corrupt, NotFound } from '../../errors.ts'
+import { DAG_CBOR, cidOf, type BlockStore } from '../blocks.ts'
+import { q } from '../db/core.ts'
+import { chunkFile, readManifest, type Chunked } from './content.ts'
+import { decode, encode, link } from './dagcbor.ts'
+import type { StoredEntry } from './handles.ts'
+import { joinPath } from './path.ts'
+import { cacheCid, diskPath, listDir, newIno, pathOf, type Tree, type TreeNode } from './tree.ts'
+
+export const DIR_FORMAT = 'leither-dir/1'
+
+/** [name, 1 for a directory or 0 for a file, CID (a link in the block), size (0 for a directory)] */
+export type DirEntry = [string, number, string, number]
+
+/**
+ * A directory: its entries sorted by the UTF-8 bytes of their names (SQLite's BINARY order), each
+ * pointing at a file manifest or another directory. Names, kinds, content and sizes only: no
+ * mtimes and no modes, so the CID depends on the tree alone — two nodes that hold the same files
+ * agree on it (MMSum) whenever and however they wrote them.
+ */
+export interface DirObject {
+  format: typeof DIR_FORMAT
+  entries: DirEntry[]
+}
+
+const utf8 = new TextEncoder()
+const byteOrder = (a: string, b: string) => Buffer.compare(utf8.encode(a), utf8.encode(b))
+const validName = (n: unknown) => typeof n === 'string' && n !== '' && n !== '.' && n !== '..' && !n.includes('/') && !n.includes('\0')
+
+export function readDirObject(store: BlockStore, cid: string): DirObject {
+  if (!store.has(cid)) throw new NotFound(`directory ${cid} is not on this node`)
+  const d = decode(store.get(cid)) as unknown as DirObject
+  if (d?.format !== DIR_FORMAT || !Array.isArray(d.entries)) throw new Corrupt(`block ${cid} is not a directory of a file snapshot`)
+  // Checked, because snapshots may come from other nodes: names must be ones a path can reach.
+  d.entries.forEach((e, i) => {
+    const ok = Array.isArray(e) && validName(e[0]) && (e[1] === 0 || e[1] === 1) && typeof e[2] === 'string' && Number.isSafeInteger(e[3])
+    if (!ok || (i > 0 && byteOrder(d.entries[i - 1][0], e[0]) >= 0)) throw new Corrupt(`directory ${cid} has a malformed or unsorted entry ${i}`)
+  })
+  return d
+}
+
+/** A file's content id and blocks; reuses the cached id when its blocks are (or need not be) stored. */
+function fileContent(t: Tree, node: TreeNode, store: BlockStore | undefined): Chunked {
+  if (node.cid !== null) {
+    if (!store) return { cid: node.cid, blocks: [], size: node.size }
+    if (store.has(node.cid)) {
+      const m = readManifest(store, node.cid)
+      if (m.chunks.every((c) => store.has(c))) return { cid: node.cid, blocks: [...m.chunks, node.cid], size: m.size }
+    }
+  }
+  const r = chunkFile(diskPath(t, node.ino), store)
+  cacheCid(t, node, r.cid)
+  return r
+}
+
+/** The content id of a live file (hashing its bytes once; later calls use the cached id). */
+export function liveFileCid(t: Tree, node: TreeNode): string {
+  return fileContent(t, node, undefined).cid
+}
+
+/**
+ * Snapshots the tree into `store` (or, with `store` undefined, only computes the root CID — MMSum
+ * of cur). Files stream from disk one chunk at a time. Returns every block, so a version pins them.
+ */
+export function snapshotTree(t: Tree, store: BlockStore | undefined): Chunked {
+  const blocks: string[] = []
+  let size = 0
+  const dir = (path: string): string => {
+    const entries: DirEntry[] = []
+    for (const child of listDir(t, path)) {
+      if (child.dir) {
+        entries.push([child.name, 1, dir(pathOf(child)), 0])
+        continue
+      }
+      const c = fileContent(t, child, store)
+      for (const b of c.blocks) blocks.push(b)
+      size += c.size
+      entries.push([child.name, 0, c.cid, c.size])
+    }
+    const bytes = encode({ format: DIR_FORMAT, entries: entries.map(([name, isDir, cid, n]) => [name, isDir, link(cid), n]) })
+    const cid = store ? store.put(bytes, DAG_CBOR) : cidOf(bytes, DAG_CBOR)
+    blocks.push(cid)
+    return cid
+  }
+  const cid = dir('')
+  return { cid, blocks, size }
+}
+
+/**
+ * Replaces the live tree with a snapshot: every file is written anew from its chunks (one chunk in
+ * memory at a time) under a new ino, with its content id already known. Returns the inos whose
+ * bytes no longer belong to the tree: the old files.
+ */
+export function loadTree(t: Tree, store: BlockStore, cid: string): { dropped: string[]; written: string[] } {
+  const dropped = (q(t.db, 'SELECT ino FROM file_nodes WHERE m = ? AND dir = 0').values(t.m) as string[][]).map((r) => r[0])
+  const written: string[] = []
+  q(t.db, 'DELETE FROM file_nodes WHERE m = ?').run(t.m)
+  const insert = q(t.db, 'INSERT INTO file_nodes (m, parent, name, dir, ino, cid, size, mtime) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+  const now = Date.now()
+  let total = 0
+  mkdirSync(t.disk, { recursive: true, mode: 0o700 })
+  const walk = (dirCid: string, path: string) => {
+    for (const [name, isDir, entryCid] of readDirObject(store, dirCid).entries) {
+      const ino = newIno()
+      if (isDir) {
+        insert.run(t.m, path, name, 1, ino, null, 0, now)
+        walk(entryCid, joinPath(path, name))
+        continue
+      }
+      const manifest = readManifest(store, entryCid)
+      written.push(ino)
+      const fd = openSync(diskPath(t, ino), 'w', 0o600)
+      try {
+        let at = 0
+        for (const chunk of manifest.chunks) at += writeSync(fd, store.get(chunk), 0, undefined, at)
+      } finally {
+        closeSync(fd)
+      }
+      insert.run(t.m, path, name, 0, ino, entryCid, manifest.size, now)
+      total += manifest.size
+    }
+  }
+  walk(cid, '')
+  q(t.db, 'UPDATE mimei SET seq = seq + 1, bytes = ? WHERE id = ?').run(total, t.m)
+  return { dropped, written }
+}
+
+/** Follows a path through a stored tree; NotFound when a component is missing. */
+export function resolveStored(store: BlockStore, rootCid: string, path: string, modTime: number): StoredEntry {
+  let entry: StoredEntry = { name: '', dir: true, cid: rootCid, size: 0, modTime }
+  for (const part of path === '' ? [] : path.split('/')) {
+    if (!entry.dir) throw new NotFound(`"${entry.name}" is a file, so "${path}" does not exist`)
+    const found = readDirObject(store, entry.cid).entries.find((e) => e[0] === part)
+    if (!found) throw new NotFound(`no file or directory "${path}" in this version`)
+    entry = { name: part, dir: found[1] === 1, cid: found[2], size: found[3], modTime }
+  }
+  return entry.dir ? entry : { ...entry, manifest: readManifest(store, entry.cid) }
+}

@@ -1,0 +1,186 @@
+// Crash safety of database MiMei: a real node killed with SIGKILL under write load keeps exactly its acknowledged writes.
+import { afterAll, describe, expect, test } from 'bun:test'
+import { Database } from 'bun:sqlite'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { findUserKey, signPassport } from '../../runtime/identity/index.ts'
+import { callRemote, RemoteCallError } from '../../runtime/rpc/client.ts'
+import { startNode, tempDir, type RunningNode } from '../helpers/node.ts'
+
+const LOCAL = ['--port', '0', '--host', '127.0.0.1']
+const ROUNDS = 10
+const WORKERS = 6
+/** The kill comes after this many acknowledged writes, picked at random per round. */
+const KILL_AFTER = { min: 20, max: 400 }
+
+const dir = tempDir('leither-crash-')
+afterAll(() => dir[Symbol.dispose]())
+
+/** What one worker of one round did: its ops run one after another, so at most one is in flight. */
+interface WorkerLog {
+  /** Index of the last op whose reply arrived (-1: none). */
+  acked: number
+  /** Index of the op sent when the node died and never answered, if any. */
+  inflight?: number
+}
+
+/** Op i of a worker cycles through these kinds; each value names its round, worker and op. */
+const KINDS = ['Set', 'Hset', 'Rpush', 'Incr', 'Tx'] as const
+const kindOf = (i: number) => KINDS[i % KINDS.length]
+const keys = (round: number, w: number) => ({
+  set: (i: number) => `r${round}:s:${w}:${i}`,
+  hash: `r${round}:h:${w}`,
+  list: `r${round}:l:${w}`,
+  counter: `r${round}:n:${w}`,
+  tx: `r${round}:t:${w}`,
+})
+
+/** Sends op i; it is acknowledged when its (last) reply arrives. */
+async function runOp(node: RunningNode, h: string, round: number, w: number, i: number): Promise<void> {
+  const k = keys(round, w)
+  switch (kindOf(i)) {
+    case 'Set':
+      return void (await call(node, 'Set', h, k.set(i), `v:${round}:${w}:${i}`))
+    case 'Hset':
+      return void (await call(node, 'Hset', h, k.hash, `f${i}`, i))
+    case 'Rpush':
+      // Three values in one write: after a crash all three are there or none.
+      return void (await call(node, 'Rpush', h, k.list, `${i}:a`, `${i}:b`, `${i}:c`))
+    case 'Incr':
+      return void (await call(node, 'Incr', h, k.counter))
+    case 'Tx':
+      // Two writes in one transaction: both or neither, whenever the kill comes.
+      await call(node, 'Begin', h, 30)
+      await call(node, 'Hset', h, k.tx, `a${i}`, i)
+      await call(node, 'Hset', h, k.tx, `b${i}`, i)
+      return void (await call(node, 'Commit', h))
+  }
+}
+
+/** What the client keeps across crashes: its session, the database, and what each round did. */
+let sid = ''
+let mid = ''
+const history: WorkerLog[][] = []
+
+const call = (node: RunningNode, name: string, ...args: unknown[]) => callRemote(node.url, name, args, 10_000)
+
+async function firstLogin(node: RunningNode): Promise<void> {
+  const owner = JSON.parse(readFileSync(join(dir, 'leither.json'), 'utf8')).owner as string
+  const nodeId = (await call(node, 'GetVar', '', 'nodeid')) as string
+  const ppt = signPassport(findUserKey(dir, owner, () => {}), { audience: nodeId, data: { CertFor: 'Self' }, ttl: 3600 })
+  sid = ((await call(node, 'Login', ppt)) as { sid: string }).sid
+  mid = (await call(node, 'MMCreate', sid, 'crash', 'db', 'load', 2)) as string
+}
+
+/** Runs WORKERS sequential writers until the node is killed after `killAfter` acknowledged writes. */
+async function loadUntilKilled(node: RunningNode, round: number, killAfter: number): Promise<WorkerLog[]> {
+  let acknowledged = 0
+  const logs: WorkerLog[] = Array.from({ length: WORKERS }, () => ({ acked: -1 }))
+  // A handle per worker: transactions are per handle.
+  const handles = await Promise.all(logs.map(() => call(node, 'MMOpen', sid, mid) as Promise<string>))
+  const worker = async (w: number) => {
+    const h = handles[w]
+    for (let i = 0; ; i++) {
+      logs[w].inflight = i
+      try {
+        await runOp(node, h, round, w, i)
+      } catch (err) {
+        // An E reply is a real failure; a dropped connection is the kill.
+        if (err instanceof RemoteCallError) throw err
+        return
+      }
+      logs[w] = { acked: i }
+      if (++acknowledged === killAfter) node.proc.kill('SIGKILL')
+    }
+  }
+  await Promise.all(logs.map((_, w) => worker(w)))
+  await node.stop('SIGKILL')
+  expect(acknowledged).toBeGreaterThanOrEqual(killAfter)
+  return logs
+}
+
+/** Checks one round's data: every acknowledged write present, nothing never sent, in-flight ones whole or absent. */
+async function verifyRound(node: RunningNode, h: string, round: number, logs: WorkerLog[]): Promise<void> {
+  const known = new Set<string>()
+  for (const [w, log] of logs.entries()) {
+    const k = keys(round, w)
+    const ops = (kind: (typeof KINDS)[number]) => {
+      const done: number[] = []
+      for (let i = 0; i <= log.acked; i++) if (kindOf(i) === kind) done.push(i)
+      const maybe = log.inflight !== undefined && kindOf(log.inflight) === kind ? log.inflight : undefined
+      return { done, maybe }
+    }
+    const where = `round ${round}, worker ${w} (acked ${log.acked}, in flight ${log.inflight ?? 'none'})`
+
+    const sets = ops('Set')
+    const setKeys = (await call(node, 'Scan', h, '', `r${round}:s:${w}:*`, 10_000)) as string[]
+    const expectedKeys = sets.done.map(k.set)
+    const optionalKey = sets.maybe === undefined ? [] : [k.set(sets.maybe)]
+    expect(setKeys.filter((key) => !optionalKey.includes(key)).sort(), where).toEqual(expectedKeys.sort())
+    for (const i of [...sets.done, ...(sets.maybe === undefined ? [] : [sets.maybe])]) {
+      if (setKeys.includes(k.set(i))) expect(await call(node, 'Get', h, k.set(i)), where).toBe(`v:${round}:${w}:${i}`)
+    }
+
+    const hashOps = ops('Hset')
+    const fields = (await call(node, 'Hgetall', h, k.hash)) as Record<string, number>
+    const expectedFields = Object.fromEntries(hashOps.done.map((i) => [`f${i}`, i]))
+    if (hashOps.maybe !== undefined && `f${hashOps.maybe}` in fields) expectedFields[`f${hashOps.maybe}`] = hashOps.maybe
+    expect(fields, where).toEqual(expectedFields)
+
+    const pushes = ops('Rpush')
+    const list = (await call(node, 'Lrange', h, k.list, 0, -1)) as string[]
+    const triples = pushes.done.flatMap((i) => [`${i}:a`, `${i}:b`, `${i}:c`])
+    if (pushes.maybe !== undefined && list.length > triples.length) triples.push(`${pushes.maybe}:a`, `${pushes.maybe}:b`, `${pushes.maybe}:c`)
+    expect(list, where).toEqual(triples)
+
+    const incrs = ops('Incr')
+    const counter = (await call(node, 'Get', h, k.counter)) as number | null
+    const allowed = [incrs.done.length, ...(incrs.maybe === undefined ? [] : [incrs.done.length + 1])].map((n) => (n === 0 ? null : n))
+    expect(allowed, where).toContain(counter)
+
+    const txs = ops('Tx')
+    const txFields = (await call(node, 'Hgetall', h, k.tx)) as Record<string, number>
+    const expectedTx = Object.fromEntries(txs.done.flatMap((i) => [[`a${i}`, i], [`b${i}`, i]]))
+    if (txs.maybe !== undefined && (`a${txs.maybe}` in txFields || `b${txs.maybe}` in txFields)) {
+      Object.assign(expectedTx, { [`a${txs.maybe}`]: txs.maybe, [`b${txs.maybe}`]: txs.maybe })
+    }
+    expect(txFields, where).toEqual(expectedTx)
+
+    for (const key of [...setKeys, k.hash, k.list, k.counter, k.tx]) known.add(key)
+  }
+  // No key of the round that no worker could have written.
+  const all = (await call(node, 'Scan', h, '', `r${round}:*`, 10_000)) as string[]
+  expect(all.filter((key) => !known.has(key)), `round ${round}: keys nobody wrote`).toEqual([])
+}
+
+function integrityCheck(): string[] {
+  const db = new Database(join(dir, 'leither.db'), { readonly: true })
+  try {
+    return (db.query('PRAGMA integrity_check').all() as { integrity_check: string }[]).map((r) => r.integrity_check)
+  } finally {
+    db.close()
+  }
+}
+
+describe('SIGKILL under write load', () => {
+  for (let round = 0; round < ROUNDS; round++) {
+    test(`crash ${round + 1} of ${ROUNDS}: acknowledged writes survive, nothing unsent appears, the database is intact`, async () => {
+      const killAfter = KILL_AFTER.min + Math.floor(Math.random() * (KILL_AFTER.max - KILL_AFTER.min))
+      {
+        await using node = await startNode(['--data', dir, ...LOCAL])
+        if (!sid) await firstLogin(node)
+        history[round] = await loadUntilKilled(node, round, killAfter)
+      }
+      // The file as the crash left it (WAL not folded back) is consistent too.
+      expect(integrityCheck()).toEqual(['ok'])
+      {
+        await using node = await startNode(['--data', dir, ...LOCAL])
+        // The session and the data outlive the crash; handles do not.
+        const h = (await call(node, 'MMOpen', sid, mid)) as string
+        for (let r = 0; r <= round; r++) await verifyRound(node, h, r, history[r])
+        expect(await node.stop('SIGTERM')).toBe(0)
+      }
+      expect(integrityCheck()).toEqual(['ok'])
+    })
+  }
+})
