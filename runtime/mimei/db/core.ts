@@ -16,12 +16,16 @@ class NamedObject {
 }
 
 // CBOR tags from the first-come-first-served range for the two Hprose types CBOR lacks.
-addExtension({ Class: Guid, tag: 40_101, encode: (g: Guid, enc: (v: unknown) => unknown) => enc(g.value), decode: (v: unknown) => new Guid(String(v)) })
+addExtension({ Class: Guid, tag: 40_101, encode: (g: Guid, enc) => enc(g.value), decode: (v: unknown) => new Guid(String(v)) })
 addExtension({
   Class: NamedObject,
   tag: 40_102,
-  encode: (o: NamedObject, enc: (v: unknown) => unknown) => enc([o.name, o.fields]),
-  decode: ([name, fields]: [string, Record<string, unknown>]) => withClassName(fields, name),
+  encode: (o: NamedObject, enc) => enc([o.name, o.fields]),
+  // Decoding yields the plain object marked with its class, not the storage wrapper.
+  decode: (v: unknown) => {
+    const [name, fields] = v as [string, Record<string, unknown>]
+    return withClassName(fields, name) as unknown as NamedObject
+  },
 })
 
 /** True when a class-named object hides somewhere in `v` (most values have none: no copy then). */
