@@ -1,5 +1,5 @@
-// The one composition root: config → identity → store → sessions → mimei → syscalls → rpc/http,
-// started in order, stopped in reverse.
+// The one composition root: config → identity → store → sessions → mimei → net → syscalls →
+// rpc/http, started in order, stopped in reverse.
 import { loadConfig, type Config } from './config/index.ts'
 import { http, type HttpServer } from './http/index.ts'
 import { identity, type Identity } from './identity/index.ts'
@@ -14,6 +14,7 @@ import { createDispatcher, type Dispatcher } from './rpc/dispatch.ts'
 import { createRpcHandler, type RpcHandler } from './rpc/protocol.ts'
 import { SYSCALL_TABLES } from '../syscalls/index.ts'
 import { mimei, type MiMeiStore } from './mimei/index.ts'
+import { net, type Net } from './net/index.ts'
 
 export interface BootOptions {
   dataDir: string
@@ -32,6 +33,8 @@ export interface Kernel {
   readonly store: Store
   readonly sessions: Sessions
   readonly mimei: MiMeiStore
+  /** The libp2p node; undefined on an offline node (config p2p: false). */
+  readonly net: Net | undefined
   readonly dispatcher: Dispatcher
   /** The Hprose request handler behind every transport. */
   readonly rpc: RpcHandler
@@ -61,6 +64,7 @@ export async function boot(opts: BootOptions): Promise<Kernel> {
   const db = store()(base)
   const sess = sessions()({ ...base, identity: ident, store: db })
   const mm = mimei()({ ...base, store: db })
+  const network = config.p2p ? net()({ ...base, identity: ident }) : undefined
   const dispatcher = createDispatcher(SYSCALL_TABLES, {
     ...base,
     identity: ident,
@@ -71,9 +75,9 @@ export async function boot(opts: BootOptions): Promise<Kernel> {
   })
   const rpc = createRpcHandler(dispatcher, log.child('rpc'))
   const server = http()({ ...base, vars: () => vars, rpc, mimei: mm, sessions: sess })
-  const vars = publicVars({ nodeId: () => ident.nodeId, peerId: () => ident.peerId, port: () => server.port })
+  const vars = publicVars({ nodeId: () => ident.nodeId, peerId: () => ident.peerId, port: () => server.port, nodeAddrs: () => network?.addrs() ?? [] })
 
-  const order: Subsystem[] = [ident, db, sess, mm, server]
+  const order: Subsystem[] = [ident, db, sess, mm, ...(network ? [network] : []), server]
   const started: Subsystem[] = []
 
   const stopAll = async () => {
@@ -108,6 +112,7 @@ export async function boot(opts: BootOptions): Promise<Kernel> {
     store: db,
     sessions: sess,
     mimei: mm,
+    net: network,
     dispatcher,
     rpc,
     http: server,

@@ -6,6 +6,8 @@ export interface VarSources {
   peerId(): string
   /** The bound HTTP port (differs from the config when it was 0). */
   port(): number
+  /** libp2p addresses other nodes can dial ([] on an offline node). */
+  nodeAddrs(): string[]
 }
 
 export type VarTable = Readonly<Record<string, () => unknown>>
@@ -18,5 +20,6 @@ export function publicVars(src: VarSources): VarTable {
     peerid: () => src.peerId(),
     now: () => Date.now(),
     port: () => src.port(),
+    nodeaddrs: () => src.nodeAddrs(),
   }
 }

@@ -13,6 +13,9 @@ export async function runCommand(p: Parsed): Promise<number> {
   if (p.flags['p2p-port'] !== undefined) overrides.p2pPort = p.flags['p2p-port'] as number
   if (p.flags.host !== undefined) overrides.host = p.flags.host as string
   if (p.flags['log-level'] !== undefined) overrides.logLevel = p.flags['log-level'] as Config['logLevel']
+  if (p.flags.bootstrap !== undefined) overrides.bootstrap = p.flags.bootstrap as string[]
+  if (p.flags['no-mdns']) overrides.mdns = false
+  if (p.flags.offline) overrides.p2p = false
 
   const kernel = await boot({ dataDir, overrides })
   const { promise: done, resolve } = Promise.withResolvers<number>()

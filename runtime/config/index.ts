@@ -25,6 +25,8 @@ export interface Config {
   quotaUserBytes: number
   /** Bytes of MiMei data each app may store on this node (all users together); 0 = no limit. */
   quotaAppBytes: number
+  /** Run the libp2p node; false = an offline node (local data and apps only). */
+  p2p: boolean
   /** Multiaddrs of nodes to join the network through (with /p2p/<peer id>). */
   bootstrap: string[]
   /** Find other nodes on the LAN with mDNS. */
@@ -71,6 +73,7 @@ export const CONFIG_FIELDS: Record<keyof Config, Field> = {
     check: (v) => Number.isSafeInteger(v) && (v as number) >= 0,
     expect: 'an integer >= 0',
   },
+  p2p: { doc: 'run the libp2p node (false = offline)', check: (v) => typeof v === 'boolean', expect: 'true or false' },
   bootstrap: {
     doc: 'multiaddrs of nodes to join through',
     check: (v) => Array.isArray(v) && v.every((a) => typeof a === 'string' && a.startsWith('/')),
@@ -100,6 +103,7 @@ export const DEFAULT_CONFIG: Config = {
   sessionIdleSec: 3600,
   quotaUserBytes: 0,
   quotaAppBytes: 0,
+  p2p: true,
   bootstrap: [],
   mdns: true,
   dhtServer: 'auto',

@@ -20,6 +20,7 @@ import { privateKeyFromRaw } from '@libp2p/crypto/keys'
 import type { Identity } from '../identity/index.ts'
 import type { BaseComponents, Subsystem } from '../kernel.ts'
 import { bunNoiseCrypto } from './crypto.ts'
+import { applyBunCompat } from './bun-compat.ts'
 
 export interface NetComponents extends BaseComponents {
   readonly identity: Identity
@@ -68,6 +69,7 @@ export function net() {
         return node ? node.getMultiaddrs().map((a) => a.toString()) : []
       },
       async start() {
+        applyBunCompat()
         const key = identity.nodeKey
         const raw = new Uint8Array(64)
         raw.set(key.secretKey)

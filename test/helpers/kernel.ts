@@ -10,7 +10,12 @@ export interface TestKernel extends Kernel, AsyncDisposable {}
 /** Boots a node in-process; disposing it stops the node and removes its data dir (unless kept). */
 export async function bootTest(overrides: Partial<Config> = {}, dataDir?: string): Promise<TestKernel> {
   const dir = dataDir ?? tempDir()
-  const kernel = await boot({ dataDir: dir, overrides: { port: 0, host: '127.0.0.1', logLevel: 'warn', ...overrides }, logToStderr: false })
+  // Offline unless a test asks for the network; then on loopback, any port, no mDNS multicast.
+  const kernel = await boot({
+    dataDir: dir,
+    overrides: { port: 0, host: '127.0.0.1', logLevel: 'warn', p2p: false, p2pPort: 0, mdns: false, dhtServer: 'always', ...overrides },
+    logToStderr: false,
+  })
   return Object.assign(kernel, {
     [Symbol.asyncDispose]: async () => {
       await kernel.stop()

@@ -49,7 +49,9 @@ export async function startNode(
   args: string[],
   opts: { env?: Record<string, string>; cmd?: string[]; cwd?: string; timeoutMs?: number } = {},
 ): Promise<RunningNode> {
-  const proc = Bun.spawn([...(opts.cmd ?? LEITHER_SRC), 'run', ...args], {
+  // Loopback only: any free libp2p port, and no mDNS multicast onto the real network.
+  const netArgs = [...(args.includes('--p2p-port') ? [] : ['--p2p-port', '0']), ...(args.includes('--no-mdns') ? [] : ['--no-mdns'])]
+  const proc = Bun.spawn([...(opts.cmd ?? LEITHER_SRC), 'run', ...args, ...netArgs], {
     stdin: 'ignore',
     stdout: 'pipe',
     stderr: 'pipe',

@@ -75,7 +75,7 @@ export function readManifest(store: BlockStore, cid: string): FileManifest {
 }
 
 /** One chunk of a stored file, checked to have the length the manifest implies. */
-function chunkOf(store: BlockStore, m: FileManifest, i: number): Uint8Array {
+export function chunkOf(store: BlockStore, m: FileManifest, i: number): Uint8Array {
   const bytes = store.get(m.chunks[i])
   const want = Math.min(CHUNK_SIZE, m.size - i * CHUNK_SIZE)
   if (bytes.length !== want) throw new Corrupt(`chunk ${i} of a file has ${bytes.length} bytes, not ${want}`)

@@ -125,6 +125,8 @@ export function decode(bytes: Uint8Array): Decoded {
         for (let i = 0; i < n; i++) {
           const k = item(depth + 1)
           if (typeof k !== 'string') throw new Corrupt('DAG-CBOR map key is not text')
+          // Duplicates are not DAG-CBOR; __proto__ would swap the decoded object's prototype.
+          if (Object.hasOwn(out, k) || k === '__proto__') throw new Corrupt(`DAG-CBOR map has a duplicate or reserved key "${k}"`)
           out[k] = item(depth + 1)
         }
         return out

@@ -12,7 +12,7 @@ import type { FileManifest } from './content.ts'
  * - `temp`: an upload staging file under <dataDir>/tmp, deleted when the handle goes.
  */
 export type FileSource =
-  | { readonly kind: 'cur'; readonly mid: string; readonly m: number; readonly ino: string }
+  | { readonly kind: 'cur'; readonly mid: string; readonly ino: string }
   | { readonly kind: 'version'; readonly mid: string; readonly ver: number; readonly entry: StoredEntry }
   | { readonly kind: 'mac'; readonly cid: string; readonly manifest: FileManifest }
   | { readonly kind: 'temp'; readonly path: string }
@@ -40,7 +40,7 @@ export interface FileHandle {
 }
 
 export interface FileHandleTable {
-  add(h: Omit<FileHandle, 'id' | 'lastUsed'>, id?: string): FileHandle
+  add(h: Omit<FileHandle, 'id' | 'lastUsed'>): FileHandle
   /** The live handle, or NotFound. */
   get(id: string): FileHandle
   close(id: string): boolean
@@ -58,9 +58,9 @@ export function fileHandleTable(): FileHandleTable {
     if (h.source.kind === 'temp') rmSync(h.source.path, { force: true })
   }
   return {
-    add(h, id = newHandleId()) {
-      const handle: FileHandle = { ...h, id, lastUsed: Date.now() }
-      handles.set(id, handle)
+    add(h) {
+      const handle: FileHandle = { ...h, id: newHandleId(), lastUsed: Date.now() }
+      handles.set(handle.id, handle)
       return handle
     },
     get(id) {

@@ -8,13 +8,16 @@
 // snapshots stream it in 256 KiB chunks); SQLite rows keep listing, rename (metadata only: bytes
 // are named by ino, not path) and accounting transactional. Versions are content-addressed
 // blocks (see snapshot.ts) and are read straight from the blocks, never copied back to disk.
-import { closeSync, mkdirSync, openSync, readdirSync, rmSync, statSync, truncateSync } from 'node:fs'
+// (Bytes in SQLite would need blob rewrites or chunk rows on every write past an offset, and
+// would grow the node database and its WAL with bulk data.)
+import { closeSync, mkdirSync, openSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { Conflict, InvalidParams, NotFound } from '../../errors.ts'
 import type { Logger } from '../../log/index.ts'
 import type { Caller, MiMeiRow, MiMeiStore, TypeKind } from '../index.ts'
 import type { VersionRef } from '../handles.ts'
 import { chunkFile, readManifest } from './content.ts'
+import { clearTemp, reconcile, unlinkUnreferenced } from './disk.ts'
 import { fileHandleTable, newHandleId, type FileHandle, type FileSource } from './handles.ts'
 import { stat, readdir, mimeOf, type FileInfo } from './info.ts'
 import { read, truncate, write, type FileEnv } from './io.ts'
@@ -24,7 +27,7 @@ import { servable, type Served } from './serve.ts'
 import { loadTree, resolveStored, snapshotTree } from './snapshot.ts'
 import { createFile, diskPath, mkdirAll, nodeAt, nodeByIno, removeAll, rename, type Tree } from './tree.ts'
 
-/** MiMeiType.file (a type import only: this module is loaded by the MiMei store itself). */
+/** MiMeiType.file, declared here: ../index.ts imports this module, so values do not flow back. */
 export const FILE_TYPE = 1
 
 export interface FileHost {
@@ -62,7 +65,7 @@ export class FileStore {
       const { dropped, written } = loadTree(t, this.host.mimei.blocks, cid)
       // This runs inside the caller's transaction: delete bytes once it has settled, and only
       // those no row refers to — the old files after a commit, the new ones after a rollback.
-      queueMicrotask(() => this.unlinkUnreferenced(t, [...dropped, ...written]))
+      queueMicrotask(() => unlinkUnreferenced(t, [...dropped, ...written]))
     },
   }
 
@@ -73,9 +76,8 @@ export class FileStore {
   start(): void {
     mkdirSync(this.filesRoot, { recursive: true, mode: 0o700 })
     mkdirSync(this.tmpRoot, { recursive: true, mode: 0o700 })
-    // Temp files belong to handles, which do not survive a restart.
-    for (const name of readdirSync(this.tmpRoot)) if (name.startsWith('upload-')) rmSync(join(this.tmpRoot, name), { force: true })
-    this.reconcile()
+    clearTemp(this.tmpRoot)
+    reconcile(this.host.mimei.db, this.filesRoot, this.host.log)
   }
 
   stop(): void {
@@ -84,41 +86,6 @@ export class FileStore {
 
   sweep(idleSec: number): number {
     return this.handles.sweep(idleSec)
-  }
-
-  /**
-   * Makes disk agree with the rows after a crash: a write interrupted between its bytes and its
-   * row leaves a file longer or shorter than recorded (cut back or zero-extended to the recorded
-   * size), and interrupted creations and deletions leave files no row names (deleted).
-   */
-  private reconcile(): void {
-    const { db } = this.host.mimei
-    for (const r of db.query('SELECT m, ino, size FROM file_nodes WHERE dir = 0').iterate() as Iterable<{ m: number; ino: string; size: number }>) {
-      const path = join(this.filesRoot, String(r.m), r.ino)
-      let size: number | undefined
-      try {
-        size = statSync(path).size
-      } catch {}
-      if (size === r.size) continue
-      this.host.log.warn('file bytes disagree with their record; repaired', { m: r.m, ino: r.ino, disk: size ?? 'missing', recorded: r.size })
-      if (size === undefined) {
-        mkdirSync(join(this.filesRoot, String(r.m)), { recursive: true, mode: 0o700 })
-        closeSync(openSync(path, 'w', 0o600))
-      }
-      truncateSync(path, r.size)
-      db.query('UPDATE file_nodes SET cid = NULL WHERE m = ? AND ino = ?').run(r.m, r.ino)
-    }
-    const known = db.query('SELECT 1 FROM file_nodes WHERE m = ? AND ino = ? AND dir = 0')
-    for (const m of readdirSync(this.filesRoot)) {
-      for (const ino of readdirSync(join(this.filesRoot, m))) {
-        if (!known.get(Number(m), ino)) rmSync(join(this.filesRoot, m, ino), { force: true })
-      }
-    }
-  }
-
-  private unlinkUnreferenced(t: Tree, inos: string[]): void {
-    const known = t.db.query('SELECT 1 FROM file_nodes WHERE m = ? AND ino = ?')
-    for (const ino of inos) if (!known.get(t.m, ino)) rmSync(diskPath(t, ino), { force: true })
   }
 
   /** The live tree, row and node behind a `cur` handle. */
@@ -168,7 +135,7 @@ export class FileStore {
     }
     if (node.dir && f.write) throw new InvalidParams(`"${path}" is a directory; open it with O_RDONLY (0) to list it`)
     if (f.write) needWrite()
-    const h = add({ kind: 'cur', mid: mh.mid, m: row.id, ino: node.ino }, node.dir === 1)
+    const h = add({ kind: 'cur', mid: mh.mid, ino: node.ino }, node.dir === 1)
     if (f.trunc && node.size > 0) truncate(this.env, h, 0)
     return h
   }
@@ -181,10 +148,10 @@ export class FileStore {
 
   /** A new, empty staging file for an upload; it goes away with its handle. */
   openTemp(): FileHandle {
-    const id = newHandleId()
-    const path = join(this.tmpRoot, `upload-${id}`)
+    // Its own random name: the handle id is a bearer secret and stays out of the file system.
+    const path = join(this.tmpRoot, `upload-${newHandleId()}`)
     closeSync(openSync(path, 'w', 0o600))
-    return this.handles.add({ source: { kind: 'temp', path }, canRead: true, canWrite: true, append: false }, id)
+    return this.handles.add({ source: { kind: 'temp', path }, canRead: true, canWrite: true, append: false })
   }
 
   /** Opens a content-addressed file by the CID of its manifest (read-only). */

@@ -37,11 +37,16 @@ export function readDisk(path: string, start: number, end: number): Uint8Array {
   return out
 }
 
+/** Writes all of `data` at `at` (a write may take less than it was given). */
+export function writeFully(fd: number, data: Uint8Array, at: number): void {
+  let n = 0
+  while (n < data.length) n += writeSync(fd, data, n, data.length - n, at + n)
+}
+
 function writeDisk(path: string, data: Uint8Array, at: number): void {
   const fd = openSync(path, 'r+')
   try {
-    let n = 0
-    while (n < data.length) n += writeSync(fd, data, n, data.length - n, at + n)
+    writeFully(fd, data, at)
   } finally {
     closeSync(fd)
   }

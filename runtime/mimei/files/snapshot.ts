@@ -1,13 +1,14 @@
 // The file kind's versions: a tree as hash-addressed blocks — dag-cbor directory objects over file
 // manifests over 256 KiB raw chunks — and back. Same tree → same root CID on any node.
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs'
+import { closeSync, mkdirSync, openSync } from 'node:fs'
 import { Corrupt, NotFound } from '../../errors.ts'
-import { DAG_CBOR, cidOf, type BlockStore } from '../blocks.ts'
+import { CHUNK_SIZE, DAG_CBOR, cidOf, type BlockStore } from '../blocks.ts'
 import { q } from '../db/core.ts'
-import { chunkFile, readManifest, type Chunked } from './content.ts'
+import { chunkFile, chunkOf, readManifest, type Chunked } from './content.ts'
 import { decode, encode, link } from './dagcbor.ts'
 import type { StoredEntry } from './handles.ts'
-import { joinPath } from './path.ts'
+import { writeFully } from './io.ts'
+import { joinPath, MAX_NAME_BYTES } from './path.ts'
 import { cacheCid, diskPath, listDir, newIno, pathOf, type Tree, type TreeNode } from './tree.ts'
 
 export const DIR_FORMAT = 'leither-dir/1'
@@ -28,7 +29,8 @@ export interface DirObject {
 
 const utf8 = new TextEncoder()
 const byteOrder = (a: string, b: string) => Buffer.compare(utf8.encode(a), utf8.encode(b))
-const validName = (n: unknown) => typeof n === 'string' && n !== '' && n !== '.' && n !== '..' && !n.includes('/') && !n.includes('\0')
+const validName = (n: unknown) =>
+  typeof n === 'string' && n !== '' && n !== '.' && n !== '..' && !n.includes('/') && !n.includes('\0') && utf8.encode(n).length <= MAX_NAME_BYTES
 
 export function readDirObject(store: BlockStore, cid: string): DirObject {
   if (!store.has(cid)) throw new NotFound(`directory ${cid} is not on this node`)
@@ -91,8 +93,8 @@ export function snapshotTree(t: Tree, store: BlockStore | undefined): Chunked {
 
 /**
  * Replaces the live tree with a snapshot: every file is written anew from its chunks (one chunk in
- * memory at a time) under a new ino, with its content id already known. Returns the inos whose
- * bytes no longer belong to the tree: the old files.
+ * memory at a time) under a new ino, with its content id already known. Returns the inos of the
+ * old files and of the new ones: after the caller's transaction, the ones no row names go.
  */
 export function loadTree(t: Tree, store: BlockStore, cid: string): { dropped: string[]; written: string[] } {
   const dropped = (q(t.db, 'SELECT ino FROM file_nodes WHERE m = ? AND dir = 0').values(t.m) as string[][]).map((r) => r[0])
@@ -114,8 +116,7 @@ export function loadTree(t: Tree, store: BlockStore, cid: string): { dropped: st
       written.push(ino)
       const fd = openSync(diskPath(t, ino), 'w', 0o600)
       try {
-        let at = 0
-        for (const chunk of manifest.chunks) at += writeSync(fd, store.get(chunk), 0, undefined, at)
+        for (let i = 0; i < manifest.chunks.length; i++) writeFully(fd, chunkOf(store, manifest, i), i * CHUNK_SIZE)
       } finally {
         closeSync(fd)
       }
@@ -137,5 +138,8 @@ export function resolveStored(store: BlockStore, rootCid: string, path: string, 
     if (!found) throw new NotFound(`no file or directory "${path}" in this version`)
     entry = { name: part, dir: found[1] === 1, cid: found[2], size: found[3], modTime }
   }
-  return entry.dir ? entry : { ...entry, manifest: readManifest(store, entry.cid) }
+  if (entry.dir) return entry
+  const manifest = readManifest(store, entry.cid)
+  if (manifest.size !== entry.size) throw new Corrupt(`file ${entry.cid} is listed with ${entry.size} bytes but holds ${manifest.size}`)
+  return { ...entry, manifest }
 }
