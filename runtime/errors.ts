@@ -49,7 +49,7 @@ export class QuotaExceeded extends LeitherError {
   readonly code = 'QuotaExceeded'
 }
 
-/** Thrown when a transaction's keys were changed by someone else since Begin; nothing is applied. */
+/** Thrown when a change collides with another: a transaction whose keys were changed since Begin (nothing applied), or a path that already exists. */
 export class Conflict extends LeitherError {
   readonly code = 'Conflict'
 }

@@ -281,17 +281,20 @@ describe('temp and mac files', () => {
     await call('MFSetData', t, 'abc', 0)
     const raw = node.mimei.blocks.put(bytes('raw block'))
     expect(await failure(call('MFOpenMacFile', '', raw))).toContain('is a raw block, not a file')
-    expect(await call('MFStat', t)).toMatchObject({ size: 3, isDir: false })
     const tmp = join(node.dataDir, 'tmp')
-    const staged = () => readdirSync(tmp).filter((n) => n.startsWith('upload-'))
-    expect(staged().length).toBeGreaterThan(0)
+    const closed = (await call('MFStat', t)) as { name: string; size: number; isDir: boolean }
+    expect(closed).toMatchObject({ size: 3, isDir: false })
+    expect(closed.name).toStartWith('upload-')
+    expect(closed.name).not.toContain(t) // the handle id is a secret; it is no file name
+    expect(existsSync(join(tmp, closed.name))).toBe(true)
     expect(await call('MFClose', t)).toBe(true)
     expect(await call('MFClose', t)).toBe(false)
+    expect(existsSync(join(tmp, closed.name))).toBe(false)
     const idle = (await call('MFOpenTempFile', sid)) as string
-    const path = join(tmp, `upload-${idle}`)
-    expect(existsSync(path)).toBe(true)
+    const expired = ((await call('MFStat', idle)) as { name: string }).name
+    expect(existsSync(join(tmp, expired))).toBe(true)
     node.mimei.files.sweep(-1)
-    expect(existsSync(path)).toBe(false)
+    expect(existsSync(join(tmp, expired))).toBe(false)
     expect(await failure(call('MFGetData', idle, 0, 1))).toStartWith('NotFound: unknown or expired file handle')
     expect(await failure(call('MFTemp2MacFile', await open((await fileMiMei(node, sid)).h, '', O.RDONLY)))).toContain('takes a handle from MFOpenTempFile')
   })
