@@ -185,6 +185,9 @@ export const mimeiPut = (p: Parsed) =>
       print(await s.call('Set', [handle, target, value]))
       return 0
     }
+    // Like `cp` into a new folder: the folders on the way are made first.
+    const dir = target.replace(/^\/+/, '').split('/').slice(0, -1).join('/')
+    if (dir) await s.call('FSMkDir', [s.sid, handle, dir])
     const fsid = await s.call('MFOpenByPath', [s.sid, handle, target, O_WRONLY_CREATE_TRUNC])
     try {
       const fd = source === '-' ? 0 : openSync(source, 'r')
