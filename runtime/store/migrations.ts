@@ -98,4 +98,14 @@ export const MIGRATIONS: readonly Migration[] = [
       db.run('CREATE UNIQUE INDEX file_nodes_ino ON file_nodes (m, ino)')
     },
   },
+  {
+    version: 6,
+    name: 'mimei shared with the network',
+    up(db) {
+      // What this node announces: 'publish' (it is the author's node and signs the version
+      // records) or 'provide' (a replica that follows the author's versions). `record` is the
+      // newest signed version record seen, CBOR.
+      db.run(`CREATE TABLE net_shared (mid TEXT PRIMARY KEY, mode TEXT NOT NULL, record BLOB, since INTEGER NOT NULL) STRICT, WITHOUT ROWID`)
+    },
+  },
 ]
