@@ -15,6 +15,7 @@ import { createRpcHandler, type RpcHandler } from './rpc/protocol.ts'
 import { SYSCALL_TABLES } from '../syscalls/index.ts'
 import { mimei, type MiMeiStore } from './mimei/index.ts'
 import { net, type Net } from './net/index.ts'
+import { replication } from './net/replication.ts'
 
 export interface BootOptions {
   dataDir: string
@@ -65,19 +66,21 @@ export async function boot(opts: BootOptions): Promise<Kernel> {
   const sess = sessions()({ ...base, identity: ident, store: db })
   const mm = mimei()({ ...base, store: db })
   const network = config.p2p ? net()({ ...base, identity: ident }) : undefined
+  const repl = network ? replication()({ ...base, identity: ident, mimei: mm, net: network }) : undefined
   const dispatcher = createDispatcher(SYSCALL_TABLES, {
     ...base,
     identity: ident,
     store: db,
     sessions: sess,
     mimei: mm,
+    replication: repl,
     publicVars: () => vars,
   })
   const rpc = createRpcHandler(dispatcher, log.child('rpc'))
   const server = http()({ ...base, vars: () => vars, rpc, mimei: mm, sessions: sess })
   const vars = publicVars({ nodeId: () => ident.nodeId, peerId: () => ident.peerId, port: () => server.port, nodeAddrs: () => network?.addrs() ?? [] })
 
-  const order: Subsystem[] = [ident, db, sess, mm, ...(network ? [network] : []), server]
+  const order: Subsystem[] = [ident, db, sess, mm, ...(network ? [network] : []), ...(repl ? [repl] : []), server]
   const started: Subsystem[] = []
 
   const stopAll = async () => {

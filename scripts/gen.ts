@@ -3,7 +3,7 @@
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
 import { mkdirSync } from 'node:fs'
-import { SYSCALL_TABLES } from '../syscalls/index.ts'
+import { SYSCALL_FAMILIES, SYSCALL_TABLES } from '../syscalls/index.ts'
 import type { ParamType, SyscallRow } from '../runtime/rpc/syscall.ts'
 
 const root = join(import.meta.dir, '..')
@@ -38,7 +38,6 @@ export function embeddedAppsModule(): string {
 }
 
 const ROWS = () => SYSCALL_TABLES.flat()
-const FAMILY_NAMES = ['user', 'sys', 'mimei', 'file', 'db']
 
 function wireParams(row: SyscallRow): string[] {
   return [...(row.sid ? ['sid'] : []), ...row.params.map((p) => (p.rest ? `...${p.name}` : p.optional ? `${p.name}?` : p.name))]
@@ -71,8 +70,8 @@ export function syscallsDoc(): string {
     'with the caller\'s own key, which the node must hold), `node.admin` (the node owner).',
     '',
   ]
-  SYSCALL_TABLES.forEach((table, i) => {
-    out.push(`## ${FAMILY_NAMES[i] ?? `family ${i + 1}`}`, '', '| syscall | capability | returns |', '|---|---|---|')
+  SYSCALL_FAMILIES.forEach(({ name, rows: table }) => {
+    out.push(`## ${name}`, '', '| syscall | capability | returns |', '|---|---|---|')
     for (const row of table) out.push(`| [\`${row.name}(${wireParams(row).join(', ')})\`](#${row.name.toLowerCase()}) | ${row.capability} | ${row.returns} |`)
     out.push('')
     for (const row of table) {

@@ -3,7 +3,18 @@ import type { SyscallRow } from '../runtime/rpc/syscall.ts'
 import { DB_SYSCALLS } from './db.ts'
 import { FILE_SYSCALLS } from './file.ts'
 import { MIMEI_SYSCALLS } from './mimei.ts'
+import { REPLICATION_SYSCALLS } from './replication.ts'
 import { SYS_SYSCALLS } from './sys.ts'
 import { USER_SYSCALLS } from './user.ts'
 
-export const SYSCALL_TABLES: readonly (readonly SyscallRow[])[] = [USER_SYSCALLS, SYS_SYSCALLS, MIMEI_SYSCALLS, FILE_SYSCALLS, DB_SYSCALLS]
+/** One entry per family: its name (the docs' heading) and its table. Add a family here. */
+export const SYSCALL_FAMILIES: readonly { readonly name: string; readonly rows: readonly SyscallRow[] }[] = [
+  { name: 'user', rows: USER_SYSCALLS },
+  { name: 'sys', rows: SYS_SYSCALLS },
+  { name: 'mimei', rows: MIMEI_SYSCALLS },
+  { name: 'file', rows: FILE_SYSCALLS },
+  { name: 'db', rows: DB_SYSCALLS },
+  { name: 'replication', rows: REPLICATION_SYSCALLS },
+]
+
+export const SYSCALL_TABLES: readonly (readonly SyscallRow[])[] = SYSCALL_FAMILIES.map((f) => f.rows)

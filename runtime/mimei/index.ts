@@ -263,7 +263,7 @@ export class MiMeiStore implements Subsystem {
   backup(who: Caller, mid: string, memo: string): number {
     const row = this.row(mid)
     this.require(row, who, 'admin')
-    return this.db.transaction(() => {
+    const created = this.db.transaction(() => {
       const fresh = this.row(mid)
       const snap = this.kind(fresh).snapshot(fresh, this.blocks)
       const ver = fresh.next_ver
@@ -273,6 +273,46 @@ export class MiMeiStore implements Subsystem {
       for (const cid of snap.blocks) this.blocks.pin(cid, `v:${fresh.id}:${ver}`)
       this.db.query('UPDATE mimei SET last = ?, next_ver = ? WHERE id = ?').run(ver, ver + 1, fresh.id)
       return ver
+    })()
+    // After the commit: listeners (the network announcing new versions) see it durable.
+    for (const listener of this.backupListeners) listener(mid, created)
+    return created
+  }
+
+  private readonly backupListeners: ((mid: string, ver: number) => void)[] = []
+
+  /** Calls `listener` after every successful backup. */
+  onBackup(listener: (mid: string, ver: number) => void): void {
+    this.backupListeners.push(listener)
+  }
+
+  /** A version as stored: its snapshot CID and facts. */
+  versionInfo(mid: string, ver: number) {
+    return this.version(this.row(mid), ver)
+  }
+
+  /**
+   * Installs a version received from the network (already verified by its signed record): the
+   * MiMei row is created as the author's if missing, the version recorded and pinned, and `cur`
+   * replaced by it unless this node holds a newer one. Idempotent.
+   */
+  installVersion(r: { mid: string; author: string; app: string; ext: string; mark: string; type: number; ver: number; cid: string; seq: number; size: number; created: number }, blocks: string[]): void {
+    this.db.transaction(() => {
+      if (!this.db.query('SELECT 1 FROM mimei WHERE mid = ?').get(r.mid)) {
+        this.db
+          .query('INSERT INTO mimei (mid, author, app, ext, mark, type, created) VALUES (?, ?, ?, ?, ?, ?, ?)')
+          .run(r.mid, r.author, r.app, r.ext, r.mark, r.type, r.created)
+      }
+      const row = this.row(r.mid)
+      if (this.db.query('SELECT 1 FROM mimei_versions WHERE m = ? AND ver = ?').get(row.id, r.ver)) return
+      this.db
+        .query('INSERT INTO mimei_versions (m, ver, cid, memo, created, seq, size) VALUES (?, ?, ?, ?, ?, ?, ?)')
+        .run(row.id, r.ver, r.cid, 'synced', r.created, r.seq, r.size)
+      for (const cid of blocks) this.blocks.pin(cid, `v:${row.id}:${r.ver}`)
+      if ((row.last ?? 0) < r.ver) {
+        this.db.query('UPDATE mimei SET last = ?, next_ver = max(next_ver, ?) WHERE id = ?').run(r.ver, r.ver + 1, row.id)
+        this.kind(row).load(row, this.db, r.cid, true)
+      }
     })()
   }
 

@@ -21,6 +21,7 @@ import type { Identity } from '../identity/index.ts'
 import type { BaseComponents, Subsystem } from '../kernel.ts'
 import { bunNoiseCrypto } from './crypto.ts'
 import { applyBunCompat } from './bun-compat.ts'
+import { DHT_NAMESPACE, selectDhtRecord, validateDhtRecord } from './records.ts'
 
 export interface NetComponents extends BaseComponents {
   readonly identity: Identity
@@ -77,7 +78,13 @@ export function net() {
         const services: Record<string, unknown> = {
           identify: identify(),
           ping: ping(),
-          dht: kadDHT({ protocol: DHT_PROTOCOL, clientMode: config.dhtServer === 'never', peerInfoMapper: passthroughMapper }),
+          dht: kadDHT({
+            protocol: DHT_PROTOCOL,
+            clientMode: config.dhtServer === 'never',
+            peerInfoMapper: passthroughMapper,
+            validators: { [DHT_NAMESPACE]: validateDhtRecord },
+            selectors: { [DHT_NAMESPACE]: selectDhtRecord },
+          }),
           pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, emitSelf: false }),
           autonat: autoNAT(),
           dcutr: dcutr(),

@@ -6,6 +6,7 @@ import type { Sessions } from '../sessions/index.ts'
 import type { Store } from '../store/index.ts'
 import type { VarTable } from '../vars.ts'
 import type { MiMeiStore } from '../mimei/index.ts'
+import type { Replication } from '../net/replication.ts'
 import type { Capability, Grant } from './grant.ts'
 
 /**
@@ -45,6 +46,8 @@ export interface Services {
   readonly store: Store
   readonly sessions: Sessions
   readonly mimei: MiMeiStore
+  /** MiMei across nodes; undefined on an offline node. */
+  readonly replication?: Replication
   /** Variables readable by anyone (also served at /getvar). */
   readonly publicVars: () => VarTable
   /** Count and latency per syscall since start (the dispatcher's own record). */

@@ -106,6 +106,28 @@ export const MIGRATIONS: readonly Migration[] = [
       // records) or 'provide' (a replica that follows the author's versions). `record` is the
       // newest signed version record seen, CBOR.
       db.run(`CREATE TABLE net_shared (mid TEXT PRIMARY KEY, mode TEXT NOT NULL, record BLOB, since INTEGER NOT NULL) STRICT, WITHOUT ROWID`)
+      // Signed version records this node holds, per version, to hand to peers syncing older ones.
+      db.run(`CREATE TABLE net_records (mid TEXT NOT NULL, ver INTEGER NOT NULL, record BLOB NOT NULL, PRIMARY KEY (mid, ver)) STRICT, WITHOUT ROWID`)
+    },
+  },
+  {
+    version: 7,
+    name: 'messages: inbox, outbox, users served here',
+    up(db) {
+      // AUTOINCREMENT: a seq is never reused after old rows are pruned, so ReadMsg cursors stay valid.
+      // One copy per (from_node, id): ids are chosen by the sender, so they are unique per sender only.
+      db.run(`CREATE TABLE msg_inbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL, from_node TEXT NOT NULL,
+        from_user TEXT NOT NULL, to_id TEXT NOT NULL, app TEXT NOT NULL, body BLOB NOT NULL, sent_at INTEGER NOT NULL,
+        received_at INTEGER NOT NULL, sig BLOB NOT NULL, node_pk BLOB NOT NULL, read INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (from_node, id)) STRICT`)
+      db.run('CREATE INDEX msg_inbox_to ON msg_inbox (to_id, read, seq)')
+      // `envelope` is the signed message (CBOR) until it is delivered or expires; `step` drives the backoff.
+      db.run(`CREATE TABLE msg_outbox (id TEXT PRIMARY KEY, to_id TEXT NOT NULL, from_user TEXT NOT NULL, envelope BLOB NOT NULL,
+        created INTEGER NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, step INTEGER NOT NULL DEFAULT 0,
+        next_try INTEGER NOT NULL, last_error TEXT, done_at INTEGER, delivered_to TEXT) STRICT`)
+      db.run('CREATE INDEX msg_outbox_due ON msg_outbox (state, next_try)')
+      // Users without a key here who logged in: the node keeps receiving their messages for a while.
+      db.run('CREATE TABLE msg_users (user_id TEXT PRIMARY KEY, last_seen INTEGER NOT NULL) STRICT, WITHOUT ROWID')
     },
   },
 ]

@@ -696,4 +696,60 @@ export declare class LeitherClient {
    * @returns {Promise<any>} number of members deleted ("QUEUED" inside a transaction)
    */
   Zclear(handle: string, key: string): Promise<any>
+  /**
+   * Announces the MiMei's last version to the network: a record signed by the author in the DHT, this node as a provider, and a message to every provider following it. Later backups are announced by themselves; records are re-announced before they expire.
+   * @param {string} mid MiMei id
+   * @returns {Promise<any>} {mid, ver, cid, dht, gossip}
+   */
+  MiMeiPublish(mid: string): Promise<any>
+  /**
+   * Stops announcing the MiMei and serving it (records already in the DHT expire on their own).
+   * @param {string} mid MiMei id
+   * @returns {Promise<any>} true if it was published
+   */
+  MiMeiUnpublish(mid: string): Promise<any>
+  /**
+   * Makes this node a replica: it syncs the MiMei now, serves it, and syncs every new version the author announces within seconds.
+   * @param {string} mid MiMei id
+   * @returns {Promise<any>} the first sync: {mid, ver, cid, blocks, bytes, reused} or {error}
+   */
+  MiMeiProvide(mid: string): Promise<any>
+  /**
+   * Stops replicating the MiMei (the data already here stays until deleted).
+   * @param {string} mid MiMei id
+   * @returns {Promise<any>} true if it was provided
+   */
+  MiMeiUnprovide(mid: string): Promise<any>
+  /**
+   * Nodes that serve the MiMei (or one version of it), found through the DHT.
+   * @param {string} mid MiMei id
+   * @param {number} [ver] only providers of this version
+   * @returns {Promise<any>} list of {peer, addrs}
+   */
+  MiMeiFindProvs(mid: string, ver?: number): Promise<any>
+  /**
+   * Pulls a version from the network: the signed record is verified, every block hash-checked; an interrupted sync resumes. Progress: MiMeiSyncStatus.
+   * @param {string} mid MiMei id
+   * @param {Record<string, unknown>} [options] {ver: a version (default the newest), depth: references to follow (default 1), wait: false to return at once}
+   * @returns {Promise<any>} {mid, ver, cid, blocks, bytes, reused} (or the progress when wait is false)
+   */
+  MiMeiSync(mid: string, options?: Record<string, unknown>): Promise<any>
+  /**
+   * Progress of the latest sync of the MiMei on this node.
+   * @param {string} mid MiMei id
+   * @returns {Promise<any>} {state, ver, blocks, bytes, reused, error} or null
+   */
+  MiMeiSyncStatus(mid: string): Promise<any>
+  /**
+   * Stops a running sync; blocks already fetched are kept, so the next sync resumes.
+   * @param {string} mid MiMei id
+   * @returns {Promise<any>} true if a sync was running
+   */
+  MiMeiSyncCancel(mid: string): Promise<any>
+  /**
+   * Local versus network view: this node's versions, the newest signed record on the network, its providers.
+   * @param {string} mid MiMei id
+   * @returns {Promise<any>} {mid, mode, local, network, providers, sync}
+   */
+  MiMeiShow(mid: string): Promise<any>
 }

@@ -2299,6 +2299,80 @@ LeitherClient.prototype.ZincrBy = function (handle, key, delta, member) {
 LeitherClient.prototype.Zclear = function (handle, key) {
   return this.call("Zclear", [handle, key]);
 };
+/**
+ * Announces the MiMei's last version to the network: a record signed by the author in the DHT, this node as a provider, and a message to every provider following it. Later backups are announced by themselves; records are re-announced before they expire.
+ * @param {string} mid MiMei id
+ * @returns {Promise<any>} {mid, ver, cid, dht, gossip}
+ */
+LeitherClient.prototype.MiMeiPublish = function (mid) {
+  return this.call("MiMeiPublish", [this.sid, mid]);
+};
+/**
+ * Stops announcing the MiMei and serving it (records already in the DHT expire on their own).
+ * @param {string} mid MiMei id
+ * @returns {Promise<any>} true if it was published
+ */
+LeitherClient.prototype.MiMeiUnpublish = function (mid) {
+  return this.call("MiMeiUnpublish", [this.sid, mid]);
+};
+/**
+ * Makes this node a replica: it syncs the MiMei now, serves it, and syncs every new version the author announces within seconds.
+ * @param {string} mid MiMei id
+ * @returns {Promise<any>} the first sync: {mid, ver, cid, blocks, bytes, reused} or {error}
+ */
+LeitherClient.prototype.MiMeiProvide = function (mid) {
+  return this.call("MiMeiProvide", [this.sid, mid]);
+};
+/**
+ * Stops replicating the MiMei (the data already here stays until deleted).
+ * @param {string} mid MiMei id
+ * @returns {Promise<any>} true if it was provided
+ */
+LeitherClient.prototype.MiMeiUnprovide = function (mid) {
+  return this.call("MiMeiUnprovide", [this.sid, mid]);
+};
+/**
+ * Nodes that serve the MiMei (or one version of it), found through the DHT.
+ * @param {string} mid MiMei id
+ * @param {number} [ver] only providers of this version
+ * @returns {Promise<any>} list of {peer, addrs}
+ */
+LeitherClient.prototype.MiMeiFindProvs = function (mid, ver) {
+  return this.call("MiMeiFindProvs", [this.sid, mid, ver]);
+};
+/**
+ * Pulls a version from the network: the signed record is verified, every block hash-checked; an interrupted sync resumes. Progress: MiMeiSyncStatus.
+ * @param {string} mid MiMei id
+ * @param {Record<string, unknown>} [options] {ver: a version (default the newest), depth: references to follow (default 1), wait: false to return at once}
+ * @returns {Promise<any>} {mid, ver, cid, blocks, bytes, reused} (or the progress when wait is false)
+ */
+LeitherClient.prototype.MiMeiSync = function (mid, options) {
+  return this.call("MiMeiSync", [this.sid, mid, options]);
+};
+/**
+ * Progress of the latest sync of the MiMei on this node.
+ * @param {string} mid MiMei id
+ * @returns {Promise<any>} {state, ver, blocks, bytes, reused, error} or null
+ */
+LeitherClient.prototype.MiMeiSyncStatus = function (mid) {
+  return this.call("MiMeiSyncStatus", [this.sid, mid]);
+};
+/**
+ * Stops a running sync; blocks already fetched are kept, so the next sync resumes.
+ * @param {string} mid MiMei id
+ * @returns {Promise<any>} true if a sync was running
+ */
+LeitherClient.prototype.MiMeiSyncCancel = function (mid) {
+  return this.call("MiMeiSyncCancel", [this.sid, mid]);
+};
+/**
+ * Local versus network view: this node's versions, the newest signed record on the network, its providers.
+ * @param {string} mid MiMei id
+ * @returns {Promise<any>} {mid, mode, local, network, providers, sync}
+ */
+LeitherClient.prototype.MiMeiShow = function (mid) {
+  return this.call("MiMeiShow", [this.sid, mid]);
+};
 
 export {
   LeitherClient,

@@ -1,0 +1,316 @@
+// MiMei across nodes: publishing signed version records (DHT + gossip), providing (replicas that
+// follow the author's versions in real time), finding providers, and syncing versions by blocks.
+import type { Libp2p, PeerId } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { CID } from 'multiformats/cid'
+import { InvalidParams, NotFound, PermissionDenied } from '../errors.ts'
+import { findUserKey } from '../identity/index.ts'
+import type { Identity } from '../identity/index.ts'
+import type { BaseComponents, Subsystem } from '../kernel.ts'
+import type { Caller, MiMeiStore } from '../mimei/index.ts'
+import type { Net } from './index.ts'
+import { serveBlocks } from './blockproto.ts'
+import { MIMEI_PROTOCOL, serveRecords, fetchRecord } from './mimeiproto.ts'
+import { decodeRecord, encodeRecord, providerCid, recordKey, recordSummary, signRecord, verifyRecord, type VersionRecord } from './records.ts'
+import { SyncJob, type SyncProgress } from './sync.ts'
+import { offenseLog } from './wire.ts'
+
+export interface ReplicationComponents extends BaseComponents {
+  readonly identity: Identity
+  readonly mimei: MiMeiStore
+  readonly net: Net
+}
+
+/** Records in the DHT expire (kad-dht keeps them 48 h); they are put again well before. */
+const REANNOUNCE_MS = 6 * 3600_000
+const topicOf = (mid: string) => `leither/mimei/${mid}`
+
+export class Replication implements Subsystem {
+  readonly name = 'replication'
+  private readonly log
+  private readonly jobs = new Map<string, SyncJob>()
+  private timer: ReturnType<typeof setInterval> | undefined
+  private shared = new Set<number>()
+
+  constructor(private readonly c: ReplicationComponents) {
+    this.log = c.log.child('replication')
+  }
+
+  private get libp2p(): Libp2p {
+    return this.c.net.libp2p as unknown as Libp2p
+  }
+  private get db() {
+    return this.c.mimei.db
+  }
+
+  async start(): Promise<void> {
+    const offense = offenseLog(this.log)
+    this.refreshShared()
+    await serveBlocks(this.libp2p, { mimei: this.c.mimei, sharedIds: () => this.shared }, offense)
+    await serveRecords(this.libp2p, (mid, ver) => this.recordFor(mid, ver), offense)
+    const pubsub = this.c.net.libp2p.services.pubsub
+    pubsub.addEventListener('message', (evt) => this.onGossip(evt.detail as { topic: string; data: Uint8Array; from?: PeerId }))
+    for (const { mid } of this.sharedRows()) pubsub.subscribe(topicOf(mid))
+    // A published MiMei announces each new version as soon as it is backed up.
+    this.c.mimei.onBackup((mid) => {
+      if (this.mode(mid) === 'publish') this.publishLatest(mid).catch((err) => this.log.warn('announce failed', { mid, error: (err as Error).message }))
+    })
+    this.timer = setInterval(() => this.reannounceAll(), REANNOUNCE_MS)
+    this.timer.unref?.()
+    // Catch up on what changed while this node was away (partition, restart).
+    setTimeout(() => this.catchUp(), 1000).unref?.()
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer)
+    for (const job of this.jobs.values()) job.cancel()
+  }
+
+  // — state —
+
+  private sharedRows(): { mid: string; mode: string }[] {
+    return this.db.query('SELECT mid, mode FROM net_shared').all() as { mid: string; mode: string }[]
+  }
+  private refreshShared(): void {
+    this.shared = new Set(
+      (this.db.query('SELECT m.id FROM net_shared s JOIN mimei m ON m.mid = s.mid').all() as { id: number }[]).map((r) => r.id),
+    )
+  }
+  private mode(mid: string): string | undefined {
+    return (this.db.query('SELECT mode FROM net_shared WHERE mid = ?').get(mid) as { mode: string } | null)?.mode
+  }
+  private share(mid: string, mode: 'publish' | 'provide'): void {
+    this.db.query('INSERT INTO net_shared (mid, mode, since) VALUES (?, ?, ?) ON CONFLICT (mid) DO UPDATE SET mode = excluded.mode').run(mid, mode, Date.now())
+    this.refreshShared()
+    this.c.net.libp2p.services.pubsub.subscribe(topicOf(mid))
+  }
+  private keepRecord(r: VersionRecord): void {
+    this.db.query('INSERT OR REPLACE INTO net_records (mid, ver, record) VALUES (?, ?, ?)').run(r.mid, r.ver, encodeRecord(r))
+  }
+  /** The signed record of a version (newest when ver is undefined), if this node holds it. */
+  recordFor(mid: string, ver?: number): VersionRecord | undefined {
+    const row = (
+      ver === undefined
+        ? this.db.query('SELECT record FROM net_records WHERE mid = ? ORDER BY ver DESC LIMIT 1').get(mid)
+        : this.db.query('SELECT record FROM net_records WHERE mid = ? AND ver = ?').get(mid, ver)
+    ) as { record: Uint8Array } | null
+    return row ? decodeRecord(row.record) : undefined
+  }
+
+  // — publishing —
+
+  /** Signs the record of the MiMei's last version with the author's key, which must be here. */
+  private signLatest(mid: string): VersionRecord {
+    const row = this.c.mimei.row(mid)
+    if (row.last === null) throw new InvalidParams(`MiMei ${mid} has no version yet; back it up (MMBackup) before publishing`)
+    const v = this.c.mimei.versionInfo(mid, row.last)
+    let key
+    try {
+      key = findUserKey(this.c.dataDir, row.author, () => {})
+    } catch {
+      throw new PermissionDenied(`publishing signs with the author's key, which this node does not hold (author ${row.author})`)
+    }
+    const refs = Object.keys(this.c.mimei.getRefs({ userId: row.author, kind: 'user' }, mid)).slice(0, 256)
+    const record = signRecord(key, { mid, app: row.app, ext: row.ext, mark: row.mark, type: row.type, ver: row.last, cid: v.cid, seq: v.seq, size: v.size, created: v.created, refs })
+    this.keepRecord(record)
+    return record
+  }
+
+  private async announce(record: VersionRecord): Promise<{ dht: boolean; gossip: number }> {
+    const libp2p = this.libp2p
+    const data = encodeRecord(record)
+    const signal = AbortSignal.timeout(20_000)
+    let dht = true
+    await Promise.all([
+      libp2p.contentRouting.put(recordKey(record.mid), data, { signal }),
+      libp2p.contentRouting.provide(providerCid('mimei', record.mid), { signal }),
+      libp2p.contentRouting.provide(CID.parse(record.cid), { signal }),
+    ]).catch((err) => {
+      dht = false
+      this.log.info('DHT announce incomplete (few peers yet?)', { mid: record.mid, error: (err as Error).message })
+    })
+    const sent = await this.c.net.libp2p.services.pubsub.publish(topicOf(record.mid), data).catch(() => ({ recipients: [] as unknown[] }))
+    return { dht, gossip: sent.recipients.length }
+  }
+
+  async publishLatest(mid: string) {
+    const record = this.signLatest(mid)
+    const result = await this.announce(record)
+    this.log.info('published', { mid, ver: record.ver, dht: result.dht, peers: result.gossip })
+    return { ...recordSummary(record), ...result }
+  }
+
+  async publish(who: Caller, mid: string) {
+    const row = this.c.mimei.row(mid)
+    this.c.mimei.require(row, who, 'publish')
+    this.share(mid, 'publish')
+    return this.publishLatest(mid)
+  }
+
+  async unpublish(who: Caller, mid: string): Promise<boolean> {
+    this.c.mimei.require(this.c.mimei.row(mid), who, 'publish')
+    return this.unshare(mid)
+  }
+
+  private unshare(mid: string): boolean {
+    const gone = this.db.query('DELETE FROM net_shared WHERE mid = ?').run(mid).changes > 0
+    this.refreshShared()
+    this.c.net.libp2p.services.pubsub.unsubscribe(topicOf(mid))
+    this.jobs.get(mid)?.cancel()
+    return gone
+  }
+
+  // — providing —
+
+  /** Becomes a replica: syncs now, then follows new versions as the author announces them. */
+  async provide(who: Caller, mid: string) {
+    if (who.kind !== 'owner') throw new PermissionDenied('only the node owner decides what this node replicates')
+    if (this.mode(mid) !== 'publish') this.share(mid, 'provide')
+    const job = this.startSync(mid, {})
+    const result = await job.done.catch((err) => ({ error: (err as Error).message }))
+    await this.libp2p.contentRouting.provide(providerCid('mimei', mid), { signal: AbortSignal.timeout(20_000) }).catch(() => {})
+    return result
+  }
+
+  async unprovide(who: Caller, mid: string): Promise<boolean> {
+    if (who.kind !== 'owner') throw new PermissionDenied('only the node owner decides what this node replicates')
+    if (this.mode(mid) !== 'provide') return false
+    return this.unshare(mid)
+  }
+
+  // — finding —
+
+  async findProviders(mid: string, ver?: number, timeoutMs = 10_000): Promise<{ peer: string; addrs: string[] }[]> {
+    const key = ver === undefined ? providerCid('mimei', mid) : CID.parse(this.recordOrThrow(mid, ver).cid)
+    const out = new Map<string, string[]>()
+    try {
+      for await (const p of this.libp2p.contentRouting.findProviders(key, { signal: AbortSignal.timeout(timeoutMs) })) {
+        if (p.id.equals(this.libp2p.peerId)) continue
+        out.set(p.id.toString(), p.multiaddrs.map((a) => a.toString()))
+        if (out.size >= 20) break
+      }
+    } catch (err) {
+      if ((err as Error).name !== 'AbortError' && (err as Error).name !== 'TimeoutError') this.log.debug('findProviders', { error: (err as Error).message })
+    }
+    return [...out].map(([peer, addrs]) => ({ peer, addrs }))
+  }
+
+  private recordOrThrow(mid: string, ver: number): VersionRecord {
+    const r = this.recordFor(mid, ver)
+    if (!r) throw new NotFound(`no signed record of version ${ver} of ${mid} here; sync the MiMei first`)
+    return r
+  }
+
+  /** The newest record anywhere: the DHT, the providers, or this node. */
+  async newestRecord(mid: string, providers: PeerId[], signal?: AbortSignal): Promise<VersionRecord | undefined> {
+    let best = this.recordFor(mid)
+    const consider = (r: VersionRecord | undefined) => {
+      if (r && r.mid === mid && (!best || r.ver > best.ver)) best = r
+    }
+    try {
+      consider(decodeRecord(await this.libp2p.contentRouting.get(recordKey(mid), { signal: AbortSignal.any([AbortSignal.timeout(5000), ...(signal ? [signal] : [])]) })))
+    } catch {}
+    await Promise.all(providers.slice(0, 8).map((p) => fetchRecord(this.libp2p, p, mid, undefined, signal).then(consider, () => {})))
+    return best
+  }
+
+  // — syncing —
+
+  startSync(mid: string, opts: { ver?: number; depth?: number; from?: PeerId[] }): SyncJob {
+    const running = this.jobs.get(mid)
+    if (running && !running.finished) return running
+    const job = new SyncJob(mid, opts, {
+      libp2p: this.libp2p,
+      mimei: this.c.mimei,
+      log: this.log,
+      findProviders: async (m) => (await this.findProviders(m, undefined, 5000)).map((p) => peerIdFromString(p.peer)),
+      newestRecord: (m, peers, signal) => this.newestRecord(m, peers, signal),
+      recordFor: (m, v) => this.recordFor(m, v),
+      fetchRecord: (peer, m, v, signal) => fetchRecord(this.libp2p, peer, m, v, signal),
+      keepRecord: (r) => this.keepRecord(r),
+      syncRef: (ref, depth) => this.startSync(ref, { depth }).done.then(() => undefined),
+    })
+    this.jobs.set(mid, job)
+    job.done.finally(() => this.refreshShared()).catch(() => {})
+    return job
+  }
+
+  status(mid: string): SyncProgress | undefined {
+    return this.jobs.get(mid)?.progress()
+  }
+
+  cancel(mid: string): boolean {
+    const job = this.jobs.get(mid)
+    if (!job || job.finished) return false
+    job.cancel()
+    return true
+  }
+
+  private onGossip(msg: { topic: string; data: Uint8Array; from?: PeerId }): void {
+    if (!msg.topic.startsWith('leither/mimei/')) return
+    let record: VersionRecord
+    try {
+      record = verifyRecord(decodeRecord(msg.data))
+    } catch (err) {
+      this.log.info('ignored a bad version announcement', { topic: msg.topic, error: (err as Error).message })
+      return
+    }
+    if (topicOf(record.mid) !== msg.topic || this.mode(record.mid) !== 'provide') return
+    const local = (this.recordFor(record.mid)?.ver ?? 0)
+    if (record.ver <= local) return
+    this.keepRecord(record)
+    this.log.info('new version announced', { mid: record.mid, ver: record.ver })
+    this.startSync(record.mid, { ver: record.ver, from: msg.from ? [msg.from] : [] })
+  }
+
+  /** After a restart or a partition: every provided MiMei is checked against the network once. */
+  private catchUp(): void {
+    for (const { mid, mode } of this.sharedRows()) {
+      if (mode === 'provide') this.startSync(mid, {}).done.catch(() => {})
+    }
+  }
+
+  private reannounceAll(): void {
+    for (const { mid, mode } of this.sharedRows()) {
+      const record = mode === 'publish' ? this.safe(() => this.signLatest(mid)) : this.recordFor(mid)
+      if (record) this.announce(record).catch(() => {})
+      if (mode === 'provide') this.libp2p.contentRouting.provide(providerCid('mimei', mid)).catch(() => {})
+    }
+  }
+
+  private safe<T>(fn: () => T): T | undefined {
+    try {
+      return fn()
+    } catch {
+      return undefined
+    }
+  }
+
+  /** Local versus network view of a MiMei. */
+  async show(who: Caller, mid: string) {
+    const local = (() => {
+      try {
+        return this.c.mimei.versions(who, mid)
+      } catch (err) {
+        if (err instanceof NotFound) return null
+        throw err
+      }
+    })()
+    const providers = await this.findProviders(mid, undefined, 5000)
+    const network = await this.newestRecord(mid, providers.map((p) => peerIdFromString(p.peer)))
+    return {
+      mid,
+      mode: this.mode(mid) ?? 'none',
+      local: local && { last: local.last, release: local.release, versions: local.versions.length },
+      network: network ? recordSummary(network) : null,
+      providers,
+      sync: this.status(mid) ?? null,
+    }
+  }
+}
+
+export { MIMEI_PROTOCOL }
+
+export function replication() {
+  return (components: ReplicationComponents) => new Replication(components)
+}

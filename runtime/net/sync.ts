@@ -1,0 +1,173 @@
+// One MiMei sync: find the version's signed record, fetch every missing block of its snapshot
+// from providers (hash-checked), install the version, then follow references to the depth asked.
+// Progress is observable, the job can be cancelled, and a new job resumes where one stopped:
+// blocks already here are not fetched again.
+import type { Libp2p, PeerId } from '@libp2p/interface'
+import { NotFound, Timeout } from '../errors.ts'
+import type { Logger } from '../log/index.ts'
+import type { MiMeiStore } from '../mimei/index.ts'
+import { fetchBlocks, MAX_BLOCKS_PER_REQUEST } from './blockproto.ts'
+import { parseCid } from '../mimei/blocks.ts'
+import { linksOf } from './dag.ts'
+import type { VersionRecord } from './records.ts'
+
+export interface SyncDeps {
+  libp2p: Libp2p
+  mimei: MiMeiStore
+  log: Logger
+  findProviders(mid: string): Promise<PeerId[]>
+  newestRecord(mid: string, providers: PeerId[], signal: AbortSignal): Promise<VersionRecord | undefined>
+  recordFor(mid: string, ver?: number): VersionRecord | undefined
+  fetchRecord(peer: PeerId, mid: string, ver: number, signal: AbortSignal): Promise<VersionRecord | undefined>
+  keepRecord(r: VersionRecord): void
+  syncRef(ref: string, depth: number): Promise<void>
+}
+
+export interface SyncProgress {
+  mid: string
+  state: 'finding' | 'fetching' | 'done' | 'failed' | 'cancelled'
+  ver?: number
+  blocks: number
+  bytes: number
+  /** Blocks already present when the job started (a resumed sync). */
+  reused: number
+  error?: string
+}
+
+export interface SyncResult {
+  mid: string
+  ver: number
+  cid: string
+  blocks: number
+  bytes: number
+  reused: number
+}
+
+const PARALLEL = 4
+const codecOf = (cid: string) => parseCid(cid).code
+
+export class SyncJob {
+  readonly done: Promise<SyncResult>
+  finished = false
+  private readonly abort = new AbortController()
+  private state: SyncProgress
+
+  constructor(
+    readonly mid: string,
+    private readonly opts: { ver?: number; depth?: number; from?: PeerId[] },
+    private readonly deps: SyncDeps,
+  ) {
+    this.state = { mid, state: 'finding', blocks: 0, bytes: 0, reused: 0 }
+    this.done = this.run().then(
+      (r) => {
+        this.finished = true
+        this.state.state = 'done'
+        return r
+      },
+      (err) => {
+        this.finished = true
+        if (this.state.state !== 'cancelled') this.state = { ...this.state, state: 'failed', error: (err as Error).message }
+        throw err
+      },
+    )
+  }
+
+  progress(): SyncProgress {
+    return { ...this.state }
+  }
+
+  cancel(): void {
+    this.state.state = 'cancelled'
+    this.abort.abort(new Error('sync cancelled'))
+  }
+
+  private async run(): Promise<SyncResult> {
+    const { deps, mid } = this
+    const signal = this.abort.signal
+    const providers = [...(this.opts.from ?? [])]
+    for (const p of await deps.findProviders(mid)) if (!providers.some((q) => q.equals(p))) providers.push(p)
+    let record =
+      this.opts.ver !== undefined
+        ? (deps.recordFor(mid, this.opts.ver) ?? (await this.firstRecord(providers, this.opts.ver, signal)))
+        : await deps.newestRecord(mid, providers, signal)
+    if (!record) throw new NotFound(`no node announces MiMei ${mid}${this.opts.ver ? ` version ${this.opts.ver}` : ''}`)
+    deps.keepRecord(record)
+    this.state = { ...this.state, state: 'fetching', ver: record.ver }
+    const blocks = await this.fetchDag(record.cid, providers, signal)
+    deps.mimei.installVersion(record, blocks)
+    deps.log.info('synced', { mid, ver: record.ver, blocks: this.state.blocks, bytes: this.state.bytes, reused: this.state.reused })
+    const depth = this.opts.depth ?? 1
+    if (depth > 0) {
+      for (const ref of record.refs) {
+        // MiMei references are followed; content (CID) references come with their own MiMei.
+        if (/^[A-Za-z0-9_-]{27}$/.test(ref)) await deps.syncRef(ref, depth - 1).catch((err) => deps.log.info('reference not synced', { ref, error: (err as Error).message }))
+      }
+    }
+    return { mid, ver: record.ver, cid: record.cid, blocks: this.state.blocks, bytes: this.state.bytes, reused: this.state.reused }
+  }
+
+  private async firstRecord(providers: PeerId[], ver: number, signal: AbortSignal): Promise<VersionRecord | undefined> {
+    for (const p of providers) {
+      const r = await this.deps.fetchRecord(p, this.mid, ver, signal).catch(() => undefined)
+      if (r) return r
+    }
+    return undefined
+  }
+
+  /** Breadth-first over the snapshot's links; returns every block CID of the version. */
+  private async fetchDag(root: string, providers: PeerId[], signal: AbortSignal): Promise<string[]> {
+    const { blocks } = this.deps.mimei
+    const all: string[] = []
+    const seen = new Set<string>()
+    let frontier = [root]
+    while (frontier.length) {
+      const next: string[] = []
+      const missing: string[] = []
+      for (const cid of frontier) {
+        if (seen.has(cid)) continue
+        seen.add(cid)
+        all.push(cid)
+        if (blocks.has(cid)) {
+          this.state.reused++
+          next.push(...linksOf(cid, blocks.get(cid)))
+        } else missing.push(cid)
+      }
+      for (const got of await this.fetchMany(missing, providers, signal)) next.push(...linksOf(got.cid, got.data))
+      frontier = next
+    }
+    return all
+  }
+
+  /** Fetches CIDs in batches, several in flight, trying each provider in turn for what is missing. */
+  private async fetchMany(cids: string[], providers: PeerId[], signal: AbortSignal): Promise<{ cid: string; data: Uint8Array }[]> {
+    if (!cids.length) return []
+    if (!providers.length) throw new NotFound(`no provider found for ${this.mid}`)
+    const out: { cid: string; data: Uint8Array }[] = []
+    const batches: string[][] = []
+    for (let i = 0; i < cids.length; i += MAX_BLOCKS_PER_REQUEST) batches.push(cids.slice(i, i + MAX_BLOCKS_PER_REQUEST))
+    let turn = 0
+    const worker = async () => {
+      for (let batch = batches.shift(); batch; batch = batches.shift()) {
+        let want = batch
+        for (let attempt = 0; attempt < providers.length && want.length; attempt++) {
+          const peer = providers[(turn++ + attempt) % providers.length]
+          try {
+            for await (const b of fetchBlocks(this.deps.libp2p, peer, want, signal)) {
+              this.deps.mimei.blocks.put(b.data, codecOf(b.cid))
+              out.push(b)
+              this.state.blocks++
+              this.state.bytes += b.data.length
+              want = want.filter((c) => c !== b.cid)
+            }
+          } catch (err) {
+            if (signal.aborted) throw err
+            this.deps.log.info('provider failed; trying another', { peer: peer.toString(), error: (err as Error).message })
+          }
+        }
+        if (want.length) throw new Timeout(`${want.length} blocks of ${this.mid} could not be fetched from ${providers.length} providers; run the sync again to resume`)
+      }
+    }
+    await Promise.all(Array.from({ length: Math.min(PARALLEL, batches.length) }, worker))
+    return out
+  }
+}
