@@ -15,7 +15,8 @@ import { createRpcHandler, type RpcHandler } from './rpc/protocol.ts'
 import { SYSCALL_TABLES } from '../syscalls/index.ts'
 import { mimei, type MiMeiStore } from './mimei/index.ts'
 import { net, type Net } from './net/index.ts'
-import { replication } from './net/replication.ts'
+import { replication, type Replication } from './net/replication.ts'
+import { messages, type Messages } from './net/messages.ts'
 
 export interface BootOptions {
   dataDir: string
@@ -36,6 +37,10 @@ export interface Kernel {
   readonly mimei: MiMeiStore
   /** The libp2p node; undefined on an offline node (config p2p: false). */
   readonly net: Net | undefined
+  /** MiMei across nodes; undefined on an offline node. */
+  readonly replication: Replication | undefined
+  /** Messages and app pubsub; present on offline nodes too (local recipients, queued others). */
+  readonly messages: Messages
   readonly dispatcher: Dispatcher
   /** The Hprose request handler behind every transport. */
   readonly rpc: RpcHandler
@@ -67,6 +72,7 @@ export async function boot(opts: BootOptions): Promise<Kernel> {
   const mm = mimei()({ ...base, store: db })
   const network = config.p2p ? net()({ ...base, identity: ident }) : undefined
   const repl = network ? replication()({ ...base, identity: ident, mimei: mm, net: network }) : undefined
+  const msgs = messages()({ ...base, identity: ident, store: db, net: network })
   const dispatcher = createDispatcher(SYSCALL_TABLES, {
     ...base,
     identity: ident,
@@ -74,13 +80,15 @@ export async function boot(opts: BootOptions): Promise<Kernel> {
     sessions: sess,
     mimei: mm,
     replication: repl,
+    net: network,
+    messages: msgs,
     publicVars: () => vars,
   })
   const rpc = createRpcHandler(dispatcher, log.child('rpc'))
   const server = http()({ ...base, vars: () => vars, rpc, mimei: mm, sessions: sess })
   const vars = publicVars({ nodeId: () => ident.nodeId, peerId: () => ident.peerId, port: () => server.port, nodeAddrs: () => network?.addrs() ?? [] })
 
-  const order: Subsystem[] = [ident, db, sess, mm, ...(network ? [network] : []), ...(repl ? [repl] : []), server]
+  const order: Subsystem[] = [ident, db, sess, mm, ...(network ? [network] : []), ...(repl ? [repl] : []), msgs, server]
   const started: Subsystem[] = []
 
   const stopAll = async () => {
@@ -116,6 +124,8 @@ export async function boot(opts: BootOptions): Promise<Kernel> {
     sessions: sess,
     mimei: mm,
     net: network,
+    replication: repl,
+    messages: msgs,
     dispatcher,
     rpc,
     http: server,

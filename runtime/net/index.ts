@@ -97,7 +97,7 @@ export function net() {
         if (config.bootstrap.length) discovery.push(bootstrap({ list: config.bootstrap }))
         node = (await createLibp2p({
           privateKey: privateKeyFromRaw(raw),
-          addresses: { listen: listenAddrs(config.host, config.p2pPort) },
+          addresses: { listen: config.listen.length ? config.listen : listenAddrs(config.host, config.p2pPort) },
           transports: [tcp(), webSockets(), circuitRelayTransport()],
           connectionEncrypters: [noise({ crypto: bunNoiseCrypto })],
           streamMuxers: [yamux()],

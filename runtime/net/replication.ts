@@ -27,9 +27,14 @@ const topicOf = (mid: string) => `leither/mimei/${mid}`
 
 export class Replication implements Subsystem {
   readonly name = 'replication'
+  /** 'synced' (detail: SyncResult) after each version installed from the network. */
+  readonly events = new EventTarget()
   private readonly log
   private readonly jobs = new Map<string, SyncJob>()
   private timer: ReturnType<typeof setInterval> | undefined
+  private catchUpTimer: ReturnType<typeof setTimeout> | undefined
+  private running = false
+  private announceWhenConnected = false
   private shared = new Set<number>()
 
   constructor(private readonly c: ReplicationComponents) {
@@ -49,21 +54,35 @@ export class Replication implements Subsystem {
     await serveBlocks(this.libp2p, { mimei: this.c.mimei, sharedIds: () => this.shared }, offense)
     await serveRecords(this.libp2p, (mid, ver) => this.recordFor(mid, ver), offense)
     const pubsub = this.c.net.libp2p.services.pubsub
-    pubsub.addEventListener('message', (evt) => this.onGossip(evt.detail as { topic: string; data: Uint8Array; from?: PeerId }))
+    this.running = true
+    pubsub.addEventListener('message', (evt) => {
+      if (this.running) this.onGossip(evt.detail as { topic: string; data: Uint8Array; from?: PeerId })
+    })
     for (const { mid } of this.sharedRows()) pubsub.subscribe(topicOf(mid))
     // A published MiMei announces each new version as soon as it is backed up.
     this.c.mimei.onBackup((mid) => {
-      if (this.mode(mid) === 'publish') this.publishLatest(mid).catch((err) => this.log.warn('announce failed', { mid, error: (err as Error).message }))
+      if (this.running && this.mode(mid) === 'publish') this.publishLatest(mid).catch((err) => this.log.warn('announce failed', { mid, error: (err as Error).message }))
+    })
+    this.c.net.libp2p.addEventListener('peer:connect', () => {
+      if (!this.running || !this.announceWhenConnected) return
+      this.announceWhenConnected = false
+      // Give identify a moment to learn the peer's protocols before querying through it.
+      setTimeout(() => this.running && this.reannounceAll(), 500)
     })
     this.timer = setInterval(() => this.reannounceAll(), REANNOUNCE_MS)
     this.timer.unref?.()
     // Catch up on what changed while this node was away (partition, restart).
-    setTimeout(() => this.catchUp(), 1000).unref?.()
+    this.catchUpTimer = setTimeout(() => this.catchUp(), 1000)
   }
 
-  stop(): void {
+  async stop(): Promise<void> {
+    this.running = false
     if (this.timer) clearInterval(this.timer)
-    for (const job of this.jobs.values()) job.cancel()
+    if (this.catchUpTimer) clearTimeout(this.catchUpTimer)
+    const jobs = [...this.jobs.values()].filter((j) => !j.finished)
+    for (const job of jobs) job.cancel()
+    // Let cancelled jobs unwind before the store below them closes.
+    await Promise.allSettled(jobs.map((j) => j.done))
   }
 
   // — state —
@@ -121,6 +140,11 @@ export class Replication implements Subsystem {
     const data = encodeRecord(record)
     const signal = AbortSignal.timeout(20_000)
     let dht = true
+    if (libp2p.getPeers().length === 0) {
+      // The DHT waits for peers; announce again as soon as one connects instead of hanging.
+      this.announceWhenConnected = true
+      return { dht: false, gossip: 0 }
+    }
     await Promise.all([
       libp2p.contentRouting.put(recordKey(record.mid), data, { signal }),
       libp2p.contentRouting.provide(providerCid('mimei', record.mid), { signal }),
@@ -224,6 +248,7 @@ export class Replication implements Subsystem {
       mimei: this.c.mimei,
       log: this.log,
       findProviders: async (m) => (await this.findProviders(m, undefined, 5000)).map((p) => peerIdFromString(p.peer)),
+      connectedPeers: () => this.libp2p.getPeers(),
       newestRecord: (m, peers, signal) => this.newestRecord(m, peers, signal),
       recordFor: (m, v) => this.recordFor(m, v),
       fetchRecord: (peer, m, v, signal) => fetchRecord(this.libp2p, peer, m, v, signal),
@@ -231,7 +256,13 @@ export class Replication implements Subsystem {
       syncRef: (ref, depth) => this.startSync(ref, { depth }).done.then(() => undefined),
     })
     this.jobs.set(mid, job)
-    job.done.finally(() => this.refreshShared()).catch(() => {})
+    job.done.then(
+      (result) => {
+        this.refreshShared()
+        this.events.dispatchEvent(new CustomEvent('synced', { detail: result }))
+      },
+      () => this.refreshShared(),
+    )
     return job
   }
 

@@ -16,6 +16,8 @@ export interface SyncDeps {
   mimei: MiMeiStore
   log: Logger
   findProviders(mid: string): Promise<PeerId[]>
+  /** Peers connected now: asked directly when the DHT knows no provider (yet). */
+  connectedPeers(): PeerId[]
   newestRecord(mid: string, providers: PeerId[], signal: AbortSignal): Promise<VersionRecord | undefined>
   recordFor(mid: string, ver?: number): VersionRecord | undefined
   fetchRecord(peer: PeerId, mid: string, ver: number, signal: AbortSignal): Promise<VersionRecord | undefined>
@@ -85,7 +87,10 @@ export class SyncJob {
     const { deps, mid } = this
     const signal = this.abort.signal
     const providers = [...(this.opts.from ?? [])]
-    for (const p of await deps.findProviders(mid)) if (!providers.some((q) => q.equals(p))) providers.push(p)
+    // The DHT's providers first, then peers connected now (announcements may still be on their way).
+    for (const p of [...(await deps.findProviders(mid)), ...deps.connectedPeers().slice(0, 8)]) {
+      if (!providers.some((q) => q.equals(p))) providers.push(p)
+    }
     let record =
       this.opts.ver !== undefined
         ? (deps.recordFor(mid, this.opts.ver) ?? (await this.firstRecord(providers, this.opts.ver, signal)))
@@ -149,8 +154,10 @@ export class SyncJob {
     const worker = async () => {
       for (let batch = batches.shift(); batch; batch = batches.shift()) {
         let want = batch
+        // Batches start at different providers (spreading load); each then tries every provider once.
+        const start = turn++
         for (let attempt = 0; attempt < providers.length && want.length; attempt++) {
-          const peer = providers[(turn++ + attempt) % providers.length]
+          const peer = providers[(start + attempt) % providers.length]
           try {
             for await (const b of fetchBlocks(this.deps.libp2p, peer, want, signal)) {
               this.deps.mimei.blocks.put(b.data, codecOf(b.cid))

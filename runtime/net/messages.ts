@@ -1,0 +1,305 @@
+// The messages subsystem (DESIGN §4 msg family): SendMsg/ReadMsg/PullMsg between users and nodes
+// over /leither/msg/1.0.0, with a persistent outbox and inbox, plus app pubsub. Works offline for
+// recipients on this node; messages for others wait in the outbox until the network is there.
+import { InvalidParams, NotFound } from '../errors.ts'
+import { isKeyId, listUserKeys, type Identity } from '../identity/index.ts'
+import type { BaseComponents, Subsystem } from '../kernel.ts'
+import { encodeValue } from '../mimei/db/core.ts'
+import type { Grant } from '../rpc/grant.ts'
+import type { Store } from '../store/index.ts'
+import type { Net } from './index.ts'
+import { appPubsub, type AppPubsub, type QueuedEvent } from './msg-pubsub.ts'
+import { outboxWorker } from './msg-outbox.ts'
+import { msgRoutes, nodeIdOfPeer, type MsgRoutes } from './msg-route.ts'
+import { msgStore, type DueMessage, type InboxMessage, type OutboxStatus } from './msg-store.ts'
+import { forgery, MSG_MAX_BODY, MSG_PROTOCOL, MSG_SPEC, newMessageId, sealEnvelope, type Envelope } from './msg-wire.ts'
+import { offenseLog, request, serve } from './wire.ts'
+import { waiters } from './msg-waiters.ts'
+
+export interface MessagesComponents extends BaseComponents {
+  readonly identity: Identity
+  readonly store: Store
+  /** The libp2p subsystem; undefined on an offline node. */
+  readonly net: Net | undefined
+}
+
+export interface MessagesInit {
+  /** How long an undelivered message is retried (default 7 days). */
+  retryForMs?: number
+  backoffBaseMs?: number
+  backoffMaxMs?: number
+}
+
+export interface SendRequest {
+  to: string
+  app: string
+  body: unknown
+}
+
+export interface ReadRequest {
+  app?: string
+  since?: number
+  count?: number
+}
+
+export type PullItem = InboxMessage | QueuedEvent
+
+export interface Messages extends Subsystem {
+  /** Signs and queues a message; returns its id at once (delivery is asynchronous). */
+  send(grant: Grant, req: SendRequest): string
+  /** The caller's messages (node messages too for the owner), oldest first; marks them read. */
+  read(grant: Grant, req: ReadRequest): InboxMessage[]
+  /** Unread messages and app events of the session; waits up to timeoutSec for the first. */
+  pull(grant: Grant, timeoutSec: number): Promise<PullItem[]>
+  /** Where a message the caller sent stands. */
+  status(grant: Grant, id: string): OutboxStatus
+  readonly pubsub: AppPubsub
+}
+
+/** Longest PullMsg wait: proxies and browsers drop idle requests after a minute or two. */
+export const PULL_MAX_SEC = 60
+const PULL_BATCH = 100
+const READ_MAX = 1000
+/** Unread messages one recipient may have before senders are told to retry later. */
+const INBOX_MAX_UNREAD = 10_000
+/** A user who logged in here stays a local recipient this long after their last session. */
+const USER_KEEP_MS = 90 * 86400_000
+const TICK_MS = 60_000
+const REANNOUNCE_MS = 12 * 3600_000
+const FORGET_DONE_MS = 7 * 86400_000
+/** Connectivity changes retry the outbox at most this often. */
+const RECONNECT_RETRY_MS = 3_000
+
+export function messages(init: MessagesInit = {}) {
+  return (components: MessagesComponents): Messages => {
+    const { config, identity, dataDir } = components
+    const log = components.log.child('msg')
+    const retryForMs = init.retryForMs ?? 7 * 86400_000
+    const st = msgStore(() => components.store.db)
+    const wait = waiters()
+    const life = new AbortController()
+    let routes: MsgRoutes | undefined
+    let pubsub: AppPubsub | undefined
+    let outbox: ReturnType<typeof outboxWorker> | undefined
+    let tick: ReturnType<typeof setInterval> | undefined
+    let stopped = false
+
+    // — who is served here —
+    let keyCache = { at: 0, ids: new Set<string>() }
+    const userKeys = () => {
+      if (Date.now() - keyCache.at > 10_000) keyCache = { at: Date.now(), ids: new Set(listUserKeys(dataDir, (m) => log.warn(m)).map((k) => k.id)) }
+      return keyCache.ids
+    }
+    const isLocal = (to: string) =>
+      to === identity.nodeId || userKeys().has(to) || st.isKnownUser(to, Date.now() - USER_KEEP_MS) || st.hasSession(to)
+    const localUsers = () => [...new Set([...userKeys(), ...st.knownUsers(Date.now() - USER_KEEP_MS)])]
+    const ownerOf = (to: string) => (to === identity.nodeId ? config.owner : to)
+
+    // — announcing —
+    const announced = new Map<string, number>()
+    let announcing = false
+    // A request made while a round runs is kept for one more round, so no new user waits a tick.
+    let pending: { all: boolean } | undefined
+    let announcedWithoutPeers = true
+    const announce = async (all: boolean): Promise<void> => {
+      if (!routes || stopped) return
+      if (announcing) {
+        pending = { all: all || (pending?.all ?? false) }
+        return
+      }
+      announcing = true
+      try {
+        const now = Date.now()
+        const due = localUsers().filter((u) => all || now - (announced.get(u) ?? 0) > REANNOUNCE_MS)
+        const nodeDue = all || now - (announced.get('') ?? 0) > REANNOUNCE_MS
+        if (!due.length && !nodeDue) return
+        announcedWithoutPeers = components.net!.libp2p.getConnections().length === 0
+        await routes.announce(due)
+        for (const u of due) announced.set(u, now)
+        announced.set('', now)
+      } finally {
+        announcing = false
+        const next = pending
+        pending = undefined
+        if (next) void announce(next.all)
+      }
+    }
+
+    /** A user active on this node becomes a local recipient (and is announced) right away. */
+    const touched = new Map<string, number>()
+    const touch = (userId: string) => {
+      const now = Date.now()
+      if (now - (touched.get(userId) ?? 0) < TICK_MS) return
+      touched.set(userId, now)
+      st.touchUser(userId, now)
+      if (!announced.has(userId)) void announce(false)
+    }
+
+    const housekeeping = () => {
+      const now = Date.now()
+      for (const u of st.sessionUsers()) st.touchUser(u.userId, u.lastSeen)
+      const expired = st.expire(now - retryForMs, now - FORGET_DONE_MS, now)
+      if (expired) log.info('gave up on undelivered messages', { count: expired })
+      pubsub?.sweep(now)
+      void announce(false)
+    }
+
+    // — delivery —
+    const deliverHere = (e: Envelope) => {
+      const { dup } = st.receive(e, Date.now())
+      if (!dup) wait.wake(`u:${ownerOf(e.to)}`)
+    }
+
+    const deliver = async (m: DueMessage): Promise<string> => {
+      if (isLocal(m.to)) {
+        deliverHere(m.envelope)
+        return ''
+      }
+      if (!routes || !components.net) throw new Error('this node is offline')
+      const libp2p = components.net.libp2p
+      const tried = new Set<string>()
+      let lastError = 'no node of the recipient was found'
+      const tryPeers = async (peers: ReturnType<MsgRoutes['known']>) => {
+        for (const peer of peers) {
+          tried.add(peer.toString())
+          try {
+            const receipt = await request(libp2p, peer, MSG_SPEC, m.envelope, { signal: life.signal })
+            if (receipt.ok) {
+              routes!.learn(m.to, peer)
+              return nodeIdOfPeer(peer) ?? peer.toString()
+            }
+          } catch (err) {
+            lastError = (err as Error).message
+            routes!.forget(m.to, peer)
+          }
+        }
+        return undefined
+      }
+      const node = (await tryPeers(routes.known(m.to))) ?? (await tryPeers(await routes.lookup(m.to, tried)))
+      if (node === undefined) throw new Error(lastError)
+      return node
+    }
+
+    const offense = offenseLog(log)
+    const receive = async (e: Envelope, peer: Parameters<MsgRoutes['learn']>[1]) => {
+      const why = forgery(e)
+      if (why) {
+        offense(peer, MSG_PROTOCOL, why)
+        throw new Error(`refused: ${why}`)
+      }
+      if (stopped) throw new Error('node is stopping')
+      if (!isLocal(e.to)) throw new Error(`${e.to} is not served by this node`)
+      if (st.unreadCount(e.to) >= INBOX_MAX_UNREAD) throw new Error(`the inbox of ${e.to} is full; try later`)
+      const { dup } = st.receive(e, Date.now())
+      routes?.learn(e.from, peer)
+      routes?.learn(e.fromNode, peer)
+      if (!dup) wait.wake(`u:${ownerOf(e.to)}`)
+      return { ok: true, dup }
+    }
+
+    // Retrying on new peers: a node that comes back is worth a try before its backoff ends.
+    let lastRetry = 0
+    let retryTimer: ReturnType<typeof setTimeout> | undefined
+    const retrySoon = () => {
+      if (stopped || retryTimer) return
+      const run = () => {
+        retryTimer = undefined
+        lastRetry = Date.now()
+        if (st.retryAllNow(lastRetry)) outbox?.kick()
+      }
+      const delay = lastRetry + RECONNECT_RETRY_MS - Date.now()
+      if (delay <= 0) run()
+      else retryTimer = setTimeout(run, delay)
+    }
+    const onIdentify = (evt: CustomEvent<{ protocols: string[] }>) => {
+      if (!evt.detail.protocols.includes(MSG_PROTOCOL)) return
+      retrySoon()
+      if (announcedWithoutPeers) void announce(true)
+    }
+
+    const recipientsOf = (grant: Grant) => (grant.kind === 'owner' ? [grant.userId, identity.nodeId] : [grant.userId])
+
+    return {
+      name: 'messages',
+      get pubsub() {
+        if (!pubsub) throw new Error('messages is not started')
+        return pubsub
+      },
+      async start() {
+        const libp2p = components.net?.libp2p
+        if (libp2p) {
+          routes = msgRoutes({ libp2p, nodeId: identity.nodeId, log, signal: life.signal })
+          await serve(libp2p, MSG_SPEC, receive, offense)
+          libp2p.addEventListener('peer:identify', onIdentify as never)
+        }
+        pubsub = appPubsub({ pubsub: libp2p?.services.pubsub, log, nodeId: identity.nodeId, wake: (sid) => wait.wake(`s:${sid}`) })
+        outbox = outboxWorker({ store: st, log, deliver, backoffBaseMs: init.backoffBaseMs ?? 5_000, backoffMaxMs: init.backoffMaxMs ?? 30 * 60_000 })
+        housekeeping()
+        tick = setInterval(housekeeping, TICK_MS)
+        tick.unref?.()
+        outbox.kick()
+      },
+      async stop() {
+        stopped = true
+        life.abort()
+        clearInterval(tick)
+        clearTimeout(retryTimer)
+        wait.wakeAll()
+        pubsub?.stop()
+        const libp2p = components.net?.libp2p
+        if (libp2p) {
+          libp2p.removeEventListener('peer:identify', onIdentify as never)
+          await libp2p.unhandle(MSG_PROTOCOL).catch(() => {})
+        }
+        await outbox?.stop()
+      },
+
+      send(grant, req) {
+        if (!isKeyId(req.to)) throw new InvalidParams(`SendMsg: to must be a user id or a node id (27 base64url characters), got ${JSON.stringify(String(req.to)).slice(0, 40)}`)
+        if (typeof req.app !== 'string' || !/^[\w.-]{0,128}$/.test(req.app)) throw new InvalidParams('SendMsg: app must be an app id (0-128 letters, digits, . _ -), "" for none')
+        const body = encodeValue(req.body)
+        if (body.length > MSG_MAX_BODY) throw new InvalidParams(`SendMsg: body is ${body.length} bytes encoded; the limit is ${MSG_MAX_BODY}`)
+        touch(grant.userId)
+        const now = Date.now()
+        const e = sealEnvelope(identity.nodeKey, { id: newMessageId(), from: grant.userId, to: req.to, app: req.app, body, sentAt: now })
+        if (isLocal(e.to)) {
+          st.deliverLocally(e, now)
+          wait.wake(`u:${ownerOf(e.to)}`)
+        } else {
+          st.enqueue(e, now)
+          outbox?.kick()
+        }
+        return e.id
+      },
+
+      read(grant, req) {
+        touch(grant.userId)
+        const count = req.count ?? 100
+        if (!Number.isSafeInteger(count) || count < 1 || count > READ_MAX) throw new InvalidParams(`ReadMsg: count must be 1..${READ_MAX}`)
+        if (req.since !== undefined && (!Number.isSafeInteger(req.since) || req.since < 0)) throw new InvalidParams('ReadMsg: since must be a seq (integer >= 0)')
+        return st.read({ recipients: recipientsOf(grant), app: req.app, since: req.since, count })
+      },
+
+      async pull(grant, timeoutSec) {
+        touch(grant.userId)
+        const deadline = Date.now() + Math.max(0, Math.min(timeoutSec, PULL_MAX_SEC)) * 1000
+        const keys = [`u:${grant.userId}`, `s:${grant.sid}`]
+        while (true) {
+          const events = pubsub?.take(grant.sid, PULL_BATCH) ?? []
+          const msgs = st.read({ recipients: recipientsOf(grant), count: PULL_BATCH })
+          const items: PullItem[] = [...events, ...msgs]
+          const left = deadline - Date.now()
+          if (items.length || left <= 0 || stopped) return items
+          // Another session of the same user may take the message first: then wait on.
+          await wait.any(keys, left)
+        }
+      },
+
+      status(grant, id) {
+        const s = st.status(id, grant.userId)
+        if (!s) throw new NotFound(`no message ${id} sent by you on this node (finished ones are forgotten after 7 days)`)
+        return s
+      },
+    }
+  }
+}

@@ -1,0 +1,238 @@
+// MiMei across real nodes on 127.0.0.1: publish, find through the DHT, sync, follow new versions,
+// catch up after being offline, and refuse what hostile peers send.
+import { afterEach, describe, expect, test } from 'bun:test'
+import { createLibp2p } from 'libp2p'
+import { tcp } from '@libp2p/tcp'
+import { noise } from '@libp2p/noise'
+import { yamux } from '@libp2p/yamux'
+import { identify } from '@libp2p/identify'
+import { multiaddr } from '@multiformats/multiaddr'
+import { lpStream } from '@libp2p/utils'
+import { bootTest, callLocal, loginPassport, type TestKernel } from '../helpers/kernel.ts'
+import { tempDir } from '../helpers/node.ts'
+import { bunNoiseCrypto } from '../../runtime/net/crypto.ts'
+import { encodeCbor } from '../../runtime/net/wire.ts'
+import { encodeRecord, signRecord, validateDhtRecord, verifyRecord } from '../../runtime/net/records.ts'
+import { generateKeyPair } from '../../runtime/identity/index.ts'
+import type { SyncResult } from '../../runtime/net/sync.ts'
+
+const nodes: TestKernel[] = []
+afterEach(async () => {
+  await Promise.all(nodes.splice(0).map((n) => n.stop()))
+})
+
+async function node(overrides: Record<string, unknown> = {}, dataDir?: string): Promise<TestKernel> {
+  const k = await bootTest({ p2p: true, ...overrides }, dataDir)
+  nodes.push(k)
+  return k
+}
+
+/** Resolves when `peer` has at least `n` connections. */
+async function connected(k: TestKernel, n: number): Promise<void> {
+  const libp2p = k.net!.libp2p
+  if (libp2p.getPeers().length >= n) return
+  await new Promise<void>((resolve) => {
+    const check = () => {
+      if (libp2p.getPeers().length >= n) {
+        libp2p.removeEventListener('peer:connect', check)
+        resolve()
+      }
+    }
+    libp2p.addEventListener('peer:connect', check)
+  })
+}
+
+/** Resolves with the sync result when `k` installs version `ver` of `mid`. */
+function synced(k: TestKernel, mid: string, ver: number): Promise<SyncResult> {
+  return new Promise((resolve) => {
+    const on = (e: Event) => {
+      const r = (e as CustomEvent<SyncResult>).detail
+      if (r.mid === mid && r.ver >= ver) {
+        k.replication!.events.removeEventListener('synced', on)
+        resolve(r)
+      }
+    }
+    k.replication!.events.addEventListener('synced', on)
+  })
+}
+
+const owner = async (k: TestKernel) => ((await callLocal(k, 'Login', loginPassport(k))) as { sid: string }).sid
+
+async function dbMimei(k: TestKernel, sid: string, values: Record<string, unknown>) {
+  const mid = (await callLocal(k, 'MMCreate', sid, 'notes', 'list', '', 2, 1)) as string
+  const h = await callLocal(k, 'MMOpen', sid, mid, 'cur')
+  for (const [key, v] of Object.entries(values)) await callLocal(k, 'Set', h, key, v)
+  await callLocal(k, 'MMBackup', sid, mid, 'v1')
+  return { mid, h }
+}
+
+describe('MiMei across three nodes', () => {
+  test('C, knowing only B, finds A as provider, syncs, and follows new versions without asking', async () => {
+    const a = await node()
+    const b = await node({ bootstrap: [a.net!.addrs()[0]] })
+    const c = await node({ bootstrap: [b.net!.addrs()[0]] })
+    await Promise.all([connected(b, 2), connected(c, 1)])
+    const [sa, sc] = [await owner(a), await owner(c)]
+    const { mid, h } = await dbMimei(a, sa, { title: 'hello', big: 2n ** 70n, raw: new Uint8Array([1, 2, 3]) })
+    const pub = (await callLocal(a, 'MiMeiPublish', sa, mid)) as { ver: number; dht: boolean }
+    expect(pub.ver).toBe(1)
+
+    const provs = (await callLocal(c, 'MiMeiFindProvs', sc, mid)) as { peer: string }[]
+    expect(provs.map((p) => p.peer)).toContain(a.identity.peerId)
+    const first = (await callLocal(c, 'MiMeiProvide', sc, mid)) as SyncResult
+    expect(first).toMatchObject({ mid, ver: 1 })
+    const hc = await callLocal(c, 'MMOpen', sc, mid, 'cur')
+    expect(await callLocal(c, 'Get', hc, 'big')).toBe(2n ** 70n)
+    expect(await callLocal(c, 'MMSum', sc, mid, 1)).toBe(await callLocal(a, 'MMSum', sa, mid, 1))
+
+    // A backs up a new version; C has it without calling anything.
+    const next = synced(c, mid, 2)
+    await callLocal(a, 'Set', h, 'title', 'changed')
+    await callLocal(a, 'MMBackup', sa, mid, 'v2')
+    expect((await next).ver).toBe(2)
+    const hc2 = await callLocal(c, 'MMOpen', sc, mid, 'cur')
+    expect(await callLocal(c, 'Get', hc2, 'title')).toBe('changed')
+    expect(await callLocal(c, 'MMSum', sc, mid, 2)).toBe(await callLocal(a, 'MMSum', sa, mid, 2))
+    const shown = (await callLocal(c, 'MiMeiShow', sc, mid)) as { mode: string; local: { last: number }; network: { ver: number } }
+    expect(shown).toMatchObject({ mode: 'provide', local: { last: 2 }, network: { ver: 2 } })
+  })
+
+  test('a provider offline during two new versions catches up when it returns', async () => {
+    using cDir = tempDir()
+    const a = await node()
+    let c = await node({ bootstrap: [a.net!.addrs()[0]] }, cDir)
+    await connected(c, 1)
+    const [sa, sc] = [await owner(a), await owner(c)]
+    const { mid, h } = await dbMimei(a, sa, { n: 1 })
+    await callLocal(a, 'MiMeiPublish', sa, mid)
+    await callLocal(c, 'MiMeiProvide', sc, mid)
+    await c.stop()
+    nodes.splice(nodes.indexOf(c), 1)
+    for (const n of [2, 3]) {
+      await callLocal(a, 'Set', h, 'n', n)
+      await callLocal(a, 'MMBackup', sa, mid, `v${n}`)
+    }
+    c = await node({ bootstrap: [a.net!.addrs()[0]] }, cDir)
+    await synced(c, mid, 3)
+    const sc2 = await owner(c)
+    const hc = await callLocal(c, 'MMOpen', sc2, mid, 'cur')
+    expect(await callLocal(c, 'Get', hc, 'n')).toBe(3)
+    expect(await callLocal(c, 'MMSum', sc2, mid, 3)).toBe(await callLocal(a, 'MMSum', sa, mid, 3))
+  })
+
+  test('an interrupted sync resumes: blocks already here are not fetched again', async () => {
+    const a = await node()
+    const c = await node({ bootstrap: [a.net!.addrs()[0]] })
+    await connected(c, 1)
+    const [sa, sc] = [await owner(a), await owner(c)]
+    const values: Record<string, string> = {}
+    for (let i = 0; i < 400; i++) values[`k${i}`] = `${i}`.repeat(2000)
+    const { mid } = await dbMimei(a, sa, values)
+    await callLocal(a, 'MiMeiPublish', sa, mid)
+    const whole = (await callLocal(c, 'MiMeiSync', sc, mid)) as SyncResult
+    expect(whole.blocks).toBeGreaterThan(2)
+    // Forget the version but keep its blocks, as after a crash in the middle: nothing is refetched.
+    c.mimei.db.query('DELETE FROM mimei_versions').run()
+    c.mimei.db.query('UPDATE mimei SET last = NULL').run()
+    const again = (await callLocal(c, 'MiMeiSync', sc, mid)) as SyncResult
+    expect(again.blocks).toBe(0)
+    expect(again.reused).toBe(whole.blocks)
+    expect(await callLocal(c, 'MiMeiSyncStatus', sc, mid)).toMatchObject({ state: 'done', ver: 1 })
+  })
+})
+
+describe('hostile peers', () => {
+  test('malformed, oversized, truncated and forged messages are refused; the node keeps serving', async () => {
+    const a = await node()
+    const sa = await owner(a)
+    const { mid } = await dbMimei(a, sa, { k: 'v' })
+    await callLocal(a, 'MiMeiPublish', sa, mid)
+    const evil = await createLibp2p({
+      addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+      transports: [tcp()],
+      connectionEncrypters: [noise({ crypto: bunNoiseCrypto })],
+      streamMuxers: [yamux()],
+      services: { identify: identify() },
+    })
+    try {
+      await evil.dial(multiaddr(a.net!.addrs()[0]))
+      /** Sends raw frames, then reads until the node closes or resets the stream: bytes answered. */
+      const send = async (protocol: string, frames: Uint8Array[]) => {
+        const s = await evil.dialProtocol(a.net!.libp2p.peerId, protocol)
+        for (const f of frames) s.send(f)
+        await s.close({ signal: AbortSignal.timeout(2000) }).catch(() => {})
+        let got = 0
+        try {
+          for await (const chunk of s) got += chunk.byteLength
+        } catch {}
+        return got
+      }
+      const lp = (b: Uint8Array) => {
+        const out = new Uint8Array(b.length + 5)
+        let n = b.length
+        let i = 0
+        do {
+          out[i++] = (n & 0x7f) | (n > 0x7f ? 0x80 : 0)
+          n >>>= 7
+        } while (n > 0)
+        out.set(b, i)
+        return out.subarray(0, i + b.length)
+      }
+      for (const protocol of ['/leither/block/1.0.0', '/leither/mimei/1.0.0']) {
+        expect(await send(protocol, [lp(new TextEncoder().encode('not cbor at all'))])).toBe(0) // malformed
+        expect(await send(protocol, [lp(encodeCbor({ unexpected: 1 }))])).toBe(0) // wrong schema
+        expect(await send(protocol, [Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0x0f)])).toBe(0) // oversized length
+        expect(await send(protocol, [lp(encodeCbor({ mid })).subarray(0, 5)])).toBe(0) // truncated
+      }
+      // A forged record (signed by someone who is not the author) is refused by validation.
+      const forger = generateKeyPair()
+      const genuine = a.replication!.recordFor(mid)!
+      const forged = { ...signRecord(forger, { mid, app: 'notes', ext: 'list', mark: '', type: 2, ver: 99, cid: genuine.cid, seq: 1, size: 1, created: 1, refs: [] }) }
+      const key = new TextEncoder().encode(`/leither-mimei/${mid}`)
+      expect(validateDhtRecord(key, encodeRecord(forged))).rejects.toThrow('does not belong to its author')
+      await validateDhtRecord(key, encodeRecord(genuine))
+      expect(() => verifyRecord({ ...genuine, ver: genuine.ver + 1 })).toThrow('signature is invalid')
+      // Still serving honest peers.
+      const c = await node({ bootstrap: [a.net!.addrs()[0]] })
+      await connected(c, 1)
+      const sc = await owner(c)
+      expect(((await callLocal(c, 'MiMeiSync', sc, mid)) as SyncResult).ver).toBe(1)
+    } finally {
+      await evil.stop()
+    }
+    void lpStream
+  })
+
+  test('a provider that sends wrong bytes is caught; the sync gets the blocks from an honest one', async () => {
+    const a = await node()
+    const c = await node({ bootstrap: [a.net!.addrs()[0]] })
+    await connected(c, 1)
+    const [sa, sc] = [await owner(a), await owner(c)]
+    const { mid } = await dbMimei(a, sa, { k: 'v'.repeat(5000) })
+    await callLocal(a, 'MiMeiPublish', sa, mid)
+    // A liar answers every block request with bytes that do not match.
+    const liar = await createLibp2p({
+      addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+      transports: [tcp()],
+      connectionEncrypters: [noise({ crypto: bunNoiseCrypto })],
+      streamMuxers: [yamux()],
+      services: { identify: identify() },
+    })
+    await liar.handle('/leither/block/1.0.0', async (stream) => {
+      const io = lpStream(stream)
+      const req = (await import('cbor-x')).decode((await io.read()).subarray()) as { cids: string[] }
+      for (const cid of req.cids) await io.write(encodeCbor({ cid, data: new Uint8Array([6, 6, 6]) }))
+      await stream.close()
+    })
+    try {
+      await c.net!.libp2p.dial(liar.getMultiaddrs()[0])
+      const job = c.replication!.startSync(mid, { from: [liar.peerId] })
+      const r = await job.done
+      expect(r.ver).toBe(1)
+      const hc = await callLocal(c, 'MMOpen', sc, mid, 'cur')
+      expect(await callLocal(c, 'Get', hc, 'k')).toBe('v'.repeat(5000))
+    } finally {
+      await liar.stop()
+    }
+  })
+})
