@@ -105,6 +105,9 @@ export function net() {
           peerDiscovery: discovery,
           // Loopback and LAN addresses are normal for Leither (home networks, routers).
           connectionGater: { denyDialMultiaddr: () => false },
+          // libp2p refuses a host's 6th connection within a second; a home network behind one
+          // address, or nodes on one machine, open more than that when they start together.
+          connectionManager: { inboundConnectionThreshold: 50 },
           services: services as never,
         })) as unknown as Libp2p<NetServices>
         if (config.dhtServer === 'always') await node.services.dht.setMode('server')

@@ -145,6 +145,9 @@ export class Replication implements Subsystem {
       this.announceWhenConnected = true
       return { dht: false, gossip: 0 }
     }
+    // Gossip first: providers following the MiMei hear of the version at once; the DHT (for
+    // nodes that look it up later) may take a few round trips.
+    const sent = await this.c.net.libp2p.services.pubsub.publish(topicOf(record.mid), data).catch(() => ({ recipients: [] as unknown[] }))
     await Promise.all([
       libp2p.contentRouting.put(recordKey(record.mid), data, { signal }),
       libp2p.contentRouting.provide(providerCid('mimei', record.mid), { signal }),
@@ -153,7 +156,6 @@ export class Replication implements Subsystem {
       dht = false
       this.log.info('DHT announce incomplete (few peers yet?)', { mid: record.mid, error: (err as Error).message })
     })
-    const sent = await this.c.net.libp2p.services.pubsub.publish(topicOf(record.mid), data).catch(() => ({ recipients: [] as unknown[] }))
     return { dht, gossip: sent.recipients.length }
   }
 
@@ -192,7 +194,10 @@ export class Replication implements Subsystem {
     if (this.mode(mid) !== 'publish') this.share(mid, 'provide')
     const job = this.startSync(mid, {})
     const result = await job.done.catch((err) => ({ error: (err as Error).message }))
-    await this.libp2p.contentRouting.provide(providerCid('mimei', mid), { signal: AbortSignal.timeout(20_000) }).catch(() => {})
+    // Announcing ourselves as a provider may take a DHT round; the caller need not wait for it.
+    this.libp2p.contentRouting
+      .provide(providerCid('mimei', mid), { signal: AbortSignal.timeout(60_000) })
+      .catch((err) => this.log.info('provider announcement incomplete', { mid, error: (err as Error).message }))
     return result
   }
 
@@ -204,14 +209,14 @@ export class Replication implements Subsystem {
 
   // — finding —
 
-  async findProviders(mid: string, ver?: number, timeoutMs = 10_000): Promise<{ peer: string; addrs: string[] }[]> {
+  async findProviders(mid: string, ver?: number, timeoutMs = 10_000, enough = 20): Promise<{ peer: string; addrs: string[] }[]> {
     const key = ver === undefined ? providerCid('mimei', mid) : CID.parse(this.recordOrThrow(mid, ver).cid)
     const out = new Map<string, string[]>()
     try {
       for await (const p of this.libp2p.contentRouting.findProviders(key, { signal: AbortSignal.timeout(timeoutMs) })) {
         if (p.id.equals(this.libp2p.peerId)) continue
         out.set(p.id.toString(), p.multiaddrs.map((a) => a.toString()))
-        if (out.size >= 20) break
+        if (out.size >= enough) break
       }
     } catch (err) {
       if ((err as Error).name !== 'AbortError' && (err as Error).name !== 'TimeoutError') this.log.debug('findProviders', { error: (err as Error).message })
@@ -231,10 +236,16 @@ export class Replication implements Subsystem {
     const consider = (r: VersionRecord | undefined) => {
       if (r && r.mid === mid && (!best || r.ver > best.ver)) best = r
     }
-    try {
-      consider(decodeRecord(await this.libp2p.contentRouting.get(recordKey(mid), { signal: AbortSignal.any([AbortSignal.timeout(5000), ...(signal ? [signal] : [])]) })))
-    } catch {}
+    // Providers answer directly; the DHT lookup runs alongside, and once the providers have
+    // answered it gets one more second (a full DHT query can take many).
+    const dhtAbort = new AbortController()
+    const dht = this.libp2p.contentRouting
+      .get(recordKey(mid), { signal: AbortSignal.any([dhtAbort.signal, AbortSignal.timeout(5000), ...(signal ? [signal] : [])]) })
+      .then((v) => consider(decodeRecord(v)), () => {})
     await Promise.all(providers.slice(0, 8).map((p) => fetchRecord(this.libp2p, p, mid, undefined, signal).then(consider, () => {})))
+    if (best) await Promise.race([dht, Bun.sleep(1000)])
+    else await dht
+    dhtAbort.abort()
     return best
   }
 
@@ -247,7 +258,7 @@ export class Replication implements Subsystem {
       libp2p: this.libp2p,
       mimei: this.c.mimei,
       log: this.log,
-      findProviders: async (m) => (await this.findProviders(m, undefined, 5000)).map((p) => peerIdFromString(p.peer)),
+      findProviders: async (m) => (await this.findProviders(m, undefined, 5000, 3)).map((p) => peerIdFromString(p.peer)),
       connectedPeers: () => this.libp2p.getPeers(),
       newestRecord: (m, peers, signal) => this.newestRecord(m, peers, signal),
       recordFor: (m, v) => this.recordFor(m, v),

@@ -52,6 +52,8 @@ export class SyncJob {
   readonly done: Promise<SyncResult>
   finished = false
   private readonly abort = new AbortController()
+  /** Blocks each peer delivered in this job. */
+  private readonly delivered = new Map<string, number>()
   private state: SyncProgress
 
   constructor(
@@ -86,19 +88,38 @@ export class SyncJob {
   private async run(): Promise<SyncResult> {
     const { deps, mid } = this
     const signal = this.abort.signal
-    const providers = [...(this.opts.from ?? [])]
-    // The DHT's providers first, then peers connected now (announcements may still be on their way).
-    for (const p of [...(await deps.findProviders(mid)), ...deps.connectedPeers().slice(0, 8)]) {
-      if (!providers.some((q) => q.equals(p))) providers.push(p)
+    const providers: PeerId[] = []
+    const add = (peers: PeerId[]) => {
+      for (const p of peers) if (!providers.some((q) => q.equals(p))) providers.push(p)
     }
-    let record =
+    // Told where the version is (an announcement): start there, no DHT round trip. Otherwise the
+    // DHT's providers, then peers connected now (announcements may still be on their way).
+    add(this.opts.from ?? [])
+    // The announcer is the likeliest to hold the blocks: it is asked first.
+    for (const p of this.opts.from ?? []) this.delivered.set(p.toString(), 1)
+    add(deps.connectedPeers().slice(0, 8))
+    const find = () =>
       this.opts.ver !== undefined
-        ? (deps.recordFor(mid, this.opts.ver) ?? (await this.firstRecord(providers, this.opts.ver, signal)))
-        : await deps.newestRecord(mid, providers, signal)
+        ? (deps.recordFor(mid, this.opts.ver) ?? this.firstRecord(providers, this.opts.ver, signal))
+        : deps.newestRecord(mid, providers, signal)
+    let record = await find()
+    if (!record) {
+      // Nobody near has it: ask the DHT who provides it, then ask them.
+      add(await deps.findProviders(mid))
+      record = await find()
+    }
     if (!record) throw new NotFound(`no node announces MiMei ${mid}${this.opts.ver ? ` version ${this.opts.ver}` : ''}`)
     deps.keepRecord(record)
     this.state = { ...this.state, state: 'fetching', ver: record.ver }
-    const blocks = await this.fetchDag(record.cid, providers, signal)
+    let blocks: string[]
+    try {
+      blocks = await this.fetchDag(record.cid, providers, signal)
+    } catch (err) {
+      if (signal.aborted) throw err
+      // The peers asked first could not serve it all: ask the DHT for the providers, resume.
+      add(await deps.findProviders(mid))
+      blocks = await this.fetchDag(record.cid, providers, signal)
+    }
     deps.mimei.installVersion(record, blocks)
     deps.log.info('synced', { mid, ver: record.ver, blocks: this.state.blocks, bytes: this.state.bytes, reused: this.state.reused })
     const depth = this.opts.depth ?? 1
@@ -154,12 +175,18 @@ export class SyncJob {
     const worker = async () => {
       for (let batch = batches.shift(); batch; batch = batches.shift()) {
         let want = batch
-        // Batches start at different providers (spreading load); each then tries every provider once.
+        // Peers that delivered before come first (a peer asked only because it is connected may
+        // have nothing); batches start at different ones among equals, spreading the load.
         const start = turn++
-        for (let attempt = 0; attempt < providers.length && want.length; attempt++) {
-          const peer = providers[(start + attempt) % providers.length]
+        const order = providers
+          .map((p, i) => ({ p, rank: this.delivered.get(p.toString()) ?? 0, tie: (i - start + providers.length) % providers.length }))
+          .sort((x, y) => y.rank - x.rank || x.tie - y.tie)
+          .map((x) => x.p)
+        for (const peer of order) {
+          if (!want.length) break
           try {
             for await (const b of fetchBlocks(this.deps.libp2p, peer, want, signal)) {
+              this.delivered.set(peer.toString(), (this.delivered.get(peer.toString()) ?? 0) + 1)
               this.deps.mimei.blocks.put(b.data, codecOf(b.cid))
               out.push(b)
               this.state.blocks++
