@@ -217,3 +217,59 @@ export const gcCommand = (p: Parsed) =>
     console.log(`collected ${r.blocks} blocks, ${(r.bytes / 1e6).toFixed(1)} MB`)
     return 0
   })
+
+// — across nodes —
+
+export const mimeiPublish = (p: Parsed) =>
+  withSession(p, async (s) => {
+    need(p, 1, 'mimei publish MID')
+    print(await s.call('MiMeiPublish', [s.sid, p.args[0]]))
+    return 0
+  })
+
+export const mimeiProvide = (p: Parsed) =>
+  withSession(p, async (s) => {
+    need(p, 1, 'mimei provide MID')
+    print(await s.call(p.flags.stop ? 'MiMeiUnprovide' : 'MiMeiProvide', [s.sid, p.args[0]]))
+    return 0
+  })
+
+export const mimeiFindProvs = (p: Parsed) =>
+  withSession(p, async (s) => {
+    need(p, 1, 'mimei findprovs MID')
+    const provs = (await s.call('MiMeiFindProvs', [s.sid, p.args[0], p.flags.ver])) as { peer: string; addrs: string[] }[]
+    if (p.flags.json) print(provs)
+    else if (!provs.length) console.log('no providers found')
+    else for (const r of provs) console.log(`${r.peer}  ${r.addrs.join(' ')}`)
+    return 0
+  })
+
+/** Starts a sync and shows its progress until it ends (Ctrl-C cancels it on the node too). */
+export const mimeiSync = (p: Parsed) =>
+  withSession(p, async (s) => {
+    need(p, 1, 'mimei sync MID[:VER]')
+    const { mid, ver } = midVer(p.args[0])
+    const options: Record<string, unknown> = { wait: false, depth: p.flags.depth ?? 1 }
+    if (ver !== 'cur') options.ver = Number(ver)
+    await s.call('MiMeiSync', [s.sid, mid, options])
+    const cancel = () => void s.call('MiMeiSyncCancel', [s.sid, mid]).finally(() => process.exit(130))
+    process.once('SIGINT', cancel)
+    try {
+      for (;;) {
+        const st = (await s.call('MiMeiSyncStatus', [s.sid, mid])) as { state: string; ver?: number; blocks: number; bytes: number; reused: number; error?: string } | null
+        if (process.stderr.isTTY && st) process.stderr.write(`\r${st.state} v${st.ver ?? '?'}: ${st.blocks} blocks, ${(st.bytes / 1e6).toFixed(1)} MB (${st.reused} already here)   `)
+        if (!st || st.state === 'done' || st.state === 'failed' || st.state === 'cancelled') {
+          if (process.stderr.isTTY) process.stderr.write('\n')
+          if (st?.state !== 'done') {
+            console.error(st?.error ?? `sync ${st?.state ?? 'did not start'}`)
+            return 1
+          }
+          print(st)
+          return 0
+        }
+        await Bun.sleep(200)
+      }
+    } finally {
+      process.off('SIGINT', cancel)
+    }
+  })
