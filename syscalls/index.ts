@@ -3,6 +3,8 @@ import type { SyscallRow } from '../runtime/rpc/syscall.ts'
 import { DB_SYSCALLS } from './db.ts'
 import { FILE_SYSCALLS } from './file.ts'
 import { MIMEI_SYSCALLS } from './mimei.ts'
+import { MSG_SYSCALLS } from './msg.ts'
+import { NET_SYSCALLS } from './net.ts'
 import { REPLICATION_SYSCALLS } from './replication.ts'
 import { SYS_SYSCALLS } from './sys.ts'
 import { USER_SYSCALLS } from './user.ts'
@@ -15,6 +17,8 @@ export const SYSCALL_FAMILIES: readonly { readonly name: string; readonly rows: 
   { name: 'file', rows: FILE_SYSCALLS },
   { name: 'db', rows: DB_SYSCALLS },
   { name: 'replication', rows: REPLICATION_SYSCALLS },
+  { name: 'net', rows: NET_SYSCALLS },
+  { name: 'msg', rows: MSG_SYSCALLS },
 ]
 
 export const SYSCALL_TABLES: readonly (readonly SyscallRow[])[] = SYSCALL_FAMILIES.map((f) => f.rows)

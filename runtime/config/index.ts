@@ -37,6 +37,11 @@ export interface Config {
   networkKey: string
   /** Reservations this node grants as a relay for nodes behind NAT; 0 = not a relay. */
   relayReservations: number
+  /**
+   * libp2p listen multiaddrs instead of the ones derived from host and p2pPort; [] = derived.
+   * `["/p2p-circuit"]` makes a node that cannot be dialed directly, reachable only through a relay.
+   */
+  listen: string[]
 }
 
 interface Field {
@@ -91,6 +96,11 @@ export const CONFIG_FIELDS: Record<keyof Config, Field> = {
     check: (v) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 1024,
     expect: 'an integer 0..1024',
   },
+  listen: {
+    doc: 'libp2p listen multiaddrs ([] = from host and p2pPort; ["/p2p-circuit"] = only through a relay)',
+    check: (v) => Array.isArray(v) && v.every((a) => typeof a === 'string' && a.startsWith('/')),
+    expect: 'a list of multiaddrs',
+  },
 }
 
 export const DEFAULT_CONFIG: Config = {
@@ -109,6 +119,7 @@ export const DEFAULT_CONFIG: Config = {
   dhtServer: 'auto',
   networkKey: '',
   relayReservations: 16,
+  listen: [],
 }
 
 export type Env = Record<string, string | undefined>

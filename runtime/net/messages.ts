@@ -26,6 +26,7 @@ export interface MessagesComponents extends BaseComponents {
 export interface MessagesInit {
   /** How long an undelivered message is retried (default 7 days). */
   retryForMs?: number
+  /** First retry delay; each failure doubles it (default 2 s), up to backoffMaxMs (default 30 min). */
   backoffBaseMs?: number
   backoffMaxMs?: number
 }
@@ -95,33 +96,30 @@ export function messages(init: MessagesInit = {}) {
     const localUsers = () => [...new Set([...userKeys(), ...st.knownUsers(Date.now() - USER_KEEP_MS)])]
     const ownerOf = (to: string) => (to === identity.nodeId ? config.owner : to)
 
-    // — announcing —
+    // — announcing — each key on its own, so a slow DHT round never holds back a new user.
     const announced = new Map<string, number>()
-    let announcing = false
-    // A request made while a round runs is kept for one more round, so no new user waits a tick.
-    let pending: { all: boolean } | undefined
+    const announcing = new Set<string>()
     let announcedWithoutPeers = true
-    const announce = async (all: boolean): Promise<void> => {
+    /** Announces the node ("") and local users not announced lately (all of them when `all`). */
+    const announce = (all: boolean): void => {
       if (!routes || stopped) return
-      if (announcing) {
-        pending = { all: all || (pending?.all ?? false) }
-        return
-      }
-      announcing = true
-      try {
-        const now = Date.now()
-        const due = localUsers().filter((u) => all || now - (announced.get(u) ?? 0) > REANNOUNCE_MS)
-        const nodeDue = all || now - (announced.get('') ?? 0) > REANNOUNCE_MS
-        if (!due.length && !nodeDue) return
-        announcedWithoutPeers = components.net!.libp2p.getConnections().length === 0
-        await routes.announce(due)
-        for (const u of due) announced.set(u, now)
-        announced.set('', now)
-      } finally {
-        announcing = false
-        const next = pending
-        pending = undefined
-        if (next) void announce(next.all)
+      // With an empty routing table a DHT provide waits for a peer until its deadline: wait for
+      // the table to gain one instead (onDhtPeer).
+      announcedWithoutPeers = routes.dhtPeers() === 0
+      if (announcedWithoutPeers) return
+      const now = Date.now()
+      for (const id of ['', ...localUsers()]) {
+        if (announcing.has(id) || (!all && now - (announced.get(id) ?? 0) <= REANNOUNCE_MS)) continue
+        announcing.add(id)
+        announced.set(id, now)
+        routes
+          .announce(id || undefined)
+          .catch((err) => {
+            // Tried again on the next tick.
+            announced.delete(id)
+            if (!stopped) log.debug('announce failed', { id: id || 'node', error: (err as Error).message })
+          })
+          .finally(() => announcing.delete(id))
       }
     }
 
@@ -132,7 +130,7 @@ export function messages(init: MessagesInit = {}) {
       if (now - (touched.get(userId) ?? 0) < TICK_MS) return
       touched.set(userId, now)
       st.touchUser(userId, now)
-      if (!announced.has(userId)) void announce(false)
+      if (!announced.has(userId)) announce(false)
     }
 
     const housekeeping = () => {
@@ -141,7 +139,7 @@ export function messages(init: MessagesInit = {}) {
       const expired = st.expire(now - retryForMs, now - FORGET_DONE_MS, now)
       if (expired) log.info('gave up on undelivered messages', { count: expired })
       pubsub?.sweep(now)
-      void announce(false)
+      announce(false)
     }
 
     // — delivery —
@@ -211,11 +209,16 @@ export function messages(init: MessagesInit = {}) {
       if (delay <= 0) run()
       else retryTimer = setTimeout(run, delay)
     }
+    // A node that speaks our protocol connected (node-addressed messages can go now), or the
+    // DHT gained a peer (lookups and announcements can work now).
     const onIdentify = (evt: CustomEvent<{ protocols: string[] }>) => {
-      if (!evt.detail.protocols.includes(MSG_PROTOCOL)) return
-      retrySoon()
-      if (announcedWithoutPeers) void announce(true)
+      if (evt.detail.protocols.includes(MSG_PROTOCOL)) retrySoon()
     }
+    const onDhtPeer = () => {
+      retrySoon()
+      if (announcedWithoutPeers) announce(true)
+    }
+    let offDhtPeer = () => {}
 
     const recipientsOf = (grant: Grant) => (grant.kind === 'owner' ? [grant.userId, identity.nodeId] : [grant.userId])
 
@@ -231,9 +234,10 @@ export function messages(init: MessagesInit = {}) {
           routes = msgRoutes({ libp2p, nodeId: identity.nodeId, log, signal: life.signal })
           await serve(libp2p, MSG_SPEC, receive, offense)
           libp2p.addEventListener('peer:identify', onIdentify as never)
+          offDhtPeer = routes.onDhtPeer(onDhtPeer)
         }
         pubsub = appPubsub({ pubsub: libp2p?.services.pubsub, log, nodeId: identity.nodeId, wake: (sid) => wait.wake(`s:${sid}`) })
-        outbox = outboxWorker({ store: st, log, deliver, backoffBaseMs: init.backoffBaseMs ?? 5_000, backoffMaxMs: init.backoffMaxMs ?? 30 * 60_000 })
+        outbox = outboxWorker({ store: st, log, deliver, backoffBaseMs: init.backoffBaseMs ?? 2_000, backoffMaxMs: init.backoffMaxMs ?? 30 * 60_000 })
         housekeeping()
         tick = setInterval(housekeeping, TICK_MS)
         tick.unref?.()
@@ -249,6 +253,7 @@ export function messages(init: MessagesInit = {}) {
         const libp2p = components.net?.libp2p
         if (libp2p) {
           libp2p.removeEventListener('peer:identify', onIdentify as never)
+          offDhtPeer()
           await libp2p.unhandle(MSG_PROTOCOL).catch(() => {})
         }
         await outbox?.stop()

@@ -1,12 +1,14 @@
 // Where a message goes: DHT keys that name nodes and users, announcing them, and finding the
 // nodes behind a recipient id (connected peers first, then recent routes, then the DHT).
 import type { Libp2p, PeerId } from '@libp2p/interface'
+import type { SingleKadDHT } from '@libp2p/kad-dht'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { CID } from 'multiformats/cid'
 import * as Digest from 'multiformats/hashes/digest'
 import { keyId } from '../identity/index.ts'
 import type { Logger } from '../log/index.ts'
+import type { NetServices } from './index.ts'
 
 const RAW = 0x55
 const SHA2_256 = 0x12
@@ -26,7 +28,7 @@ export function nodeIdOfPeer(peer: PeerId): string | undefined {
 }
 
 export interface RouteInit {
-  readonly libp2p: Libp2p
+  readonly libp2p: Libp2p<NetServices>
   readonly nodeId: string
   readonly log: Logger
   /** Stops every DHT operation when the node stops. */
@@ -45,21 +47,29 @@ export function msgRoutes(init: RouteInit) {
   // Recipient id → peers that took or sent messages for it lately: replies need no DHT lookup.
   const routes = new Map<string, Set<string>>()
 
-  const announceOne = async (cid: CID) => {
-    await libp2p.contentRouting.provide(cid, { signal: AbortSignal.any([signal, AbortSignal.timeout(PROVIDE_MS)]) })
-  }
+  // The DHT's routing table: its queries wait (until their deadline) while it is empty, so
+  // callers check it first and act again when it gains a peer.
+  // (kad-dht types `size` only; the table is an event target too, which its own queries rely on.)
+  const table = () => (libp2p.services.dht as SingleKadDHT).routingTable as unknown as { size: number } & Partial<EventTarget>
 
   return {
-    /** Announces this node and the given users in the DHT; failures are logged, never thrown. */
-    async announce(userIds: readonly string[]): Promise<void> {
-      for (const cid of [nodeKeyCid(nodeId), ...userIds.map(userKeyCid)]) {
-        if (signal.aborted) return
-        try {
-          await announceOne(cid)
-        } catch (err) {
-          if (!signal.aborted) log.debug('announce failed', { key: cid.toString(), error: (err as Error).message })
-        }
-      }
+    /** Announces this node (no id) or a user served here in the DHT; throws when it did not finish. */
+    async announce(userId?: string): Promise<void> {
+      const cid = userId === undefined ? nodeKeyCid(nodeId) : userKeyCid(userId)
+      await libp2p.contentRouting.provide(cid, { signal: AbortSignal.any([signal, AbortSignal.timeout(PROVIDE_MS)]) })
+    },
+
+    /** Peers in the DHT routing table: 0 means a lookup or an announcement cannot work yet. */
+    dhtPeers(): number {
+      return table().size
+    },
+
+    /** Calls `fn` when the routing table gains a peer; returns the unsubscribe. */
+    onDhtPeer(fn: () => void): () => void {
+      const t = table()
+      if (!t.addEventListener || !t.removeEventListener) return () => {}
+      t.addEventListener('peer:add', fn)
+      return () => t.removeEventListener!('peer:add', fn)
     },
 
     /** Remembers that `peer` handles messages for `id` (learned from traffic, so it is fresh). */
@@ -86,6 +96,7 @@ export function msgRoutes(init: RouteInit) {
 
     /** Asks the DHT which nodes announce `to` (as a node or as a user); their addresses go to the peer store. */
     async lookup(to: string, skip: ReadonlySet<string>): Promise<PeerId[]> {
+      if (table().size === 0) return []
       const found = new Map<string, PeerId>()
       const done = new AbortController()
       const opSignal = AbortSignal.any([signal, done.signal, AbortSignal.timeout(LOOKUP_MS)])

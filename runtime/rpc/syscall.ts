@@ -7,6 +7,8 @@ import type { Store } from '../store/index.ts'
 import type { VarTable } from '../vars.ts'
 import type { MiMeiStore } from '../mimei/index.ts'
 import type { Replication } from '../net/replication.ts'
+import type { Net } from '../net/index.ts'
+import type { Messages } from '../net/messages.ts'
 import type { Capability, Grant } from './grant.ts'
 
 /**
@@ -48,6 +50,10 @@ export interface Services {
   readonly mimei: MiMeiStore
   /** MiMei across nodes; undefined on an offline node. */
   readonly replication?: Replication
+  /** The libp2p node (swarm, DHT); undefined on an offline node. */
+  readonly net?: Net
+  /** Messages and app pubsub (works offline for recipients on this node). */
+  readonly messages: Messages
   /** Variables readable by anyone (also served at /getvar). */
   readonly publicVars: () => VarTable
   /** Count and latency per syscall since start (the dispatcher's own record). */

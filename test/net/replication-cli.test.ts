@@ -12,6 +12,13 @@ beforeAll(async () => {
   a = await startNode(['--data', dirA, '--port', '0', '--host', '127.0.0.1'])
   const addrs = (await (await fetch(`${a.url}/getvar?name=nodeaddrs`)).json()) as string[]
   b = await startNode(['--data', dirB, '--port', '0', '--host', '127.0.0.1', '--bootstrap', addrs[0]])
+  // The bootstrap dial happens about a second after start; a sync before it finds nobody.
+  const aPeer = addrs[0].split('/p2p/')[1]
+  for (const deadline = Date.now() + 15_000; Date.now() < deadline; await Bun.sleep(100)) {
+    const peers = await cli(['peers', '--json', '--data', dirB, '--node', b.url])
+    if (peers.code === 0 && peers.stdout.includes(aPeer)) return
+  }
+  throw new Error('node B never connected to node A')
 })
 afterAll(async () => {
   await Promise.all([a?.stop(), b?.stop()])

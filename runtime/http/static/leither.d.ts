@@ -752,4 +752,78 @@ export declare class LeitherClient {
    * @returns {Promise<any>} {mid, mode, local, network, providers, sync}
    */
   MiMeiShow(mid: string): Promise<any>
+  /**
+   * Nodes this node is connected to: peer id, remote address of each connection, who dialed, round trip (null until measured) and whether the only path is through a relay.
+   * @returns {Promise<any>} list of {peer, addrs, direction, latencyMs, relayed}
+   */
+  SwarmPeers(): Promise<any>
+  /**
+   * Connects to another node. NotFound when nobody answers for us there: refused, unreachable, or another peer id; Timeout when the other side never completes the handshake (typically a node of another private network: with a different key its bytes are noise).
+   * @param {string} multiaddr address to dial, e.g. /ip4/1.2.3.4/tcp/4801/p2p/12D3Koo… (relayed: …/p2p/RELAY/p2p-circuit/p2p/PEER)
+   * @param {number} [timeoutSec] give up after this many seconds, 1..120 (default 15)
+   * @returns {Promise<any>} {peer, addrs, direction, latencyMs, relayed}
+   */
+  SwarmConnect(multiaddr: string, timeoutSec?: number): Promise<any>
+  /**
+   * This node's peer id and the addresses it announces (listen addresses, confirmed public ones, relay reservations); `relayed` lists those that go through a relay.
+   * @returns {Promise<any>} {peer, addrs, relayed}
+   */
+  SwarmAddrs(): Promise<any>
+  /**
+   * Asks the DHT (not the local cache) for the addresses of a node; `from` is the peer whose answer named it. 20 s deadline.
+   * @param {string} peerId the node to look for, e.g. 12D3KooW…
+   * @returns {Promise<any>} {peer, addrs, from}
+   */
+  DhtFindPeer(peerId: string): Promise<any>
+  /**
+   * How many nodes the network has, estimated from the routing table: its size + 1 while it holds fewer than k (20) peers (method "count"), else a fit of the XOR distances of the 20 closest peers, N = Σi² / Σi·dᵢ (method "density"; see runtime/net/netsize.ts).
+   * @returns {Promise<any>} {routingTable, estimate, method, sample}
+   */
+  DhtNetworkSize(): Promise<any>
+  /**
+   * Sends a message signed by this node, from the caller, to a user or a node anywhere in the network. Returns at once; delivery is asynchronous: undelivered messages are kept and retried with backoff for 7 days, across restarts (see MsgStatus).
+   * @param {Record<string, unknown>} msg {to: user id or node id, app?: app id ("" = system), body: any value (≤ 224 KiB encoded)}
+   * @returns {Promise<any>} message id
+   */
+  SendMsg(msg: Record<string, unknown>): Promise<any>
+  /**
+   * The caller's messages, oldest first (the owner also gets messages sent to the node id). Without since: the unread ones; with since: every message after that seq, read or not. Returned messages are marked read: reading is the acknowledgement.
+   * @param {Record<string, unknown>} [opts] {app?: only this app, since?: seq cursor, count?: 1..1000 (default 100)}
+   * @returns {Promise<any>} list of {kind: "msg", seq, id, from, fromNode, to, app, body, sentAt, receivedAt, sig}
+   */
+  ReadMsg(opts?: Record<string, unknown>): Promise<any>
+  /**
+   * Long poll: returns at once when the caller has unread messages or the session has app events queued, else waits for the next one; an empty list when the time is up. A WebSocket client keeps one PullMsg pending as its push channel.
+   * @param {number} [timeoutSec] seconds to wait when nothing is there, 0..60 (default 30)
+   * @returns {Promise<any>} list of unread messages (kind "msg", marked read) and app events (kind "pub"; kind "dropped" counts lost ones)
+   */
+  PullMsg(timeoutSec?: number): Promise<any>
+  /**
+   * Where a message the caller sent from this node stands; deliveredTo is the accepting node id ("" = delivered on this node).
+   * @param {string} id a message id from SendMsg
+   * @returns {Promise<any>} {id, to, state: queued | delivered | expired, attempts, created, nextTry, lastError, doneAt, deliveredTo}
+   */
+  MsgStatus(id: string): Promise<any>
+  /**
+   * Subscribes the session to an app's topic on every node (gossipsub leither/app/<app>/<topic>); events arrive through PullMsg. A session that neither pulls nor subscribes for 10 minutes loses its subscriptions.
+   * @param {string} app app id the topic belongs to
+   * @param {string} topic topic name within the app, 1-256 characters
+   * @returns {Promise<any>} the gossipsub topic name
+   */
+  Subscribe(app: string, topic: string): Promise<any>
+  /**
+   * Ends the subscription of the session to a topic.
+   * @param {string} app app id the topic belongs to
+   * @param {string} topic topic name within the app, 1-256 characters
+   * @returns {Promise<any>} true if the session was subscribed
+   */
+  Unsubscribe(app: string, topic: string): Promise<any>
+  /**
+   * Publishes an event to an app's topic: subscribers on other nodes get it through gossipsub, other sessions on this node directly (not the publishing session).
+   * @param {string} app app id the topic belongs to
+   * @param {string} topic topic name within the app, 1-256 characters
+   * @param {unknown} data any value, ≤ 64 KiB encoded
+   * @returns {Promise<any>} {peers, local}: nodes it was sent to, and other sessions here that got it
+   */
+  Publish(app: string, topic: string, data: unknown): Promise<any>
 }

@@ -1,0 +1,176 @@
+// Test networks: N in-process nodes with p2p on 127.0.0.1, linked in a chain or a star, torn down
+// together; plus waits on libp2p events (connections, announced addresses, DHT routing tables).
+//
+//   await using net = await bootNetwork(3)              // chain: node i dials node i-1
+//   const [a, b, c] = net.nodes
+//   await waitForRoutingTable(c, peerIdOf(b))
+//
+// Every wait is event-driven; its timeout is only a guard that turns a hang into a clear failure.
+import type { Libp2p, PeerId } from '@libp2p/interface'
+import { multiaddr } from '@multiformats/multiaddr'
+import type { Config } from '../../runtime/config/index.ts'
+import { bootTest, type TestKernel } from './kernel.ts'
+
+export type Topology = 'chain' | 'star' | 'none'
+
+export interface NetworkOptions {
+  /** `chain`: node i links to node i-1 (default). `star`: every node links to node 0. `none`: no links. */
+  topology?: Topology
+  /**
+   * `dial` (default): nodes boot in parallel, then each dials its neighbour — fast and exact.
+   * `bootstrap`: nodes boot one by one with the neighbour's address in their bootstrap list, as a
+   * deployment does (slower: the bootstrap module waits ~1 s before dialing).
+   */
+  link?: 'dial' | 'bootstrap'
+  /** Config for every node, or per node index (applied over bootTest's loopback defaults). */
+  config?: Partial<Config> | ((index: number) => Partial<Config>)
+  /** Also wait until each link is in both DHT routing tables (default false). */
+  waitForDht?: boolean
+}
+
+export interface TestNetwork extends AsyncDisposable {
+  readonly nodes: TestKernel[]
+  /** Boots one more node with p2p on; it is stopped with the others. Links are up to the caller. */
+  add(config?: Partial<Config>): Promise<TestKernel>
+  /** Stops every node in parallel and removes their data dirs; safe to call twice. */
+  stop(): Promise<void>
+}
+
+const GUARD_MS = 20_000
+
+type Node = TestKernel
+const lib = (k: Node): Libp2p => k.net!.libp2p
+
+export const peerIdOf = (k: Node): string => lib(k).peerId.toString()
+
+/** The node's direct TCP address with /p2p/<id> (not WebSockets, not relayed). */
+export function tcpAddr(k: Node): string {
+  const a = k.net!.addrs().find((s) => /\/tcp\/\d+\/p2p\//.test(s) && !s.includes('/ws') && !s.includes('/p2p-circuit'))
+  if (!a) throw new Error(`node ${peerIdOf(k)} has no TCP address: ${k.net!.addrs().join(', ')}`)
+  return a
+}
+
+/** The node's WebSockets address with /p2p/<id>. */
+export function wsAddr(k: Node): string {
+  const a = k.net!.addrs().find((s) => s.includes('/ws/p2p/') && !s.includes('/p2p-circuit'))
+  if (!a) throw new Error(`node ${peerIdOf(k)} has no WebSockets address: ${k.net!.addrs().join(', ')}`)
+  return a
+}
+
+/**
+ * Resolves with `check()`'s first defined value, re-checking whenever one of `events` fires on
+ * `target`; rejects after `timeoutMs` naming `what`.
+ */
+export function until<T>(target: EventTarget, events: string[], check: () => T | undefined, what: string, timeoutMs = GUARD_MS): Promise<T> {
+  const first = check()
+  if (first !== undefined) return Promise.resolve(first)
+  return new Promise<T>((resolve, reject) => {
+    const done = () => {
+      for (const e of events) target.removeEventListener(e, onEvent)
+      clearTimeout(timer)
+    }
+    const onEvent = () => {
+      const v = check()
+      if (v === undefined) return
+      done()
+      resolve(v)
+    }
+    const timer = setTimeout(() => {
+      done()
+      reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`))
+    }, timeoutMs)
+    for (const e of events) target.addEventListener(e, onEvent)
+  })
+}
+
+/** Until `k` has an open connection to `peer`. */
+export function waitForPeer(k: Node, peer: string): Promise<true> {
+  const node = lib(k)
+  return until(node, ['connection:open', 'peer:connect'], () => (node.getConnections().some((c) => c.remotePeer.toString() === peer) || undefined), `${peerIdOf(k)} to connect to ${peer}`)
+}
+
+/** Until `k` announces an address that passes `match` (e.g. a relayed one after a reservation). */
+export function waitForAddr(k: Node, match: (addr: string) => boolean, what = 'an address'): Promise<string> {
+  const node = lib(k)
+  return until(node, ['self:peer:update'], () => node.getMultiaddrs().map(String).find(match), `${peerIdOf(k)} to announce ${what}`)
+}
+
+/** The parts of kad-dht's routing table the waits read (public on the class, not on its interface). */
+interface RoutingTable extends EventTarget {
+  kb: { toIterable(): Iterable<{ peerId: PeerId }> }
+}
+const routingTable = (k: Node) => (lib(k).services as unknown as { dht: { routingTable: RoutingTable } }).dht.routingTable
+
+/** Until `peer` is in `k`'s DHT routing table (kad-dht adds it after identify shows it speaks our DHT). */
+export async function waitForRoutingTable(k: Node, peer: string): Promise<void> {
+  const table = routingTable(k)
+  const has = () => [...table.kb.toIterable()].some((p) => p.peerId.toString() === peer) || undefined
+  await until(table, ['peer:add'], has, `${peer} in the DHT routing table of ${peerIdOf(k)}`)
+}
+
+/** `a` dials `b` (its TCP address unless given) and resolves once both sides see the connection. */
+export async function link(a: Node, b: Node, addr = tcpAddr(b)): Promise<void> {
+  await lib(a).dial(multiaddr(addr), { signal: AbortSignal.timeout(GUARD_MS) })
+  await Promise.all([waitForPeer(a, peerIdOf(b)), waitForPeer(b, peerIdOf(a))])
+}
+
+/**
+ * Dials in flight at once. A node refuses inbound connections beyond 10 still being upgraded
+ * (libp2p's maxIncomingPendingConnections), and the dialer sees "Encryption failed": the hub of
+ * a star must not get every dial at the same moment.
+ */
+const DIAL_CONCURRENCY = 4
+
+async function pooled<T>(items: readonly T[], run: (item: T) => Promise<unknown>): Promise<void> {
+  let next = 0
+  const worker = async () => {
+    while (next < items.length) await run(items[next++])
+  }
+  await Promise.all(Array.from({ length: Math.min(DIAL_CONCURRENCY, items.length) }, worker))
+}
+
+const neighbour = (topology: Topology, i: number): number | undefined => (i === 0 || topology === 'none' ? undefined : topology === 'chain' ? i - 1 : 0)
+
+export async function bootNetwork(n: number, opts: NetworkOptions = {}): Promise<TestNetwork> {
+  const topology = opts.topology ?? 'chain'
+  const configFor = (i: number) => (typeof opts.config === 'function' ? opts.config(i) : (opts.config ?? {}))
+  const nodes: Node[] = []
+  let stopping: Promise<void> | undefined
+  const network: TestNetwork = {
+    nodes,
+    async add(config = {}) {
+      const k = await bootTest({ p2p: true, ...config })
+      nodes.push(k)
+      return k
+    },
+    stop() {
+      stopping ??= Promise.all(nodes.map((k) => k[Symbol.asyncDispose]())).then(() => undefined)
+      return stopping
+    },
+    [Symbol.asyncDispose]: () => network.stop(),
+  }
+  try {
+    if (opts.link === 'bootstrap') {
+      for (let i = 0; i < n; i++) {
+        const j = neighbour(topology, i)
+        await network.add({ ...(j === undefined ? {} : { bootstrap: [tcpAddr(nodes[j])] }), ...configFor(i) })
+      }
+    } else {
+      const booted = await Promise.all(Array.from({ length: n }, (_, i) => bootTest({ p2p: true, ...configFor(i) })))
+      nodes.push(...booted)
+    }
+    const links = nodes.map((_, i) => [i, neighbour(topology, i)] as const).filter((l): l is readonly [number, number] => l[1] !== undefined)
+    if (opts.link === 'bootstrap') {
+      await Promise.all(links.map(([i, j]) => Promise.all([waitForPeer(nodes[i], peerIdOf(nodes[j])), waitForPeer(nodes[j], peerIdOf(nodes[i]))])))
+    } else {
+      await pooled(links, ([i, j]) => link(nodes[i], nodes[j]))
+    }
+    if (opts.waitForDht) {
+      await Promise.all(links.flatMap(([i, j]) => [waitForRoutingTable(nodes[i], peerIdOf(nodes[j])), waitForRoutingTable(nodes[j], peerIdOf(nodes[i]))]))
+    }
+  } catch (err) {
+    await network.stop()
+    throw err
+  }
+  return network
+}
