@@ -90,7 +90,11 @@ export function net() {
           dcutr: dcutr(),
         }
         if (config.relayReservations > 0) {
-          services.relay = circuitRelayServer({ reservations: { maxReservations: config.relayReservations } })
+          // The protocol's defaults (128 KiB and 2 minutes per circuit) suit hole punching only; a
+          // NATed Leither node serves MiMei through its relay, so circuits carry real syncs.
+          services.relay = circuitRelayServer({
+            reservations: { maxReservations: config.relayReservations, defaultDataLimit: 256n * 1024n * 1024n, defaultDurationLimit: 30 * 60_000 },
+          })
         }
         const discovery = []
         if (config.mdns) discovery.push(mdns())

@@ -45,3 +45,28 @@ describe('relay', () => {
     expect(Buffer.from(back).equals(Buffer.from(message))).toBe(true)
   }, 30_000)
 })
+
+describe('relay carries syncs', () => {
+  test('two nodes that cannot be dialed sync a MiMei through the relay', async () => {
+    // Neither side listens, so no direct connection (nor hole punch) can replace the circuit.
+    const other = await net.add({ listen: ['/p2p-circuit'] })
+    await link(other, relay)
+    const sh = await ownerSid(hidden)
+    const mid = (await callLocal(hidden, 'MMCreate', sh, 'notes', 'behind-nat', '', 2, 1)) as string
+    const h = await callLocal(hidden, 'MMOpen', sh, mid, 'cur')
+    // 2 MB of distinct values: far past the relay protocol's default 128 KiB per circuit.
+    for (let i = 0; i < 64; i++) await callLocal(hidden, 'Set', h, `k${i}`, randomBytes(32 * 1024))
+    await callLocal(hidden, 'MMBackup', sh, mid, '')
+    await callLocal(hidden, 'MiMeiPublish', sh, mid)
+    const so = await ownerSid(other)
+    const relayed = await waitForAddr(hidden, (x) => x.includes('/p2p-circuit'), 'a relayed address')
+    await callLocal(other, 'SwarmConnect', so, relayed)
+    const r = (await callLocal(other, 'MiMeiSync', so, mid)) as { ver: number; bytes: number }
+    expect(r.ver).toBe(1)
+    expect(r.bytes).toBeGreaterThan(2 * 1024 * 1024)
+    expect(await callLocal(other, 'MMSum', so, mid, 1)).toBe(await callLocal(hidden, 'MMSum', sh, mid, 1))
+    const conns = other.net!.libp2p.getConnections().filter((c) => c.remotePeer.toString() === peerIdOf(hidden))
+    expect(conns.length).toBeGreaterThan(0)
+    expect(conns.every((c) => c.remoteAddr.toString().includes('/p2p-circuit'))).toBe(true)
+  }, 60_000)
+})
