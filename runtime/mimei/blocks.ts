@@ -1,7 +1,7 @@
 // Content-addressed blocks: sha2-256 CIDv1 (raw for data, dag-cbor for manifests), stored as
 // files under <data>/blocks/, indexed in SQLite, kept alive by pins, collected when unpinned.
 import type { Database } from 'bun:sqlite'
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { CID } from 'multiformats/cid'
 import * as Digest from 'multiformats/hashes/digest'
@@ -29,7 +29,10 @@ export function parseCid(text: string): CID {
 export interface BlockStore {
   /** Stores bytes (idempotent) and returns their CID. */
   put(bytes: Uint8Array, codec?: number): string
-  get(cid: string): Uint8Array
+  /** Stores bytes whose CID the caller has just checked (a block received and verified). */
+  putChecked(cid: string, bytes: Uint8Array): void
+  /** Reads a block; its hash is checked unless `check` is false (a reader that checks anyway). */
+  get(cid: string, check?: boolean): Uint8Array
   has(cid: string): boolean
   size(cid: string): number | undefined
   pin(cid: string, owner: string): void
@@ -46,37 +49,42 @@ export function blockStore(db: Database, dataDir: string): BlockStore {
   const lookup = db.query('SELECT size FROM blocks WHERE cid = ?')
   const pinQ = db.query('INSERT OR IGNORE INTO block_pins (cid, owner) VALUES (?, ?)')
   const unpinQ = db.query('DELETE FROM block_pins WHERE owner = ?')
+  /** Fan-out folders known to exist, so the hot path makes no mkdir call per block. */
+  const made = new Set<string>()
+
+  function store(cid: string, bytes: Uint8Array): void {
+    if (lookup.get(cid)) return
+    const path = pathOf(cid)
+    if (!existsSync(path)) {
+      const dir = cid.slice(-2)
+      if (!made.has(dir)) {
+        mkdirSync(join(root, dir), { recursive: true })
+        made.add(dir)
+      }
+      // Written to a temp name, then renamed: after a crash a block file is whole or absent.
+      // No fsync, like the database's synchronous=NORMAL: safe against process crashes.
+      const tmp = `${path}.tmp-${process.pid}`
+      writeFileSync(tmp, bytes, { mode: 0o600 })
+      renameSync(tmp, path)
+    }
+    insert.run(cid, bytes.length, Math.floor(Date.now() / 1000))
+  }
 
   return {
     put(bytes, codec = RAW) {
       const cid = cidOf(bytes, codec)
-      if (lookup.get(cid)) return cid
-      const path = pathOf(cid)
-      if (!existsSync(path)) {
-        mkdirSync(join(root, cid.slice(-2)), { recursive: true })
-        // Written to a temp name, then renamed: after a crash a block file is whole or absent.
-        // No fsync, like the database's synchronous=NORMAL: safe against process crashes.
-        const tmp = `${path}.tmp-${process.pid}`
-        const fd = openSync(tmp, 'w', 0o600)
-        try {
-          writeSync(fd, bytes)
-        } finally {
-          closeSync(fd)
-        }
-        renameSync(tmp, path)
-      }
-      insert.run(cid, bytes.length, Math.floor(Date.now() / 1000))
+      store(cid, bytes)
       return cid
     },
-    get(cid) {
+    putChecked: (cid, bytes) => store(cid, bytes),
+    get(cid, check = true) {
       let bytes: Uint8Array
       try {
         bytes = new Uint8Array(readFileSync(pathOf(cid)))
       } catch {
         throw new NotFound(`block ${cid} is not on this node`)
       }
-      const codec = parseCid(cid).code
-      if (cidOf(bytes, codec) !== cid) throw new Corrupt(`block ${cid} is damaged on disk (hash mismatch)`)
+      if (check && cidOf(bytes, parseCid(cid).code) !== cid) throw new Corrupt(`block ${cid} is damaged on disk (hash mismatch)`)
       return bytes
     },
     has: (cid) => Boolean(lookup.get(cid)),

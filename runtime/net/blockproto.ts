@@ -41,7 +41,8 @@ export function serveBlocks(libp2p: Libp2p, deps: BlockServerDeps, offense: Retu
           yield { cid, missing: true }
           continue
         }
-        const data = deps.mimei.blocks.get(cid)
+        // The receiver checks every hash; hashing here too would only double the work.
+        const data = deps.mimei.blocks.get(cid, false)
         deps.onServed?.(peer, data.length)
         yield { cid, data }
       }

@@ -7,7 +7,6 @@ import { NotFound, Timeout } from '../errors.ts'
 import type { Logger } from '../log/index.ts'
 import type { MiMeiStore } from '../mimei/index.ts'
 import { fetchBlocks, MAX_BLOCKS_PER_REQUEST } from './blockproto.ts'
-import { parseCid } from '../mimei/blocks.ts'
 import { linksOf } from './dag.ts'
 import type { VersionRecord } from './records.ts'
 
@@ -46,7 +45,6 @@ export interface SyncResult {
 }
 
 const PARALLEL = 4
-const codecOf = (cid: string) => parseCid(cid).code
 
 export class SyncJob {
   readonly done: Promise<SyncResult>
@@ -187,7 +185,7 @@ export class SyncJob {
           try {
             for await (const b of fetchBlocks(this.deps.libp2p, peer, want, signal)) {
               this.delivered.set(peer.toString(), (this.delivered.get(peer.toString()) ?? 0) + 1)
-              this.deps.mimei.blocks.put(b.data, codecOf(b.cid))
+              this.deps.mimei.blocks.putChecked(b.cid, b.data)
               out.push(b)
               this.state.blocks++
               this.state.bytes += b.data.length
