@@ -1,7 +1,7 @@
 // Open MiMei handles (Leither's mmsid): what is open, for whom, writable or not; idle ones expire.
 import { Database } from 'bun:sqlite'
-import { randomBytes } from 'node:crypto'
-import { NotFound, PermissionDenied } from '../errors.ts'
+import { PermissionDenied } from '../errors.ts'
+import { idleTable } from './idle-table.ts'
 import type { DbTarget } from './db/core.ts'
 
 export type VersionRef = 'cur' | number
@@ -42,53 +42,26 @@ export interface HandleTable {
 }
 
 export function handleTable(mainDb: Database): HandleTable {
-  const handles = new Map<string, Handle>()
-  const release = (h: Handle) => {
+  const table = idleTable<Handle>((h) => {
     if (h.tx) clearTimeout(h.tx.timer)
     if (h.target.db !== mainDb) h.target.db.close()
-  }
+  }, 'unknown or expired MiMei handle; open it again with MMOpen')
   return {
-    add(h) {
-      const handle: Handle = { ...h, id: randomBytes(16).toString('base64url'), lastUsed: Date.now() }
-      handles.set(handle.id, handle)
-      return handle
-    },
+    add: (h) => table.add(h),
     get(id, write = false) {
-      const h = typeof id === 'string' ? handles.get(id) : undefined
-      if (!h) throw new NotFound('unknown or expired MiMei handle; open it again with MMOpen')
+      const h = table.get(id)
       if (write && !h.writable) {
         throw new PermissionDenied(
           h.ver === 'cur' ? `handle of MiMei ${h.mid} was opened without the write right` : `version ${h.ver} of MiMei ${h.mid} is read-only; open "cur" to write`,
         )
       }
-      h.lastUsed = Date.now()
       return h
     },
-    close(id) {
-      const h = handles.get(id)
-      if (!h) return false
-      handles.delete(id)
-      release(h)
-      return true
-    },
-    sweep(idleSec) {
-      const cutoff = Date.now() - idleSec * 1000
-      let n = 0
-      for (const h of handles.values()) {
-        if (h.lastUsed < cutoff) {
-          handles.delete(h.id)
-          release(h)
-          n++
-        }
-      }
-      return n
-    },
-    closeAll() {
-      for (const h of handles.values()) release(h)
-      handles.clear()
-    },
+    close: (id) => table.close(id),
+    sweep: (idleSec) => table.sweep(idleSec),
+    closeAll: () => table.closeAll(),
     get size() {
-      return handles.size
+      return table.size
     },
   }
 }

@@ -1,7 +1,7 @@
 // Open file handles (Leither's fsid): what each one reads or writes; idle ones expire.
 import { randomBytes } from 'node:crypto'
 import { rmSync } from 'node:fs'
-import { NotFound } from '../../errors.ts'
+import { idleTable } from '../idle-table.ts'
 import type { FileManifest } from './content.ts'
 
 /**
@@ -53,47 +53,10 @@ export interface FileHandleTable {
 export const newHandleId = () => randomBytes(16).toString('base64url')
 
 export function fileHandleTable(): FileHandleTable {
-  const handles = new Map<string, FileHandle>()
-  const release = (h: FileHandle) => {
-    if (h.source.kind === 'temp') rmSync(h.source.path, { force: true })
-  }
-  return {
-    add(h) {
-      const handle: FileHandle = { ...h, id: newHandleId(), lastUsed: Date.now() }
-      handles.set(handle.id, handle)
-      return handle
+  return idleTable<FileHandle>(
+    (h) => {
+      if (h.source.kind === 'temp') rmSync(h.source.path, { force: true })
     },
-    get(id) {
-      const h = typeof id === 'string' ? handles.get(id) : undefined
-      if (!h) throw new NotFound('unknown or expired file handle; open the file again (MFOpenByPath, MFOpenTempFile, MFOpenMacFile)')
-      h.lastUsed = Date.now()
-      return h
-    },
-    close(id) {
-      const h = handles.get(id)
-      if (!h) return false
-      handles.delete(id)
-      release(h)
-      return true
-    },
-    sweep(idleSec) {
-      const cutoff = Date.now() - idleSec * 1000
-      let n = 0
-      for (const h of handles.values()) {
-        if (h.lastUsed < cutoff) {
-          handles.delete(h.id)
-          release(h)
-          n++
-        }
-      }
-      return n
-    },
-    closeAll() {
-      for (const h of handles.values()) release(h)
-      handles.clear()
-    },
-    get size() {
-      return handles.size
-    },
-  }
+    'unknown or expired file handle; open the file again (MFOpenByPath, MFOpenTempFile, MFOpenMacFile)',
+  )
 }

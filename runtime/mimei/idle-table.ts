@@ -1,0 +1,64 @@
+// A table of open handles (MiMei handles, file handles): bearer ids, last use, idle expiry.
+import { randomBytes } from 'node:crypto'
+import { NotFound } from '../errors.ts'
+
+export interface IdleEntry {
+  readonly id: string
+  lastUsed: number
+}
+
+export interface IdleTable<T extends IdleEntry> {
+  add(entry: Omit<T, 'id' | 'lastUsed'>): T
+  /** The live entry (its idle clock restarts), or NotFound with `missing` as the message. */
+  get(id: unknown): T
+  close(id: string): boolean
+  /** Closes entries idle longer than `idleSec`; returns how many. */
+  sweep(idleSec: number): number
+  closeAll(): void
+  readonly size: number
+}
+
+/** `release` runs once for every entry that goes (closed, expired, or all at stop). */
+export function idleTable<T extends IdleEntry>(release: (entry: T) => void, missing: string): IdleTable<T> {
+  const entries = new Map<string, T>()
+  return {
+    add(fields) {
+      // 128 random bits: a handle is a capability, so it must not be guessable.
+      const entry = { ...fields, id: randomBytes(16).toString('base64url'), lastUsed: Date.now() } as T
+      entries.set(entry.id, entry)
+      return entry
+    },
+    get(id) {
+      const entry = typeof id === 'string' ? entries.get(id) : undefined
+      if (!entry) throw new NotFound(missing)
+      entry.lastUsed = Date.now()
+      return entry
+    },
+    close(id) {
+      const entry = entries.get(id)
+      if (!entry) return false
+      entries.delete(id)
+      release(entry)
+      return true
+    },
+    sweep(idleSec) {
+      const cutoff = Date.now() - idleSec * 1000
+      let n = 0
+      for (const entry of entries.values()) {
+        if (entry.lastUsed < cutoff) {
+          entries.delete(entry.id)
+          release(entry)
+          n++
+        }
+      }
+      return n
+    },
+    closeAll() {
+      for (const entry of entries.values()) release(entry)
+      entries.clear()
+    },
+    get size() {
+      return entries.size
+    },
+  }
+}
