@@ -4,21 +4,9 @@ import { describe, expect, test } from 'bun:test'
 import { bootNetwork, waitForRoutingTable, peerIdOf } from '../helpers/network.ts'
 import { callLocal, loginPassport, type TestKernel } from '../helpers/kernel.ts'
 import type { SyncResult } from '../../runtime/net/sync.ts'
+import { ownerSid as owner, synced } from '../helpers/replication.ts'
 
-const owner = async (k: TestKernel) => ((await callLocal(k, 'Login', loginPassport(k))) as { sid: string }).sid
 
-function synced(k: TestKernel, mid: string, ver: number): Promise<SyncResult> {
-  return new Promise((resolve) => {
-    const on = (e: Event) => {
-      const r = (e as CustomEvent<SyncResult>).detail
-      if (r.mid === mid && r.ver >= ver) {
-        k.replication!.events.removeEventListener('synced', on)
-        resolve(r)
-      }
-    }
-    k.replication!.events.addEventListener('synced', on)
-  })
-}
 
 describe('ten nodes', () => {
   test('a new version reaches all nine providers; a 50 MB file syncs with an equal MMSum', async () => {

@@ -15,6 +15,7 @@ import { encodeCbor } from '../../runtime/net/wire.ts'
 import { encodeRecord, signRecord, validateDhtRecord, verifyRecord } from '../../runtime/net/records.ts'
 import { generateKeyPair } from '../../runtime/identity/index.ts'
 import type { SyncResult } from '../../runtime/net/sync.ts'
+import { ownerSid as owner, synced } from '../helpers/replication.ts'
 
 const nodes: TestKernel[] = []
 afterEach(async () => {
@@ -42,21 +43,7 @@ async function connected(k: TestKernel, n: number): Promise<void> {
   })
 }
 
-/** Resolves with the sync result when `k` installs version `ver` of `mid`. */
-function synced(k: TestKernel, mid: string, ver: number): Promise<SyncResult> {
-  return new Promise((resolve) => {
-    const on = (e: Event) => {
-      const r = (e as CustomEvent<SyncResult>).detail
-      if (r.mid === mid && r.ver >= ver) {
-        k.replication!.events.removeEventListener('synced', on)
-        resolve(r)
-      }
-    }
-    k.replication!.events.addEventListener('synced', on)
-  })
-}
 
-const owner = async (k: TestKernel) => ((await callLocal(k, 'Login', loginPassport(k))) as { sid: string }).sid
 
 async function dbMimei(k: TestKernel, sid: string, values: Record<string, unknown>) {
   const mid = (await callLocal(k, 'MMCreate', sid, 'notes', 'list', '', 2, 1)) as string
