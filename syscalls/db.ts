@@ -58,16 +58,16 @@ function op(
       if (!write) return transact(h.target.db, () => run(h.target, ...args))
       // The quota is checked when the write is applied, so queued writes are held to it at
       // Commit, each against the size the earlier ones of the transaction left.
-      const apply = () => {
+      const apply = (target: DbTarget = h.target) => {
         const { quotaUserBytes, quotaAppBytes } = ctx.sys.config
         if (quotaUserBytes || quotaAppBytes) mimei.checkQuota(mimei.row(h.mid), args.reduce<number>((sum, a) => sum + encodeValue(a).length, 0))
-        return run(h.target, ...args)
+        return run(target, ...args)
       }
       if (h.tx) {
         h.tx.ops.push({ name, run: apply })
         return 'QUEUED'
       }
-      return transact(mimei.db, apply)
+      return transact(mimei.db, () => apply())
     },
   })
 }
@@ -119,7 +119,14 @@ const txRows: SyscallRow[] = [
             throw new Conflict(`key "${key}" was changed by another writer after Begin; nothing was applied, retry the transaction`)
           }
         }
-        return tx.ops.map((queued) => queued.run())
+        // Without quotas nothing reads the MiMei's counters mid-batch: the writes count the
+        // sequence number and size in memory and store them once, at the end.
+        const quotas = ctx.sys.config.quotaUserBytes || ctx.sys.config.quotaAppBytes
+        const start = (q(db, 'SELECT seq FROM mimei WHERE id = ?').get(h.m) as { seq: number }).seq
+        const target: DbTarget = quotas ? h.target : { ...h.target, counter: { seq: start, delta: 0 } }
+        const results = tx.ops.map((queued) => queued.run(target))
+        if (target.counter) q(db, 'UPDATE mimei SET seq = ?, bytes = max(bytes + ?, 0) WHERE id = ?').run(target.counter.seq, target.counter.delta, h.m)
+        return results
       })()
     },
   }),

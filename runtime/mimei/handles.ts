@@ -12,7 +12,7 @@ export interface Transaction {
   /** Keys read or written inside the transaction. */
   readonly keys: Set<string>
   /** Queued writes, applied together by Commit. */
-  readonly ops: { name: string; run: () => unknown }[]
+  readonly ops: { name: string; run: (target: DbTarget) => unknown }[]
   readonly timer: ReturnType<typeof setTimeout>
 }
 

@@ -36,8 +36,15 @@ export interface Grant {
   readonly checked: Capability
 }
 
+/** One set per kind, made once: a grant is made on every call. */
+const KIND_SETS: Record<SessionKind, ReadonlySet<Capability>> = {
+  guest: new Set(KIND_CAPABILITIES.guest),
+  user: new Set(KIND_CAPABILITIES.user),
+  owner: new Set(KIND_CAPABILITIES.owner),
+}
+
 export function issueGrant(who: { userId: string; kind: SessionKind; sid: string }, checked: Capability): Grant {
-  return { [CHECKED]: true, ...who, capabilities: new Set(KIND_CAPABILITIES[who.kind]), checked }
+  return { [CHECKED]: true, userId: who.userId, kind: who.kind, sid: who.sid, capabilities: KIND_SETS[who.kind], checked }
 }
 
 export const GUEST = { userId: '', kind: 'guest' as const, sid: '' }

@@ -102,6 +102,8 @@ const TYPE_NAME: Record<number, KeyTypeName> = { 1: 'string', 2: 'hash', 3: 'lis
 export interface DbTarget {
   readonly db: Database
   readonly m: number
+  /** Inside a Commit batch: sequence number and size counted here, stored once at the end. */
+  readonly counter?: { seq: number; delta: number }
 }
 
 /** Prepared statements are cached per connection: the hot path re-parses no SQL. */
@@ -143,6 +145,10 @@ export function expectType(t: DbTarget, key: string, want: KeyTypeName): boolean
  * statement keeps the MiMei's stored size (`bytes`, for quotas) up to date by `delta`.
  */
 export function nextSeq(t: DbTarget, delta = 0): number {
+  if (t.counter) {
+    t.counter.delta += delta
+    return ++t.counter.seq
+  }
   // UPDATE then SELECT on the same connection: half the cost of UPDATE … RETURNING in SQLite.
   q(t.db, 'UPDATE mimei SET seq = seq + 1, bytes = max(bytes + ?, 0) WHERE id = ?').run(delta, t.m)
   return (q(t.db, 'SELECT seq FROM mimei WHERE id = ?').get(t.m) as { seq: number }).seq
@@ -151,14 +157,12 @@ export function nextSeq(t: DbTarget, delta = 0): number {
 /** Marks `key` (of `type`) as changed at a new sequence number; `delta` is the change in stored bytes. */
 export function touch(t: DbTarget, key: string, type: KeyTypeName, value: Uint8Array | null = null, delta = 0): number {
   const seq = nextSeq(t, delta)
-  q(t.db, 'INSERT INTO kv (m, key, type, value, seq) VALUES (?, ?, ?, ?, ?) ON CONFLICT (m, key) DO UPDATE SET value = excluded.value, seq = excluded.seq').run(
-    t.m,
-    key,
-    KeyType[type],
-    value,
-    seq,
-  )
-  q(t.db, 'DELETE FROM kv_deleted WHERE m = ? AND key = ?').run(t.m, key)
+  // Most writes change a key that exists: one UPDATE. A new key is inserted, and only a new key
+  // can have a tombstone to clear (dropKey removes the row when it writes one).
+  if (q(t.db, 'UPDATE kv SET value = ?, seq = ? WHERE m = ? AND key = ?').run(value, seq, t.m, key).changes === 0) {
+    q(t.db, 'INSERT INTO kv (m, key, type, value, seq) VALUES (?, ?, ?, ?, ?)').run(t.m, key, KeyType[type], value, seq)
+    q(t.db, 'DELETE FROM kv_deleted WHERE m = ? AND key = ?').run(t.m, key)
+  }
   return seq
 }
 
