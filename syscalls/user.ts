@@ -25,6 +25,10 @@ const SESSION_VARS: Record<string, (ctx: CallContext, args: unknown[]) => unknow
   nodepk: (ctx) => toBase64Url(ctx.sys.identity.nodeKey.publicKey),
   mminfo: (ctx, [mid]) => ctx.sys.mimei.info(ctx.grant, midArg(mid)),
   mmversions: (ctx, [mid]) => ctx.sys.mimei.versions(ctx.grant, midArg(mid)),
+  mmprovs: (ctx, [mid]) => {
+    if (!ctx.sys.replication) throw new InvalidParams('this node runs offline (p2p: false): it knows no providers')
+    return ctx.sys.replication.findProviders(midArg(mid))
+  },
 }
 
 function midArg(mid: unknown): string {
@@ -62,7 +66,7 @@ export const USER_SYSCALLS = [
     name: 'GetVar',
     sid: true,
     params: [
-      { name: 'name', type: 'string', doc: 'ver | now | port | nodeid | peerid | userid | nodepk | mminfo | mmversions' },
+      { name: 'name', type: 'string', doc: 'ver | now | port | nodeid | peerid | nodeaddrs | userid | nodepk | mminfo | mmversions | mmprovs (the last three take a MiMei id)' },
       { name: 'args', type: 'any', rest: true, doc: 'extra arguments some variables take' },
     ],
     returns: 'the value',

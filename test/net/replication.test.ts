@@ -66,6 +66,8 @@ describe('MiMei across three nodes', () => {
 
     const provs = (await callLocal(c, 'MiMeiFindProvs', sc, mid)) as { peer: string }[]
     expect(provs.map((p) => p.peer)).toContain(a.identity.peerId)
+    const viaVar = (await callLocal(c, 'GetVar', sc, 'mmprovs', mid)) as { peer: string }[]
+    expect(viaVar.map((p) => p.peer)).toContain(a.identity.peerId)
     const first = (await callLocal(c, 'MiMeiProvide', sc, mid)) as SyncResult
     expect(first).toMatchObject({ mid, ver: 1 })
     const hc = await callLocal(c, 'MMOpen', sc, mid, 'cur')

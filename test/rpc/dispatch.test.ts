@@ -105,7 +105,7 @@ describe('user family', () => {
     expect(await callLocal(node, 'GetVar', ownerSid, 'userid')).toBe(node.config.owner)
     expect(await callLocal(node, 'GetVar', '', 'userid')).toBe('')
     expect(await callLocal(node, 'GetVar', '', 'nodeid')).toBe(node.identity.nodeId)
-    expect(await failure(callLocal(node, 'GetVar', '', 'secret'))).toContain('known: ver, nodeid, peerid, now, port, nodeaddrs, userid')
+    expect(await failure(callLocal(node, 'GetVar', '', 'secret'))).toContain('known: ver, nodeid, peerid, now, port, nodeaddrs, userid, nodepk, mminfo, mmversions, mmprovs')
   })
 
   test('SignPPT refuses bad periods and non-string data', async () => {

@@ -26,7 +26,7 @@ export declare class LeitherClient {
   Logout(): Promise<any>
   /**
    * Reads a node variable. Guests (sid "") may read it; userid is "" for them.
-   * @param {string} name ver | now | port | nodeid | peerid | userid | nodepk | mminfo | mmversions
+   * @param {string} name ver | now | port | nodeid | peerid | nodeaddrs | userid | nodepk | mminfo | mmversions | mmprovs (the last three take a MiMei id)
    * @param {unknown[]} args extra arguments some variables take
    * @returns {Promise<any>} the value
    */
