@@ -80,7 +80,7 @@ export function blockStore(db: Database, dataDir: string): BlockStore {
     get(cid, check = true) {
       let bytes: Uint8Array
       try {
-        bytes = new Uint8Array(readFileSync(pathOf(cid)))
+        bytes = readFileSync(pathOf(cid))
       } catch {
         throw new NotFound(`block ${cid} is not on this node`)
       }
