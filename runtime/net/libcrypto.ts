@@ -65,13 +65,30 @@ export function loadLibcryptoAead(): Aead | undefined {
   const check = (ok: number, what: string) => {
     if (ok !== 1) throw new Error(`libcrypto chacha20-poly1305: ${what} failed`)
   }
-  // Bun refuses to pass an empty typed array as a pointer; an empty input is simply skipped.
+  // OpenSSL reads the key and nonce through bare pointers: a short one would be read past its end.
+  const checkKey = (key: Uint8Array, nonce: Uint8Array) => {
+    if (key.byteLength !== 32 || nonce.byteLength !== 12) throw new Error('chacha20-poly1305 needs a 32-byte key and a 12-byte nonce')
+  }
+  // Bun refuses to pass an empty typed array as a pointer; an empty input is simply skipped. The
+  // stream cipher writes exactly as many bytes as it reads; anything else would be a broken library.
   const update = (ctx: typeof encCtx, out: Uint8Array | null, input: Uint8Array, what: string) => {
-    if (input.byteLength > 0) check(s.EVP_CipherUpdate(ctx, out, outLen, input, input.byteLength), what)
+    if (input.byteLength === 0) return
+    if (input.byteLength > 0x7fffffff) throw new Error('chacha20-poly1305: input too large')
+    check(s.EVP_CipherUpdate(ctx, out, outLen, input, input.byteLength), what)
+    if (out && outLen[0] !== input.byteLength) throw new Error(`libcrypto chacha20-poly1305: ${what} wrote ${outLen[0]} of ${input.byteLength} bytes`)
+  }
+  /** Where `open` may write: the caller's dst when it is the ciphertext itself or apart from it. */
+  const target = (ciphertext: Uint8Array, length: number, dst?: Uint8Array): Uint8Array => {
+    if (!dst || dst.byteLength < length) return new Uint8Array(length)
+    const sameStart = dst.buffer === ciphertext.buffer && dst.byteOffset === ciphertext.byteOffset
+    const apart = dst.buffer !== ciphertext.buffer || dst.byteOffset + length <= ciphertext.byteOffset || ciphertext.byteOffset + length <= dst.byteOffset
+    // OpenSSL decrypts in place, but not into a buffer that overlaps the input at an offset.
+    return sameStart || apart ? dst.subarray(0, length) : new Uint8Array(length)
   }
 
   return {
     seal(key, nonce, ad, plaintext) {
+      checkKey(key, nonce)
       const out = new Uint8Array(plaintext.byteLength + TAG)
       check(s.EVP_CipherInit_ex(encCtx, null, null, key, nonce, 1), 'key setup')
       update(encCtx, null, ad, 'associated data')
@@ -87,9 +104,10 @@ export function loadLibcryptoAead(): Aead | undefined {
     },
     open(key, nonce, ad, ciphertext, dst) {
       if (ciphertext.byteLength < TAG) throw new Error('ciphertext shorter than its tag')
+      checkKey(key, nonce)
       const length = ciphertext.byteLength - TAG
-      // Noise passes dst = the ciphertext's own bytes (in place), which OpenSSL supports.
-      const out = dst && dst.byteLength >= length ? dst.subarray(0, length) : new Uint8Array(length)
+      // Noise passes dst = the ciphertext's own bytes, to decrypt in place without allocating.
+      const out = target(ciphertext, length, dst)
       check(s.EVP_CipherInit_ex(decCtx, null, null, key, nonce, 0), 'key setup')
       update(decCtx, null, ad, 'associated data')
       // The tag is copied out first, so no output buffer the caller hands in can overwrite it.

@@ -37,6 +37,10 @@ export interface TestNetwork extends AsyncDisposable {
 }
 
 const GUARD_MS = 20_000
+/** Tries of one dial before a link fails (see link). */
+const DIAL_ATTEMPTS = 5
+/** Dials in flight at once, so the hub of a star does not get every dial at the same moment (see link). */
+const DIAL_CONCURRENCY = 4
 
 type Node = TestKernel
 const lib = (k: Node): Libp2p => k.net!.libp2p
@@ -108,18 +112,24 @@ export async function waitForRoutingTable(k: Node, peer: string): Promise<void> 
   await until(table, ['peer:add'], has, `${peer} in the DHT routing table of ${peerIdOf(k)}`)
 }
 
-/** `a` dials `b` (its TCP address unless given) and resolves once both sides see the connection. */
+/**
+ * `a` dials `b` (its TCP address unless given) and resolves once both sides see the connection.
+ * A node refuses inbound connections while more than 10 are still being set up (libp2p's
+ * maxIncomingPendingConnections): the hub of a busy test network does, and the dialer sees
+ * "Encryption failed" or ECONNRESET. Such a dial is tried again, a little later each time.
+ */
 export async function link(a: Node, b: Node, addr = tcpAddr(b)): Promise<void> {
-  await lib(a).dial(multiaddr(addr), { signal: AbortSignal.timeout(GUARD_MS) })
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await lib(a).dial(multiaddr(addr), { signal: AbortSignal.timeout(GUARD_MS) })
+      break
+    } catch (err) {
+      if (attempt === DIAL_ATTEMPTS) throw err
+      await Bun.sleep(100 * attempt)
+    }
+  }
   await Promise.all([waitForPeer(a, peerIdOf(b)), waitForPeer(b, peerIdOf(a))])
 }
-
-/**
- * Dials in flight at once. A node refuses inbound connections beyond 10 still being upgraded
- * (libp2p's maxIncomingPendingConnections), and the dialer sees "Encryption failed": the hub of
- * a star must not get every dial at the same moment.
- */
-const DIAL_CONCURRENCY = 4
 
 async function pooled<T>(items: readonly T[], run: (item: T) => Promise<unknown>): Promise<void> {
   let next = 0
@@ -156,8 +166,11 @@ export async function bootNetwork(n: number, opts: NetworkOptions = {}): Promise
         await network.add({ ...(j === undefined ? {} : { bootstrap: [tcpAddr(nodes[j])] }), ...configFor(i) })
       }
     } else {
-      const booted = await Promise.all(Array.from({ length: n }, (_, i) => bootTest({ p2p: true, ...configFor(i) })))
-      nodes.push(...booted)
+      // allSettled: when one boot fails, the ones that did boot are still stopped below.
+      const booted = await Promise.allSettled(Array.from({ length: n }, (_, i) => bootTest({ p2p: true, ...configFor(i) })))
+      for (const b of booted) if (b.status === 'fulfilled') nodes.push(b.value)
+      const failed = booted.find((b) => b.status === 'rejected')
+      if (failed) throw (failed as PromiseRejectedResult).reason
     }
     const links = nodes.map((_, i) => [i, neighbour(topology, i)] as const).filter((l): l is readonly [number, number] => l[1] !== undefined)
     if (opts.link === 'bootstrap') {

@@ -63,6 +63,16 @@ describe('libcrypto ChaCha20-Poly1305', () => {
     const out = aead!.open(key, nonce, new Uint8Array(0), frame, frame.subarray(0, plain.length))
     expect(out.buffer).toBe(frame.buffer)
     expect(Buffer.from(out).equals(Buffer.from(plain))).toBe(true)
+    // A dst that overlaps the ciphertext at an offset cannot be decrypted into: a fresh buffer is.
+    const again = Buffer.from(sealed)
+    const shifted = aead!.open(key, nonce, new Uint8Array(0), again, again.subarray(5, 5 + plain.length))
+    expect(Buffer.from(shifted).equals(Buffer.from(plain))).toBe(true)
+    expect(shifted.buffer).not.toBe(again.buffer)
+  })
+
+  test.skipIf(!aead)('refuses keys and nonces of the wrong size instead of reading past them', () => {
+    expect(() => aead!.seal(randomBytes(31), randomBytes(12), new Uint8Array(0), randomBytes(10))).toThrow('32-byte key')
+    expect(() => aead!.open(randomBytes(32), randomBytes(8), new Uint8Array(0), randomBytes(40))).toThrow('12-byte nonce')
   })
 })
 

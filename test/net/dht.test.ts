@@ -12,7 +12,7 @@ describe('DhtFindPeer', () => {
   let net: TestNetwork
   beforeAll(async () => {
     // A — B — C: A dials B, B dials C; nobody gives A C's address.
-    net = await bootNetwork(3, { topology: 'chain', config: { relayReservations: 0 }, waitForDht: true })
+    net = await bootNetwork(3, { topology: 'chain', waitForDht: true })
   }, 30_000)
   afterAll(() => net.stop())
 
@@ -36,7 +36,7 @@ describe('DhtFindPeer', () => {
 
 describe('DhtNetworkSize', () => {
   test('the hub of a ten-node star counts the network', async () => {
-    await using net = await bootNetwork(10, { topology: 'star', config: { relayReservations: 0 } })
+    await using net = await bootNetwork(10, { topology: 'star' })
     const hub = net.nodes[0]
     await Promise.all(net.nodes.slice(1).map((k) => waitForRoutingTable(hub, peerIdOf(k))))
     const size = (await callLocal(hub, 'DhtNetworkSize', '')) as { routingTable: number; estimate: number; method: string }

@@ -20,14 +20,19 @@ afterAll(() => net.stop())
 const ownerSid = async (k: TestKernel) => ((await callLocal(k, 'Login', loginPassport(k))) as { sid: string }).sid
 
 describe('two nodes', () => {
-  test('connect: each lists the other as a direct peer', async () => {
-    const sa = await ownerSid(a)
-    const peers = (await callLocal(a, 'SwarmPeers', sa)) as { peer: string; addrs: string[]; direction: string; relayed: boolean }[]
-    const row = peers.find((p) => p.peer === peerIdOf(b))
-    expect(row).toBeDefined()
-    expect(row!.relayed).toBe(false)
-    expect(['inbound', 'outbound']).toContain(row!.direction)
-    expect(row!.addrs.some((x) => x.startsWith('/ip4/127.0.0.1/tcp/'))).toBe(true)
+  test('connect: each lists the other as a direct peer, the dialer as outbound', async () => {
+    type Row = { peer: string; addrs: string[]; direction: string; relayed: boolean; latencyMs: number | null }
+    // The helper's chain: node 1 (b) dialed node 0 (a).
+    for (const [self, other, direction] of [
+      [a, b, 'inbound'],
+      [b, a, 'outbound'],
+    ] as const) {
+      const rows = (await callLocal(self, 'SwarmPeers', await ownerSid(self))) as Row[]
+      const row = rows.find((p) => p.peer === peerIdOf(other))
+      expect(row).toMatchObject({ relayed: false, direction })
+      expect(row!.addrs.some((x) => x.startsWith('/ip4/127.0.0.1/tcp/'))).toBe(true)
+      expect(row!.latencyMs === null || row!.latencyMs >= 0).toBe(true)
+    }
   })
 
   for (const [transport, addr, marker] of [
