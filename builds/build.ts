@@ -41,7 +41,8 @@ export interface BuildOptions {
 
 /** One `bun build --compile`; throws with bun's output when it fails. */
 export function compile(t: Target, opts: BuildOptions): void {
-  const args = [process.execPath, 'build', '--compile', '--minify', `--target=${t.bun}`, '--outfile', opts.outfile]
+  // A node must not pick up a .env or bunfig.toml from whatever folder it is started in.
+  const args = [process.execPath, 'build', '--compile', '--minify', '--no-compile-autoload-dotenv', '--no-compile-autoload-bunfig', `--target=${t.bun}`, '--outfile', opts.outfile]
   // --bytecode refuses top-level await unless the output is ESM.
   if (opts.bytecode) args.push('--bytecode', '--format=esm')
   for (const [k, v] of Object.entries(opts.define ?? {})) args.push('--define', `${k}=${JSON.stringify(v)}`)
