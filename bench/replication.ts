@@ -12,8 +12,10 @@ import { percentile } from './net-dht.ts'
 const quick = process.argv.includes('--quick')
 const owner = async (k: TestKernel) => ((await callLocal(k, 'Login', loginPassport(k))) as { sid: string }).sid
 
+/** When `k` installs version `ver` of `mid`; NaN if it has not within 45 s (counted as a miss). */
 function syncedAt(k: TestKernel, mid: string, ver: number): Promise<number> {
   return new Promise((resolve) => {
+    setTimeout(() => resolve(NaN), 45_000).unref?.()
     const on = (e: Event) => {
       const r = (e as CustomEvent<SyncResult>).detail
       if (r.mid === mid && r.ver >= ver) {
@@ -43,14 +45,18 @@ async function propagation(n: number, rounds: number) {
     // Let the gossip mesh settle (grafting happens on heartbeats) before timing.
     await Bun.sleep(3000)
     const latencies: number[] = []
+    let misses = 0
     for (let round = 2; round < rounds + 2; round++) {
       await callLocal(author, 'Set', h, 'n', round)
       const arrivals = others.map((k) => syncedAt(k, mid, round))
       const t0 = performance.now()
       await callLocal(author, 'MMBackup', sa, mid, '')
-      for (const at of await Promise.all(arrivals)) latencies.push(at - t0)
+      for (const at of await Promise.all(arrivals)) {
+        if (Number.isNaN(at)) misses++
+        else latencies.push(at - t0)
+      }
     }
-    return { n, rounds, p50: percentile(latencies, 50), p95: percentile(latencies, 95), max: Math.max(...latencies) }
+    return { n, rounds, misses, p50: percentile(latencies, 50), p95: percentile(latencies, 95), max: Math.max(...latencies) }
   } finally {
     await net.stop()
   }
@@ -102,8 +108,8 @@ const rounds = quick ? 3 : 10
 const prop = []
 for (const n of sizes) {
   process.stderr.write(`propagation, ${n} nodes … `)
-  const r = await propagation(n, rounds)
-  process.stderr.write(`p50 ${r.p50.toFixed(0)} ms, p95 ${r.p95.toFixed(0)} ms\n`)
+  const r = await propagation(n, n > 10 ? Math.min(rounds, 5) : rounds)
+  process.stderr.write(`p50 ${r.p50.toFixed(0)} ms, p95 ${r.p95.toFixed(0)} ms, ${r.misses} missed\n`)
   prop.push(r)
 }
 const total = (quick ? 32 : 128) * 1024 * 1024
@@ -122,8 +128,8 @@ writeSection(
     `Each node links to the previous one, every third also to the author (up to ~3 hops). Every other node provides the MiMei; the author backs up ${rounds} versions one after another; latency = from MMBackup to the provider having installed the version (gossip announcement + block sync + install). Goal: p95 < 1 s.`,
     '',
     table(
-      ['nodes', 'samples', 'p50', 'p95', 'max', 'p95 < 1 s'],
-      prop.map((r) => [r.n, (r.n - 1) * r.rounds, `${r.p50.toFixed(0)} ms`, `${r.p95.toFixed(0)} ms`, `${r.max.toFixed(0)} ms`, r.p95 < 1000 ? 'yes' : '**no**']),
+      ['nodes', 'samples', 'not within 45 s', 'p50', 'p95', 'max', 'p95 < 1 s'],
+      prop.map((r) => [r.n, (r.n - 1) * r.rounds, r.misses, `${r.p50.toFixed(0)} ms`, `${r.p95.toFixed(0)} ms`, `${r.max.toFixed(0)} ms`, r.p95 < 1000 && r.misses === 0 ? 'yes' : '**no**']),
     ),
     '',
     '### Block transfer: /leither/block versus a bare libp2p stream',

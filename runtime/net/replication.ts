@@ -24,6 +24,12 @@ export interface ReplicationComponents extends BaseComponents {
 /** Records in the DHT expire (kad-dht keeps them 48 h); they are put again well before. */
 const REANNOUNCE_MS = 6 * 3600_000
 const topicOf = (mid: string) => `leither/mimei/${mid}`
+/**
+ * Gossip is the fast path for new versions, not the only one: a replica also asks a few connected
+ * peers for the newest record this often, so it converges even where the gossip mesh has not
+ * formed (seen with 20 nodes on one machine) or an announcement was lost.
+ */
+const POLL_MS = 30_000
 
 export class Replication implements Subsystem {
   readonly name = 'replication'
@@ -33,6 +39,7 @@ export class Replication implements Subsystem {
   private readonly jobs = new Map<string, SyncJob>()
   private timer: ReturnType<typeof setInterval> | undefined
   private catchUpTimer: ReturnType<typeof setTimeout> | undefined
+  private pollTimer: ReturnType<typeof setInterval> | undefined
   private running = false
   private announceWhenConnected = false
   private shared = new Set<number>()
@@ -71,6 +78,8 @@ export class Replication implements Subsystem {
     })
     this.timer = setInterval(() => this.reannounceAll(), REANNOUNCE_MS)
     this.timer.unref?.()
+    this.pollTimer = setInterval(() => this.poll(), POLL_MS)
+    this.pollTimer.unref?.()
     // Catch up on what changed while this node was away (partition, restart).
     this.catchUpTimer = setTimeout(() => this.catchUp(), 1000)
   }
@@ -78,6 +87,7 @@ export class Replication implements Subsystem {
   async stop(): Promise<void> {
     this.running = false
     if (this.timer) clearInterval(this.timer)
+    if (this.pollTimer) clearInterval(this.pollTimer)
     if (this.catchUpTimer) clearTimeout(this.catchUpTimer)
     const jobs = [...this.jobs.values()].filter((j) => !j.finished)
     for (const job of jobs) job.cancel()
@@ -251,9 +261,17 @@ export class Replication implements Subsystem {
 
   // — syncing —
 
+  /** Newer versions announced while a sync of the same MiMei was running: synced right after it. */
+  private readonly pending = new Map<string, { ver?: number; from?: PeerId[] }>()
+  /** Failed syncs of provided MiMei in a row, for the retry backoff. */
+  private readonly failures = new Map<string, number>()
+
   startSync(mid: string, opts: { ver?: number; depth?: number; from?: PeerId[] }): SyncJob {
     const running = this.jobs.get(mid)
-    if (running && !running.finished) return running
+    if (running && !running.finished) {
+      if (opts.ver !== undefined) this.pending.set(mid, { ver: Math.max(opts.ver, this.pending.get(mid)?.ver ?? 0), from: opts.from })
+      return running
+    }
     const job = new SyncJob(mid, opts, {
       libp2p: this.libp2p,
       mimei: this.c.mimei,
@@ -267,12 +285,30 @@ export class Replication implements Subsystem {
       syncRef: (ref, depth) => this.startSync(ref, { depth }).done.then(() => undefined),
     })
     this.jobs.set(mid, job)
+    const next = () => {
+      const wanted = this.pending.get(mid)
+      this.pending.delete(mid)
+      if (this.running && wanted && (this.recordFor(mid)?.ver ?? 0) < (wanted.ver ?? Infinity)) this.startSync(mid, wanted)
+    }
     job.done.then(
       (result) => {
+        this.failures.delete(mid)
         this.refreshShared()
         this.events.dispatchEvent(new CustomEvent('synced', { detail: result }))
+        next()
       },
-      () => this.refreshShared(),
+      (err) => {
+        this.refreshShared()
+        if (this.pending.has(mid)) return next()
+        // A replica keeps trying (the announcer may have been busy, or a peer away): 1 s, 4 s,
+        // 16 s, 64 s, then it waits for the next announcement or restart.
+        const n = (this.failures.get(mid) ?? 0) + 1
+        this.failures.set(mid, n)
+        if (this.running && this.mode(mid) === 'provide' && n <= 4) {
+          this.log.info('sync failed; retrying', { mid, attempt: n, error: (err as Error).message })
+          setTimeout(() => this.running && this.startSync(mid, { ver: opts.ver }), 1000 * 4 ** (n - 1)).unref?.()
+        }
+      },
     )
     return job
   }
@@ -303,6 +339,26 @@ export class Replication implements Subsystem {
     this.keepRecord(record)
     this.log.info('new version announced', { mid: record.mid, ver: record.ver })
     this.startSync(record.mid, { ver: record.ver, from: msg.from ? [msg.from] : [] })
+  }
+
+  private poll(): void {
+    if (!this.running) return
+    const peers = this.libp2p.getPeers()
+    for (const { mid, mode } of this.sharedRows()) {
+      if (mode !== 'provide' || this.jobs.get(mid)?.finished === false) continue
+      const local = this.recordFor(mid)?.ver ?? 0
+      const ask = [...peers].sort(() => Math.random() - 0.5).slice(0, 3)
+      for (const peer of ask) {
+        fetchRecord(this.libp2p, peer, mid, undefined, AbortSignal.timeout(5000)).then(
+          (r) => {
+            if (!r || r.ver <= local || !this.running) return
+            this.keepRecord(r)
+            this.startSync(mid, { ver: r.ver, from: [peer] })
+          },
+          () => {},
+        )
+      }
+    }
   }
 
   /** After a restart or a partition: every provided MiMei is checked against the network once. */
