@@ -206,6 +206,30 @@ export function totalBytes(t: DbTarget): number {
   return n
 }
 
+/**
+ * Removes members of a set or sorted set; `overhead` is what each member row counts beyond its
+ * encoding (a sorted set's score). Returns how many were there.
+ */
+export function removeMembers(t: DbTarget, key: string, type: 'set' | 'zset', members: unknown[], overhead: number): number {
+  if (!expectType(t, key, type)) return 0
+  const table = type === 'set' ? 'kv_set' : 'kv_zset'
+  const del = q(t.db, `DELETE FROM ${table} WHERE m = ? AND key = ? AND member = ?`)
+  let n = 0
+  let freed = 0
+  for (const v of members) {
+    const bytes = encodeValue(v)
+    if (del.run(t.m, key, bytes).changes) {
+      n++
+      freed += bytes.length + overhead
+    }
+  }
+  if (n) {
+    touch(t, key, type, null, -freed)
+    dropIfEmpty(t, key, table)
+  }
+  return n
+}
+
 /** A collection that became empty disappears, as in Redis. */
 export function dropIfEmpty(t: DbTarget, key: string, table: 'kv_hash' | 'kv_list' | 'kv_set' | 'kv_zset'): void {
   const any = q(t.db, `SELECT 1 FROM ${table} WHERE m = ? AND key = ? LIMIT 1`).get(t.m, key)

@@ -1,5 +1,5 @@
 // Set keys: unordered unique members (any value, compared by their encoding).
-import { decodeValue, dropIfEmpty, dropKey, encodeValue, expectType, q, touch, type DbTarget } from './core.ts'
+import { decodeValue, dropKey, encodeValue, expectType, q, removeMembers, touch, type DbTarget } from './core.ts'
 import { InvalidParams } from '../../errors.ts'
 
 export function sadd(t: DbTarget, key: string, members: unknown[]): number {
@@ -19,24 +19,7 @@ export function sadd(t: DbTarget, key: string, members: unknown[]): number {
   return n
 }
 
-export function srem(t: DbTarget, key: string, members: unknown[]): number {
-  if (!expectType(t, key, 'set')) return 0
-  const del = q(t.db, 'DELETE FROM kv_set WHERE m = ? AND key = ? AND member = ?')
-  let n = 0
-  let freed = 0
-  for (const v of members) {
-    const bytes = encodeValue(v)
-    if (del.run(t.m, key, bytes).changes) {
-      n++
-      freed += bytes.length
-    }
-  }
-  if (n) {
-    touch(t, key, 'set', null, -freed)
-    dropIfEmpty(t, key, 'kv_set')
-  }
-  return n
-}
+export const srem = (t: DbTarget, key: string, members: unknown[]) => removeMembers(t, key, 'set', members, 0)
 
 function memberBytes(t: DbTarget, key: string): Uint8Array[] {
   if (!expectType(t, key, 'set')) return []

@@ -1,6 +1,6 @@
 // Sorted-set keys: members (any value) with numeric scores, ordered by score then member.
 import { InvalidParams } from '../../errors.ts'
-import { decodeValue, dropIfEmpty, dropKey, encodeValue, expectType, q, touch, type DbTarget } from './core.ts'
+import { decodeValue, dropIfEmpty, dropKey, encodeValue, expectType, q, removeMembers, touch, type DbTarget } from './core.ts'
 
 export interface ScorePair {
   score: number
@@ -65,24 +65,7 @@ export function zscore(t: DbTarget, key: string, member: unknown): number | null
   return r ? r.score : null
 }
 
-export function zrem(t: DbTarget, key: string, members: unknown[]): number {
-  if (!expectType(t, key, 'zset')) return 0
-  const del = q(t.db, 'DELETE FROM kv_zset WHERE m = ? AND key = ? AND member = ?')
-  let n = 0
-  let freed = 0
-  for (const v of members) {
-    const bytes = encodeValue(v)
-    if (del.run(t.m, key, bytes).changes) {
-      n++
-      freed += bytes.length + 8
-    }
-  }
-  if (n) {
-    touch(t, key, 'zset', null, -freed)
-    dropIfEmpty(t, key, 'kv_zset')
-  }
-  return n
-}
+export const zrem = (t: DbTarget, key: string, members: unknown[]) => removeMembers(t, key, 'zset', members, 8)
 
 /** 0-based rank by ascending score, or null. */
 export function zrank(t: DbTarget, key: string, member: unknown): number | null {
