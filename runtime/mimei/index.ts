@@ -296,7 +296,12 @@ export class MiMeiStore implements Subsystem {
    * MiMei row is created as the author's if missing, the version recorded and pinned, and `cur`
    * replaced by it unless this node holds a newer one. Idempotent.
    */
-  installVersion(r: { mid: string; author: string; app: string; ext: string; mark: string; type: number; ver: number; cid: string; seq: number; size: number; created: number }, blocks: string[]): void {
+  installVersion(
+    r: { mid: string; author: string; app: string; ext: string; mark: string; type: number; ver: number; cid: string; seq: number; size: number; created: number },
+    blocks: string[],
+    /** `cur` already holds this version (a database delta was applied): do not reload it. */
+    curReady = false,
+  ): void {
     this.db.transaction(() => {
       if (!this.db.query('SELECT 1 FROM mimei WHERE mid = ?').get(r.mid)) {
         this.db
@@ -311,7 +316,7 @@ export class MiMeiStore implements Subsystem {
       for (const cid of blocks) this.blocks.pin(cid, `v:${row.id}:${r.ver}`)
       if ((row.last ?? 0) < r.ver) {
         this.db.query('UPDATE mimei SET last = ?, next_ver = max(next_ver, ?) WHERE id = ?').run(r.ver, r.ver + 1, row.id)
-        this.kind(row).load(row, this.db, r.cid, true)
+        if (!curReady) this.kind(row).load(row, this.db, r.cid, true)
       }
     })()
   }

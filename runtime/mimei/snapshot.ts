@@ -4,7 +4,7 @@ import type { Database } from 'bun:sqlite'
 import { Encoder } from 'cbor-x'
 import { Corrupt } from '../errors.ts'
 import { CHUNK_SIZE, DAG_CBOR, cidOf, type BlockStore } from './blocks.ts'
-import { KeyType, nextSeq, q, type DbTarget } from './db/core.ts'
+import { dropKey, KeyType, nextSeq, q, type DbTarget } from './db/core.ts'
 
 const cbor = new Encoder({ useRecords: false, mapsAsObjects: true, tagUint8Array: false } as ConstructorParameters<typeof Encoder>[0])
 
@@ -22,8 +22,8 @@ export interface DbManifest {
  * stream each record is framed as <4-byte big-endian length><CBOR>, so a reader can cut records
  * out of chunks without decoding to find their ends.
  */
-function* records(t: DbTarget): Generator<unknown[]> {
-  const keys = q(t.db, 'SELECT key, type, value FROM kv WHERE m = ? ORDER BY key').all(t.m) as { key: string; type: number; value: Uint8Array | null }[]
+function* records(t: DbTarget, sinceSeq = -1): Generator<unknown[]> {
+  const keys = q(t.db, 'SELECT key, type, value FROM kv WHERE m = ? AND seq > ? ORDER BY key').all(t.m, sinceSeq) as { key: string; type: number; value: Uint8Array | null }[]
   for (const k of keys) {
     switch (k.type) {
       case KeyType.string:
@@ -112,16 +112,7 @@ export function loadSnapshot(t: DbTarget, store: BlockStore, cid: string, live: 
     }
   }
   for (const table of ['kv', 'kv_hash', 'kv_list', 'kv_set', 'kv_zset']) q(db, `DELETE FROM ${table} WHERE m = ?`).run(t.m)
-  const seqOf = () => (live ? nextSeq(t) : 0)
-  const apply = (rec: unknown[]) => {
-    const [key, type, payload] = rec as [string, number, unknown]
-    q(db, 'INSERT INTO kv (m, key, type, value, seq) VALUES (?, ?, ?, ?, ?)').run(t.m, key, type, type === KeyType.string ? (payload as Uint8Array) : null, seqOf())
-    if (live) q(db, 'DELETE FROM kv_deleted WHERE m = ? AND key = ?').run(t.m, key)
-    if (type === KeyType.hash) for (const [f, v] of payload as [string, Uint8Array][]) q(db, 'INSERT INTO kv_hash VALUES (?, ?, ?, ?)').run(t.m, key, f, v)
-    if (type === KeyType.list) (payload as Uint8Array[]).forEach((v, i) => q(db, 'INSERT INTO kv_list VALUES (?, ?, ?, ?)').run(t.m, key, i, v))
-    if (type === KeyType.set) for (const v of payload as Uint8Array[]) q(db, 'INSERT INTO kv_set VALUES (?, ?, ?)').run(t.m, key, v)
-    if (type === KeyType.zset) for (const [v, s] of payload as [Uint8Array, number][]) q(db, 'INSERT INTO kv_zset VALUES (?, ?, ?, ?)').run(t.m, key, v, s)
-  }
+  const apply = (rec: unknown[]) => insertRecord(t, rec, live)
   // Records may straddle chunk boundaries: keep the unfinished tail for the next chunk.
   let pending = new Uint8Array(0)
   for (const chunkCid of manifest.chunks) {
@@ -140,4 +131,46 @@ export function loadSnapshot(t: DbTarget, store: BlockStore, cid: string, live: 
     pending = data.slice(at)
   }
   if (pending.length) throw new Corrupt(`snapshot ${cid} ends inside a record`)
+}
+
+/** Writes one snapshot record as a key (which must not exist); live targets take a new sequence number. */
+function insertRecord(t: DbTarget, rec: unknown[], live: boolean): void {
+  const { db } = t
+  const [key, type, payload] = rec as [string, number, unknown]
+  q(db, 'INSERT INTO kv (m, key, type, value, seq) VALUES (?, ?, ?, ?, ?)').run(t.m, key, type, type === KeyType.string ? (payload as Uint8Array) : null, live ? nextSeq(t) : 0)
+  if (live) q(db, 'DELETE FROM kv_deleted WHERE m = ? AND key = ?').run(t.m, key)
+  if (type === KeyType.hash) for (const [f, v] of payload as [string, Uint8Array][]) q(db, 'INSERT INTO kv_hash VALUES (?, ?, ?, ?)').run(t.m, key, f, v)
+  if (type === KeyType.list) (payload as Uint8Array[]).forEach((v, i) => q(db, 'INSERT INTO kv_list VALUES (?, ?, ?, ?)').run(t.m, key, i, v))
+  if (type === KeyType.set) for (const v of payload as Uint8Array[]) q(db, 'INSERT INTO kv_set VALUES (?, ?, ?)').run(t.m, key, v)
+  if (type === KeyType.zset) for (const [v, sc] of payload as [Uint8Array, number][]) q(db, 'INSERT INTO kv_zset VALUES (?, ?, ?, ?)').run(t.m, key, v, sc)
+}
+
+/**
+ * A database delta: every key changed after sequence number `sinceSeq` (whole, as snapshot
+ * records) and every key deleted after it. Yields batches of at most ~`maxBytes` encoded.
+ */
+export function* deltaSince(t: DbTarget, sinceSeq: number, maxBytes = 1 << 20): Generator<{ records: unknown[][]; deleted: string[] }> {
+  const deleted = (q(t.db, 'SELECT key FROM kv_deleted WHERE m = ? AND seq > ? ORDER BY key').values(t.m, sinceSeq) as string[][]).map((r) => r[0])
+  let batch: unknown[][] = []
+  let size = 0
+  for (const rec of records(t, sinceSeq)) {
+    const n = cbor.encode(rec).length
+    if (batch.length && size + n > maxBytes) {
+      yield { records: batch, deleted: [] }
+      batch = []
+      size = 0
+    }
+    batch.push(rec)
+    size += n
+  }
+  yield { records: batch, deleted }
+}
+
+/** Applies a delta to a live database: deleted keys go, changed keys are replaced whole. */
+export function applyDelta(t: DbTarget, delta: { records: unknown[][]; deleted: string[] }): void {
+  for (const key of delta.deleted) dropKey(t, key)
+  for (const rec of delta.records) {
+    dropKey(t, rec[0] as string)
+    insertRecord(t, rec, true)
+  }
 }

@@ -10,7 +10,9 @@ import type { BaseComponents, Subsystem } from '../kernel.ts'
 import type { Caller, MiMeiStore } from '../mimei/index.ts'
 import type { Net } from './index.ts'
 import { serveBlocks } from './blockproto.ts'
-import { MIMEI_PROTOCOL, serveRecords, fetchRecord } from './mimeiproto.ts'
+import { MIMEI_PROTOCOL, serveRecords, fetchRecord, fetchDelta, type Delta } from './mimeiproto.ts'
+import { applyDelta, deltaSince, snapshotDb } from '../mimei/snapshot.ts'
+import { MiMeiType } from '../mimei/index.ts'
 import { decodeRecord, encodeRecord, providerCid, recordKey, recordSummary, signRecord, verifyRecord, type VersionRecord } from './records.ts'
 import { SyncJob, type SyncProgress } from './sync.ts'
 import { offenseLog } from './wire.ts'
@@ -59,7 +61,7 @@ export class Replication implements Subsystem {
     const offense = offenseLog(this.log)
     this.refreshShared()
     await serveBlocks(this.libp2p, { mimei: this.c.mimei, sharedIds: () => this.shared }, offense)
-    await serveRecords(this.libp2p, (mid, ver) => this.recordFor(mid, ver), offense)
+    await serveRecords(this.libp2p, (mid, ver) => this.recordFor(mid, ver), (mid, ver, since) => this.deltaFor(mid, ver, since), offense)
     const pubsub = this.c.net.libp2p.services.pubsub
     this.running = true
     pubsub.addEventListener('message', (evt) => {
@@ -283,6 +285,7 @@ export class Replication implements Subsystem {
       fetchRecord: (peer, m, v, signal) => fetchRecord(this.libp2p, peer, m, v, signal),
       keepRecord: (r) => this.keepRecord(r),
       syncRef: (ref, depth) => this.startSync(ref, { depth }).done.then(() => undefined),
+      tryDelta: (r, peers, signal) => this.tryDelta(r, peers, signal),
     })
     this.jobs.set(mid, job)
     const next = () => {
@@ -359,6 +362,55 @@ export class Replication implements Subsystem {
         )
       }
     }
+  }
+
+  /**
+   * The keys changed from the author's sequence `since` to version `ver`, when this node's
+   * database still is exactly that version (the author's node right after a backup); else none.
+   */
+  private deltaFor(mid: string, ver: number, since: number): Iterable<Delta> | undefined {
+    let row
+    try {
+      row = this.c.mimei.row(mid)
+    } catch {
+      return undefined
+    }
+    if (row.type !== MiMeiType.database || row.last !== ver || !this.shared.has(row.id)) return undefined
+    if (this.c.mimei.versionInfo(mid, ver).seq !== row.seq || since > row.seq) return undefined
+    return deltaSince({ db: this.c.mimei.db, m: row.id }, since)
+  }
+
+  /**
+   * Database sync by delta: when this replica's `cur` is still its last version, ask providers for
+   * the keys changed since, apply them, and keep the result only if it hashes to the signed CID
+   * of the new version. Returns the version's blocks, or undefined to sync by blocks instead.
+   */
+  private async tryDelta(record: VersionRecord, providers: PeerId[], signal: AbortSignal): Promise<string[] | undefined> {
+    if (record.type !== MiMeiType.database) return undefined
+    let row
+    try {
+      row = this.c.mimei.row(record.mid)
+    } catch {
+      return undefined
+    }
+    const base = row.last === null ? undefined : this.recordFor(record.mid, row.last)
+    if (!base || base.ver >= record.ver) return undefined
+    const target = { db: this.c.mimei.db, m: row.id }
+    if (snapshotDb(target, undefined).cid !== base.cid) return undefined
+    for (const peer of providers.slice(0, 3)) {
+      const delta = await fetchDelta(this.libp2p, peer, record.mid, record.ver, base.seq, signal).catch(() => undefined)
+      if (!delta) continue
+      try {
+        return this.c.mimei.db.transaction(() => {
+          applyDelta(target, delta)
+          if (snapshotDb(target, undefined).cid !== record.cid) throw new Error('the delta does not lead to the signed version')
+          return snapshotDb(target, this.c.mimei.blocks).blocks
+        })()
+      } catch (err) {
+        this.log.info('delta refused; syncing by blocks', { mid: record.mid, peer: peer.toString(), error: (err as Error).message })
+      }
+    }
+    return undefined
   }
 
   /** After a restart or a partition: every provided MiMei is checked against the network once. */

@@ -22,6 +22,8 @@ export interface SyncDeps {
   fetchRecord(peer: PeerId, mid: string, ver: number, signal: AbortSignal): Promise<VersionRecord | undefined>
   keepRecord(r: VersionRecord): void
   syncRef(ref: string, depth: number): Promise<void>
+  /** Database versions: the changed keys only; the version's blocks when that worked. */
+  tryDelta(record: VersionRecord, providers: PeerId[], signal: AbortSignal): Promise<string[] | undefined>
 }
 
 export interface SyncProgress {
@@ -32,6 +34,8 @@ export interface SyncProgress {
   bytes: number
   /** Blocks already present when the job started (a resumed sync). */
   reused: number
+  /** The version came as a database delta (changed keys), not as blocks. */
+  delta?: boolean
   error?: string
 }
 
@@ -42,6 +46,7 @@ export interface SyncResult {
   blocks: number
   bytes: number
   reused: number
+  delta?: boolean
 }
 
 const PARALLEL = 4
@@ -109,6 +114,13 @@ export class SyncJob {
     if (!record) throw new NotFound(`no node announces MiMei ${mid}${this.opts.ver ? ` version ${this.opts.ver}` : ''}`)
     deps.keepRecord(record)
     this.state = { ...this.state, state: 'fetching', ver: record.ver }
+    const viaDelta = await deps.tryDelta(record, providers, signal)
+    if (viaDelta) {
+      this.state.delta = true
+      deps.mimei.installVersion(record, viaDelta, true)
+      deps.log.info('synced by delta', { mid, ver: record.ver })
+      return { mid, ver: record.ver, cid: record.cid, blocks: 0, bytes: 0, reused: viaDelta.length, delta: true }
+    }
     let blocks: string[]
     try {
       blocks = await this.fetchDag(record.cid, providers, signal)

@@ -78,7 +78,10 @@ describe('MiMei across three nodes', () => {
     const next = synced(c, mid, 2)
     await callLocal(a, 'Set', h, 'title', 'changed')
     await callLocal(a, 'MMBackup', sa, mid, 'v2')
-    expect((await next).ver).toBe(2)
+    const second = await next
+    expect(second.ver).toBe(2)
+    // C still held version 1 unchanged, so only the changed key travelled (a database delta).
+    expect(second.delta).toBe(true)
     const hc2 = await callLocal(c, 'MMOpen', sc, mid, 'cur')
     expect(await callLocal(c, 'Get', hc2, 'title')).toBe('changed')
     expect(await callLocal(c, 'MMSum', sc, mid, 2)).toBe(await callLocal(a, 'MMSum', sa, mid, 2))
@@ -102,7 +105,7 @@ describe('MiMei across three nodes', () => {
       await callLocal(a, 'MMBackup', sa, mid, `v${n}`)
     }
     c = await node({ bootstrap: [a.net!.addrs()[0]] }, cDir)
-    await synced(c, mid, 3)
+    expect((await synced(c, mid, 3)).delta).toBe(true)
     const sc2 = await owner(c)
     const hc = await callLocal(c, 'MMOpen', sc2, mid, 'cur')
     expect(await callLocal(c, 'Get', hc, 'n')).toBe(3)
@@ -127,6 +130,69 @@ describe('MiMei across three nodes', () => {
     expect(again.blocks).toBe(0)
     expect(again.reused).toBe(whole.blocks)
     expect(await callLocal(c, 'MiMeiSyncStatus', sc, mid)).toMatchObject({ state: 'done', ver: 1 })
+  })
+})
+
+describe('database deltas', () => {
+  test('a replica whose cur was changed locally syncs by blocks, not by delta', async () => {
+    const a = await node()
+    const c = await node({ bootstrap: [a.net!.addrs()[0]] })
+    await connected(c, 1)
+    const [sa, sc] = [await owner(a), await owner(c)]
+    const { mid, h } = await dbMimei(a, sa, { k: 'one' })
+    await callLocal(a, 'MiMeiPublish', sa, mid)
+    await callLocal(c, 'MiMeiProvide', sc, mid)
+    // The replica's own change makes its cur differ from version 1: a delta could not be checked.
+    const hc = await callLocal(c, 'MMOpen', sc, mid, 'cur')
+    await callLocal(c, 'Set', hc, 'local', 'edit')
+    const next = synced(c, mid, 2)
+    await callLocal(a, 'Set', h, 'k', 'two')
+    await callLocal(a, 'MMBackup', sa, mid, 'v2')
+    const r = await next
+    expect(r.delta).toBeFalsy()
+    expect(r.blocks).toBeGreaterThan(0)
+    expect(await callLocal(c, 'MMSum', sc, mid, 2)).toBe(await callLocal(a, 'MMSum', sa, mid, 2))
+    const hc2 = await callLocal(c, 'MMOpen', sc, mid, 'cur')
+    expect(await callLocal(c, 'Get', hc2, 'k')).toBe('two')
+  })
+})
+
+describe('hostile deltas', () => {
+  test('a delta that does not lead to the signed version is refused and leaves the data as it was', async () => {
+    const a = await node()
+    const c = await node({ bootstrap: [a.net!.addrs()[0]] })
+    await connected(c, 1)
+    const [sa, sc] = [await owner(a), await owner(c)]
+    const { mid, h } = await dbMimei(a, sa, { k: 'one' })
+    await callLocal(a, 'MiMeiPublish', sa, mid)
+    await callLocal(c, 'MiMeiProvide', sc, mid)
+    await callLocal(c, 'MiMeiUnprovide', sc, mid)
+    await callLocal(a, 'Set', h, 'k', 'two')
+    await callLocal(a, 'MMBackup', sa, mid, 'v2')
+    const v2 = a.replication!.recordFor(mid, 2)!
+    const liar = await createLibp2p({
+      addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+      transports: [tcp()],
+      connectionEncrypters: [noise({ crypto: bunNoiseCrypto })],
+      streamMuxers: [yamux()],
+      services: { identify: identify() },
+    })
+    await liar.handle('/leither/mimei/1.0.0', async (stream) => {
+      const io = lpStream(stream)
+      await io.read()
+      await io.write(encodeCbor({ records: [['k', 1, encodeCbor('forged')]], deleted: [] }))
+      await stream.close()
+    })
+    try {
+      await c.net!.libp2p.dial(liar.getMultiaddrs()[0])
+      const tryDelta = (c.replication as unknown as { tryDelta(r: unknown, p: unknown[], s: AbortSignal): Promise<string[] | undefined> }).tryDelta
+      expect(await tryDelta.call(c.replication, v2, [liar.peerId], AbortSignal.timeout(10_000))).toBeUndefined()
+      const hc = await callLocal(c, 'MMOpen', sc, mid, 'cur')
+      expect(await callLocal(c, 'Get', hc, 'k')).toBe('one')
+      expect(await callLocal(c, 'MMSum', sc, mid, 'cur')).toBe(await callLocal(a, 'MMSum', sa, mid, 1))
+    } finally {
+      await liar.stop()
+    }
   })
 })
 
