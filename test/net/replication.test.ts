@@ -45,6 +45,24 @@ async function connected(k: TestKernel, n: number): Promise<void> {
 
 
 
+/** A plain libp2p node speaking only what a test gives it: the hostile or lying peer. */
+const bareNode = () =>
+  createLibp2p({
+    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+    transports: [tcp()],
+    connectionEncrypters: [noise({ crypto: bunNoiseCrypto })],
+    streamMuxers: [yamux()],
+    services: { identify: identify() },
+  })
+
+/** An author node A and a node C that joined through it, with their owners' sessions. */
+async function pair() {
+  const a = await node()
+  const c = await node({ bootstrap: [a.net!.addrs()[0]] })
+  await connected(c, 1)
+  return { a, c, sa: await owner(a), sc: await owner(c) }
+}
+
 async function dbMimei(k: TestKernel, sid: string, values: Record<string, unknown>) {
   const mid = (await callLocal(k, 'MMCreate', sid, 'notes', 'list', '', 2, 1)) as string
   const h = await callLocal(k, 'MMOpen', sid, mid, 'cur')
@@ -113,10 +131,7 @@ describe('MiMei across three nodes', () => {
   })
 
   test('an interrupted sync resumes: blocks already here are not fetched again', async () => {
-    const a = await node()
-    const c = await node({ bootstrap: [a.net!.addrs()[0]] })
-    await connected(c, 1)
-    const [sa, sc] = [await owner(a), await owner(c)]
+    const { a, c, sa, sc } = await pair()
     const values: Record<string, string> = {}
     for (let i = 0; i < 400; i++) values[`k${i}`] = `${i}`.repeat(2000)
     const { mid } = await dbMimei(a, sa, values)
@@ -135,10 +150,7 @@ describe('MiMei across three nodes', () => {
 
 describe('database deltas', () => {
   test('a replica whose cur was changed locally syncs by blocks, not by delta', async () => {
-    const a = await node()
-    const c = await node({ bootstrap: [a.net!.addrs()[0]] })
-    await connected(c, 1)
-    const [sa, sc] = [await owner(a), await owner(c)]
+    const { a, c, sa, sc } = await pair()
     const { mid, h } = await dbMimei(a, sa, { k: 'one' })
     await callLocal(a, 'MiMeiPublish', sa, mid)
     await callLocal(c, 'MiMeiProvide', sc, mid)
@@ -159,10 +171,7 @@ describe('database deltas', () => {
 
 describe('hostile deltas', () => {
   test('a delta that does not lead to the signed version is refused and leaves the data as it was', async () => {
-    const a = await node()
-    const c = await node({ bootstrap: [a.net!.addrs()[0]] })
-    await connected(c, 1)
-    const [sa, sc] = [await owner(a), await owner(c)]
+    const { a, c, sa, sc } = await pair()
     const { mid, h } = await dbMimei(a, sa, { k: 'one' })
     await callLocal(a, 'MiMeiPublish', sa, mid)
     await callLocal(c, 'MiMeiProvide', sc, mid)
@@ -170,13 +179,7 @@ describe('hostile deltas', () => {
     await callLocal(a, 'Set', h, 'k', 'two')
     await callLocal(a, 'MMBackup', sa, mid, 'v2')
     const v2 = a.replication!.recordFor(mid, 2)!
-    const liar = await createLibp2p({
-      addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-      transports: [tcp()],
-      connectionEncrypters: [noise({ crypto: bunNoiseCrypto })],
-      streamMuxers: [yamux()],
-      services: { identify: identify() },
-    })
+    const liar = await bareNode()
     await liar.handle('/leither/mimei/1.0.0', async (stream) => {
       const io = lpStream(stream)
       await io.read()
@@ -202,13 +205,7 @@ describe('hostile peers', () => {
     const sa = await owner(a)
     const { mid } = await dbMimei(a, sa, { k: 'v' })
     await callLocal(a, 'MiMeiPublish', sa, mid)
-    const evil = await createLibp2p({
-      addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-      transports: [tcp()],
-      connectionEncrypters: [noise({ crypto: bunNoiseCrypto })],
-      streamMuxers: [yamux()],
-      services: { identify: identify() },
-    })
+    const evil = await bareNode()
     try {
       await evil.dial(multiaddr(a.net!.addrs()[0]))
       /** Sends raw frames, then reads until the node closes or resets the stream: bytes answered. */
@@ -259,20 +256,11 @@ describe('hostile peers', () => {
   })
 
   test('a provider that sends wrong bytes is caught; the sync gets the blocks from an honest one', async () => {
-    const a = await node()
-    const c = await node({ bootstrap: [a.net!.addrs()[0]] })
-    await connected(c, 1)
-    const [sa, sc] = [await owner(a), await owner(c)]
+    const { a, c, sa, sc } = await pair()
     const { mid } = await dbMimei(a, sa, { k: 'v'.repeat(5000) })
     await callLocal(a, 'MiMeiPublish', sa, mid)
     // A liar answers every block request with bytes that do not match.
-    const liar = await createLibp2p({
-      addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-      transports: [tcp()],
-      connectionEncrypters: [noise({ crypto: bunNoiseCrypto })],
-      streamMuxers: [yamux()],
-      services: { identify: identify() },
-    })
+    const liar = await bareNode()
     await liar.handle('/leither/block/1.0.0', async (stream) => {
       const io = lpStream(stream)
       const req = (await import('cbor-x')).decode((await io.read()).subarray()) as { cids: string[] }
