@@ -12,7 +12,7 @@
 // Transactions: Begin, N Hset queued, Commit, in-process. Goal ≥ 200k writes/s.
 // Files (when the file family is in the syscall table): 1 GiB written in 1 MiB chunks and read back,
 // in-process and over WebSocket, next to dd on the same disk. Goal ≥ 50 % of dd; RSS stays flat.
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { readdirSync, readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -22,6 +22,7 @@ import { Reader, Tag, Writer } from '../runtime/rpc/codec/index.ts'
 import { SYSCALL_TABLES } from '../syscalls/index.ts'
 import type { TestKernel } from '../test/helpers/kernel.ts'
 import { machineLine, table, writeSection } from './results.ts'
+import { flag, tempDir, tempDirs, track, withTimeout } from './support.ts'
 
 const ROOT = join(import.meta.dir, '..')
 const BUN = process.execPath
@@ -37,13 +38,6 @@ const MIB = 1 << 20
 const O_RDWR_CREATE = 0x42
 
 // ---- arguments ----
-function flag(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`)
-  if (i === -1) return undefined
-  const v = process.argv[i + 1]
-  if (v === undefined || v.startsWith('--')) throw new Error(`--${name} needs a value`)
-  return v
-}
 const QUICK = process.argv.includes('--quick')
 const SECONDS = Number(flag('seconds') ?? (QUICK ? 0.5 : 2.5))
 if (!(SECONDS > 0 && SECONDS <= 60)) throw new Error('--seconds must be a number in (0, 60]')
@@ -54,38 +48,11 @@ const FILE_MB = Number(flag('file-mb') ?? (QUICK ? 64 : 1024))
 if (!(Number.isInteger(FILE_MB) && FILE_MB >= 1 && FILE_MB <= 8192)) throw new Error('--file-mb must be an integer in [1, 8192] (MiB)')
 
 // ---- child processes and temp dirs: none outlives this script ----
-const live = new Set<Bun.Subprocess>()
-const tempDirs: string[] = []
 const kernels: TestKernel[] = []
-function cleanup() {
-  for (const p of live) p.kill('SIGKILL')
-  live.clear()
-  for (const d of tempDirs) rmSync(d, { recursive: true, force: true })
-  tempDirs.length = 0
-}
-process.on('exit', cleanup)
-for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(130))
 /** The test helpers make an empty sandbox HOME in the temp dir when loaded: it goes with ours. */
 const homesBefore = new Set(readdirSync(tmpdir()).filter((f) => f.startsWith('leither-home-')))
 const { bootTest, callLocal, loginPassport } = await import('../test/helpers/kernel.ts')
 for (const f of readdirSync(tmpdir())) if (f.startsWith('leither-home-') && !homesBefore.has(f)) tempDirs.push(join(tmpdir(), f))
-function tempDir(prefix: string): string {
-  const d = mkdtempSync(join(tmpdir(), prefix))
-  tempDirs.push(d)
-  return d
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: Timer | undefined
-  const t = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timeout after ${ms} ms: ${what}`)), ms)))
-  return Promise.race([p, t]).finally(() => clearTimeout(timer))
-}
-
-function track<P extends Bun.Subprocess>(proc: P): P {
-  live.add(proc)
-  proc.exited.then(() => live.delete(proc))
-  return proc
-}
 
 /** Spawns a long-running process and waits (bounded) until a line of its stdout matches `ready`. */
 async function startProcess(cmd: string[], ready: RegExp, cwd = ROOT): Promise<{ proc: Bun.Subprocess<'ignore', 'pipe', 'pipe'>; match: RegExpMatchArray }> {

@@ -5,10 +5,11 @@
 // request, each reply checked byte for byte. HTTP goes through fetch (keep-alive), WebSocket
 // through Bun's WebSocket with the `<4-byte BE id><payload>` framing. "64 in flight" keeps 64
 // calls outstanding at all times. --bin runs a compiled leither binary instead of the source.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync } from 'node:fs'
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { machineLine, table, writeSection } from './results.ts'
+import { flag, live, tempDirs, withTimeout } from './support.ts'
 
 const ROOT = join(import.meta.dir, '..')
 const BUN = process.execPath
@@ -24,31 +25,9 @@ const START_TIMEOUT_MS = 15_000
 const RUN_GRACE_MS = 10_000
 
 // ---- arguments ----
-function flag(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`)
-  if (i === -1) return undefined
-  const v = process.argv[i + 1]
-  if (v === undefined || v.startsWith('--')) throw new Error(`--${name} needs a value`)
-  return v
-}
 const SECONDS = Number(flag('seconds') ?? 5)
 if (!(SECONDS > 0 && SECONDS <= 120)) throw new Error('--seconds must be a number in (0, 120]')
 const BIN = flag('bin')
-
-// ---- child processes: tracked so none outlives this script ----
-const live = new Set<Bun.Subprocess>()
-const tempDirs: string[] = []
-process.on('exit', () => {
-  for (const p of live) p.kill('SIGKILL')
-  for (const d of tempDirs) rmSync(d, { recursive: true, force: true })
-})
-for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(130))
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: Timer | undefined
-  const t = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timeout after ${ms} ms: ${what}`)), ms)))
-  return Promise.race([p, t]).finally(() => clearTimeout(timer))
-}
 
 interface Server {
   proc: Bun.Subprocess<'pipe', 'pipe', 'pipe'>

@@ -1,11 +1,12 @@
 // `bun bench/startup.ts`: cold start to the ready line, stop on SIGTERM and idle RSS, leither vs bare Bun → bench/RESULTS.md.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { hostTarget } from '../builds/build.ts'
 import pkg from '../package.json' with { type: 'json' }
 import { buildLeither, buildSnippet, copyToTemp, WORK_DIR } from './bins.ts'
 import { machineLine, table, writeSection } from './results.ts'
+import { live, tempDir, tempDirs, withTimeout } from './support.ts'
 
 const RUNS = 10
 const READY_GOAL_MS = 300
@@ -13,26 +14,7 @@ const RSS_GOAL_MB = 80
 const IDLE_WAIT_MS = 10_000
 const TIMEOUT_MS = 15_000
 
-// ---- processes: every child is tracked so none outlives this script ----
-const live = new Set<Bun.Subprocess>()
-const tempDirs: string[] = []
-process.on('exit', () => {
-  for (const p of live) p.kill('SIGKILL')
-  for (const d of tempDirs) rmSync(d, { recursive: true, force: true })
-})
-for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(130))
-
-function tempDir(prefix: string): string {
-  const d = mkdtempSync(join(tmpdir(), prefix))
-  tempDirs.push(d)
-  return d
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: Timer | undefined
-  const t = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timeout after ${ms} ms: ${what}`)), ms)))
-  return Promise.race([p, t]).finally(() => clearTimeout(timer))
-}
+// Every child is tracked and every temp dir removed, so none outlives this script (support.ts).
 
 interface Started {
   proc: Bun.Subprocess<'ignore', 'pipe', 'pipe'>
