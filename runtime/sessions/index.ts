@@ -25,8 +25,20 @@ export interface Sessions extends Subsystem {
   logout(sid: string): boolean
   /** Ends every session of a user (e.g. a lost key). Returns how many. */
   revokeUser(userId: string): number
+  /**
+   * Calls `listener` after sessions end: after `logout(sid)` with that sid, after `revokeUser`
+   * without a sid (all of the user's sessions ended). Listeners run synchronously; one that throws
+   * is logged and does not stop the others.
+   */
+  onEnded(listener: (ended: SessionEnded) => void): void
   /** Seconds until an idle session expires. */
   readonly idleSec: number
+}
+
+/** What `onEnded` listeners learn: the user, and the sid when one session ended (none: all of them). */
+export interface SessionEnded {
+  readonly userId: string
+  readonly sid?: string
 }
 
 export interface SessionComponents extends BaseComponents {
@@ -45,6 +57,16 @@ export function sessions() {
     const log = components.log.child('sessions')
     const idleSec = config.sessionIdleSec
     let sweeper: ReturnType<typeof setInterval> | undefined
+    const listeners: ((ended: SessionEnded) => void)[] = []
+    const ended = (e: SessionEnded) => {
+      for (const l of listeners) {
+        try {
+          l(e)
+        } catch (err) {
+          log.warn('session-ended listener failed', { error: String(err) })
+        }
+      }
+    }
 
     const sweep = () => {
       const r = store.db.query('DELETE FROM sessions WHERE revoked = 1 OR last_seen < ?').run(nowSec() - idleSec)
@@ -83,11 +105,20 @@ export function sessions() {
         return { sid, userId: row.user_id, kind: row.kind, created: row.created, lastSeen: now }
       },
       logout(sid) {
-        const r = store.db.query('DELETE FROM sessions WHERE sid_hash = ?').run(hashSid(sid))
-        return r.changes > 0
+        const row = store.db.query('DELETE FROM sessions WHERE sid_hash = ? RETURNING user_id').get(hashSid(sid)) as
+          | { user_id: string }
+          | null
+        if (!row) return false
+        ended({ userId: row.user_id, sid })
+        return true
       },
       revokeUser(userId) {
-        return store.db.query('UPDATE sessions SET revoked = 1 WHERE user_id = ? AND revoked = 0').run(userId).changes
+        const n = store.db.query('UPDATE sessions SET revoked = 1 WHERE user_id = ? AND revoked = 0').run(userId).changes
+        ended({ userId })
+        return n
+      },
+      onEnded(listener) {
+        listeners.push(listener)
       },
       start() {
         sweep()

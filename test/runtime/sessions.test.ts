@@ -76,6 +76,27 @@ describe('sessions', () => {
     for (const s of [a.sid, b.sid]) expect(await failure(callLocal(node, 'WhoAmI', s))).toContain('PermissionDenied')
   })
 
+  test('listeners learn when sessions end: logout with the sid, revocation without', async () => {
+    await using node = await bootTest()
+    const alice = generateKeyPair()
+    const seen: { userId: string; sid?: string }[] = []
+    node.sessions.onEnded((e) => seen.push({ ...e }))
+    node.sessions.onEnded(() => {
+      throw new Error('a failing listener does not stop the others')
+    })
+    node.sessions.onEnded((e) => seen.push({ userId: `second:${e.userId}` }))
+    const a = (await callLocal(node, 'Login', loginPassport(node, alice))) as { sid: string }
+    expect(await callLocal(node, 'Logout', a.sid)).toBe(true)
+    expect(seen).toEqual([{ userId: alice.id, sid: a.sid }, { userId: `second:${alice.id}` }])
+    // A second logout of the same sid ends nothing, so nobody is told.
+    expect(node.sessions.logout(a.sid)).toBe(false)
+    expect(seen).toHaveLength(2)
+    seen.length = 0
+    await callLocal(node, 'Login', loginPassport(node, alice))
+    expect(node.sessions.revokeUser(alice.id)).toBe(1)
+    expect(seen).toEqual([{ userId: alice.id }, { userId: `second:${alice.id}` }])
+  })
+
   test('a sid of the wrong type is InvalidParams, an unknown one PermissionDenied', async () => {
     await using node = await bootTest()
     expect(await failure(callLocal(node, 'WhoAmI', 42))).toContain('InvalidParams: WhoAmI: parameter sid must be a string')
