@@ -21,6 +21,8 @@ export interface Config {
   maxBodyBytes: number
   /** A session unused this long (seconds) expires. */
   sessionIdleSec: number
+  /** Longest validity window (seconds) of a login passport this node accepts, and of one SignPPT issues. */
+  passportMaxSec: number
   /** Bytes of MiMei data each user may store on this node; 0 = no limit. */
   quotaUserBytes: number
   /** Bytes of MiMei data each app may store on this node (all users together); 0 = no limit. */
@@ -68,6 +70,11 @@ export const CONFIG_FIELDS: Record<keyof Config, Field> = {
     check: (v) => Number.isInteger(v) && (v as number) >= 60,
     expect: 'an integer >= 60',
   },
+  passportMaxSec: {
+    doc: 'longest validity in seconds of a login passport accepted (and of one SignPPT issues)',
+    check: (v) => Number.isInteger(v) && (v as number) >= 60 && (v as number) <= 365 * 86400,
+    expect: 'an integer 60..31536000',
+  },
   quotaUserBytes: {
     doc: 'bytes of MiMei data per user (0 = no limit)',
     check: (v) => Number.isSafeInteger(v) && (v as number) >= 0,
@@ -111,6 +118,7 @@ export const DEFAULT_CONFIG: Config = {
   owner: '',
   maxBodyBytes: 16 * 1024 * 1024,
   sessionIdleSec: 3600,
+  passportMaxSec: 7 * 86400,
   quotaUserBytes: 0,
   quotaAppBytes: 0,
   p2p: true,
