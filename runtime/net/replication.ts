@@ -32,6 +32,8 @@ const topicOf = (mid: string) => `leither/mimei/${mid}`
  * formed (seen with 20 nodes on one machine) or an announcement was lost.
  */
 const POLL_MS = 30_000
+/** LEITHER_REPLICA_POLL_MS (ms, 0 = off) replaces POLL_MS: tests that prove gossip alone turn polling off. */
+const pollMs = (v = process.env.LEITHER_REPLICA_POLL_MS) => (v !== undefined && /^\d+$/.test(v) ? Number(v) : POLL_MS)
 
 export class Replication implements Subsystem {
   readonly name = 'replication'
@@ -80,8 +82,7 @@ export class Replication implements Subsystem {
     })
     this.timer = setInterval(() => this.reannounceAll(), REANNOUNCE_MS)
     this.timer.unref?.()
-    this.pollTimer = setInterval(() => this.poll(), POLL_MS)
-    this.pollTimer.unref?.()
+    this.setPollInterval(pollMs())
     // Catch up on what changed while this node was away (partition, restart).
     this.catchUpTimer = setTimeout(() => this.catchUp(), 1000)
   }
@@ -95,6 +96,13 @@ export class Replication implements Subsystem {
     for (const job of jobs) job.cancel()
     // Let cancelled jobs unwind before the store below them closes.
     await Promise.allSettled(jobs.map((j) => j.done))
+  }
+
+  /** Polls peers for newer records every `ms`; 0 stops it (then only gossip and catch-up bring versions). */
+  setPollInterval(ms: number): void {
+    if (this.pollTimer) clearInterval(this.pollTimer)
+    this.pollTimer = ms > 0 ? setInterval(() => this.poll(), ms) : undefined
+    this.pollTimer?.unref?.()
   }
 
   // — state —
