@@ -1,16 +1,32 @@
-// Headless Chromium (Debian's) driven by playwright-core, for end-to-end tests of pages and apps.
+// Headless Chromium from npm (@sparticuz/chromium) driven by playwright-core, for tests of pages in a real browser.
+//
+// The browser ships inside the npm package and is unpacked to the temp dir on first use, so the
+// browser tests run after `npm install` alone; no Debian package is needed. Playwright starts
+// each launch on a fresh temporary profile (it refuses a --user-data-dir argument and makes its
+// own), so no state leaks from one run to the next.
+import sparticuz from '@sparticuz/chromium'
 import { chromium, type Browser } from 'playwright-core'
-import { existsSync } from 'node:fs'
 
-export const CHROMIUM = '/usr/bin/chromium'
+/**
+ * Flags the package sets for serverless hosts that would make a browser test prove less than it
+ * claims: without web security a page may read any origin's replies (no CORS, no mixed-content
+ * checks), so the browser would accept what a real one refuses.
+ */
+const WEAKENING = new Set(['--disable-web-security', '--allow-running-insecure-content', '--disable-site-isolation-trials'])
 
-export function haveChromium(): boolean {
-  return existsSync(CHROMIUM)
+/** Keeps the browser off the network: no update checks, sync, field trials or first-run pages. */
+export const OFFLINE_FLAGS = ['--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-default-apps', '--disable-field-trial-config']
+
+/** The arguments a test browser is launched with: the package's, less the weakening ones, plus OFFLINE_FLAGS. */
+export function browserArgs(): string[] {
+  return [...sparticuz.args.filter((a) => !WEAKENING.has(a)), ...OFFLINE_FLAGS]
+}
+
+/** Path of the Chromium binary (unpacked from the package on first call, about 2 s). */
+export function chromiumPath(): Promise<string> {
+  return sparticuz.executablePath()
 }
 
 export async function launchBrowser(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-  })
+  return chromium.launch({ executablePath: await chromiumPath(), args: browserArgs(), headless: true })
 }
