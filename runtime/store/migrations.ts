@@ -130,4 +130,24 @@ export const MIGRATIONS: readonly Migration[] = [
       db.run('CREATE TABLE msg_users (user_id TEXT PRIMARY KEY, last_seen INTEGER NOT NULL) STRICT, WITHOUT ROWID')
     },
   },
+  {
+    version: 8,
+    name: 'revoked users and passports; messages signed by their sender',
+    up(db) {
+      // UserRevoke: passports of the user with NotBefore < before (unix seconds) no longer log in.
+      db.run('CREATE TABLE user_revocations (user_id TEXT PRIMARY KEY, before INTEGER NOT NULL, at INTEGER NOT NULL) STRICT, WITHOUT ROWID')
+      // Login passports ended by Logout, by hash, kept until they expire: they do not log in again.
+      db.run('CREATE TABLE passports_ended (hash TEXT PRIMARY KEY, until INTEGER NOT NULL) STRICT, WITHOUT ROWID')
+      // The passport each session was opened with (hash and end of validity), burned at Logout.
+      db.run('ALTER TABLE sessions ADD COLUMN ppt_hash TEXT')
+      db.run('ALTER TABLE sessions ADD COLUMN ppt_until INTEGER')
+      // The sender's own signature of a message and their public key. Rows without them came
+      // before senders signed: their from_user was never proven and is not shown as the sender.
+      db.run('ALTER TABLE msg_inbox ADD COLUMN user_pk BLOB')
+      db.run('ALTER TABLE msg_inbox ADD COLUMN user_sig BLOB')
+      // A signed message is the same message whichever node relays it: one copy per (sender, id).
+      db.run('DELETE FROM msg_inbox WHERE seq NOT IN (SELECT min(seq) FROM msg_inbox GROUP BY from_user, id)')
+      db.run('CREATE UNIQUE INDEX msg_inbox_sender_id ON msg_inbox (from_user, id)')
+    },
+  },
 ]
