@@ -27,6 +27,8 @@ export interface Config {
   quotaUserBytes: number
   /** Bytes of MiMei data each app may store on this node (all users together); 0 = no limit. */
   quotaAppBytes: number
+  /** Largest file (temp upload, cur file or mac file) in bytes: truncation and write offsets stop here. */
+  maxFileBytes: number
   /** Run the libp2p node; false = an offline node (local data and apps only). */
   p2p: boolean
   /** Multiaddrs of nodes to join the network through (with /p2p/<peer id>). */
@@ -85,6 +87,11 @@ export const CONFIG_FIELDS: Record<keyof Config, Field> = {
     check: (v) => Number.isSafeInteger(v) && (v as number) >= 0,
     expect: 'an integer >= 0',
   },
+  maxFileBytes: {
+    doc: 'largest file in bytes (temp uploads, cur files, mac files)',
+    check: (v) => Number.isSafeInteger(v) && (v as number) >= 1024 * 1024,
+    expect: 'an integer >= 1048576',
+  },
   p2p: { doc: 'run the libp2p node (false = offline)', check: (v) => typeof v === 'boolean', expect: 'true or false' },
   bootstrap: {
     doc: 'multiaddrs of nodes to join through',
@@ -121,6 +128,7 @@ export const DEFAULT_CONFIG: Config = {
   passportMaxSec: 7 * 86400,
   quotaUserBytes: 0,
   quotaAppBytes: 0,
+  maxFileBytes: 4 * 1024 ** 3,
   p2p: true,
   bootstrap: [],
   mdns: true,

@@ -61,7 +61,7 @@ export function fileResponse(request: Request, f: Extract<Served, { kind: 'file'
   return new Response(whole, { status: 200, headers: { ...headers, 'content-length': String(f.size) } })
 }
 
-export function serveMiMei(deps: MiMeiHttpDeps, request: Request): Response {
+export async function serveMiMei(deps: MiMeiHttpDeps, request: Request): Promise<Response> {
   const url = new URL(request.url)
   const rest = url.pathname.slice('/mm/'.length)
   const slash = rest.indexOf('/')
@@ -79,7 +79,7 @@ export function serveMiMei(deps: MiMeiHttpDeps, request: Request): Response {
   const mid = colon < 0 ? spec : spec.slice(0, colon)
   const ver = colon < 0 ? undefined : spec.slice(colon + 1)
   try {
-    const served = deps.mimei.files.servable(caller(deps, sidOf(request, url)), mid, ver, path, path === '' || path.endsWith('/'))
+    const served = await deps.mimei.files.servable(caller(deps, sidOf(request, url)), mid, ver, path, path === '' || path.endsWith('/'))
     if (served.kind === 'redirect') return new Response(null, { status: 301, headers: { location: `${url.pathname}/${url.search}` } })
     return fileResponse(request, served)
   } catch (err) {

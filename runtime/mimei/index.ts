@@ -46,6 +46,8 @@ export interface MiMeiRow {
 /** How a MiMei type snapshots and restores its `cur` (database here; files register theirs). */
 export interface TypeKind {
   snapshot(m: MiMeiRow, blocks: BlockStore | undefined): { cid: string; blocks: string[]; size: number }
+  /** Long work done beforehand in slices (hashing files), so that `snapshot` is quick. */
+  prepare?(m: MiMeiRow, blocks: BlockStore | undefined): Promise<void>
   /** Replaces `cur` (live) or fills a private copy with version `cid`. */
   load(m: MiMeiRow, db: Database, cid: string, live: boolean): void
 }
@@ -83,7 +85,7 @@ export class MiMeiStore implements Subsystem {
   handleIdleSec = 600
 
   constructor(private readonly c: MiMeiComponents) {
-    this.files = new FileStore({ mimei: this, dataDir: c.dataDir, log: c.log.child('files'), parseVersion })
+    this.files = new FileStore({ mimei: this, dataDir: c.dataDir, log: c.log.child('files'), parseVersion, maxFileBytes: () => c.config.maxFileBytes })
     this.kinds.set(MiMeiType.file, this.files.kind)
     this.kinds.set(MiMeiType.database, {
       snapshot: (m, blocks) => snapshotDb({ db: this.db, m: m.id }, blocks),
@@ -260,9 +262,11 @@ export class MiMeiStore implements Subsystem {
     return v
   }
 
-  backup(who: Caller, mid: string, memo: string): number {
+  async backup(who: Caller, mid: string, memo: string): Promise<number> {
     const row = this.row(mid)
     this.require(row, who, 'admin')
+    // Files are hashed and stored in slices first; the transaction below then finds their ids.
+    await this.kind(row).prepare?.(row, this.blocks)
     const created = this.db.transaction(() => {
       const fresh = this.row(mid)
       const snap = this.kind(fresh).snapshot(fresh, this.blocks)
@@ -369,11 +373,15 @@ export class MiMeiStore implements Subsystem {
   }
 
   /** Content digest of a version (its snapshot CID); for cur, computed without storing blocks. */
-  sum(who: Caller, mid: string, ver: unknown): string {
+  async sum(who: Caller, mid: string, ver: unknown): Promise<string> {
     const row = this.row(mid)
     this.require(row, who, 'read')
     const v = parseVersion(ver, row)
-    return v === 'cur' ? this.kind(row).snapshot(row, undefined).cid : this.version(row, v).cid
+    if (v !== 'cur') return this.version(row, v).cid
+    // Files are hashed in slices first; the snapshot then finds their ids cached.
+    await this.kind(row).prepare?.(row, undefined)
+    const fresh = this.row(mid)
+    return this.kind(fresh).snapshot(fresh, undefined).cid
   }
 
   // — references —

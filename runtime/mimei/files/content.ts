@@ -1,7 +1,8 @@
 // File content as blocks: 256 KiB raw chunks under a dag-cbor manifest, streamed in and out.
 import { closeSync, openSync, readSync } from 'node:fs'
-import { Corrupt, InvalidParams, NotFound } from '../../errors.ts'
+import { Corrupt, InvalidParams, NotFound, QuotaExceeded } from '../../errors.ts'
 import { CHUNK_SIZE, DAG_CBOR, cidOf, parseCid, type BlockStore } from '../blocks.ts'
+import { slicer } from '../slices.ts'
 import { decode, encode, link } from './dagcbor.ts'
 
 export const FILE_FORMAT = 'leither-file/1'
@@ -31,9 +32,23 @@ export function putManifest(chunks: string[], size: number, store: BlockStore | 
   return store ? store.put(bytes, DAG_CBOR) : cidOf(bytes, DAG_CBOR)
 }
 
+/** Reads one chunk at `at` into `buf`; fewer bytes only at the end of the file. */
+function readChunk(fd: number, buf: Uint8Array, at: number): number {
+  let n = 0
+  // A short read only happens at the end of a regular file, but loop to be exact.
+  while (n < CHUNK_SIZE) {
+    const got = readSync(fd, buf, n, CHUNK_SIZE - n, at + n)
+    if (got === 0) break
+    n += got
+  }
+  return n
+}
+
 /**
  * Cuts a file on disk into chunks and stores them (or, with `store` undefined, only hashes them).
- * One chunk buffer is reused throughout, so memory does not grow with the file.
+ * One chunk buffer is reused throughout, so memory does not grow with the file. Synchronous: for
+ * work that must not be interleaved (inside a transaction) on files whose ids are mostly cached;
+ * anything that may meet a large file uses chunkFileSliced.
  */
 export function chunkFile(diskPath: string, store: BlockStore | undefined): Chunked {
   const fd = openSync(diskPath, 'r')
@@ -41,19 +56,36 @@ export function chunkFile(diskPath: string, store: BlockStore | undefined): Chun
   const chunks: string[] = []
   let size = 0
   try {
-    for (;;) {
-      let n = 0
-      // A short read only happens at the end of a regular file, but loop to be exact.
-      while (n < CHUNK_SIZE) {
-        const got = readSync(fd, buf, n, CHUNK_SIZE - n, size + n)
-        if (got === 0) break
-        n += got
-      }
-      if (n === 0) break
+    for (let n = readChunk(fd, buf, 0); n > 0; n = n < CHUNK_SIZE ? 0 : readChunk(fd, buf, size)) {
       const chunk = buf.subarray(0, n)
       chunks.push(store ? store.put(chunk) : cidOf(chunk))
       size += n
-      if (n < CHUNK_SIZE) break
+    }
+  } finally {
+    closeSync(fd)
+  }
+  const cid = putManifest(chunks, size, store)
+  return { cid, blocks: [...chunks, cid], size }
+}
+
+/**
+ * chunkFile in slices: the event loop runs between chunks (see ../slices.ts), so hashing a file
+ * of gigabytes delays other requests by one slice at most. The file is read through one
+ * descriptor opened at the start; `maxBytes` stops a file that grows while it is read.
+ */
+export async function chunkFileSliced(diskPath: string, store: BlockStore | undefined, opts: { maxBytes?: number; signal?: AbortSignal } = {}): Promise<Chunked> {
+  const pause = slicer(opts.signal)
+  const fd = openSync(diskPath, 'r')
+  const buf = new Uint8Array(CHUNK_SIZE)
+  const chunks: string[] = []
+  let size = 0
+  try {
+    for (let n = readChunk(fd, buf, 0); n > 0; n = n < CHUNK_SIZE ? 0 : readChunk(fd, buf, size)) {
+      if (opts.maxBytes !== undefined && size + n > opts.maxBytes) throw new QuotaExceeded(`the file grew past ${opts.maxBytes} bytes (maxFileBytes) while it was read`)
+      const chunk = buf.subarray(0, n)
+      chunks.push(store ? store.put(chunk) : cidOf(chunk))
+      size += n
+      await pause()
     }
   } finally {
     closeSync(fd)

@@ -16,7 +16,7 @@ import { Conflict, InvalidParams, NotFound } from '../../errors.ts'
 import type { Logger } from '../../log/index.ts'
 import type { Caller, MiMeiRow, MiMeiStore, TypeKind } from '../index.ts'
 import type { VersionRef } from '../handles.ts'
-import { chunkFile, readManifest } from './content.ts'
+import { chunkFileSliced, readManifest } from './content.ts'
 import { clearTemp, reconcile, unlinkUnreferenced } from './disk.ts'
 import { fileHandleTable, newHandleId, type FileHandle, type FileSource } from './handles.ts'
 import { stat, readdir, mimeOf, type FileInfo } from './info.ts'
@@ -24,7 +24,7 @@ import { read, truncate, write, type FileEnv } from './io.ts'
 import { openFlags } from './flags.ts'
 import { normalizePath } from './path.ts'
 import { servable, type Served } from './serve.ts'
-import { loadTree, resolveStored, snapshotTree } from './snapshot.ts'
+import { loadTree, prepareTree, resolveStored, snapshotTree } from './snapshot.ts'
 import { createFile, diskPath, mkdirAll, nodeAt, nodeByIno, removeAll, rename, type Tree } from './tree.ts'
 
 /** MiMeiType.file, declared here: ../index.ts imports this module, so values do not flow back. */
@@ -35,6 +35,8 @@ export interface FileHost {
   readonly dataDir: string
   readonly log: Logger
   parseVersion(v: unknown, row: MiMeiRow): VersionRef
+  /** The node's largest file in bytes (config maxFileBytes). */
+  maxFileBytes(): number
 }
 
 export class FileStore {
@@ -52,12 +54,14 @@ export class FileStore {
       },
       live: (h) => this.live(h),
       checkQuota: (row, n) => host.mimei.checkQuota(row, n),
+      maxFileBytes: () => host.maxFileBytes(),
     }
   }
 
   /** How versions of file MiMei are made and restored (registered by the MiMei store). */
   readonly kind: TypeKind = {
     snapshot: (m, blocks) => snapshotTree(this.tree(m), blocks),
+    prepare: (m, blocks) => prepareTree(this.tree(m), blocks),
     load: (m, _db, cid, live) => {
       // A version handle reads its files straight from the blocks; its private copy stays empty.
       if (!live) return
@@ -165,13 +169,18 @@ export class FileStore {
    * once whoever commits the same bytes) and are pinned under the manifest's CID. Streams the
    * file one chunk at a time. The temp handle stays open until MFClose.
    */
-  commitTemp(id: string): string {
+  async commitTemp(id: string): Promise<string> {
     const h = this.get(id)
     if (h.source.kind !== 'temp') throw new InvalidParams('MFTemp2MacFile takes a handle from MFOpenTempFile')
     const { blocks, db } = this.host.mimei
-    const r = chunkFile(h.source.path, blocks)
+    // In slices: other requests run while a large file is hashed and stored.
+    const r = await chunkFileSliced(h.source.path, blocks, { maxBytes: this.host.maxFileBytes() })
     db.transaction(() => {
-      for (const b of r.blocks) blocks.pin(b, `f:${r.cid}`)
+      for (const b of r.blocks) {
+        // A gc between storing and pinning may have taken a block that was already here, unpinned.
+        if (!blocks.has(b)) throw new Conflict('blocks of this file were collected while it was committed; call MFTemp2MacFile again')
+        blocks.pin(b, `f:${r.cid}`)
+      }
     })()
     return r.cid
   }
@@ -212,7 +221,7 @@ export class FileStore {
   // — HTTP —
 
   /** What GET /mm/<mid>[:ver]/<path> serves, checked against the caller's read right. */
-  servable(who: Caller, mid: string, ver: string | undefined, path: string, slash: boolean): Served {
+  servable(who: Caller, mid: string, ver: string | undefined, path: string, slash: boolean): Promise<Served> {
     const row = this.host.mimei.row(mid)
     this.host.mimei.require(row, who, 'read')
     if (row.type !== FILE_TYPE) throw new NotFound(`MiMei ${mid} is a database, not a file tree`)

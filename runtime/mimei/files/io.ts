@@ -1,7 +1,7 @@
 // Byte I/O on open file handles: ranged reads and writes, truncation, sizes. Writes to `cur` go
 // to the file's bytes on disk in place; versions and mac files are read from blocks.
 import { closeSync, openSync, readSync, statSync, truncateSync, writeSync } from 'node:fs'
-import { InvalidParams, PermissionDenied } from '../../errors.ts'
+import { InvalidParams, PermissionDenied, QuotaExceeded } from '../../errors.ts'
 import type { BlockStore } from '../blocks.ts'
 import type { MiMeiRow } from '../index.ts'
 import { readStored } from './content.ts'
@@ -10,14 +10,26 @@ import { diskPath, dropCid, recordWrite, type Tree, type TreeNode } from './tree
 
 /** Most bytes one MFGetData or MFSetData moves: large files go in several calls. */
 export const MAX_IO_BYTES = 16 * 1024 * 1024
-/** Largest file size accepted (1 TiB): a stray offset must not make a petabyte sparse file. */
-export const MAX_FILE_SIZE = 2 ** 40
 
 export interface FileEnv {
   readonly blocks: BlockStore
   /** The live tree, MiMei row and node behind a `cur` handle; NotFound when the node is gone. */
   live(h: FileHandle): { t: Tree; row: MiMeiRow; node: TreeNode }
   checkQuota(row: MiMeiRow, incoming: number): void
+  /** The node's largest file in bytes (config maxFileBytes). */
+  maxFileBytes(): number
+}
+
+/**
+ * The one gate every size a file may grow to passes (truncate, write end, commit): the node's
+ * file-size limit. Temp files belong to no MiMei yet, so no quota counts them here; charging
+ * them to their user hooks in at this place.
+ */
+export function admitSize(env: FileEnv, h: FileHandle, size: number): void {
+  const max = env.maxFileBytes()
+  if (size > max) {
+    throw new QuotaExceeded(`files on this node are at most ${max} bytes (config maxFileBytes); this ${h.source.kind} file would reach ${size}`)
+  }
 }
 
 /** Reads [start, end) of a file on disk; bytes past its end (none, normally) read as zeros. */
@@ -110,8 +122,9 @@ export function write(env: FileEnv, h: FileHandle, data: Uint8Array, offset: num
   if (data.length > MAX_IO_BYTES) throw new InvalidParams(`data is at most ${MAX_IO_BYTES} bytes per call; write large files in several calls`)
   const s = h.source
   if (s.kind === 'temp') {
-    const start = writeStart(h, statSync(s.path).size, offset)
-    if (start + data.length > MAX_FILE_SIZE) throw new InvalidParams(`files are at most ${MAX_FILE_SIZE} bytes`)
+    const size = statSync(s.path).size
+    const start = writeStart(h, size, offset)
+    if (start + data.length > size) admitSize(env, h, start + data.length)
     if (data.length) writeDisk(s.path, data, start)
     return data.length
   }
@@ -119,8 +132,8 @@ export function write(env: FileEnv, h: FileHandle, data: Uint8Array, offset: num
   const { t, row, node } = env.live(h)
   const start = writeStart(h, node.size, offset)
   const end = start + data.length
-  if (end > MAX_FILE_SIZE) throw new InvalidParams(`files are at most ${MAX_FILE_SIZE} bytes`)
   if (data.length === 0) return 0
+  if (end > node.size) admitSize(env, h, end)
   const size = Math.max(node.size, end)
   if (size > node.size) env.checkQuota(row, size - node.size)
   dropCid(t, node)
@@ -132,7 +145,8 @@ export function write(env: FileEnv, h: FileHandle, data: Uint8Array, offset: num
 /** Cuts or extends (with zeros) a file to `size`; returns the new size. */
 export function truncate(env: FileEnv, h: FileHandle, size: number): number {
   writable(h)
-  if (size < 0 || size > MAX_FILE_SIZE) throw new InvalidParams(`size must be 0..${MAX_FILE_SIZE}`)
+  if (size < 0) throw new InvalidParams('size must not be negative')
+  admitSize(env, h, size)
   const s = h.source
   if (s.kind === 'temp') {
     truncateSync(s.path, size)

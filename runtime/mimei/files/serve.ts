@@ -7,7 +7,7 @@ import { readDisk } from './io.ts'
 import { mimeType, SNIFF_BYTES } from './mime.ts'
 import { joinPath } from './path.ts'
 import { liveFileCid, resolveStored } from './snapshot.ts'
-import { diskPath, nodeAt, type Tree } from './tree.ts'
+import { diskPath, nodeAt, nodeByIno, type Tree } from './tree.ts'
 
 export const INDEX_FILE = 'index.html'
 
@@ -35,7 +35,8 @@ export interface ServeSource {
 
 const noIndex = (path: string) => new NotFound(`directory "${path || '/'}" has no ${INDEX_FILE}`)
 
-export function servable(src: ServeSource, path: string, slash: boolean): Served {
+/** What to send for a path; the ETag of a cur file not hashed since its last write is computed in slices. */
+export async function servable(src: ServeSource, path: string, slash: boolean): Promise<Served> {
   if (src.version) {
     const modTime = src.version.created * 1000
     let entry = resolveStored(src.blocks, src.version.cid, path, modTime)
@@ -68,13 +69,17 @@ export function servable(src: ServeSource, path: string, slash: boolean): Served
     node = nodeAt(t, joinPath(path, INDEX_FILE))
     if (!node || node.dir) throw noIndex(path)
   }
+  const cid = await liveFileCid(t, node)
+  // Sizes and times as they are now, after the hashing let other requests run.
+  node = nodeByIno(t, node.ino)
+  if (!node) throw new NotFound(`"${path}" was removed while it was read`)
   const disk = diskPath(t, node.ino)
   const size = node.size
   return {
     kind: 'file',
     name: node.name,
     size,
-    cid: liveFileCid(t, node),
+    cid,
     modTime: node.mtime,
     type: mimeType(node.name, () => readDisk(disk, 0, Math.min(size, SNIFF_BYTES))),
     body: (start, end) => Bun.file(disk).slice(start, end),

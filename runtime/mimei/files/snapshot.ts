@@ -4,12 +4,12 @@ import { closeSync, mkdirSync, openSync } from 'node:fs'
 import { Corrupt, NotFound } from '../../errors.ts'
 import { CHUNK_SIZE, DAG_CBOR, cidOf, type BlockStore } from '../blocks.ts'
 import { q } from '../db/core.ts'
-import { chunkFile, chunkOf, readManifest, type Chunked } from './content.ts'
+import { chunkFile, chunkFileSliced, chunkOf, readManifest, type Chunked } from './content.ts'
 import { decode, encode, link } from './dagcbor.ts'
 import type { StoredEntry } from './handles.ts'
 import { writeFully } from './io.ts'
 import { joinPath, MAX_NAME_BYTES } from './path.ts'
-import { cacheCid, diskPath, listDir, newIno, pathOf, type Tree, type TreeNode } from './tree.ts'
+import { cacheCid, diskPath, listDir, newIno, nodeByIno, pathOf, type Tree, type TreeNode } from './tree.ts'
 
 export const DIR_FORMAT = 'leither-dir/1'
 
@@ -58,9 +58,48 @@ function fileContent(t: Tree, node: TreeNode, store: BlockStore | undefined): Ch
   return r
 }
 
-/** The content id of a live file (hashing its bytes once; later calls use the cached id). */
-export function liveFileCid(t: Tree, node: TreeNode): string {
-  return fileContent(t, node, undefined).cid
+/** The MiMei's write sequence number: every write to the tree moves it. */
+const seqOf = (t: Tree) => (q(t.db, 'SELECT seq FROM mimei WHERE id = ?').get(t.m) as { seq: number } | null)?.seq
+
+/**
+ * Hashes (and with `store`, stores) a live file in slices, and caches its content id only when
+ * no write reached the MiMei meanwhile (the bytes hashed are then the bytes on disk).
+ */
+async function hashLive(t: Tree, node: TreeNode, store: BlockStore | undefined): Promise<{ cid: string; cached: boolean }> {
+  const seq = seqOf(t)
+  const r = await chunkFileSliced(diskPath(t, node.ino), store)
+  const cached = seq !== undefined && seqOf(t) === seq
+  if (cached) cacheCid(t, node, r.cid)
+  return { cid: r.cid, cached }
+}
+
+/** The content id of a live file (hashing its bytes once, in slices; later calls use the cached id). */
+export async function liveFileCid(t: Tree, node: TreeNode): Promise<string> {
+  if (node.cid !== null) return node.cid
+  // A write during the hashing: hash again (the id must name the bytes now on disk), twice at most.
+  let r = await hashLive(t, node, undefined)
+  for (let i = 0; i < 2 && !r.cached; i++) r = await hashLive(t, nodeByIno(t, node.ino) ?? node, undefined)
+  return r.cid
+}
+
+/**
+ * Makes snapshotTree quick: every file whose content id is not cached is hashed in slices (and
+ * with `store`, its blocks stored) beforehand. A file written meanwhile is done again, a few
+ * times at most; what is still missing then is hashed by snapshotTree itself.
+ */
+export async function prepareTree(t: Tree, store: BlockStore | undefined): Promise<void> {
+  for (let round = 0; round < 3; round++) {
+    const todo = q(t.db, 'SELECT * FROM file_nodes WHERE m = ? AND dir = 0 AND cid IS NULL').all(t.m) as TreeNode[]
+    if (!todo.length) return
+    for (const node of todo) {
+      try {
+        await hashLive(t, node, store)
+      } catch (err) {
+        // Removed while we waited: nothing to prepare.
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+      }
+    }
+  }
 }
 
 /**
