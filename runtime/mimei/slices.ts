@@ -8,8 +8,12 @@
 /** Work done between two yields: other requests wait at most about this long. */
 export const SLICE_MS = 8
 
-/** Lets timers, I/O and other requests run, then continues. */
-export const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+/**
+ * Lets timers, I/O and other requests run, then continues. A timer, not setImmediate: under Bun
+ * an immediate resumed before pending sockets were read (HTTP requests waited 25 ms at p50
+ * behind a sliced hash, against 0.05 ms with a zero timer).
+ */
+export const yieldToLoop = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0))
 
 /**
  * A pause to call between units of work: it yields once the current slice has run SLICE_MS, and
