@@ -78,6 +78,7 @@ export const COMMANDS: Command[] = [
     run: async (p) => (await import('./cli/call.ts')).callCommand(p),
   },
   ...mimeiCommands(),
+  ...userCommands(),
   {
     name: 'gc',
     summary: 'Delete content blocks that no MiMei version or reference holds (on a running node).',
@@ -181,6 +182,25 @@ function mimeiCommands(): Command[] {
       maxArgs: 3,
       flags: base,
       run: async (p) => (await load()).mimeiPut(p),
+    },
+  ]
+}
+
+/** `leither user …`: the owner manages who uses a running node. */
+function userCommands(): Command[] {
+  const load = () => import('./cli/user.ts')
+  return [
+    {
+      name: 'user revoke',
+      summary: "End a user's sessions and refuse their passports issued before a time (default now).",
+      args: 'USER',
+      maxArgs: 1,
+      details: [
+        'For a lost key or a leaked passport. Kept across restarts; the user logs in again with a',
+        'passport signed later. TIME is unix seconds or an ISO date, e.g. 2024-01-02T03:04:05Z.',
+      ].join('\n'),
+      flags: [DATA_FLAG, NODE_FLAG, { name: 'before', type: 'string', value: 'TIME', help: 'refuse passports issued before this time (default now)' }],
+      run: async (p) => (await load()).userRevoke(p),
     },
   ]
 }

@@ -8,10 +8,12 @@ import { NET_SYSCALLS } from './net.ts'
 import { REPLICATION_SYSCALLS } from './replication.ts'
 import { SYS_SYSCALLS } from './sys.ts'
 import { USER_SYSCALLS } from './user.ts'
+import { USERS_SYSCALLS } from './users.ts'
 
 /** One entry per family: its name (the docs' heading) and its table. Add a family here. */
 export const SYSCALL_FAMILIES: readonly { readonly name: string; readonly rows: readonly SyscallRow[] }[] = [
   { name: 'user', rows: USER_SYSCALLS },
+  { name: 'users', rows: USERS_SYSCALLS },
   { name: 'sys', rows: SYS_SYSCALLS },
   { name: 'mimei', rows: MIMEI_SYSCALLS },
   { name: 'file', rows: FILE_SYSCALLS },

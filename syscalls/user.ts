@@ -1,6 +1,6 @@
 // The user family: log in and out, node variables, signing and verification.
 import { InvalidParams, NotFound } from '../runtime/errors.ts'
-import { findUserKey, fromBase64Url, keyId, sign, signPassport, toBase64Url, verify, verifyPassport } from '../runtime/identity/index.ts'
+import { findUserKey, fromBase64Url, keyId, SIGN_PREFIX, signData, signPassport, toBase64Url, verifyData, verifyPassport } from '../runtime/identity/index.ts'
 import { syscall, type CallContext } from '../runtime/rpc/syscall.ts'
 
 /** The caller's own key, which this node must hold to sign for them. */
@@ -87,21 +87,23 @@ export const USER_SYSCALLS = [
     sid: true,
     params: [
       { name: 'data', type: 'map', doc: 'string keys and values to sign, e.g. {CertFor: "Self"}' },
-      { name: 'period', type: 'int', doc: 'validity in minutes, 1..10080 (7 days)' },
+      { name: 'period', type: 'int', doc: 'validity in minutes, 1..passportMaxSec/60 (default config: 10080, 7 days)' },
       { name: 'audience', type: 'string', optional: true, doc: 'node id the passport is for (default: this node)' },
     ],
     returns: 'passport (string)',
     capability: 'user.sign',
     errors: ['InvalidParams', 'NotFound', 'PermissionDenied'],
-    doc: "Signs a passport with the caller's key, which this node must hold.",
+    doc: "Signs a passport with the caller's key, which this node must hold. Never valid longer than this node's passportMaxSec.",
     handler(ctx, data, period, audience) {
-      if (period < 1 || period > 10080) throw new InvalidParams('SignPPT: period must be 1..10080 minutes')
+      const maxMin = Math.floor(ctx.sys.config.passportMaxSec / 60)
+      if (period < 1 || period > maxMin) throw new InvalidParams(`SignPPT: period must be 1..${maxMin} minutes (passportMaxSec)`)
       const fields: Record<string, string> = {}
       for (const [k, v] of Object.entries(data)) {
         if (typeof v !== 'string') throw new InvalidParams(`SignPPT: data.${k} must be a string`)
         fields[k] = v
       }
-      return signPassport(callerKey(ctx), { data: fields, audience: audience ?? ctx.sys.identity.nodeId, ttl: period * 60 })
+      const ttl = period * 60
+      return signPassport(callerKey(ctx), { data: fields, audience: audience ?? ctx.sys.identity.nodeId, ttl, maxTtl: ttl })
     },
   }),
   syscall<[Uint8Array]>({
@@ -111,9 +113,11 @@ export const USER_SYSCALLS = [
     returns: 'signature (64 bytes, Ed25519)',
     capability: 'user.sign',
     errors: ['InvalidParams', 'NotFound', 'PermissionDenied'],
-    doc: "Signs a message with the caller's key, which this node must hold.",
+    doc:
+      `Signs a message with the caller's key, which this node must hold. What is signed is "${SIGN_PREFIX}" followed by the message, ` +
+      'so a signature made here is never a passport, message or event signature; check it with Verify.',
     handler(ctx, message) {
-      return sign(callerKey(ctx), message)
+      return signData(callerKey(ctx), message)
     },
   }),
   syscall<[unknown, Uint8Array, unknown]>({
@@ -127,12 +131,12 @@ export const USER_SYSCALLS = [
     returns: '{valid, signer}',
     capability: 'public',
     errors: ['InvalidParams'],
-    doc: 'Checks an Ed25519 signature; signer is the key id of the public key.',
+    doc: `Checks a signature made by Sign (Ed25519 over "${SIGN_PREFIX}" + message); signer is the key id of the public key.`,
     handler(_ctx, publicKey, message, signature) {
       const pk = bytesArg('publicKey', publicKey)
       const sig = bytesArg('signature', signature)
       if (pk.length !== 32) throw new InvalidParams('Verify: publicKey must be 32 bytes')
-      return { valid: verify(pk, message, sig), signer: keyId(pk) }
+      return { valid: verifyData(pk, message, sig), signer: keyId(pk) }
     },
   }),
   syscall<[string, string | undefined]>({

@@ -4,6 +4,7 @@ import type { BaseComponents, Subsystem } from '../kernel.ts'
 import { peerIdOf } from './keys.ts'
 import { createUserKey, listUserKeys, loadOrCreateNodeKey, type NamedKey } from './keystore.ts'
 
+export * from './domains.ts'
 export * from './keys.ts'
 export * from './keystore.ts'
 export * from './passport.ts'

@@ -2,8 +2,12 @@
 //
 // Wire form follows Leither's PPT: a JSON object whose `Data` is a sorted `k=v;` string, so a
 // passport stays readable by Leither-style tools. Reserved keys inside Data: Signer, Audience,
-// NotBefore, NotAfter (unix seconds). The signature covers `PPT1;` + Data, hence all of them:
-// changing the audience or the validity window breaks the signature.
+// NotBefore, NotAfter (unix seconds), Nonce. The signature covers `PPT1;` + Data, hence all of them:
+// changing the audience or the validity window breaks the signature. Nonce (reserved too) is random:
+// Logout ends the passport it logged in with, and two passports signed in the same second with the
+// same data would otherwise be one and the same.
+import { sha256 } from '@noble/hashes/sha2.js'
+import { randomBytes } from 'node:crypto'
 import { InvalidParams, InvalidSignature } from '../errors.ts'
 import { fromBase64Url, keyId, sign, toBase64Url, verify, type KeyPair } from './keys.ts'
 
@@ -15,6 +19,8 @@ export interface Passport {
   readonly audience: string
   readonly notBefore: number
   readonly notAfter: number
+  /** Names the signed statement (a hash of Data, which holds the signer): the same passport however its JSON is spelled. */
+  readonly hash: string
 }
 
 export interface SignOptions {
@@ -25,11 +31,14 @@ export interface SignOptions {
   notBefore?: number
   /** Lifetime in seconds (default one hour, at most 7 days as Leither's SignPPT). */
   ttl?: number
+  /** Longest ttl allowed (default 7 days). */
+  maxTtl?: number
 }
 
-const RESERVED = ['Signer', 'Audience', 'NotBefore', 'NotAfter'] as const
+const RESERVED = ['Signer', 'Audience', 'NotBefore', 'NotAfter', 'Nonce'] as const
 const PREFIX = 'PPT1;'
-const MAX_TTL = 7 * 24 * 3600
+/** The default longest validity of a passport, signed or accepted for login (config passportMaxSec). */
+export const PASSPORT_MAX_SEC = 7 * 24 * 3600
 /** Passports arrive from the network; refuse anything bigger before parsing it. */
 export const MAX_PASSPORT_BYTES = 8192
 
@@ -58,7 +67,8 @@ const nowSec = () => Math.floor(Date.now() / 1000)
 
 export function signPassport(key: KeyPair, opts: SignOptions): string {
   const ttl = opts.ttl ?? 3600
-  if (!Number.isInteger(ttl) || ttl <= 0 || ttl > MAX_TTL) throw new InvalidParams(`ttl must be 1..${MAX_TTL} seconds`)
+  const max = opts.maxTtl ?? PASSPORT_MAX_SEC
+  if (!Number.isInteger(ttl) || ttl <= 0 || ttl > max) throw new InvalidParams(`ttl must be 1..${max} seconds`)
   if (!opts.audience) throw new InvalidParams('a passport needs an audience node id')
   const data = { ...(opts.data ?? {}) }
   for (const k of RESERVED) {
@@ -68,6 +78,7 @@ export function signPassport(key: KeyPair, opts: SignOptions): string {
   const fields = {
     ...data,
     Signer: key.id,
+    Nonce: toBase64Url(randomBytes(12)),
     Audience: opts.audience,
     NotBefore: String(notBefore),
     NotAfter: String(notBefore + ttl),
@@ -113,7 +124,8 @@ function parseSigned(text: string): Passport {
   }
   const data: Record<string, string> = { ...fields }
   for (const k of RESERVED) delete data[k]
-  return { signer: wire.SignerID, signerKey, data, audience: fields.Audience ?? '', notBefore, notAfter }
+  const hash = toBase64Url(sha256(new TextEncoder().encode(wire.Data)))
+  return { signer: wire.SignerID, signerKey, data, audience: fields.Audience ?? '', notBefore, notAfter, hash }
 }
 
 export interface VerifyOptions {
@@ -123,6 +135,8 @@ export interface VerifyOptions {
   now?: number
   /** Clock difference tolerated between signer and verifier, seconds. */
   skew?: number
+  /** Longest validity window accepted, seconds (e.g. config passportMaxSec for logins); none when absent. */
+  maxValiditySec?: number
 }
 
 /** Verifies signature, audience and validity window; throws InvalidSignature naming the failed check. */
@@ -135,5 +149,11 @@ export function verifyPassport(text: string, opts: VerifyOptions): Passport {
   }
   if (now + skew < ppt.notBefore) throw new InvalidSignature('passport is not valid yet (check the clocks)')
   if (now - skew >= ppt.notAfter) throw new InvalidSignature('passport has expired; sign a new one')
+  const max = opts.maxValiditySec
+  if (max !== undefined && ppt.notAfter - ppt.notBefore > max) {
+    throw new InvalidSignature(
+      `passport is valid for ${ppt.notAfter - ppt.notBefore} s, longer than the ${max} s this node accepts (passportMaxSec); sign one valid for at most that`,
+    )
+  }
   return ppt
 }

@@ -1455,9 +1455,9 @@ LeitherClient.prototype.GetVar = function (name, ...args) {
   return this.call("GetVar", [this.sid, name, ...args]);
 };
 /**
- * Signs a passport with the caller's key, which this node must hold.
+ * Signs a passport with the caller's key, which this node must hold. Never valid longer than this node's passportMaxSec.
  * @param {Record<string, unknown>} data string keys and values to sign, e.g. {CertFor: "Self"}
- * @param {number} period validity in minutes, 1..10080 (7 days)
+ * @param {number} period validity in minutes, 1..passportMaxSec/60 (default config: 10080, 7 days)
  * @param {string} [audience] node id the passport is for (default: this node)
  * @returns {Promise<any>} passport (string)
  */
@@ -1465,7 +1465,7 @@ LeitherClient.prototype.SignPPT = function (data, period, audience) {
   return this.call("SignPPT", [this.sid, data, period, audience]);
 };
 /**
- * Signs a message with the caller's key, which this node must hold.
+ * Signs a message with the caller's key, which this node must hold. What is signed is "LEITHER-SIGN1;" followed by the message, so a signature made here is never a passport, message or event signature; check it with Verify.
  * @param {Uint8Array | string} message bytes, or a string signed as UTF-8
  * @returns {Promise<any>} signature (64 bytes, Ed25519)
  */
@@ -1473,7 +1473,7 @@ LeitherClient.prototype.Sign = function (message) {
   return this.call("Sign", [this.sid, message]);
 };
 /**
- * Checks an Ed25519 signature; signer is the key id of the public key.
+ * Checks a signature made by Sign (Ed25519 over "LEITHER-SIGN1;" + message); signer is the key id of the public key.
  * @param {unknown} publicKey the signer public key: 32 bytes or base64url text
  * @param {Uint8Array | string} message bytes, or a string taken as UTF-8
  * @param {unknown} signature 64 bytes or base64url text
@@ -1497,6 +1497,15 @@ LeitherClient.prototype.VerifyPPT = function (ppt, audience) {
  */
 LeitherClient.prototype.WhoAmI = function () {
   return this.call("WhoAmI", [this.sid]);
+};
+/**
+ * Ends every session of a user on this node and refuses their passports issued before `before`, across restarts: for a lost key or a leaked passport. The user logs in again with a passport signed after that time. A later revocation can only move the time forward.
+ * @param {string} userId the user to revoke
+ * @param {number} [before] unix seconds: passports issued (NotBefore) before it are refused (default: now, this second included)
+ * @returns {Promise<any>} {sessions, before}: sessions ended, and the time before which the user's passports are refused
+ */
+LeitherClient.prototype.UserRevoke = function (userId, before) {
+  return this.call("UserRevoke", [this.sid, userId, before]);
 };
 /**
  * Returns its argument: checks the connection and that every value type survives the trip.

@@ -1,0 +1,41 @@
+// The users family: the owner's management of who uses this node (revoking a user's sessions and
+// passports; admitting and removing users belongs here too).
+import { InvalidParams } from '../runtime/errors.ts'
+import { isKeyId } from '../runtime/identity/index.ts'
+import { syscall } from '../runtime/rpc/syscall.ts'
+
+/** How far ahead of this node's clock a revocation time may be (the clock skew passports get). */
+const FUTURE_SLACK_SEC = 60
+
+function userArg(call: string, userId: unknown): string {
+  if (!isKeyId(userId)) throw new InvalidParams(`${call}: userId must be a user id (27 base64url characters)`)
+  return userId
+}
+
+export const USERS_SYSCALLS = [
+  syscall<[string, number | undefined]>({
+    name: 'UserRevoke',
+    sid: true,
+    params: [
+      { name: 'userId', type: 'string', doc: 'the user to revoke' },
+      { name: 'before', type: 'int', optional: true, doc: 'unix seconds: passports issued (NotBefore) before it are refused (default: now, this second included)' },
+    ],
+    returns: '{sessions, before}: sessions ended, and the time before which the user\'s passports are refused',
+    capability: 'node.admin',
+    errors: ['InvalidParams', 'PermissionDenied'],
+    doc:
+      "Ends every session of a user on this node and refuses their passports issued before `before`, across restarts: " +
+      'for a lost key or a leaked passport. The user logs in again with a passport signed after that time. ' +
+      'A later revocation can only move the time forward.',
+    handler(ctx, userId, before) {
+      const user = userArg('UserRevoke', userId)
+      const now = Math.floor(Date.now() / 1000)
+      if (before !== undefined && before > now + FUTURE_SLACK_SEC) {
+        throw new InvalidParams('UserRevoke: before may not be in the future: it names a time after which passports are trusted again')
+      }
+      if (before !== undefined && before < 0) throw new InvalidParams('UserRevoke: before must be unix seconds >= 0')
+      const sessions = ctx.sys.sessions.revokeUser(user, before)
+      return { sessions, before: ctx.sys.sessions.revokedBefore(user) ?? before }
+    },
+  }),
+]
