@@ -36,10 +36,17 @@ const url = await withTimeout(
   (async () => {
     let buf = ''
     const decoder = new TextDecoder()
-    for await (const chunk of proc.stdout) {
-      buf += decoder.decode(chunk, { stream: true })
+    const reader = proc.stdout.getReader()
+    for (let r = await reader.read(); !r.done; r = await reader.read()) {
+      buf += decoder.decode(r.value, { stream: true })
       const m = buf.match(/^ready (http:\/\/\S+)$/m)
-      if (m) return m[1]!
+      if (m) {
+        // Keep draining stdout so the node never blocks on a full pipe.
+        void (async () => {
+          while (!(await reader.read().catch(() => ({ done: true }))).done) {}
+        })()
+        return m[1]!
+      }
     }
     throw new Error(`the node exited before it was ready: ${buf.slice(-500)}`)
   })(),
