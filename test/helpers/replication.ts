@@ -1,19 +1,39 @@
-// Test helpers for MiMei across nodes: the owner's session, and waiting for a synced version.
+// Test helpers for MiMei across nodes: the owner's session, polling off, and waiting for a synced version.
 import type { SyncResult } from '../../runtime/net/sync.ts'
 import { callLocal, loginPassport, type TestKernel } from './kernel.ts'
 
 export const ownerSid = async (k: TestKernel) => ((await callLocal(k, 'Login', loginPassport(k))) as { sid: string }).sid
 
-/** Resolves with the sync result when `k` installs version `ver` (or newer) of `mid`. */
-export function synced(k: TestKernel, mid: string, ver: number): Promise<SyncResult> {
-  return new Promise((resolve) => {
+/**
+ * Turns off the replicas' 30 s poll for newer records, so a version that reaches them came by
+ * gossip (or the catch-up after a start) — a test that claims live following proves it then.
+ */
+export function gossipOnly(...nodes: TestKernel[]): void {
+  for (const k of nodes) k.replication!.setPollInterval(0)
+}
+
+/** Child processes get the same through the environment. */
+export const GOSSIP_ONLY_ENV = { LEITHER_REPLICA_POLL_MS: '0' }
+
+/**
+ * Resolves with the sync result when `k` installs version `ver` (or newer) of `mid`; rejects after
+ * `timeoutMs`, well under the poll interval, so a version that would only arrive by polling fails.
+ */
+export function synced(k: TestKernel, mid: string, ver: number, timeoutMs = 20_000): Promise<SyncResult> {
+  return new Promise((resolve, reject) => {
+    const events = k.replication!.events
+    const timer = setTimeout(() => {
+      events.removeEventListener('synced', on)
+      reject(new Error(`version ${ver} of ${mid} did not reach node ${k.identity.peerId} within ${timeoutMs} ms`))
+    }, timeoutMs)
     const on = (e: Event) => {
       const r = (e as CustomEvent<SyncResult>).detail
       if (r.mid === mid && r.ver >= ver) {
-        k.replication!.events.removeEventListener('synced', on)
+        events.removeEventListener('synced', on)
+        clearTimeout(timer)
         resolve(r)
       }
     }
-    k.replication!.events.addEventListener('synced', on)
+    events.addEventListener('synced', on)
   })
 }

@@ -4,14 +4,14 @@ import { describe, expect, test } from 'bun:test'
 import { bootNetwork, waitForRoutingTable, peerIdOf } from '../helpers/network.ts'
 import { callLocal, loginPassport, type TestKernel } from '../helpers/kernel.ts'
 import type { SyncResult } from '../../runtime/net/sync.ts'
-import { ownerSid as owner, synced } from '../helpers/replication.ts'
-
-
+import { gossipOnly, ownerSid as owner, synced } from '../helpers/replication.ts'
 
 describe('ten nodes', () => {
   test('a new version reaches all nine providers; a 50 MB file syncs with an equal MMSum', async () => {
     await using net = await bootNetwork(10, { topology: 'star' })
     const [author, ...others] = net.nodes
+    // Polling off: version 2 must reach the nine providers by gossip.
+    gossipOnly(...net.nodes)
     for (const k of others) await waitForRoutingTable(author, peerIdOf(k))
     const sa = await owner(author)
 

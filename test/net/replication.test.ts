@@ -15,16 +15,18 @@ import { encodeCbor } from '../../runtime/net/wire.ts'
 import { encodeRecord, signRecord, validateDhtRecord, verifyRecord } from '../../runtime/net/records.ts'
 import { generateKeyPair } from '../../runtime/identity/index.ts'
 import type { SyncResult } from '../../runtime/net/sync.ts'
-import { ownerSid as owner, synced } from '../helpers/replication.ts'
+import { gossipOnly, ownerSid as owner, synced } from '../helpers/replication.ts'
 
 const nodes: TestKernel[] = []
 afterEach(async () => {
   await Promise.all(nodes.splice(0).map((n) => n.stop()))
 })
 
+/** A node with polling off: every new version a replica here gets came by gossip or catch-up. */
 async function node(overrides: Record<string, unknown> = {}, dataDir?: string): Promise<TestKernel> {
   const k = await bootTest({ p2p: true, ...overrides }, dataDir)
   nodes.push(k)
+  gossipOnly(k)
   return k
 }
 
