@@ -1,5 +1,6 @@
 // Test networks: N in-process nodes with p2p on 127.0.0.1, linked in a chain or a star, torn down
-// together; plus waits on libp2p events (connections, announced addresses, DHT routing tables).
+// together; plus waits on libp2p events (connections, announced addresses, DHT routing tables),
+// and undoing what two nodes learned of each other (unlink).
 //
 //   await using net = await bootNetwork(3)              // chain: node i dials node i-1
 //   const [a, b, c] = net.nodes
@@ -8,6 +9,7 @@
 // Every wait is event-driven; its timeout is only a guard that turns a hang into a clear failure.
 import type { Libp2p, PeerId } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
+import { peerIdFromString } from '@libp2p/peer-id'
 import type { Config } from '../../runtime/config/index.ts'
 import { bootTest, type TestKernel } from './kernel.ts'
 
@@ -102,6 +104,7 @@ export function waitForAddr(k: Node, match: (addr: string) => boolean, what = 'a
 /** The parts of kad-dht's routing table the waits read (public on the class, not on its interface). */
 interface RoutingTable extends EventTarget {
   kb: { toIterable(): Iterable<{ peerId: PeerId }> }
+  remove(peer: PeerId): Promise<void>
 }
 const routingTable = (k: Node) => (lib(k).services as unknown as { dht: { routingTable: RoutingTable } }).dht.routingTable
 
@@ -110,6 +113,37 @@ export async function waitForRoutingTable(k: Node, peer: string): Promise<void> 
   const table = routingTable(k)
   const has = () => [...table.kb.toIterable()].some((p) => p.peerId.toString() === peer) || undefined
   await until(table, ['peer:add'], has, `${peer} in the DHT routing table of ${peerIdOf(k)}`)
+}
+
+/** What `k` knows of `peer`: an open connection, a DHT routing table entry, addresses in its peer store. */
+export async function knowledgeOf(k: Node, peer: string): Promise<{ connected: boolean; routingTable: boolean; addresses: number }> {
+  const node = lib(k)
+  const id = peerIdFromString(peer)
+  return {
+    connected: node.getConnections(id).length > 0,
+    routingTable: [...routingTable(k).kb.toIterable()].some((p) => p.peerId.equals(id)),
+    addresses: (await node.peerStore.get(id).catch(() => undefined))?.addresses.length ?? 0,
+  }
+}
+
+/**
+ * Undoes what `a` and `b` learned of each other (the DHT's start-up walks connect every node of a
+ * small network): closes their connections, drops each from the other's routing table and peer
+ * store. A later lookup between them must go through a third node.
+ */
+export async function unlink(a: Node, b: Node): Promise<void> {
+  const pairs = [
+    [a, b],
+    [b, a],
+  ] as const
+  await Promise.all(pairs.map(([self, other]) => lib(self).hangUp(lib(other).peerId)))
+  // Each side sees the other's close a round trip later.
+  const closed = (self: Node, other: Node) => (lib(self).getConnections(lib(other).peerId).length === 0 || undefined)
+  await Promise.all(pairs.map(([self, other]) => until(lib(self), ['connection:close', 'peer:disconnect'], () => closed(self, other), `${peerIdOf(self)} to close its connections to ${peerIdOf(other)}`)))
+  for (const [self, other] of pairs) {
+    await routingTable(self).remove(lib(other).peerId)
+    await lib(self).peerStore.delete(lib(other).peerId)
+  }
 }
 
 /**

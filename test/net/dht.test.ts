@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { callLocal, failure, loginPassport, type TestKernel } from '../helpers/kernel.ts'
-import { bootNetwork, peerIdOf, tcpAddr, waitForRoutingTable, type TestNetwork } from '../helpers/network.ts'
+import { bootNetwork, knowledgeOf, peerIdOf, tcpAddr, unlink, waitForRoutingTable, type TestNetwork } from '../helpers/network.ts'
 import { estimateNetworkSize, normalizedDistance } from '../../runtime/net/netsize.ts'
 
 const ownerSid = async (k: TestKernel) => ((await callLocal(k, 'Login', loginPassport(k))) as { sid: string }).sid
@@ -11,18 +11,24 @@ const ownerSid = async (k: TestKernel) => ((await callLocal(k, 'Login', loginPas
 describe('DhtFindPeer', () => {
   let net: TestNetwork
   beforeAll(async () => {
-    // A — B — C: A dials B, B dials C; nobody gives A C's address.
+    // C — B — A: B dials C, A dials B; nobody gives A C's address.
     net = await bootNetwork(3, { topology: 'chain', waitForDht: true })
   }, 30_000)
   afterAll(() => net.stop())
 
   test('A finds C, two hops away, through B', async () => {
     const [c, b, a] = net.nodes
+    // The DHT's start-up walks may already have connected A and C; take that back, so that A
+    // knows only B and C only B.
+    await unlink(a, c)
+    expect(await knowledgeOf(a, peerIdOf(c))).toEqual({ connected: false, routingTable: false, addresses: 0 })
+    expect(await knowledgeOf(c, peerIdOf(a))).toEqual({ connected: false, routingTable: false, addresses: 0 })
+    expect(await knowledgeOf(a, peerIdOf(b))).toMatchObject({ connected: true, routingTable: true })
     const found = (await callLocal(a, 'DhtFindPeer', await ownerSid(a), peerIdOf(c))) as { peer: string; addrs: string[]; from: string }
     expect(found.peer).toBe(peerIdOf(c))
     expect(found.addrs).toContain(tcpAddr(c).replace(/\/p2p\/.*$/, ''))
-    expect(found.from).not.toBe(peerIdOf(a))
-    expect([peerIdOf(b), peerIdOf(c)]).toContain(found.from)
+    // The answer came from B's routing table, not from C itself or A's own store.
+    expect(found.from).toBe(peerIdOf(b))
   }, 30_000)
 
   test('an unknown peer is NotFound; a malformed id is InvalidParams; guests are denied', async () => {
