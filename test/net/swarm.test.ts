@@ -19,6 +19,12 @@ afterAll(() => net.stop())
 
 const ownerSid = async (k: TestKernel) => ((await callLocal(k, 'Login', loginPassport(k))) as { sid: string }).sid
 
+/** What libp2p's connection monitor measured on `self`'s connections to `other`: the smallest, or null. */
+function monitoredRtt(self: TestKernel, other: TestKernel): number | null {
+  const rtts = self.net!.libp2p.getConnections(other.net!.libp2p.peerId).flatMap((c) => (typeof c.rtt === 'number' ? [c.rtt] : []))
+  return rtts.length ? Math.min(...rtts) : null
+}
+
 describe('two nodes', () => {
   test('connect: each lists the other as a direct peer, the dialer as outbound', async () => {
     type Row = { peer: string; addrs: string[]; direction: string; relayed: boolean; latencyMs: number | null }
@@ -31,7 +37,8 @@ describe('two nodes', () => {
       const row = rows.find((p) => p.peer === peerIdOf(other))
       expect(row).toMatchObject({ relayed: false, direction })
       expect(row!.addrs.some((x) => x.startsWith('/ip4/127.0.0.1/tcp/'))).toBe(true)
-      expect(row!.latencyMs === null || row!.latencyMs >= 0).toBe(true)
+      // The connection monitor's round trip (the smallest over the peer's connections), null until it pinged.
+      expect(row!.latencyMs).toBe(monitoredRtt(self, other))
     }
   })
 
@@ -103,5 +110,16 @@ describe('an offline node', () => {
     ] as const) {
       expect(await failure(callLocal(off, name, sid, ...args))).toStartWith('InvalidParams: this node runs offline (p2p: false)')
     }
+  }, 30_000)
+})
+
+describe('latency', () => {
+  test("SwarmPeers reports the connection monitor's round trip once it has pinged", async () => {
+    // The monitor pings every 10 s from the node's start and fires no event: look every 250 ms.
+    for (const deadline = Date.now() + 20_000; monitoredRtt(a, b) === null && Date.now() < deadline; ) await Bun.sleep(250)
+    const measured = monitoredRtt(a, b)
+    expect(measured).toBeNumber()
+    const rows = (await callLocal(a, 'SwarmPeers', await ownerSid(a))) as { peer: string; latencyMs: number | null }[]
+    expect(rows.find((p) => p.peer === peerIdOf(b))?.latencyMs).toBe(measured!)
   }, 30_000)
 })
