@@ -4,7 +4,6 @@ import type { Replication } from '../runtime/net/replication.ts'
 import { syscall, type CallContext, type SyscallRow } from '../runtime/rpc/syscall.ts'
 
 const MID = { name: 'mid', type: 'string', doc: 'MiMei id' } as const
-const caller = (ctx: CallContext) => ({ userId: ctx.grant.userId, kind: ctx.grant.kind })
 
 function replication(ctx: CallContext): Replication {
   if (!ctx.sys.replication) throw new InvalidParams('this node runs offline (p2p: false); start it with the network to share MiMei')
@@ -20,7 +19,7 @@ export const REPLICATION_SYSCALLS: SyscallRow[] = [
     capability: 'session',
     errors: ['NotFound', 'InvalidParams', 'PermissionDenied'],
     doc: "Announces the MiMei's last version to the network: a record signed by the author in the DHT, this node as a provider, and a message to every provider following it. Later backups are announced by themselves; records are re-announced before they expire.",
-    handler: (ctx, mid) => replication(ctx).publish(caller(ctx), mid),
+    handler: (ctx, mid) => replication(ctx).publish(ctx.grant, mid),
   }),
   syscall<[string]>({
     name: 'MiMeiUnpublish',
@@ -30,7 +29,7 @@ export const REPLICATION_SYSCALLS: SyscallRow[] = [
     capability: 'session',
     errors: ['NotFound', 'PermissionDenied'],
     doc: 'Stops announcing the MiMei and serving it (records already in the DHT expire on their own).',
-    handler: (ctx, mid) => replication(ctx).unpublish(caller(ctx), mid),
+    handler: (ctx, mid) => replication(ctx).unpublish(ctx.grant, mid),
   }),
   syscall<[string]>({
     name: 'MiMeiProvide',
@@ -40,7 +39,7 @@ export const REPLICATION_SYSCALLS: SyscallRow[] = [
     capability: 'node.admin',
     errors: ['PermissionDenied'],
     doc: "Makes this node a replica: it syncs the MiMei now, serves it, and syncs every new version the author announces within seconds.",
-    handler: (ctx, mid) => replication(ctx).provide(caller(ctx), mid),
+    handler: (ctx, mid) => replication(ctx).provide(ctx.grant, mid),
   }),
   syscall<[string]>({
     name: 'MiMeiUnprovide',
@@ -50,14 +49,14 @@ export const REPLICATION_SYSCALLS: SyscallRow[] = [
     capability: 'node.admin',
     errors: ['PermissionDenied'],
     doc: 'Stops replicating the MiMei (the data already here stays until deleted).',
-    handler: (ctx, mid) => replication(ctx).unprovide(caller(ctx), mid),
+    handler: (ctx, mid) => replication(ctx).unprovide(ctx.grant, mid),
   }),
   syscall<[string, number | undefined]>({
     name: 'MiMeiFindProvs',
     sid: true,
     params: [MID, { name: 'ver', type: 'int', optional: true, doc: 'only providers of this version' }],
     returns: 'list of {peer, addrs}',
-    capability: 'public',
+    capability: 'session',
     errors: ['NotFound'],
     doc: 'Nodes that serve the MiMei (or one version of it), found through the DHT.',
     handler: (ctx, mid, ver) => replication(ctx).findProviders(mid, ver),
@@ -105,9 +104,9 @@ export const REPLICATION_SYSCALLS: SyscallRow[] = [
     sid: true,
     params: [MID],
     returns: '{mid, mode, local, network, providers, sync}',
-    capability: 'public',
+    capability: 'session',
     errors: ['PermissionDenied'],
     doc: "Local versus network view: this node's versions, the newest signed record on the network, its providers.",
-    handler: (ctx, mid) => replication(ctx).show(caller(ctx), mid),
+    handler: (ctx, mid) => replication(ctx).show(ctx.grant, mid),
   }),
 ]

@@ -7,7 +7,8 @@ import { InvalidParams, NotFound, PermissionDenied } from '../errors.ts'
 import { findUserKey } from '../identity/index.ts'
 import type { Identity } from '../identity/index.ts'
 import type { BaseComponents, Subsystem } from '../kernel.ts'
-import type { Caller, MiMeiStore } from '../mimei/index.ts'
+import type { MiMeiStore } from '../mimei/index.ts'
+import type { Grant } from '../permissions/index.ts'
 import type { Net } from './index.ts'
 import { serveBlocks } from './blockproto.ts'
 import { MIMEI_PROTOCOL, serveRecords, fetchRecord, fetchDelta, type Delta } from './mimeiproto.ts'
@@ -22,6 +23,8 @@ export interface ReplicationComponents extends BaseComponents {
   readonly mimei: MiMeiStore
   readonly net: Net
 }
+  /** The node's own grant, for reads it makes on the author's behalf (the refs it signs). */
+  readonly system: Grant
 
 /** Records in the DHT expire (kad-dht keeps them 48 h); they are put again well before. */
 const REANNOUNCE_MS = 6 * 3600_000
@@ -149,7 +152,7 @@ export class Replication implements Subsystem {
     } catch {
       throw new PermissionDenied(`publishing signs with the author's key, which this node does not hold (author ${row.author})`)
     }
-    const refs = Object.keys(this.c.mimei.getRefs({ userId: row.author, kind: 'user' }, mid)).slice(0, 256)
+    const refs = Object.keys(this.c.mimei.getRefs(this.c.system, mid)).slice(0, 256)
     const record = signRecord(key, { mid, app: row.app, ext: row.ext, mark: row.mark, type: row.type, ver: row.last, cid: v.cid, seq: v.seq, size: v.size, created: v.created, refs })
     this.keepRecord(record)
     return record
@@ -186,14 +189,14 @@ export class Replication implements Subsystem {
     return { ...recordSummary(record), ...result }
   }
 
-  async publish(who: Caller, mid: string) {
+  async publish(who: Grant, mid: string) {
     const row = this.c.mimei.row(mid)
     this.c.mimei.require(row, who, 'publish')
     this.share(mid, 'publish')
     return this.publishLatest(mid)
   }
 
-  async unpublish(who: Caller, mid: string): Promise<boolean> {
+  async unpublish(who: Grant, mid: string): Promise<boolean> {
     this.c.mimei.require(this.c.mimei.row(mid), who, 'publish')
     return this.unshare(mid)
   }
@@ -209,7 +212,7 @@ export class Replication implements Subsystem {
   // — providing —
 
   /** Becomes a replica: syncs now, then follows new versions as the author announces them. */
-  async provide(who: Caller, mid: string) {
+  async provide(who: Grant, mid: string) {
     if (who.kind !== 'owner') throw new PermissionDenied('only the node owner decides what this node replicates')
     if (this.mode(mid) !== 'publish') this.share(mid, 'provide')
     const job = this.startSync(mid, {})
@@ -221,7 +224,7 @@ export class Replication implements Subsystem {
     return result
   }
 
-  async unprovide(who: Caller, mid: string): Promise<boolean> {
+  async unprovide(who: Grant, mid: string): Promise<boolean> {
     if (who.kind !== 'owner') throw new PermissionDenied('only the node owner decides what this node replicates')
     if (this.mode(mid) !== 'provide') return false
     return this.unshare(mid)
@@ -445,7 +448,7 @@ export class Replication implements Subsystem {
   }
 
   /** Local versus network view of a MiMei. */
-  async show(who: Caller, mid: string) {
+  async show(who: Grant, mid: string) {
     const local = (() => {
       try {
         return this.c.mimei.versions(who, mid)

@@ -1,5 +1,6 @@
 // The node's SQLite database: the one place that opens it, sets WAL mode and runs migrations.
 import { Database } from 'bun:sqlite'
+import { chmodSync, closeSync, existsSync, openSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { Corrupt } from '../errors.ts'
 import type { BaseComponents, Subsystem } from '../kernel.ts'
@@ -18,8 +19,40 @@ export interface StoreInit {
   migrations?: readonly Migration[]
 }
 
+/**
+ * Owner-only modes for the data dir and the secrets in it (0700 folders; 0600 database, WAL,
+ * config, keys, logs), also when an older run, a restore or a copy left them looser: the database
+ * holds sessions and private MiMei data, leither.json a network key.
+ */
+export function makeDataDirPrivate(dataDir: string, dbFile = 'leither.db'): void {
+  if (process.platform === 'win32') return
+  chmodSync(dataDir, 0o700)
+  for (const sub of ['keys', 'logs']) if (existsSync(join(dataDir, sub))) privateTree(join(dataDir, sub))
+  for (const f of [dbFile, `${dbFile}-wal`, `${dbFile}-shm`, `${dbFile}-journal`, 'leither.json']) chmodFile(join(dataDir, f))
+}
+
+/** A folder and what it holds: folders 0700, files 0600. */
+function privateTree(dir: string): void {
+  chmodSync(dir, 0o700)
+  for (const f of readdirSync(dir, { withFileTypes: true })) {
+    if (f.isDirectory()) privateTree(join(dir, f.name))
+    else if (f.isFile()) chmodFile(join(dir, f.name))
+  }
+}
+
+/** 0600, unless the file is gone (a WAL file may be, or a log rotated away meanwhile). */
+function chmodFile(path: string): void {
+  try {
+    chmodSync(path, 0o600)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+  }
+}
+
 /** Opens a database file with the settings every connection of the node uses. */
 export function openDatabase(path: string): Database {
+  // Created 0600 before SQLite opens it: SQLite gives its -wal and -shm files the same mode.
+  if (!existsSync(path)) closeSync(openSync(path, 'a', 0o600))
   const db = new Database(path, { create: true, strict: true })
   // WAL: readers never block the writer; NORMAL sync is safe against process crashes (a power
   // loss may drop the last transactions, never corrupt the file).
@@ -61,7 +94,8 @@ export function migrate(db: Database, migrations: readonly Migration[] = MIGRATI
 
 export function store(init: StoreInit = {}) {
   return (components: BaseComponents): Store => {
-    const path = join(components.dataDir, init.file ?? 'leither.db')
+    const file = init.file ?? 'leither.db'
+    const path = join(components.dataDir, file)
     const log = components.log.child('store')
     let db: Database | undefined
     return {
@@ -75,6 +109,7 @@ export function store(init: StoreInit = {}) {
         return row.v
       },
       start() {
+        makeDataDirPrivate(components.dataDir, file)
         db = openDatabase(path)
         const version = migrate(db, init.migrations)
         log.debug('database open', { path, schema: version })
