@@ -5,7 +5,7 @@ import type { BaseComponents, Subsystem } from '../kernel.ts'
 import type { VarTable } from '../vars.ts'
 import type { RpcHandler } from '../rpc/protocol.ts'
 import type { MiMeiStore } from '../mimei/index.ts'
-import type { Sessions } from '../sessions/index.ts'
+import type { Permissions } from '../permissions/index.ts'
 import { mimeiRoutes } from './mimei.ts'
 import { rpcRoutes, websocketOptions } from './rpc.ts'
 // The generated browser client (bun run gen); a "file" import embeds it in compiled binaries.
@@ -22,7 +22,7 @@ export interface HttpComponents extends BaseComponents {
   readonly rpc: RpcHandler
   /** For /mm/: MiMei files, checked against the requesting session's rights. */
   readonly mimei: MiMeiStore
-  readonly sessions: Sessions
+  readonly permissions: Permissions
 }
 
 const json = (status: number, body: unknown) =>
@@ -37,7 +37,7 @@ export function http() {
     const routes = () =>
       new Elysia({ websocket: websocketOptions(config.maxBodyBytes) })
         .use(rpcRoutes(components.rpc, log, config.maxBodyBytes))
-        .use(mimeiRoutes({ mimei: components.mimei, sessions: components.sessions, log }))
+        .use(mimeiRoutes({ mimei: components.mimei, permissions: components.permissions, log }))
         .get('/getvar', ({ query }) => {
           const name = String(query.name ?? '').toLowerCase()
           const read = components.vars()[name]

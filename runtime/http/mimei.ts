@@ -19,11 +19,26 @@ const STATUS: Record<string, number> = { NotFound: 404, PermissionDenied: 403, I
 const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
   new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json; charset=utf-8', ...headers } })
 
-/** The session of a request: `Authorization: Bearer <sid>`, else a `sid` query parameter. */
-function sidOf(request: Request, url: URL): string {
+/**
+ * The session of a request: `Authorization: Bearer <sid>` only. A sid in the URL would be kept in
+ * history, logs and Referer headers, so `?sid=` is refused (see serveMiMei).
+ */
+function sidOf(request: Request, _url: URL): string {
   const auth = request.headers.get('authorization') ?? ''
   const bearer = /^Bearer\s+(\S+)$/i.exec(auth)
-  return bearer ? bearer[1] : (url.searchParams.get('sid') ?? '')
+  return bearer ? bearer[1] : ''
+}
+
+/**
+ * Headers on every /mm/ answer. User files share the node's origin, so none may run as one of its
+ * pages: nosniff stops a browser from guessing HTML out of another type, and the CSP sandbox gives
+ * any document (HTML, SVG, XML, ...) an opaque origin without scripts. CSP is ignored on
+ * subresources, so images, scripts and styles loaded by a page are not affected by it.
+ */
+function userContent(response: Response): Response {
+  response.headers.set('x-content-type-options', 'nosniff')
+  response.headers.set('content-security-policy', 'sandbox')
+  return response
 }
 
 function caller(deps: MiMeiHttpDeps, sid: string): Caller {
@@ -63,6 +78,9 @@ export function fileResponse(request: Request, f: Extract<Served, { kind: 'file'
 
 export async function serveMiMei(deps: MiMeiHttpDeps, request: Request): Promise<Response> {
   const url = new URL(request.url)
+  if (url.searchParams.has('sid')) {
+    return json(400, { error: 'InvalidParams: a sid is not accepted in the URL (it would be kept in history and logs); send it as Authorization: Bearer <sid>' })
+  }
   const rest = url.pathname.slice('/mm/'.length)
   const slash = rest.indexOf('/')
   // /mm/<mid> has no path at all: send the browser to the root directory (relative links work).
@@ -91,6 +109,6 @@ export async function serveMiMei(deps: MiMeiHttpDeps, request: Request): Promise
 
 export function mimeiRoutes(deps: MiMeiHttpDeps) {
   return new Elysia({ name: 'mimei-files' })
-    .get('/mm/*', ({ request }) => serveMiMei(deps, request))
-    .head('/mm/*', ({ request }) => serveMiMei(deps, request))
+    .get('/mm/*', async ({ request }) => userContent(await serveMiMei(deps, request)))
+    .head('/mm/*', async ({ request }) => userContent(await serveMiMei(deps, request)))
 }
