@@ -10,6 +10,7 @@ import { store, type Store } from './store/index.ts'
 import { publicVars } from './vars.ts'
 import { join } from 'node:path'
 import { sessions, type Sessions } from './sessions/index.ts'
+import { issueSystemGrant, permissions, type Permissions } from './permissions/index.ts'
 import { createDispatcher, type Dispatcher } from './rpc/dispatch.ts'
 import { createRpcHandler, type RpcHandler } from './rpc/protocol.ts'
 import { SYSCALL_TABLES } from '../syscalls/index.ts'
@@ -34,6 +35,7 @@ export interface Kernel {
   readonly identity: Identity
   readonly store: Store
   readonly sessions: Sessions
+  readonly permissions: Permissions
   readonly mimei: MiMeiStore
   /** The libp2p node; undefined on an offline node (config p2p: false). */
   readonly net: Net | undefined
@@ -69,15 +71,24 @@ export async function boot(opts: BootOptions): Promise<Kernel> {
   const ident = identity()(base)
   const db = store()(base)
   const sess = sessions()({ ...base, identity: ident, store: db })
+  const perms = permissions()({ sessions: sess, log })
+  // The node's own grant: issued here only, handed to the subsystems that work for the node.
+  const system = issueSystemGrant()
   const mm = mimei()({ ...base, store: db })
+  perms.registerHandles('mimei', (id, access) => mm.checkHandle(id, access))
+  perms.registerHandles('file', (id, access) => mm.files.checkHandle(id, access))
+  // A session that ends takes its handles with it (logout, revocation, expiry found on use).
+  sess.onEnded((ended) => perms.sessionsEnded(ended))
+  perms.onSessionEnded((ended) => mm.closeHandlesOf(ended))
   const network = config.p2p ? net()({ ...base, identity: ident }) : undefined
-  const repl = network ? replication()({ ...base, identity: ident, mimei: mm, net: network }) : undefined
+  const repl = network ? replication()({ ...base, identity: ident, mimei: mm, net: network, system }) : undefined
   const msgs = messages()({ ...base, identity: ident, store: db, net: network })
   const dispatcher = createDispatcher(SYSCALL_TABLES, {
     ...base,
     identity: ident,
     store: db,
     sessions: sess,
+    permissions: perms,
     mimei: mm,
     replication: repl,
     net: network,
@@ -85,7 +96,7 @@ export async function boot(opts: BootOptions): Promise<Kernel> {
     publicVars: () => vars,
   })
   const rpc = createRpcHandler(dispatcher, log.child('rpc'))
-  const server = http()({ ...base, vars: () => vars, rpc, mimei: mm, sessions: sess })
+  const server = http()({ ...base, vars: () => vars, rpc, mimei: mm, permissions: perms })
   const vars = publicVars({ nodeId: () => ident.nodeId, peerId: () => ident.peerId, port: () => server.port, nodeAddrs: () => network?.addrs() ?? [] })
 
   const order: Subsystem[] = [ident, db, sess, mm, ...(network ? [network] : []), ...(repl ? [repl] : []), msgs, server]
@@ -122,6 +133,7 @@ export async function boot(opts: BootOptions): Promise<Kernel> {
     identity: ident,
     store: db,
     sessions: sess,
+    permissions: perms,
     mimei: mm,
     net: network,
     replication: repl,

@@ -1,6 +1,6 @@
 // The db family: Redis-like operations on an opened database MiMei (the handle comes first),
 // with Begin/Commit/Rollback transactions that fail with Conflict instead of applying half.
-import { Conflict, InvalidParams } from '../runtime/errors.ts'
+import { Conflict, InvalidParams, QuotaExceeded } from '../runtime/errors.ts'
 import * as hash from '../runtime/mimei/db/hash.ts'
 import * as list from '../runtime/mimei/db/list.ts'
 import * as set from '../runtime/mimei/db/set.ts'
@@ -21,9 +21,13 @@ const opt = (p: ParamSpec): ParamSpec => ({ ...p, optional: true })
 
 /** Longest a transaction may stay open before it is rolled back by itself. */
 const MAX_TX_SEC = 3600
+/** Most writes, and most encoded bytes, one transaction may queue before Commit. */
+export const MAX_TX_OPS = 10_000
+export const MAX_TX_BYTES = 16 * 1024 * 1024
 
-function handleOf(ctx: CallContext, id: string, write: boolean) {
-  const h = ctx.sys.mimei.handles.get(id, write)
+/** The handle the dispatcher already checked (the row's `handle.read` / `handle.write`). */
+function handleOf(ctx: CallContext, id: string) {
+  const h = ctx.sys.mimei.handles.get(id)
   if (h.type !== MiMeiType.database) throw new InvalidParams(`MiMei ${h.mid} is not a database; use the file calls`)
   return h
 }
@@ -47,11 +51,12 @@ function op(
     sid: false,
     params: [HANDLE, ...params],
     returns: write ? `${returns} ("QUEUED" inside a transaction)` : returns,
-    capability: 'public',
+    capability: write ? 'handle.write' : 'handle.read',
+    handle: 'mimei',
     errors,
     doc,
     handler(ctx, handleId, ...args) {
-      const h = handleOf(ctx, handleId, write)
+      const h = handleOf(ctx, handleId)
       const { mimei } = ctx.sys
       if (h.tx) for (const k of keys(args)) h.tx.keys.add(k)
       // Reads run in one read transaction: one WAL read lock for all their statements, not one each.
@@ -64,6 +69,12 @@ function op(
         return run(target, ...args)
       }
       if (h.tx) {
+        // Queued writes wait in memory: hold them to a count and a size where they enter.
+        const bytes = args.reduce<number>((sum, a) => sum + encodeValue(a).length, 0)
+        if (h.tx.ops.length >= MAX_TX_OPS || h.tx.bytes + bytes > MAX_TX_BYTES) {
+          throw new QuotaExceeded(`a transaction queues at most ${MAX_TX_OPS} writes and ${MAX_TX_BYTES} bytes; Commit it and begin another`)
+        }
+        h.tx.bytes += bytes
         h.tx.ops.push({ name, run: apply })
         return 'QUEUED'
       }
@@ -78,11 +89,12 @@ const txRows: SyscallRow[] = [
     sid: false,
     params: [HANDLE, { name: 'timeoutSec', type: 'int', doc: `seconds before an uncommitted transaction rolls back by itself (1..${MAX_TX_SEC})` }],
     returns: 'true',
-    capability: 'public',
+    capability: 'handle.write',
+    handle: 'mimei',
     errors: ['NotFound', 'InvalidParams', 'PermissionDenied'],
     doc: 'Starts a transaction on the handle: later writes are queued (they answer "QUEUED"), reads see committed data, and Commit applies every write at once — or none, with Conflict, if another writer changed any key the transaction touched.',
     handler(ctx, handleId, timeoutSec) {
-      const h = handleOf(ctx, handleId, true)
+      const h = handleOf(ctx, handleId)
       if (h.tx) throw new InvalidParams('a transaction is already open on this handle; Commit or Rollback it first')
       if (timeoutSec < 1 || timeoutSec > MAX_TX_SEC) throw new InvalidParams(`timeoutSec must be 1..${MAX_TX_SEC}`)
       const beginSeq = (q(h.target.db, 'SELECT seq FROM mimei WHERE id = ?').get(h.m) as { seq: number }).seq
@@ -93,7 +105,7 @@ const txRows: SyscallRow[] = [
         }
       }, timeoutSec * 1000)
       timer.unref?.()
-      h.tx = { beginSeq, keys: new Set(), ops: [], timer }
+      h.tx = { beginSeq, keys: new Set(), ops: [], bytes: 0, timer }
       return true
     },
   }),
@@ -102,11 +114,12 @@ const txRows: SyscallRow[] = [
     sid: false,
     params: [HANDLE],
     returns: 'list of the queued writes\u2019 results',
-    capability: 'public',
+    capability: 'handle.write',
+    handle: 'mimei',
     errors: ['NotFound', 'InvalidParams', 'Conflict', 'QuotaExceeded'],
     doc: 'Applies the queued writes atomically. Fails with Conflict (nothing applied) when a key the transaction read or wrote was changed by someone else since Begin.',
     handler(ctx, handleId) {
-      const h = handleOf(ctx, handleId, true)
+      const h = handleOf(ctx, handleId)
       const tx = h.tx
       if (!tx) throw new InvalidParams('no transaction is open on this handle; call Begin first')
       h.tx = undefined
@@ -135,11 +148,12 @@ const txRows: SyscallRow[] = [
     sid: false,
     params: [HANDLE],
     returns: 'true',
-    capability: 'public',
+    capability: 'handle.write',
+    handle: 'mimei',
     errors: ['NotFound', 'InvalidParams'],
     doc: 'Drops the queued writes of the open transaction.',
     handler(ctx, handleId) {
-      const h = handleOf(ctx, handleId, true)
+      const h = handleOf(ctx, handleId)
       if (!h.tx) throw new InvalidParams('no transaction is open on this handle')
       clearTimeout(h.tx.timer)
       h.tx = undefined
@@ -151,11 +165,12 @@ const txRows: SyscallRow[] = [
     sid: false,
     params: [HANDLE],
     returns: 'integer',
-    capability: 'public',
+    capability: 'handle.read',
+    handle: 'mimei',
     errors: ['NotFound'],
     doc: 'The sequence number of the last write to this database (every write takes the next one).',
     handler(ctx, handleId) {
-      const h = handleOf(ctx, handleId, false)
+      const h = handleOf(ctx, handleId)
       return (q(h.target.db, 'SELECT seq FROM mimei WHERE id = ?').get(h.m) as { seq: number }).seq
     },
   }),

@@ -1,9 +1,7 @@
 // The mimei family: create and open MiMei, versions, rights, references, app data areas.
-import { syscall, type CallContext, type SyscallRow } from '../runtime/rpc/syscall.ts'
-import type { Caller } from '../runtime/mimei/index.ts'
+import { syscall, type SyscallRow } from '../runtime/rpc/syscall.ts'
 
 const SID_MID = [{ name: 'mid', type: 'string', doc: 'MiMei id' }] as const
-const caller = (ctx: CallContext): Caller => ({ userId: ctx.grant.userId, kind: ctx.grant.kind })
 const VER_DOC = 'cur | last | release | a version number'
 
 export const MIMEI_SYSCALLS: SyscallRow[] = [
@@ -21,7 +19,7 @@ export const MIMEI_SYSCALLS: SyscallRow[] = [
     capability: 'session',
     errors: ['InvalidParams', 'PermissionDenied'],
     doc: 'Creates a MiMei owned by the caller, or returns the existing one: the id is derived from author, app, ext and mark.',
-    handler: (ctx, appid, ext, mark, tp, right) => ctx.sys.mimei.create(caller(ctx), appid, ext, mark, tp, right ?? 0),
+    handler: (ctx, appid, ext, mark, tp, right) => ctx.sys.mimei.create(ctx.grant, appid, ext, mark, tp, right ?? 0),
   }),
   syscall<[string | undefined, number | undefined, number | undefined]>({
     name: 'MMList',
@@ -35,7 +33,7 @@ export const MIMEI_SYSCALLS: SyscallRow[] = [
     capability: 'session',
     errors: ['PermissionDenied'],
     doc: "The caller's MiMei, newest first (the node owner sees every MiMei on the node).",
-    handler: (ctx, appid, start, count) => ctx.sys.mimei.list(caller(ctx), appid, start ?? 0, count ?? 100),
+    handler: (ctx, appid, start, count) => ctx.sys.mimei.list(ctx.grant, appid, start ?? 0, count ?? 100),
   }),
   syscall<[string, unknown]>({
     name: 'MMOpen',
@@ -45,7 +43,7 @@ export const MIMEI_SYSCALLS: SyscallRow[] = [
     capability: 'public',
     errors: ['NotFound', 'InvalidParams', 'PermissionDenied'],
     doc: 'Opens a version of a MiMei. `cur` is writable for holders of the write right; numbered versions are read-only. Handles close after 10 minutes unused.',
-    handler: (ctx, mid, ver) => ctx.sys.mimei.open(caller(ctx), mid, ver).id,
+    handler: (ctx, mid, ver) => ctx.sys.mimei.open(ctx.grant, mid, ver).id,
   }),
   syscall<[string]>({
     name: 'MMClose',
@@ -54,7 +52,7 @@ export const MIMEI_SYSCALLS: SyscallRow[] = [
     returns: 'true if it was open',
     capability: 'public',
     errors: [],
-    doc: 'Closes a handle (an open transaction on it is dropped).',
+    doc: 'Closes a handle (an open transaction on it is dropped). Public: knowing a handle id is enough to give it up.',
     handler: (ctx, handle) => ctx.sys.mimei.handles.close(handle),
   }),
   syscall<[string, string]>({
@@ -65,7 +63,7 @@ export const MIMEI_SYSCALLS: SyscallRow[] = [
     capability: 'session',
     errors: ['NotFound', 'PermissionDenied'],
     doc: 'Freezes cur into the next numbered, read-only version and moves `last` to it.',
-    handler: (ctx, mid, memo) => ctx.sys.mimei.backup(caller(ctx), mid, memo ?? ''),
+    handler: (ctx, mid, memo) => ctx.sys.mimei.backup(ctx.grant, mid, memo ?? ''),
   }),
   syscall<[string, unknown]>({
     name: 'MMRelease',
@@ -75,7 +73,7 @@ export const MIMEI_SYSCALLS: SyscallRow[] = [
     capability: 'session',
     errors: ['NotFound', 'InvalidParams', 'PermissionDenied'],
     doc: 'Points `release` at a version; a released version cannot be deleted.',
-    handler: (ctx, mid, ver) => ctx.sys.mimei.release(caller(ctx), mid, ver),
+    handler: (ctx, mid, ver) => ctx.sys.mimei.release(ctx.grant, mid, ver),
   }),
   syscall<[string, unknown]>({
     name: 'MMRestore',
@@ -85,7 +83,7 @@ export const MIMEI_SYSCALLS: SyscallRow[] = [
     capability: 'session',
     errors: ['NotFound', 'InvalidParams', 'PermissionDenied'],
     doc: 'Replaces cur with a copy of the version.',
-    handler: (ctx, mid, ver) => ctx.sys.mimei.restore(caller(ctx), mid, ver),
+    handler: (ctx, mid, ver) => ctx.sys.mimei.restore(ctx.grant, mid, ver),
   }),
   syscall<[string, unknown[]]>({
     name: 'MMDelVers',
@@ -95,7 +93,7 @@ export const MIMEI_SYSCALLS: SyscallRow[] = [
     capability: 'session',
     errors: ['NotFound', 'InvalidParams', 'PermissionDenied'],
     doc: 'Deletes versions; their blocks are collected by the next gc. The released version is protected.',
-    handler: (ctx, mid, ...vers) => ctx.sys.mimei.delVersions(caller(ctx), mid, vers as unknown[]),
+    handler: (ctx, mid, ...vers) => ctx.sys.mimei.delVersions(ctx.grant, mid, vers as unknown[]),
   }),
   syscall<[string, unknown]>({
     name: 'MMSum',
@@ -105,7 +103,7 @@ export const MIMEI_SYSCALLS: SyscallRow[] = [
     capability: 'public',
     errors: ['NotFound', 'PermissionDenied'],
     doc: 'Digest of a version\u2019s content: equal on two nodes exactly when they hold the same data.',
-    handler: (ctx, mid, ver) => ctx.sys.mimei.sum(caller(ctx), mid, ver),
+    handler: (ctx, mid, ver) => ctx.sys.mimei.sum(ctx.grant, mid, ver),
   }),
   syscall<[string, string[]]>({
     name: 'MMAddRef',
@@ -115,7 +113,7 @@ export const MIMEI_SYSCALLS: SyscallRow[] = [
     capability: 'session',
     errors: ['NotFound', 'PermissionDenied'],
     doc: 'Adds references (counted); a referenced content id is kept by gc.',
-    handler: (ctx, mid, ...refs) => ctx.sys.mimei.addRefs(caller(ctx), mid, refs as unknown as string[]),
+    handler: (ctx, mid, ...refs) => ctx.sys.mimei.addRefs(ctx.grant, mid, refs as unknown as string[]),
   }),
   syscall<[string, string[]]>({
     name: 'MMDelRef',
@@ -125,7 +123,7 @@ export const MIMEI_SYSCALLS: SyscallRow[] = [
     capability: 'session',
     errors: ['NotFound', 'PermissionDenied'],
     doc: 'Removes one count of each reference; at zero the reference goes.',
-    handler: (ctx, mid, ...refs) => ctx.sys.mimei.delRefs(caller(ctx), mid, refs as unknown as string[]),
+    handler: (ctx, mid, ...refs) => ctx.sys.mimei.delRefs(ctx.grant, mid, refs as unknown as string[]),
   }),
   syscall<[string]>({
     name: 'MMGetRefs',
@@ -135,7 +133,7 @@ export const MIMEI_SYSCALLS: SyscallRow[] = [
     capability: 'public',
     errors: ['NotFound', 'PermissionDenied'],
     doc: 'The references of a MiMei with their counts.',
-    handler: (ctx, mid) => ctx.sys.mimei.getRefs(caller(ctx), mid),
+    handler: (ctx, mid) => ctx.sys.mimei.getRefs(ctx.grant, mid),
   }),
   syscall<[string, string, number]>({
     name: 'MMSetRight',
@@ -149,7 +147,7 @@ export const MIMEI_SYSCALLS: SyscallRow[] = [
     capability: 'session',
     errors: ['NotFound', 'InvalidParams', 'PermissionDenied'],
     doc: 'Sets the rights of a member; 0 removes them.',
-    handler: (ctx, mid, member, right) => ctx.sys.mimei.setRight(caller(ctx), mid, member, right),
+    handler: (ctx, mid, member, right) => ctx.sys.mimei.setRight(ctx.grant, mid, member, right),
   }),
   syscall<[string, string]>({
     name: 'MMGetRight',
@@ -159,7 +157,7 @@ export const MIMEI_SYSCALLS: SyscallRow[] = [
     capability: 'public',
     errors: ['NotFound', 'PermissionDenied'],
     doc: 'The rights a member holds (including what everyone may do).',
-    handler: (ctx, mid, member) => ctx.sys.mimei.getRight(caller(ctx), mid, member),
+    handler: (ctx, mid, member) => ctx.sys.mimei.getRight(ctx.grant, mid, member),
   }),
   syscall<[string, string]>({
     name: 'MMOpenAppData',
@@ -172,7 +170,7 @@ export const MIMEI_SYSCALLS: SyscallRow[] = [
     capability: 'session',
     errors: ['InvalidParams', 'PermissionDenied'],
     doc: 'Opens the database of an app for a scope, creating it on first use: apps keep state without knowing MiMei ids.',
-    handler: (ctx, appid, scope) => ctx.sys.mimei.openAppData(caller(ctx), appid, scope).id,
+    handler: (ctx, appid, scope) => ctx.sys.mimei.openAppData(ctx.grant, appid, scope).id,
   }),
   syscall<[number | undefined]>({
     name: 'MMGc',

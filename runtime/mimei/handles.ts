@@ -1,6 +1,5 @@
-// Open MiMei handles (Leither's mmsid): what is open, for whom, writable or not; idle ones expire.
-import { Database } from 'bun:sqlite'
-import { PermissionDenied } from '../errors.ts'
+// Open MiMei handles (Leither's mmsid): what is open, by whom, with which rights; idle ones expire.
+import type { Principal } from '../permissions/index.ts'
 import { idleTable } from './idle-table.ts'
 import type { DbTarget } from './db/core.ts'
 
@@ -13,6 +12,8 @@ export interface Transaction {
   readonly keys: Set<string>
   /** Queued writes, applied together by Commit. */
   readonly ops: { name: string; run: (target: DbTarget) => unknown }[]
+  /** Encoded size of the queued writes' arguments (capped, see syscalls/db.ts). */
+  bytes: number
   readonly timer: ReturnType<typeof setTimeout>
 }
 
@@ -22,42 +23,53 @@ export interface Handle {
   readonly m: number
   readonly type: number
   readonly ver: VersionRef
-  readonly writable: boolean
-  readonly userId: string
-  /** Where the data is: the node database for `cur`, a private in-memory copy for versions. */
+  /** Who opened it: the handle works for them only while their session lives. */
+  readonly owner: Principal
+  /** The opener's rights bits on the MiMei, as of `epoch` (re-read when rights change). */
+  rights: number
+  epoch: number
+  /** Where the data is: the node database for `cur`, a shared read-only copy for versions. */
   readonly target: DbTarget
+  /** Drops this handle's hold on a version copy. */
+  readonly release?: () => void
   lastUsed: number
   tx?: Transaction
 }
 
 export interface HandleTable {
   add(h: Omit<Handle, 'id' | 'lastUsed'>): Handle
-  /** The live handle, or NotFound; `write` requires a writable one. */
-  get(id: string, write?: boolean): Handle
+  /** The live handle, or NotFound. Access is checked by MiMeiStore.checkHandle first. */
+  get(id: string): Handle
   close(id: string): boolean
+  /** Closes every handle `match` accepts; later uses are denied with `because` when given. */
+  closeWhere(match: (h: Handle) => boolean, because?: string): number
+  /** Open handles held by a user ("" = guests). */
+  countOf(userId: string): number
   /** Closes handles idle longer than `idleSec`. */
   sweep(idleSec: number): number
   closeAll(): void
   readonly size: number
 }
 
-export function handleTable(mainDb: Database): HandleTable {
+export function handleTable(): HandleTable {
+  const perUser = new Map<string, number>()
   const table = idleTable<Handle>((h) => {
     if (h.tx) clearTimeout(h.tx.timer)
-    if (h.target.db !== mainDb) h.target.db.close()
+    h.release?.()
+    const n = (perUser.get(h.owner.userId) ?? 1) - 1
+    if (n > 0) perUser.set(h.owner.userId, n)
+    else perUser.delete(h.owner.userId)
   }, 'unknown or expired MiMei handle; open it again with MMOpen')
   return {
-    add: (h) => table.add(h),
-    get(id, write = false) {
-      const h = table.get(id)
-      if (write && !h.writable) {
-        throw new PermissionDenied(
-          h.ver === 'cur' ? `handle of MiMei ${h.mid} was opened without the write right` : `version ${h.ver} of MiMei ${h.mid} is read-only; open "cur" to write`,
-        )
-      }
+    add(fields) {
+      const h = table.add(fields)
+      perUser.set(h.owner.userId, (perUser.get(h.owner.userId) ?? 0) + 1)
       return h
     },
+    get: (id) => table.get(id),
     close: (id) => table.close(id),
+    closeWhere: (match, because) => table.closeWhere(match, because),
+    countOf: (userId) => perUser.get(userId) ?? 0,
     sweep: (idleSec) => table.sweep(idleSec),
     closeAll: () => table.closeAll(),
     get size() {

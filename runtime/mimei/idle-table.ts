@@ -1,6 +1,9 @@
 // A table of open handles (MiMei handles, file handles): bearer ids, last use, idle expiry.
 import { randomBytes } from 'node:crypto'
-import { NotFound } from '../errors.ts'
+import { NotFound, PermissionDenied } from '../errors.ts'
+
+/** Handles closed by a decision (rights, logout) are remembered this many at most, to say why. */
+const TOMBSTONES = 4096
 
 export interface IdleEntry {
   readonly id: string
@@ -12,6 +15,11 @@ export interface IdleTable<T extends IdleEntry> {
   /** The live entry (its idle clock restarts), or NotFound with `missing` as the message. */
   get(id: unknown): T
   close(id: string): boolean
+  /**
+   * Closes every entry `match` accepts; returns how many. With `because`, a later use of one of
+   * them is PermissionDenied with that text instead of NotFound.
+   */
+  closeWhere(match: (entry: T) => boolean, because?: string): number
   /** Closes entries idle longer than `idleSec`; returns how many. */
   sweep(idleSec: number): number
   closeAll(): void
@@ -21,6 +29,7 @@ export interface IdleTable<T extends IdleEntry> {
 /** `release` runs once for every entry that goes (closed, expired, or all at stop). */
 export function idleTable<T extends IdleEntry>(release: (entry: T) => void, missing: string): IdleTable<T> {
   const entries = new Map<string, T>()
+  const tombstones = new Map<string, string>()
   return {
     add(fields) {
       // 128 random bits: a handle is a capability, so it must not be guessable.
@@ -30,7 +39,10 @@ export function idleTable<T extends IdleEntry>(release: (entry: T) => void, miss
     },
     get(id) {
       const entry = typeof id === 'string' ? entries.get(id) : undefined
-      if (!entry) throw new NotFound(missing)
+      if (!entry) {
+        const why = typeof id === 'string' ? tombstones.get(id) : undefined
+        throw why ? new PermissionDenied(why) : new NotFound(missing)
+      }
       entry.lastUsed = Date.now()
       return entry
     },
@@ -40,6 +52,19 @@ export function idleTable<T extends IdleEntry>(release: (entry: T) => void, miss
       entries.delete(id)
       release(entry)
       return true
+    },
+    closeWhere(match, because) {
+      let n = 0
+      for (const entry of [...entries.values()]) {
+        if (!match(entry)) continue
+        entries.delete(entry.id)
+        release(entry)
+        n++
+        if (!because) continue
+        tombstones.set(entry.id, because)
+        if (tombstones.size > TOMBSTONES) tombstones.delete(tombstones.keys().next().value!)
+      }
+      return n
     },
     sweep(idleSec) {
       const cutoff = Date.now() - idleSec * 1000

@@ -3,7 +3,8 @@
 import { Database } from 'bun:sqlite'
 import { randomUUID } from 'node:crypto'
 import { sha256 } from '@noble/hashes/sha2.js'
-import { InvalidParams, NotFound, QuotaExceeded } from '../errors.ts'
+import { Busy, InvalidParams, NotFound, PermissionDenied, QuotaExceeded } from '../errors.ts'
+import { isOwnerOrSystem, principalOf, type Grant, type HandleAccess, type Principal } from '../permissions/index.ts'
 import type { BaseComponents, Subsystem } from '../kernel.ts'
 import { toBase64Url } from '../identity/index.ts'
 import type { Store } from '../store/index.ts'
@@ -21,10 +22,33 @@ export type { Handle } from './handles.ts'
 export const MiMeiType = { file: 1, database: 2 } as const
 export const AUTO_MARK = '{{auto}}'
 
-/** The caller as the MiMei layer sees it: who, and whether they own the node. */
-export interface Caller {
-  readonly userId: string
-  readonly kind: 'guest' | 'user' | 'owner'
+/**
+ * Memory bounds of open handles. Past a limit MMOpen answers Busy; nothing already open suffers.
+ * - handlesPerUser: open MiMei handles of one user (all guests count as one).
+ * - versionCopies / versionCopyBytes: old database versions opened as in-memory copies, node-wide.
+ * - versionCopyBytesPerUser: the bytes of such copies one user (all guests together) holds.
+ */
+export interface HandleLimits {
+  handlesPerUser: number
+  versionCopies: number
+  versionCopyBytes: number
+  versionCopyBytesPerUser: number
+}
+
+export const DEFAULT_HANDLE_LIMITS: Readonly<HandleLimits> = {
+  handlesPerUser: 1024,
+  versionCopies: 64,
+  versionCopyBytes: 256 * 1024 * 1024,
+  versionCopyBytesPerUser: 64 * 1024 * 1024,
+}
+
+/** A read-only in-memory copy of one version, shared by every handle open on it. */
+interface VersionCopy {
+  readonly db: Database
+  readonly bytes: number
+  /** Users holding it, with their handle counts. */
+  readonly holders: Map<string, number>
+  refs: number
 }
 
 export interface MiMeiRow {
@@ -81,8 +105,12 @@ export class MiMeiStore implements Subsystem {
   private blocksStore: BlockStore | undefined
   private handleSet: HandleTable | undefined
   private sweeper: ReturnType<typeof setInterval> | undefined
+  private readonly copies = new Map<string, VersionCopy>()
+  /** Bumped whenever any rights change: handles re-read theirs on next use. */
+  private rightsEpoch = 0
   /** Handles unused this long are closed (Leither: handles time out). */
   handleIdleSec = 600
+  readonly limits: HandleLimits = { ...DEFAULT_HANDLE_LIMITS }
 
   constructor(private readonly c: MiMeiComponents) {
     this.files = new FileStore({ mimei: this, dataDir: c.dataDir, log: c.log.child('files'), parseVersion, maxFileBytes: () => c.config.maxFileBytes })
@@ -111,7 +139,7 @@ export class MiMeiStore implements Subsystem {
 
   start(): void {
     this.blocksStore = blockStore(this.db, this.c.dataDir)
-    this.handleSet = handleTable(this.db)
+    this.handleSet = handleTable()
     this.files.start()
     this.sweeper = setInterval(() => {
       this.handleSet?.sweep(this.handleIdleSec)
@@ -135,36 +163,41 @@ export class MiMeiStore implements Subsystem {
   }
 
   /** The rights bits `who` holds on the MiMei. */
-  rightsOf(row: MiMeiRow, who: Caller): number {
-    if (who.kind === 'owner' || (who.userId && who.userId === row.author)) return ALL_RIGHTS
+  rightsOf(row: MiMeiRow, who: Principal): number {
+    if (isOwnerOrSystem(who) || (who.userId && who.userId === row.author)) return ALL_RIGHTS
     const get = this.db.query('SELECT bits FROM mimei_rights WHERE m = ? AND member = ?')
     const own = who.userId ? (get.get(row.id, who.userId) as { bits: number } | null) : null
     const everyone = get.get(row.id, '') as { bits: number } | null
     return (own?.bits ?? 0) | ((everyone?.bits ?? 0) & EVERYONE_MASK)
   }
 
-  require(row: MiMeiRow, who: Caller, need: RightName): void {
+  require(row: MiMeiRow, who: Grant, need: RightName): void {
     requireRight(this.rightsOf(row, who), need, who.userId, row.mid)
   }
 
-  create(who: Caller, app: string, ext: string, mark: string, type: number, everyone: number): string {
+  create(who: Grant, app: string, ext: string, mark: string, type: number, everyone: number): string {
     if (!who.userId) throw new InvalidParams('a guest cannot create MiMei; log in first')
+    return this.insert(who.userId, app, ext, mark, type, everyone)
+  }
+
+  /** Creates the MiMei of `author` unless it exists; the caller has checked who may. */
+  private insert(author: string, app: string, ext: string, mark: string, type: number, everyone: number): string {
     if (type !== MiMeiType.file && type !== MiMeiType.database) throw new InvalidParams('type must be 1 (file) or 2 (database)')
     if (mark === AUTO_MARK) mark = randomUUID()
-    const mid = mimeiId(who.userId, app, ext, mark)
+    const mid = mimeiId(author, app, ext, mark)
     this.db.transaction(() => {
       const existing = this.db.query('SELECT id FROM mimei WHERE mid = ?').get(mid)
       if (existing) return
       const r = this.db
         .query('INSERT INTO mimei (mid, author, app, ext, mark, type, created) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id')
-        .get(mid, who.userId, app, ext, mark, type, Math.floor(Date.now() / 1000)) as { id: number }
+        .get(mid, author, app, ext, mark, type, Math.floor(Date.now() / 1000)) as { id: number }
       const bits = everyone & EVERYONE_MASK
       if (bits) this.db.query('INSERT INTO mimei_rights (m, member, bits) VALUES (?, ?, ?)').run(r.id, '', bits)
     })()
     return mid
   }
 
-  info(who: Caller, mid: string) {
+  info(who: Grant, mid: string) {
     const row = this.row(mid)
     this.require(row, who, 'read')
     const rights = Object.fromEntries(
@@ -188,7 +221,7 @@ export class MiMeiStore implements Subsystem {
   }
 
   /** MiMei the caller authored (the node owner: every MiMei on the node), newest first. */
-  list(who: Caller, app: string | undefined, start: number, count: number) {
+  list(who: Grant, app: string | undefined, start: number, count: number) {
     if (!who.userId) throw new InvalidParams('a guest has no MiMei; log in first')
     const all = who.kind === 'owner'
     const rows = this.db
@@ -200,50 +233,141 @@ export class MiMeiStore implements Subsystem {
     return rows
   }
 
-  setRight(who: Caller, mid: string, member: string, bits: number): number {
+  setRight(who: Grant, mid: string, member: string, bits: number): number {
     const row = this.row(mid)
     this.require(row, who, 'admin')
     if (!Number.isSafeInteger(bits) || bits < 0) throw new InvalidParams('rights must be a non-negative integer')
     const clean = bits & (member === '' ? EVERYONE_MASK : ALL_RIGHTS)
     if (clean === 0) this.db.query('DELETE FROM mimei_rights WHERE m = ? AND member = ?').run(row.id, member)
     else this.db.query('INSERT INTO mimei_rights (m, member, bits) VALUES (?, ?, ?) ON CONFLICT (m, member) DO UPDATE SET bits = excluded.bits').run(row.id, member, clean)
+    this.rightsChanged()
+    // Handles that lost the read right close now; lost write rights are refused on next use.
+    const lost = (owner: Principal) => (this.rightsOf(row, owner) & Right.read) === 0
+    const because = `the read right on MiMei ${mid} was taken away; this handle was closed`
+    this.handles.closeWhere((h) => h.m === row.id && lost(h.owner), because)
+    this.files.closeWhere((m, owner) => m === row.mid && lost(owner), because)
     return clean
   }
 
-  getRight(who: Caller, mid: string, member: string): number {
+  /** Every open handle re-reads its rights on next use (cheap: one number compared per call). */
+  rightsChanged(): void {
+    this.rightsEpoch++
+  }
+
+  /** Closes the handles a principal opened: all of a user's, or one session's. */
+  closeHandlesOf(ended: { userId: string; sid?: string }): number {
+    const match = (owner: Principal) => (ended.sid ? owner.sid === ended.sid : owner.userId === ended.userId && owner.kind !== 'guest')
+    const because = 'the session that opened this handle has ended; log in again and reopen it'
+    return this.handles.closeWhere((h) => match(h.owner), because) + this.files.closeWhere((_mid, owner) => match(owner), because)
+  }
+
+  /**
+   * The rights `owner` holds on MiMei `mid`, re-read only when rights changed since `cached`
+   * (permissions/ calls this on every handle use).
+   */
+  currentRights(mid: string, owner: Principal, cached: { rights: number; epoch: number }): number {
+    if (cached.epoch !== this.rightsEpoch) {
+      cached.rights = this.rightsOf(this.row(mid), owner)
+      cached.epoch = this.rightsEpoch
+    }
+    return cached.rights
+  }
+
+  /** Checks a MiMei handle for `access` and returns its opener (the resolver of permissions/). */
+  checkHandle(id: unknown, access: HandleAccess): Principal {
+    const h = this.handles.get(id as string)
+    const bits = this.currentRights(h.mid, h.owner, h)
+    if ((bits & Right.read) === 0) {
+      this.handles.close(h.id)
+      requireRight(bits, 'read', h.owner.userId, h.mid)
+    }
+    if (access === 'write') {
+      if (h.ver !== 'cur') throw new PermissionDenied(`version ${h.ver} of MiMei ${h.mid} is read-only; open "cur" to write`)
+      requireRight(bits, 'write', h.owner.userId, h.mid)
+    }
+    return h.owner
+  }
+
+  getRight(who: Grant, mid: string, member: string): number {
     const row = this.row(mid)
     this.require(row, who, 'read')
-    return this.rightsOf(row, { userId: member, kind: member === '' ? 'guest' : 'user' })
+    return this.rightsOf(row, { userId: member, kind: member === '' ? 'guest' : 'user', sid: '' })
   }
 
   // — handles —
 
-  open(who: Caller, mid: string, ver: unknown): Handle {
+  open(who: Grant, mid: string, ver: unknown): Handle {
     const row = this.row(mid)
-    this.require(row, who, 'read')
+    const rights = this.rightsOf(row, who)
+    requireRight(rights, 'read', who.userId, mid)
     const v = parseVersion(ver, row)
-    if (v === 'cur') {
-      const writable = (this.rightsOf(row, who) & Right.write) !== 0
-      return this.handles.add({ mid, m: row.id, type: row.type, ver: v, writable, userId: who.userId, target: { db: this.db, m: row.id } })
+    if (this.handles.countOf(who.userId) >= this.limits.handlesPerUser) {
+      throw new Busy(`${who.userId || 'guests'} already hold ${this.limits.handlesPerUser} open MiMei handles; close some with MMClose`)
     }
-    const version = this.version(row, v)
-    // A private in-memory copy of the version: read-only queries run on it like on `cur`.
-    const copy = new Database(':memory:')
-    migrate(copy)
-    // The copy carries the version's sequence number, so GetLastSeq on it tells which writes it holds.
-    copy.query('INSERT INTO mimei (id, mid, author, app, ext, mark, type, created, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)').run(
-      row.id,
-      row.mid,
-      row.author,
-      row.app,
-      row.ext,
-      row.mark,
-      row.type,
-      row.created,
-      version.seq,
-    )
-    this.kind(row).load(row, copy, version.cid, false)
-    return this.handles.add({ mid, m: row.id, type: row.type, ver: v, writable: false, userId: who.userId, target: { db: copy, m: row.id } })
+    const owner = principalOf(who)
+    const base = { mid, m: row.id, type: row.type, ver: v, owner, rights, epoch: this.rightsEpoch }
+    if (v === 'cur') return this.handles.add({ ...base, target: { db: this.db, m: row.id } })
+    const copy = this.versionCopy(row, v, who.userId)
+    return this.handles.add({ ...base, target: { db: copy.db, m: row.id }, release: () => this.releaseCopy(`${row.id}:${v}`, who.userId) })
+  }
+
+  /**
+   * A read-only in-memory copy of a version, shared by every handle open on it and dropped with
+   * the last one. Copies are capped per user and node-wide, so opening old versions cannot
+   * exhaust memory.
+   */
+  private versionCopy(row: MiMeiRow, ver: number, userId: string): VersionCopy {
+    const key = `${row.id}:${ver}`
+    let copy = this.copies.get(key)
+    if (!copy) {
+      const version = this.version(row, ver)
+      // A file version's copy stays empty (its files are read from the blocks): nothing to cap.
+      const bytes = row.type === MiMeiType.database ? version.size : 0
+      const held = [...this.copies.values()].reduce((n, c) => n + (c.holders.has(userId) ? c.bytes : 0), 0)
+      if (bytes && held + bytes > this.limits.versionCopyBytesPerUser) {
+        throw new Busy(`${userId || 'guests'} already hold old versions of ${held} bytes open; close their handles (MMClose) first`)
+      }
+      const total = [...this.copies.values()].reduce((n, c) => n + c.bytes, 0)
+      if (bytes && (this.copies.size >= this.limits.versionCopies || total + bytes > this.limits.versionCopyBytes)) {
+        throw new Busy(`too many old versions are open on this node (${this.copies.size}, ${total} bytes); try again later or open cur`)
+      }
+      const db = new Database(':memory:')
+      migrate(db)
+      // The copy carries the version's sequence number, so GetLastSeq on it tells which writes it holds.
+      db.query('INSERT INTO mimei (id, mid, author, app, ext, mark, type, created, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)').run(
+        row.id,
+        row.mid,
+        row.author,
+        row.app,
+        row.ext,
+        row.mark,
+        row.type,
+        row.created,
+        version.seq,
+      )
+      this.kind(row).load(row, db, version.cid, false)
+      copy = { db, bytes, holders: new Map(), refs: 0 }
+      this.copies.set(key, copy)
+    }
+    copy.refs++
+    copy.holders.set(userId, (copy.holders.get(userId) ?? 0) + 1)
+    return copy
+  }
+
+  /** Version copies open now, and their bytes (for tests and the monitor). */
+  get versionCopies(): { count: number; bytes: number } {
+    return { count: this.copies.size, bytes: [...this.copies.values()].reduce((n, c) => n + c.bytes, 0) }
+  }
+
+  private releaseCopy(key: string, userId: string): void {
+    const copy = this.copies.get(key)
+    if (!copy) return
+    const n = (copy.holders.get(userId) ?? 1) - 1
+    if (n > 0) copy.holders.set(userId, n)
+    else copy.holders.delete(userId)
+    if (--copy.refs > 0) return
+    this.copies.delete(key)
+    copy.db.close()
   }
 
   private kind(row: MiMeiRow): TypeKind {
@@ -262,7 +386,7 @@ export class MiMeiStore implements Subsystem {
     return v
   }
 
-  async backup(who: Caller, mid: string, memo: string): Promise<number> {
+  async backup(who: Grant, mid: string, memo: string): Promise<number> {
     const row = this.row(mid)
     this.require(row, who, 'admin')
     // Files are hashed and stored in slices first; the transaction below then finds their ids.
@@ -325,7 +449,7 @@ export class MiMeiStore implements Subsystem {
     })()
   }
 
-  release(who: Caller, mid: string, ver: unknown): number {
+  release(who: Grant, mid: string, ver: unknown): number {
     const row = this.row(mid)
     this.require(row, who, 'admin')
     const v = parseVersion(ver, row)
@@ -335,7 +459,7 @@ export class MiMeiStore implements Subsystem {
     return v
   }
 
-  restore(who: Caller, mid: string, ver: unknown): number {
+  restore(who: Grant, mid: string, ver: unknown): number {
     const row = this.row(mid)
     this.require(row, who, 'admin')
     const v = parseVersion(ver, row)
@@ -345,7 +469,7 @@ export class MiMeiStore implements Subsystem {
     return v
   }
 
-  delVersions(who: Caller, mid: string, vers: unknown[]): number {
+  delVersions(who: Grant, mid: string, vers: unknown[]): number {
     const row = this.row(mid)
     this.require(row, who, 'admin')
     const list = vers.map((v) => parseVersion(v, row))
@@ -365,7 +489,7 @@ export class MiMeiStore implements Subsystem {
     })()
   }
 
-  versions(who: Caller, mid: string) {
+  versions(who: Grant, mid: string) {
     const row = this.row(mid)
     this.require(row, who, 'read')
     const list = this.db.query('SELECT ver, cid, memo, created, seq, size FROM mimei_versions WHERE m = ? ORDER BY ver').all(row.id)
@@ -373,7 +497,7 @@ export class MiMeiStore implements Subsystem {
   }
 
   /** Content digest of a version (its snapshot CID); for cur, computed without storing blocks. */
-  async sum(who: Caller, mid: string, ver: unknown): Promise<string> {
+  async sum(who: Grant, mid: string, ver: unknown): Promise<string> {
     const row = this.row(mid)
     this.require(row, who, 'read')
     const v = parseVersion(ver, row)
@@ -386,7 +510,7 @@ export class MiMeiStore implements Subsystem {
 
   // — references —
 
-  addRefs(who: Caller, mid: string, refs: string[]): number {
+  addRefs(who: Grant, mid: string, refs: string[]): number {
     const row = this.row(mid)
     this.require(row, who, 'admin')
     this.db.transaction(() => {
@@ -399,7 +523,7 @@ export class MiMeiStore implements Subsystem {
     return refs.length
   }
 
-  delRefs(who: Caller, mid: string, refs: string[]): number {
+  delRefs(who: Grant, mid: string, refs: string[]): number {
     const row = this.row(mid)
     this.require(row, who, 'admin')
     let n = 0
@@ -417,7 +541,7 @@ export class MiMeiStore implements Subsystem {
     return n
   }
 
-  getRefs(who: Caller, mid: string): Record<string, number> {
+  getRefs(who: Grant, mid: string): Record<string, number> {
     const row = this.row(mid)
     this.require(row, who, 'read')
     return Object.fromEntries((this.db.query('SELECT ref, count FROM mimei_refs WHERE m = ? ORDER BY ref').all(row.id) as { ref: string; count: number }[]).map((r) => [r.ref, r.count]))
@@ -449,7 +573,7 @@ export class MiMeiStore implements Subsystem {
   // — app data —
 
   /** The database of an app for this user, this node or the app as a whole, created on first use. */
-  openAppData(who: Caller, app: string, scope: string): Handle {
+  openAppData(who: Grant, app: string, scope: string): Handle {
     if (!['user', 'node', 'app'].includes(scope)) throw new InvalidParams('scope must be user, node or app')
     if (scope === 'user' && !who.userId) throw new InvalidParams('user app data needs a session')
     // node and app scopes belong to the node owner's space, so they exist once per node.
@@ -457,7 +581,7 @@ export class MiMeiStore implements Subsystem {
     const mid = mimeiId(owner, app, 'appdata', scope)
     if (!this.db.query('SELECT 1 FROM mimei WHERE mid = ?').get(mid)) {
       const everyone = scope === 'user' ? 0 : Right.read | Right.write
-      this.create({ userId: owner, kind: 'owner' }, app, 'appdata', scope, MiMeiType.database, everyone)
+      this.insert(owner, app, 'appdata', scope, MiMeiType.database, everyone)
     }
     return this.open(who, mid, 'cur')
   }

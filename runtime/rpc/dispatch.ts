@@ -1,6 +1,6 @@
 // The dispatcher: name lookup, argument validation, session and capability check, metrics.
 import { InvalidParams, LeitherError, NotFound, PermissionDenied } from '../errors.ts'
-import { GUEST, issueGrant } from './grant.ts'
+import { GUEST, type Grant } from '../permissions/index.ts'
 import type { CallMeta, ParamSpec, ParamType, Services, SyscallRow } from './syscall.ts'
 
 export interface SyscallStats {
@@ -119,17 +119,24 @@ export function createDispatcher(tables: readonly (readonly SyscallRow[])[], ser
     if (row.params.slice(0, -1).some((p) => p.rest)) throw new Error(`syscall ${row.name}: only the last parameter may be rest`)
     rows.set(key, row)
   }
+  for (const row of rows.values()) {
+    const named = row.capability === 'handle.read' || row.capability === 'handle.write'
+    if (named !== (row.handle !== undefined)) throw new Error(`syscall ${row.name}: handle.* capabilities and a handle kind go together`)
+    if (named && row.params[0]?.type !== 'string') throw new Error(`syscall ${row.name}: its first parameter must be the handle`)
+  }
   const stats = new Map<string, SyscallStats>()
   const sys: Services = { ...services, syscallStats: () => stats }
-  const audit = sys.log.child('audit')
+  const { permissions } = sys
 
-  const resolveCaller = (row: SyscallRow, wire: unknown[]) => {
-    if (!row.sid) return GUEST
-    const sid = wire[0]
-    if (sid === '' || sid === null || sid === undefined) return GUEST
-    if (typeof sid !== 'string') throw new InvalidParams(`${row.name}: parameter sid must be a string, got ${describe(sid)}`)
-    const session = sys.sessions.resolve(sid)
-    return { userId: session.userId, kind: session.kind, sid }
+  /** Who calls, checked: the session's grant, or for handle rows the handle opener's. */
+  const authorize = (row: SyscallRow, wire: unknown[]) => {
+    if (!row.handle) return permissions.authorize(row.sid ? wire[0] : '', row.capability, row.name)
+    const access = row.capability === 'handle.write' ? 'write' : 'read'
+    const id = row.sid ? wire[1] : wire[0]
+    if (typeof id !== 'string') throw new InvalidParams(`${row.name}: parameter ${row.params[0].name} must be a string, got ${describe(id)}`)
+    return row.sid
+      ? permissions.authorizeHandle(row.handle, wire[1], access, row.name, wire[0] ?? '')
+      : permissions.authorizeHandle(row.handle, wire[0], access, row.name)
   }
 
   return {
@@ -138,22 +145,16 @@ export function createDispatcher(tables: readonly (readonly SyscallRow[])[], ser
       if (!row) throw new NotFound(`no syscall ${name}; the list is at /lib/leither.js and in docs/syscalls.md`)
       const started = performance.now()
       let failed = false
+      let grant: Grant | undefined
       try {
         // Who first: an unauthorized caller learns nothing about the parameters.
-        const caller = resolveCaller(row, wire)
-        const grant = issueGrant(caller, row.capability)
-        if (!grant.capabilities.has(row.capability)) {
-          audit.info('denied', { call: row.name, user: caller.userId || 'guest', need: row.capability })
-          throw new PermissionDenied(
-            caller.kind === 'guest'
-              ? `${row.name} needs a session (${row.capability}); log in with Login(ppt) and pass the sid first`
-              : `${row.name} needs ${row.capability}, which ${caller.kind} sessions do not have; log in as the node owner`,
-          )
-        }
+        grant = authorize(row, wire)
         const args = validateArgs(row, wire)
         return await row.handler({ grant, sys, meta }, ...args)
       } catch (err) {
         failed = true
+        // Rights checks deeper down are audited too (those above already were).
+        if (err instanceof PermissionDenied) permissions.audit(row.name, grant ?? GUEST, err)
         throw err
       } finally {
         const ms = performance.now() - started

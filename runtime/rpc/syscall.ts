@@ -9,7 +9,7 @@ import type { MiMeiStore } from '../mimei/index.ts'
 import type { Replication } from '../net/replication.ts'
 import type { Net } from '../net/index.ts'
 import type { Messages } from '../net/messages.ts'
-import type { Capability, Grant } from './grant.ts'
+import type { Capability, Grant, HandleKind, Permissions } from '../permissions/index.ts'
 
 /**
  * Parameter types as they arrive decoded from Hprose:
@@ -47,6 +47,8 @@ export interface Services {
   readonly identity: Identity
   readonly store: Store
   readonly sessions: Sessions
+  /** Sids and handles → Grants; audits denials. */
+  readonly permissions: Permissions
   readonly mimei: MiMeiStore
   /** MiMei across nodes; undefined on an offline node. */
   readonly replication?: Replication
@@ -83,6 +85,11 @@ export interface SyscallRow<A extends unknown[] = any[]> {
   /** What comes back, for the docs. */
   readonly returns: string
   readonly capability: Capability
+  /**
+   * Rows with `handle.read` / `handle.write` name an open handle in their first parameter (after
+   * the sid): which kind. The dispatcher checks it and hands the handler its opener's Grant.
+   */
+  readonly handle?: HandleKind
   readonly errors: readonly ErrorCode[]
   readonly doc: string
   readonly handler: (ctx: CallContext, ...args: A) => unknown

@@ -468,7 +468,7 @@ describe('rights', () => {
     expect(await call('MMGetRight', aliceSid, mid, bob.id)).toBe(1)
     const read = (await call('MMOpen', bobSid, mid)) as string
     expect(await call('Get', read, 'k')).toBe('alice')
-    expect(await failure(call('Set', read, 'k', 'bob'))).toBe(`PermissionDenied: handle of MiMei ${mid} was opened without the write right`)
+    expect(await failure(call('Set', read, 'k', 'bob'))).toBe(`PermissionDenied: ${bob.id} lacks the write right on MiMei ${mid}; its author can grant it with MMSetRight(sid, "${mid}", "${bob.id}", 3)`)
     expect(await failure(call('Begin', read, 10))).toStartWith('PermissionDenied')
     expect(await failure(call('MMBackup', bobSid, mid))).toContain(`${bob.id} lacks the admin right on MiMei ${mid}`)
     expect(await failure(call('MMSetRight', bobSid, mid, bob.id, 15))).toContain('lacks the admin right')
@@ -501,7 +501,7 @@ describe('rights', () => {
     await call('Hset', h, 'profile', 'name', 'Alice')
     const guest = (await call('MMOpen', '', mid)) as string
     expect(await call('Hget', guest, 'profile', 'name')).toBe('Alice')
-    expect(await failure(call('Hset', guest, 'profile', 'name', 'Mallory'))).toBe(`PermissionDenied: handle of MiMei ${mid} was opened without the write right`)
+    expect(await failure(call('Hset', guest, 'profile', 'name', 'Mallory'))).toBe(`PermissionDenied: a guest lacks the write right on MiMei ${mid}; its author can grant it with MMSetRight(sid, "${mid}", "", 3)`)
     expect(await failure(call('Del', guest, 'profile'))).toStartWith('PermissionDenied')
     expect(await failure(call('Begin', guest, 5))).toStartWith('PermissionDenied')
     expect(await call('Hget', h, 'profile', 'name')).toBe('Alice')

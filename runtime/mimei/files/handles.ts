@@ -1,6 +1,7 @@
 // Open file handles (Leither's fsid): what each one reads or writes; idle ones expire.
 import { randomBytes } from 'node:crypto'
 import { rmSync } from 'node:fs'
+import type { Principal } from '../../permissions/index.ts'
 import { idleTable } from '../idle-table.ts'
 import type { FileManifest } from './content.ts'
 
@@ -30,6 +31,11 @@ export interface StoredEntry {
 export interface FileHandle {
   readonly id: string
   readonly source: FileSource
+  /** Who opened it: the handle works for them only while their session lives. */
+  readonly owner: Principal
+  /** The opener's rights on the MiMei (cur and version sources), as of `epoch`. */
+  rights: number
+  epoch: number
   readonly canRead: boolean
   readonly canWrite: boolean
   /** O_APPEND: every write goes to the end, whatever offset it names. */
@@ -44,6 +50,7 @@ export interface FileHandleTable {
   /** The live handle, or NotFound. */
   get(id: string): FileHandle
   close(id: string): boolean
+  closeWhere(match: (h: FileHandle) => boolean, because?: string): number
   /** Closes handles idle longer than `idleSec`. */
   sweep(idleSec: number): number
   closeAll(): void

@@ -12,9 +12,11 @@
 // would grow the node database and its WAL with bulk data.)
 import { closeSync, mkdirSync, openSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { Conflict, InvalidParams, NotFound } from '../../errors.ts'
+import { Conflict, InvalidParams, NotFound, PermissionDenied } from '../../errors.ts'
 import type { Logger } from '../../log/index.ts'
-import type { Caller, MiMeiRow, MiMeiStore, TypeKind } from '../index.ts'
+import { principalOf, type Grant, type HandleAccess, type Principal } from '../../permissions/index.ts'
+import type { MiMeiRow, MiMeiStore, TypeKind } from '../index.ts'
+import { requireRight, Right } from '../rights.ts'
 import type { VersionRef } from '../handles.ts'
 import { chunkFileSliced, readManifest } from './content.ts'
 import { clearTemp, reconcile, unlinkUnreferenced } from './disk.ts'
@@ -31,7 +33,7 @@ import { createFile, diskPath, mkdirAll, nodeAt, nodeByIno, removeAll, rename, t
 export const FILE_TYPE = 1
 
 export interface FileHost {
-  readonly mimei: Pick<MiMeiStore, 'db' | 'blocks' | 'handles' | 'row' | 'require' | 'checkQuota'>
+  readonly mimei: Pick<MiMeiStore, 'db' | 'blocks' | 'handles' | 'row' | 'require' | 'checkQuota' | 'checkHandle' | 'currentRights'>
   readonly dataDir: string
   readonly log: Logger
   parseVersion(v: unknown, row: MiMeiRow): VersionRef
@@ -106,22 +108,46 @@ export class FileStore {
     return this.handles.get(id)
   }
 
+  /** Checks a file handle for `access` and returns its opener (the resolver of permissions/). */
+  checkHandle(id: unknown, access: HandleAccess): Principal {
+    const h = this.handles.get(id as string)
+    if (h.source.kind === 'cur' || h.source.kind === 'version') {
+      // Rights on the MiMei are re-read when they changed since the handle last looked.
+      const bits = this.host.mimei.currentRights(h.source.mid, h.owner, h)
+      if ((bits & Right.read) === 0) {
+        this.handles.close(h.id)
+        requireRight(bits, 'read', h.owner.userId, h.source.mid)
+      }
+      if (access === 'write' && h.source.kind === 'cur') requireRight(bits, 'write', h.owner.userId, h.source.mid)
+    }
+    if (access === 'write' && !h.canWrite) {
+      throw new PermissionDenied('this file was opened read-only; open it with O_WRONLY or O_RDWR (from a writable cur handle) to write')
+    }
+    return h.owner
+  }
+
+  /** Closes the file handles `match` accepts (given the MiMei they belong to, if any, and opener). */
+  closeWhere(match: (mid: string | undefined, owner: Principal) => boolean, because?: string): number {
+    return this.handles.closeWhere((h) => match('mid' in h.source ? h.source.mid : undefined, h.owner), because)
+  }
+
   // — opening —
 
   /** Opens a path of an open file MiMei (or `mac://<cid>`), with Go's os.OpenFile flags. */
   openByPath(mmHandle: string, rawPath: string, flag: number): FileHandle {
     const f = openFlags(flag)
+    const mh = this.host.mimei.handles.get(mmHandle)
     if (rawPath.startsWith('mac://')) {
       if (f.write || f.create) throw new InvalidParams('mac files are read-only; open them with O_RDONLY (0)')
-      return this.openMac(rawPath.slice('mac://'.length))
+      return this.openMacFor(mh.owner, rawPath.slice('mac://'.length))
     }
-    const mh = this.host.mimei.handles.get(mmHandle)
     if (mh.type !== FILE_TYPE) throw new InvalidParams(`MiMei ${mh.mid} is a database; use the db calls (Get, Set, ...) on its handle`)
     const path = normalizePath(rawPath)
     // Write access needs a writable handle; the MiMei handle table words the denial.
-    const needWrite = () => this.host.mimei.handles.get(mmHandle, true)
+    const needWrite = () => this.host.mimei.checkHandle(mmHandle, 'write')
+    // The file handle is its MiMei handle's opener's, with the rights that handle holds now.
     const add = (source: FileSource, dir: boolean) =>
-      this.handles.add({ source, canRead: f.read || dir, canWrite: f.write && !dir, append: f.append })
+      this.handles.add({ source, owner: mh.owner, rights: mh.rights, epoch: mh.epoch, canRead: f.read || dir, canWrite: f.write && !dir, append: f.append })
     if (mh.ver !== 'cur') {
       if (f.write || f.create) needWrite()
       const v = this.versionOf(mh.m, mh.ver)
@@ -151,17 +177,21 @@ export class FileStore {
   }
 
   /** A new, empty staging file for an upload; it goes away with its handle. */
-  openTemp(): FileHandle {
+  openTemp(who: Grant): FileHandle {
     // Its own random name: the handle id is a bearer secret and stays out of the file system.
     const path = join(this.tmpRoot, `upload-${newHandleId()}`)
     closeSync(openSync(path, 'w', 0o600))
-    return this.handles.add({ source: { kind: 'temp', path }, canRead: true, canWrite: true, append: false })
+    return this.handles.add({ source: { kind: 'temp', path }, owner: principalOf(who), rights: 0, epoch: 0, canRead: true, canWrite: true, append: false })
   }
 
   /** Opens a content-addressed file by the CID of its manifest (read-only). */
-  openMac(cid: string): FileHandle {
+  openMac(who: Grant, cid: string): FileHandle {
+    return this.openMacFor(principalOf(who), cid)
+  }
+
+  private openMacFor(owner: Principal, cid: string): FileHandle {
     const manifest = readManifest(this.host.mimei.blocks, cid)
-    return this.handles.add({ source: { kind: 'mac', cid, manifest }, canRead: true, canWrite: false, append: false })
+    return this.handles.add({ source: { kind: 'mac', cid, manifest }, owner, rights: 0, epoch: 0, canRead: true, canWrite: false, append: false })
   }
 
   /**
@@ -197,7 +227,8 @@ export class FileStore {
   // — tree operations (on a writable cur handle) —
 
   private writableTree(mmHandle: string): Tree {
-    const mh = this.host.mimei.handles.get(mmHandle, true)
+    this.host.mimei.checkHandle(mmHandle, 'write')
+    const mh = this.host.mimei.handles.get(mmHandle)
     if (mh.type !== FILE_TYPE) throw new InvalidParams(`MiMei ${mh.mid} is a database; directories exist only in file MiMei`)
     return this.tree(this.host.mimei.row(mh.mid))
   }
@@ -221,7 +252,7 @@ export class FileStore {
   // — HTTP —
 
   /** What GET /mm/<mid>[:ver]/<path> serves, checked against the caller's read right. */
-  servable(who: Caller, mid: string, ver: string | undefined, path: string, slash: boolean): Promise<Served> {
+  servable(who: Grant, mid: string, ver: string | undefined, path: string, slash: boolean): Promise<Served> {
     const row = this.host.mimei.row(mid)
     this.host.mimei.require(row, who, 'read')
     if (row.type !== FILE_TYPE) throw new NotFound(`MiMei ${mid} is a database, not a file tree`)
