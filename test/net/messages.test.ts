@@ -6,13 +6,18 @@ import { readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { multiaddr } from '@multiformats/multiaddr'
 import { lpStream } from '@libp2p/utils'
+import { createLibp2p } from 'libp2p'
+import { tcp } from '@libp2p/tcp'
+import { noise } from '@libp2p/noise'
+import { yamux } from '@libp2p/yamux'
 import type { SingleKadDHT } from '@libp2p/kad-dht'
 import { bootTest, callLocal, failure, loginPassport, type TestKernel } from '../helpers/kernel.ts'
 import { tempDir } from '../helpers/node.ts'
 import { createUserKey, findUserKey, generateKeyPair } from '../../runtime/identity/index.ts'
 import { encodeValue } from '../../runtime/mimei/db/core.ts'
 import { encodeCbor, request } from '../../runtime/net/wire.ts'
-import { MSG_PROTOCOL, MSG_SPEC, newMessageId, sealEnvelope } from '../../runtime/net/msg-wire.ts'
+import { bunNoiseCrypto } from '../../runtime/net/crypto.ts'
+import { MSG_MAX_FRAME, MSG_PROTOCOL, MSG_SPEC, newMessageId, sealEnvelope } from '../../runtime/net/msg-wire.ts'
 import type { InboxMessage } from '../../runtime/net/msg-store.ts'
 import type { PubEvent } from '../../runtime/net/msg-pubsub.ts'
 import { Reader, Tag, Writer } from '../../runtime/rpc/codec/index.ts'
@@ -332,23 +337,38 @@ describe('a hostile peer on /leither/msg', () => {
     const libp2p = hostile.net!.libp2p
     const target = victim.net!.libp2p.peerId
 
-    /** Sends one raw frame; resolves true when the victim closed the stream without an answer. */
-    const refused = async (frame: Uint8Array) => {
-      const stream = await libp2p.dialProtocol(target, MSG_PROTOCOL)
-      const lp = lpStream(stream, { maxDataLength: 1 << 20 })
+    /**
+     * Sends one raw frame from a fresh peer (the victim logs each peer's first offense only) and
+     * resolves with the reason the victim logged; the frame must be written whole, and the stream
+     * end without an answer (reset, or closed before a byte of reply).
+     */
+    const refusal = async (frame: Uint8Array): Promise<string> => {
+      const stranger = await createLibp2p({
+        addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+        transports: [tcp()],
+        connectionEncrypters: [noise({ crypto: bunNoiseCrypto })],
+        streamMuxers: [yamux()],
+      })
       try {
+        const stream = await stranger.dialProtocol(multiaddr(tcpAddr(victim)), MSG_PROTOCOL)
+        const lp = lpStream(stream, { maxDataLength: 1 << 20 })
         await lp.write(frame)
-        await lp.read()
-        return false
-      } catch {
-        return true
+        const ended = await lp.read().then(
+          (answer) => `an answer of ${answer.byteLength} bytes`,
+          (err: Error) => err.name,
+        )
+        expect(['StreamResetError', 'UnexpectedEOFError']).toContain(ended)
+        const lines = logLines(victim, 'rejected a malformed message').filter((l) => l.includes(`peer=${stranger.peerId}`))
+        expect(lines).toHaveLength(1)
+        return /why=("(?:[^"\\]|\\.)*"|\S+)/.exec(lines[0])![1].replace(/^"(.*)"$/, '$1')
       } finally {
-        stream.abort(new Error('done'))
+        await stranger.stop()
       }
     }
-    expect(await refused(new Uint8Array([0xff, 0xfe, 0x00, 0x13]))).toBe(true)
-    expect(await refused(encodeCbor({ hello: 'world' }))).toBe(true)
-    expect(await refused(new Uint8Array(300 * 1024))).toBe(true)
+    // Not CBOR (cbor-x's words), the wrong shape, and past the frame limit before a byte of it is decoded.
+    expect(await refusal(new Uint8Array([0xff, 0xfe, 0x00, 0x13]))).toBe('Unexpected break stop code outside of an indefinite-length item')
+    expect(await refusal(encodeCbor({ hello: 'world' }))).toBe('unexpected field hello')
+    expect(await refusal(new Uint8Array(300 * 1024))).toBe(`Message length too long - ${300 * 1024} > ${MSG_MAX_FRAME}`)
 
     // Well-formed but forged: a changed body, and a claim to be another node.
     const hostileKey = hostile.identity.nodeKey
