@@ -19,7 +19,7 @@ export const COMMANDS: Command[] = [
       DATA_FLAG,
       { name: 'port', ...PORT, help: 'HTTP/RPC port, 0 = any free (env LEITHER_PORT, default 4800)' },
       { name: 'p2p-port', ...PORT, help: 'libp2p TCP port, 0 = any free (default 4801)' },
-      { name: 'host', type: 'string', value: 'HOST', help: 'address to bind (default 0.0.0.0)' },
+      { name: 'host', type: 'string', value: 'HOST', help: 'address the HTTP/RPC server binds (default 127.0.0.1; 0.0.0.0 opens it to the network)' },
       { name: 'log-level', type: 'string', value: 'LEVEL', choices: LOG_LEVELS, help: LOG_LEVELS.join(' | ') },
       { name: 'bootstrap', type: 'list', value: 'MULTIADDR', help: 'join the network through this node (with /p2p/<peer id>)' },
       { name: 'no-mdns', type: 'bool', help: 'do not look for nodes on the LAN' },

@@ -12,8 +12,14 @@ export interface Config {
   port: number
   /** libp2p TCP port; 0 picks any free port. */
   p2pPort: number
-  /** Address the HTTP server binds. */
+  /** Address the HTTP server binds: 127.0.0.1 (this machine only) unless opened, e.g. 0.0.0.0 for the LAN. */
   host: string
+  /** Address libp2p listens on (its listen multiaddrs are derived from it unless `listen` is set). */
+  p2pHost: string
+  /** Host names the HTTP server answers besides localhost names and its own addresses (DNS-rebinding defence). */
+  allowedHosts: string[]
+  /** Origins (scheme://host[:port]) of pages that may call /webapi/ and open /ws/ besides the node's own. */
+  allowedOrigins: string[]
   logLevel: LogLevel
   /** User id of the node owner (created by `leither init`). */
   owner: string
@@ -42,7 +48,7 @@ export interface Config {
   /** Reservations this node grants as a relay for nodes behind NAT; 0 = not a relay. */
   relayReservations: number
   /**
-   * libp2p listen multiaddrs instead of the ones derived from host and p2pPort; [] = derived.
+   * libp2p listen multiaddrs instead of the ones derived from p2pHost and p2pPort; [] = derived.
    * `["/p2p-circuit"]` makes a node that cannot be dialed directly, reachable only through a relay.
    */
   listen: string[]
@@ -54,12 +60,36 @@ interface Field {
   expect: string
 }
 
+/** True for "scheme://host[:port]" exactly as a browser writes an Origin header. */
+const isOrigin = (v: string) => {
+  try {
+    return /^https?:$/.test(new URL(v).protocol) && new URL(v).origin === v.toLowerCase()
+  } catch {
+    return false
+  }
+}
+
 const isPort = (v: unknown) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 65535
 
 export const CONFIG_FIELDS: Record<keyof Config, Field> = {
   port: { doc: 'HTTP/RPC port (0 = any free port)', check: isPort, expect: 'an integer 0..65535' },
   p2pPort: { doc: 'libp2p TCP port (0 = any free port)', check: isPort, expect: 'an integer 0..65535' },
-  host: { doc: 'address the HTTP server binds', check: (v) => typeof v === 'string' && v.length > 0, expect: 'a host name or IP' },
+  host: {
+    doc: 'address the HTTP server binds (127.0.0.1 = this machine only; 0.0.0.0 = every interface)',
+    check: (v) => typeof v === 'string' && v.length > 0,
+    expect: 'a host name or IP',
+  },
+  p2pHost: { doc: 'address libp2p listens on', check: (v) => typeof v === 'string' && v.length > 0, expect: 'a host name or IP' },
+  allowedHosts: {
+    doc: 'extra host names the HTTP server answers (e.g. "node.lan")',
+    check: (v) => Array.isArray(v) && v.every((h) => typeof h === 'string' && /^[a-z0-9.-]+$|^\[[0-9a-f:.]+\]$/i.test(h)),
+    expect: 'a list of host names without scheme or port',
+  },
+  allowedOrigins: {
+    doc: 'extra origins whose pages may call the RPC endpoint (e.g. "http://node.lan:4800")',
+    check: (v) => Array.isArray(v) && v.every((o) => typeof o === 'string' && isOrigin(o)),
+    expect: 'a list of origins like "http://host:port" (no path)',
+  },
   logLevel: { doc: 'debug | info | warn | error', check: (v) => LOG_LEVELS.includes(v as LogLevel), expect: LOG_LEVELS.join('|') },
   owner: { doc: 'user id of the node owner', check: (v) => typeof v === 'string', expect: 'a user id' },
   maxBodyBytes: {
@@ -111,7 +141,7 @@ export const CONFIG_FIELDS: Record<keyof Config, Field> = {
     expect: 'an integer 0..1024',
   },
   listen: {
-    doc: 'libp2p listen multiaddrs ([] = from host and p2pPort; ["/p2p-circuit"] = only through a relay)',
+    doc: 'libp2p listen multiaddrs ([] = from p2pHost and p2pPort; ["/p2p-circuit"] = only through a relay)',
     check: (v) => Array.isArray(v) && v.every((a) => typeof a === 'string' && a.startsWith('/')),
     expect: 'a list of multiaddrs',
   },
@@ -120,7 +150,10 @@ export const CONFIG_FIELDS: Record<keyof Config, Field> = {
 export const DEFAULT_CONFIG: Config = {
   port: 4800,
   p2pPort: 4801,
-  host: '0.0.0.0',
+  host: '127.0.0.1',
+  p2pHost: '0.0.0.0',
+  allowedHosts: [],
+  allowedOrigins: [],
   logLevel: 'info',
   owner: '',
   maxBodyBytes: 16 * 1024 * 1024,

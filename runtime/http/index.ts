@@ -1,12 +1,14 @@
 // The HTTP server on the node's one port (Elysia): GetVar, bundled apps, JSON errors.
 import { Elysia } from 'elysia'
 import { bundledFile } from '../apps/index.ts'
+import { PermissionDenied } from '../errors.ts'
 import type { BaseComponents, Subsystem } from '../kernel.ts'
 import type { VarTable } from '../vars.ts'
 import type { RpcHandler } from '../rpc/protocol.ts'
 import type { MiMeiStore } from '../mimei/index.ts'
 import type { Permissions } from '../permissions/index.ts'
 import { mimeiRoutes } from './mimei.ts'
+import { originPolicy, refusal, type OriginPolicy } from './origin.ts'
 import { rpcRoutes, websocketOptions } from './rpc.ts'
 // The generated browser client (bun run gen); a "file" import embeds it in compiled binaries.
 import leitherJs from './static/leither.js' with { type: 'file' }
@@ -15,6 +17,8 @@ export interface HttpServer extends Subsystem {
   /** The bound port, known after start (the config may say 0). */
   readonly port: number
   readonly hostname: string
+  /** Which Host and Origin headers are answered; apps register their origins here. */
+  readonly origins: OriginPolicy
 }
 
 export interface HttpComponents extends BaseComponents {
@@ -30,13 +34,30 @@ const json = (status: number, body: unknown) =>
 
 const notFound = (what: string) => json(404, { error: `NotFound: ${what}` })
 
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]'])
+/** Refusals logged per minute at most (a rebinding page can send thousands). */
+const REFUSALS_LOGGED_PER_MIN = 10
+
 export function http() {
   return (components: HttpComponents): HttpServer => {
     const { config } = components
     const log = components.log.child('http')
+    const origins = originPolicy({ bindHost: config.host, port: () => app?.server?.port ?? config.port, hosts: config.allowedHosts, origins: config.allowedOrigins })
+    let logged = { minute: 0, count: 0 }
+    const refuse = (request: Request, why: string) => {
+      const minute = Math.floor(Date.now() / 60_000)
+      if (logged.minute !== minute) logged = { minute, count: 0 }
+      if (++logged.count <= REFUSALS_LOGGED_PER_MIN) log.warn('request refused', { path: new URL(request.url).pathname, why })
+      return json(403, { error: new PermissionDenied(why).wireText() })
+    }
     const routes = () =>
       new Elysia({ websocket: websocketOptions(config.maxBodyBytes) })
-        .use(rpcRoutes(components.rpc, log, config.maxBodyBytes))
+        // First, for every route and the WebSocket upgrades: Host, then Origin (see origin.ts).
+        .onRequest(({ request }) => {
+          const why = refusal(origins, request)
+          if (why) return refuse(request, why)
+        })
+        .use(rpcRoutes(components.rpc, log, config.maxBodyBytes, origins))
         .use(mimeiRoutes({ mimei: components.mimei, permissions: components.permissions, log }))
         .get('/getvar', ({ query }) => {
           const name = String(query.name ?? '').toLowerCase()
@@ -66,12 +87,20 @@ export function http() {
       get hostname() {
         return app?.server?.hostname ?? config.host
       },
+      origins,
       start() {
         // Bun's own body limit is set well above ours, so that over-limit requests reach the
         // route and get a 413 that browser clients can read (with CORS headers).
         const server = routes().listen({ port: config.port, hostname: config.host, maxRequestBodySize: Math.max(config.maxBodyBytes * 4, 64 * 1024 * 1024) })
         app = server
         log.info('listening', { host: config.host, port: server.server?.port })
+        if (!LOOPBACK.has(config.host)) {
+          log.warn('HTTP and RPC are open to the network: other machines can reach this node (pages elsewhere still cannot call it)', {
+            host: config.host,
+            allowedHosts: config.allowedHosts,
+            allowedOrigins: config.allowedOrigins,
+          })
+        }
       },
       async stop() {
         // Stop accepting; requests already in flight finish (Bun waits for them).

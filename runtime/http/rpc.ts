@@ -2,15 +2,19 @@
 import { Elysia } from 'elysia'
 import type { RpcHandler } from '../rpc/protocol.ts'
 import type { Logger } from '../log/index.ts'
+import type { OriginPolicy } from './origin.ts'
 
 /** Requests one WebSocket may have running at once; beyond it, new ones wait (no unbounded work). */
 const WS_MAX_IN_FLIGHT = 256
 
-/** CORS as the official servers answer it: browser clients send credentials, so echo the origin. */
-function corsHeaders(origin: string | null): Record<string, string> {
-  return origin
+/**
+ * CORS for the RPC endpoint: an allowed page's origin is echoed with credentials (browser clients
+ * send withCredentials); any other origin gets nothing (the request was refused before this).
+ */
+function corsHeaders(origin: string | null, origins: OriginPolicy): Record<string, string> {
+  return origin && origins.originAllowed(origin)
     ? { 'access-control-allow-origin': origin, 'access-control-allow-credentials': 'true', vary: 'Origin' }
-    : { 'access-control-allow-origin': '*' }
+    : { vary: 'Origin' }
 }
 
 const TEXT = { 'content-type': 'text/plain; charset=utf-8' }
@@ -39,9 +43,10 @@ async function readLimited(request: Request, limit: number): Promise<Uint8Array 
   return out
 }
 
-export function rpcRoutes(rpc: RpcHandler, log: Logger, maxBodyBytes: number) {
+export function rpcRoutes(rpc: RpcHandler, log: Logger, maxBodyBytes: number, origins: OriginPolicy) {
+  const cors = (origin: string | null) => corsHeaders(origin, origins)
   const tooLarge = (origin: string | null) =>
-    new Response(`request body is larger than ${maxBodyBytes} bytes`, { status: 413, headers: { ...TEXT, ...corsHeaders(origin) } })
+    new Response(`request body is larger than ${maxBodyBytes} bytes`, { status: 413, headers: { ...TEXT, ...cors(origin) } })
 
   const http = async (request: Request, remote: string | undefined) => {
     const origin = request.headers.get('origin')
@@ -55,13 +60,13 @@ export function rpcRoutes(rpc: RpcHandler, log: Logger, maxBodyBytes: number) {
     if (!body) return tooLarge(origin)
     const reply = await rpc.handle(body, { transport: 'http', remote })
     // RPC errors travel inside the body (E…z) with status 200, as every Hprose client expects.
-    return new Response(reply as Uint8Array<ArrayBuffer>, { status: 200, headers: { ...TEXT, ...corsHeaders(origin) } })
+    return new Response(reply as Uint8Array<ArrayBuffer>, { status: 200, headers: { ...TEXT, ...cors(origin) } })
   }
   const preflight = (request: Request) =>
     new Response(null, {
       status: 204,
       headers: {
-        ...corsHeaders(request.headers.get('origin')),
+        ...cors(request.headers.get('origin')),
         'access-control-allow-methods': 'POST, GET, OPTIONS',
         'access-control-allow-headers': request.headers.get('access-control-request-headers') ?? 'content-type',
         'access-control-max-age': '86400',

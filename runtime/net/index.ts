@@ -101,7 +101,7 @@ export function net() {
         if (config.bootstrap.length) discovery.push(bootstrap({ list: config.bootstrap }))
         node = (await createLibp2p({
           privateKey: privateKeyFromRaw(raw),
-          addresses: { listen: config.listen.length ? config.listen : listenAddrs(config.host, config.p2pPort) },
+          addresses: { listen: config.listen.length ? config.listen : listenAddrs(config.p2pHost, config.p2pPort) },
           transports: [tcp(), webSockets(), circuitRelayTransport()],
           connectionEncrypters: [noise({ crypto: bunNoiseCrypto })],
           streamMuxers: [yamux()],

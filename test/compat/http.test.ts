@@ -13,6 +13,9 @@ interface Reply {
   text: string
 }
 
+/** A page origin the nodes below allow (allowedOrigins); any other would be refused. */
+const APP = 'https://app.example'
+
 /** Bad requests must be answered at once (the official 2.x server waits 10 s, HPROSE.md §3.1). */
 const PROMPT_MS = 2_000
 
@@ -42,32 +45,32 @@ function randomBodies(seed: number, count: number): Uint8Array[] {
 }
 
 describe('POST /webapi/', () => {
-  const node = useNode()
+  const node = useNode({ allowedOrigins: [APP] })
   const endpoint = () => node().endpoint('http')
 
-  test('a call is answered 200 text/plain with the reply body, CORS open to any origin', async () => {
+  test('a call is answered 200 text/plain with the reply body', async () => {
     const reply = await post(endpoint(), 'Cs4"Echo"a1{s5"hello"}z')
     expect(reply.status).toBe(200)
     expect(reply.headers.get('content-type')).toStartWith('text/plain')
-    expect(reply.headers.get('access-control-allow-origin')).toBe('*')
     expect(reply.text).toBe('Rs5"hello"z')
   })
 
-  test('with an Origin, CORS echoes it and allows credentials (browser clients send withCredentials)', async () => {
-    const reply = await post(endpoint(), 'Cs4"Echo"a1{1}z', { origin: 'https://app.example' })
+  // Foreign origins are refused (test/security/http-host-origin.test.ts); allowed ones get CORS.
+  test('with an allowed Origin, CORS echoes it and allows credentials (browser clients send withCredentials)', async () => {
+    const reply = await post(endpoint(), 'Cs4"Echo"a1{1}z', { origin: APP })
     expect(reply.status).toBe(200)
-    expect(reply.headers.get('access-control-allow-origin')).toBe('https://app.example')
+    expect(reply.headers.get('access-control-allow-origin')).toBe(APP)
     expect(reply.headers.get('access-control-allow-credentials')).toBe('true')
     expect(reply.text).toBe('R1z')
   })
 
-  test('a CORS preflight is allowed', async () => {
+  test('a CORS preflight from an allowed origin is allowed', async () => {
     const res = await fetch(endpoint(), {
       method: 'OPTIONS',
-      headers: { origin: 'https://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+      headers: { origin: APP, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
     })
     expect(res.status).toBeLessThan(300)
-    expect(res.headers.get('access-control-allow-origin')).toBe('https://app.example')
+    expect(res.headers.get('access-control-allow-origin')).toBe(APP)
     expect(res.headers.get('access-control-allow-methods')).toContain('POST')
     expect(res.headers.get('access-control-allow-headers')).toContain('content-type')
   })
@@ -156,7 +159,7 @@ describe('POST /webapi/', () => {
 })
 
 describe('request body limit (maxBodyBytes 4096)', () => {
-  const node = useNode({ maxBodyBytes: 4096 })
+  const node = useNode({ maxBodyBytes: 4096, allowedOrigins: [APP] })
   const echoOf = (length: number) => `Cs4"Echo"a1{s${length}"${'x'.repeat(length)}"}z`
 
   test('a body under the limit is served', async () => {
@@ -183,8 +186,8 @@ describe('request body limit (maxBodyBytes 4096)', () => {
 
   // The node's own 413 (not Bun's) answers, so a browser client can read "413:…".
   test('a 413 carries CORS headers, so browser clients can read it', async () => {
-    const reply = await post(node().endpoint('http'), echoOf(5000), { origin: 'https://app.example' })
+    const reply = await post(node().endpoint('http'), echoOf(5000), { origin: APP })
     expect(reply.status).toBe(413)
-    expect(reply.headers.get('access-control-allow-origin')).toBe('https://app.example')
+    expect(reply.headers.get('access-control-allow-origin')).toBe(APP)
   })
 })

@@ -13,7 +13,7 @@ export async function bootTest(overrides: Partial<Config> = {}, dataDir?: string
   // Offline unless a test asks for the network; then on loopback, any port, no mDNS multicast.
   const kernel = await boot({
     dataDir: dir,
-    overrides: { port: 0, host: '127.0.0.1', logLevel: 'warn', p2p: false, p2pPort: 0, mdns: false, dhtServer: 'always', ...overrides },
+    overrides: { port: 0, host: '127.0.0.1', p2pHost: '127.0.0.1', logLevel: 'warn', p2p: false, p2pPort: 0, mdns: false, dhtServer: 'always', ...overrides },
     logToStderr: false,
   })
   return Object.assign(kernel, {

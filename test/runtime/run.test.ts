@@ -57,7 +57,7 @@ describe('leither run', () => {
     await using node = await startNode(['--data', dir, ...LOCAL])
     const config = JSON.parse(readFileSync(join(dir, 'leither.json'), 'utf8'))
     expect(config.port).toBe(4800)
-    expect(config.host).toBe('0.0.0.0')
+    expect(config.host).toBe('127.0.0.1')
     expect(config.owner).toMatch(/^[A-Za-z0-9_-]{27}$/)
     expect(await node.stop()).toBe(0)
   })
