@@ -37,8 +37,9 @@ export const MSG_SYSCALLS = [
     capability: 'session',
     errors: ['InvalidParams', 'PermissionDenied'],
     doc:
-      'Sends a message signed by this node, from the caller, to a user or a node anywhere in the network. Returns at once; ' +
-      'delivery is asynchronous: undelivered messages are kept and retried with backoff for 7 days, across restarts (see MsgStatus).',
+      "Sends a message from the caller to a user or a node anywhere in the network, signed with the caller's key (which this node " +
+      'must hold: PermissionDenied otherwise) and by this node; receivers refuse messages whose sender signature does not prove `from`. ' +
+      'Returns at once; delivery is asynchronous: undelivered messages are kept and retried with backoff for 7 days, across restarts (see MsgStatus).',
     handler(ctx, msg) {
       const m = fields('SendMsg', msg, ['to', 'app', 'body'])
       if (typeof m.to !== 'string') throw new InvalidParams('SendMsg: msg.to is required: a user id or a node id')
@@ -49,12 +50,14 @@ export const MSG_SYSCALLS = [
     name: 'ReadMsg',
     sid: true,
     params: [{ name: 'opts', type: 'map', optional: true, doc: '{app?: only this app, since?: seq cursor, count?: 1..1000 (default 100)}' }],
-    returns: 'list of {kind: "msg", seq, id, from, fromNode, to, app, body, sentAt, receivedAt, sig}',
+    returns: 'list of {kind: "msg", seq, id, from, fromNode, to, app, body, sentAt, receivedAt, pk, sig}',
     capability: 'session',
     errors: ['InvalidParams', 'PermissionDenied'],
     doc:
       "The caller's messages, oldest first (the owner also gets messages sent to the node id). Without since: the unread ones; " +
-      'with since: every message after that seq, read or not. Returned messages are marked read: reading is the acknowledgement.',
+      'with since: every message after that seq, read or not. Returned messages are marked read: reading is the acknowledgement. ' +
+      '`from` is proven: it is the key id of `pk`, the sender\'s public key, whose signature `sig` this node checked (messages received ' +
+      'before senders signed have from "").',
     handler(ctx, opts = {}) {
       const o = fields('ReadMsg', opts, ['app', 'since', 'count'])
       return ctx.sys.messages.read(ctx.grant, { app: optString('ReadMsg', 'app', o.app), since: optInt('ReadMsg', 'since', o.since), count: optInt('ReadMsg', 'count', o.count) })
@@ -115,7 +118,10 @@ export const MSG_SYSCALLS = [
     returns: '{peers, local}: nodes it was sent to, and other sessions here that got it',
     capability: 'session',
     errors: ['InvalidParams', 'PermissionDenied'],
-    doc: "Publishes an event to an app's topic: subscribers on other nodes get it through gossipsub, other sessions on this node directly (not the publishing session).",
+    doc:
+      "Publishes an event to an app's topic: subscribers on other nodes get it through gossipsub, other sessions on this node directly (not the publishing session). " +
+      "The event is signed with the caller's key (which this node must hold: PermissionDenied otherwise); nodes drop events whose signature does not prove their `from`, " +
+      'and events older than 5 minutes or seen before.',
     handler: (ctx, app, topic, data) => ctx.sys.messages.pubsub.publish(ctx.grant.sid, ctx.grant.userId, app, topic, data),
   }),
 ]

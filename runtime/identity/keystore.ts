@@ -106,6 +106,13 @@ export function listUserKeys(dataDir: string, warn: (msg: string) => void): Name
     .sort((a, b) => a.created.localeCompare(b.created))
 }
 
+/** The key of user `id` when this node holds it (keys/users/<id>.key), without reading the others. */
+export function loadUserKey(dataDir: string, id: string, warn: (msg: string) => void): NamedKey | undefined {
+  if (!/^[A-Za-z0-9_-]{27}$/.test(id)) return undefined
+  const path = join(usersDir(dataDir), `${id}.key`)
+  return existsSync(path) ? readKeyFile(path, warn) : undefined
+}
+
 /** Finds a user key by id or by name. */
 export function findUserKey(dataDir: string, idOrName: string, warn: (msg: string) => void): NamedKey {
   const key = listUserKeys(dataDir, warn).find((k) => k.id === idOrName || k.name === idOrName)

@@ -1,8 +1,10 @@
 // The messages subsystem (DESIGN §4 msg family): SendMsg/ReadMsg/PullMsg between users and nodes
 // over /leither/msg/1.0.0, with a persistent outbox and inbox, plus app pubsub. Works offline for
 // recipients on this node; messages for others wait in the outbox until the network is there.
-import { InvalidParams, NotFound } from '../errors.ts'
-import { isKeyId, listUserKeys, type Identity } from '../identity/index.ts'
+// Messages and events are signed with the sender's key, so only users whose key this node holds
+// send and publish here (a session of another user is told so).
+import { InvalidParams, NotFound, PermissionDenied } from '../errors.ts'
+import { isKeyId, listUserKeys, loadUserKey, type Identity, type KeyPair } from '../identity/index.ts'
 import type { BaseComponents, Subsystem } from '../kernel.ts'
 import { encodeValue } from '../mimei/db/core.ts'
 import type { Grant } from '../rpc/grant.ts'
@@ -46,7 +48,7 @@ export interface ReadRequest {
 export type PullItem = InboxMessage | QueuedEvent
 
 export interface Messages extends Subsystem {
-  /** Signs and queues a message; returns its id at once (delivery is asynchronous). */
+  /** Signs (with the sender's key, which this node must hold) and queues a message; returns its id at once. */
   send(grant: Grant, req: SendRequest): string
   /** The caller's messages (node messages too for the owner), oldest first; marks them read. */
   read(grant: Grant, req: ReadRequest): InboxMessage[]
@@ -90,6 +92,20 @@ export function messages(init: MessagesInit = {}) {
     const userKeys = () => {
       if (Date.now() - keyCache.at > 10_000) keyCache = { at: Date.now(), ids: new Set(listUserKeys(dataDir, (m) => log.warn(m)).map((k) => k.id)) }
       return keyCache.ids
+    }
+    /** Keys of users who sent here lately; a key file removed is forgotten within a minute. */
+    let signers = { at: Date.now(), keys: new Map<string, KeyPair>() }
+    const userKey = (userId: string, call: string): KeyPair => {
+      if (Date.now() - signers.at > TICK_MS) signers = { at: Date.now(), keys: new Map() }
+      const known = signers.keys.get(userId) ?? loadUserKey(dataDir, userId, (m) => log.warn(m))
+      if (!known) {
+        throw new PermissionDenied(
+          `${call} signs with the sender's key, and this node does not hold the key of user ${userId}; ` +
+            'send from a node that holds your key (keys/users/ in its data dir)',
+        )
+      }
+      signers.keys.set(userId, known)
+      return known
     }
     const isLocal = (to: string) =>
       to === identity.nodeId || userKeys().has(to) || st.isKnownUser(to, Date.now() - USER_KEEP_MS) || st.hasSession(to)
@@ -149,6 +165,8 @@ export function messages(init: MessagesInit = {}) {
     }
 
     const deliver = async (m: DueMessage): Promise<string> => {
+      // Queued before senders signed their messages: no node takes it any more.
+      if (!m.envelope.userSig) throw new Error('queued before messages were signed by their sender; send it again')
       if (isLocal(m.to)) {
         deliverHere(m.envelope)
         return ''
@@ -236,7 +254,7 @@ export function messages(init: MessagesInit = {}) {
           libp2p.addEventListener('peer:identify', onIdentify as never)
           offDhtPeer = routes.onDhtPeer(onDhtPeer)
         }
-        pubsub = appPubsub({ pubsub: libp2p?.services.pubsub, log, nodeId: identity.nodeId, wake: (sid) => wait.wake(`s:${sid}`) })
+        pubsub = appPubsub({ pubsub: libp2p?.services.pubsub, log, nodeId: identity.nodeId, wake: (sid) => wait.wake(`s:${sid}`), userKey })
         outbox = outboxWorker({ store: st, log, deliver, backoffBaseMs: init.backoffBaseMs ?? 2_000, backoffMaxMs: init.backoffMaxMs ?? 30 * 60_000 })
         housekeeping()
         tick = setInterval(housekeeping, TICK_MS)
@@ -264,9 +282,10 @@ export function messages(init: MessagesInit = {}) {
         if (typeof req.app !== 'string' || !/^[\w.-]{0,128}$/.test(req.app)) throw new InvalidParams('SendMsg: app must be an app id (0-128 letters, digits, . _ -), "" for none')
         const body = encodeValue(req.body)
         if (body.length > MSG_MAX_BODY) throw new InvalidParams(`SendMsg: body is ${body.length} bytes encoded; the limit is ${MSG_MAX_BODY}`)
+        const key = userKey(grant.userId, 'SendMsg')
         touch(grant.userId)
         const now = Date.now()
-        const e = sealEnvelope(identity.nodeKey, { id: newMessageId(), from: grant.userId, to: req.to, app: req.app, body, sentAt: now })
+        const e = sealEnvelope(identity.nodeKey, key, { id: newMessageId(), from: grant.userId, to: req.to, app: req.app, body, sentAt: now })
         if (isLocal(e.to)) {
           st.deliverLocally(e, now)
           wait.wake(`u:${ownerOf(e.to)}`)

@@ -1,7 +1,10 @@
 // Pubsub for apps: gossipsub topics scoped by app id (leither/app/<app>/<topic>), subscribed per
-// session; events received for a session wait in a bounded queue until PullMsg takes them.
+// session; events received for a session wait in a bounded queue until PullMsg takes them. The
+// publishing user signs each event (topic, from, data, time); events whose signature does not
+// prove their `from` are dropped and not forwarded, so apps only ever see proven senders.
 import { TopicValidatorResult, type GossipSub, type Message } from '@libp2p/gossipsub'
 import { InvalidParams } from '../errors.ts'
+import { DOMAIN, fields, keyId, sign, verify, type KeyPair } from '../identity/index.ts'
 import type { Logger } from '../log/index.ts'
 import { decodeValue, encodeValue } from '../mimei/db/core.ts'
 import { nodeIdOfPeer } from './msg-route.ts'
@@ -12,7 +15,7 @@ export interface PubEvent {
   readonly kind: 'pub'
   readonly app: string
   readonly topic: string
-  /** User id of the publisher, vouched for by the publishing node. */
+  /** User id of the publisher, proven by their signature (checked by this node). */
   readonly from: string
   /** Node id of the publisher's node (from the gossipsub signature, not from the payload). */
   readonly fromNode: string
@@ -36,7 +39,18 @@ const TOPICS_PER_SESSION = 64
 /** A session that neither pulls nor subscribes for this long loses its subscriptions. */
 export const SESSION_IDLE_MS = 10 * 60_000
 
-const payloadSchema = object({ v: int, from: str(64), data: bytes(PUB_MAX_DATA), sentAt: int })
+/** Events older than this (or further in the future) are ignored: a signed event cannot be replayed later. */
+const PUB_MAX_AGE_MS = 5 * 60_000
+const PUB_MAX_AHEAD_MS = 60_000
+/** Signatures of events seen within PUB_MAX_AGE_MS, to ignore the same event published again. */
+const SEEN_MAX = 20_000
+
+const payloadSchema = object({ v: int, from: str(64), pk: bytes(32), sig: bytes(64), data: bytes(PUB_MAX_DATA), sentAt: int })
+
+/** The bytes the publishing user signs: the gossipsub topic, the sender, the data and the time. */
+export function pubSignedBytes(topic: string, from: string, data: Uint8Array, sentAt: number): Uint8Array {
+  return fields(DOMAIN.pubUser, [topic, from, data, sentAt])
+}
 
 export function topicName(app: string, topic: string): string {
   if (!/^[\w.-]{1,128}$/.test(app)) throw new InvalidParams(`app id "${app}" must be 1-128 letters, digits, . _ -`)
@@ -59,6 +73,8 @@ export interface AppPubsubInit {
   readonly nodeId: string
   /** Called with a session id when an event was queued for it. */
   readonly wake: (sid: string) => void
+  /** The key of a user publishing here; throws (PermissionDenied) when this node does not hold it. */
+  readonly userKey: (userId: string, call: string) => KeyPair
 }
 
 export function appPubsub(init: AppPubsubInit) {
@@ -79,17 +95,39 @@ export function appPubsub(init: AppPubsubInit) {
 
   const decode = (msg: Message) => {
     if (msg.type !== 'signed') throw new Error('unsigned')
-    return payloadSchema(decodeCbor(msg.data))
+    const p = payloadSchema(decodeCbor(msg.data))
+    if (keyId(p.pk) !== p.from) throw new Error('pk is not the key of from')
+    if (!verify(p.pk, pubSignedBytes(msg.topic, p.from, p.data, p.sentAt), p.sig)) throw new Error('bad user signature')
+    return p
   }
 
-  // Malformed events are neither delivered nor forwarded, and gossipsub scores their sender down.
+  /** Payloads the validator accepted, so the message handler does not check the signature again. */
+  const accepted = new WeakMap<Message, ReturnType<typeof payloadSchema>>()
+  const seen = new Map<string, number>()
+  /** True the first time a recent event is seen; false for stale ones and repeats. */
+  const fresh = (sig: Uint8Array, sentAt: number, now: number) => {
+    if (sentAt < now - PUB_MAX_AGE_MS || sentAt > now + PUB_MAX_AHEAD_MS) return false
+    const key = Buffer.from(sig).toString('base64')
+    if (seen.has(key)) return false
+    if (seen.size >= SEEN_MAX) {
+      for (const [k, at] of seen) if (at < now - PUB_MAX_AGE_MS || seen.size >= SEEN_MAX) seen.delete(k)
+    }
+    seen.set(key, sentAt)
+    return true
+  }
+
+  // Malformed and forged events are neither delivered nor forwarded, and gossipsub scores their
+  // sender down; stale and repeated ones are ignored (an honest peer may be slow).
   const validate = (_peer: unknown, msg: Message) => {
+    let p
     try {
-      decode(msg)
-      return TopicValidatorResult.Accept
+      p = decode(msg)
     } catch {
       return TopicValidatorResult.Reject
     }
+    if (!fresh(p.sig, p.sentAt, Date.now())) return TopicValidatorResult.Ignore
+    accepted.set(msg, p)
+    return TopicValidatorResult.Accept
   }
 
   const onMessage = (evt: CustomEvent<Message>) => {
@@ -97,7 +135,7 @@ export function appPubsub(init: AppPubsubInit) {
     const t = topics.get(msg.topic)
     if (!t || msg.type !== 'signed') return
     try {
-      const p = decode(msg)
+      const p = accepted.get(msg) ?? decode(msg)
       const ev: PubEvent = { kind: 'pub', app: t.app, topic: t.topic, from: p.from, fromNode: nodeIdOfPeer(msg.from) ?? '', data: decodeValue(p.data), sentAt: p.sentAt }
       for (const sid of t.sids) enqueue(sid, ev)
     } catch (err) {
@@ -150,9 +188,13 @@ export function appPubsub(init: AppPubsubInit) {
       const name = topicName(app, topic)
       const encoded = encodeValue(data)
       if (encoded.length > PUB_MAX_DATA) throw new InvalidParams(`Publish: data is ${encoded.length} bytes encoded; the limit is ${PUB_MAX_DATA}`)
+      const key = init.userKey(userId, 'Publish')
       const sentAt = Date.now()
       let peers = 0
-      if (pubsub) peers = (await pubsub.publish(name, encodeCbor({ v: 1, from: userId, data: encoded, sentAt }))).recipients.length
+      if (pubsub) {
+        const sig = sign(key, pubSignedBytes(name, userId, encoded, sentAt))
+        peers = (await pubsub.publish(name, encodeCbor({ v: 1, from: userId, pk: key.publicKey, sig, data: encoded, sentAt }))).recipients.length
+      }
       const others = [...(topics.get(name)?.sids ?? [])].filter((s) => s !== sid)
       const ev: PubEvent = { kind: 'pub', app, topic, from: userId, fromNode: init.nodeId, data: decodeValue(encoded), sentAt }
       for (const s of others) enqueue(s, ev)

@@ -11,6 +11,10 @@ export interface InboxMessage {
   /** This node's sequence number: the `since` cursor of ReadMsg. */
   readonly seq: number
   readonly id: string
+  /**
+   * The sender's user id, proven: the key id of `pk`, whose signature `sig` this node checked.
+   * "" for messages received before senders signed (their sender is unknown).
+   */
   readonly from: string
   readonly fromNode: string
   readonly to: string
@@ -18,6 +22,9 @@ export interface InboxMessage {
   readonly body: unknown
   readonly sentAt: number
   readonly receivedAt: number
+  /** The sender's public key (empty when from is ""). */
+  readonly pk: Uint8Array
+  /** The sender's Ed25519 signature of msg-wire userSignedBytes (empty when from is ""). */
   readonly sig: Uint8Array
 }
 
@@ -53,21 +60,24 @@ interface InboxRow {
   body: Uint8Array
   sent_at: number
   received_at: number
-  sig: Uint8Array
+  user_pk: Uint8Array | null
+  user_sig: Uint8Array | null
 }
 
+const NONE = new Uint8Array(0)
 const toMessage = (r: InboxRow): InboxMessage => ({
   kind: 'msg',
   seq: r.seq,
   id: r.id,
-  from: r.from_user,
+  from: r.user_sig ? r.from_user : '',
   fromNode: r.from_node,
   to: r.to_id,
   app: r.app,
   body: decodeValue(r.body),
   sentAt: r.sent_at,
   receivedAt: r.received_at,
-  sig: r.sig,
+  pk: r.user_pk ?? NONE,
+  sig: r.user_sig ?? NONE,
 })
 
 export interface ReadQuery {
@@ -81,12 +91,12 @@ export interface ReadQuery {
 
 export function msgStore(db: () => Database) {
   return {
-    /** Stores a received message once; `dup` when (fromNode, id) was already here. */
+    /** Stores a received message once; `dup` when (from, id) was already here, whichever node relayed it. */
     receive(e: Envelope, now: number): { seq: number; dup: boolean } {
       const r = db()
-        .query(`INSERT INTO msg_inbox (id, from_node, from_user, to_id, app, body, sent_at, received_at, sig, node_pk)
-          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (from_node, id) DO NOTHING RETURNING seq`)
-        .get(e.id, e.fromNode, e.from, e.to, e.app, e.body, e.sentAt, now, e.sig, e.nodePk) as { seq: number } | null
+        .query(`INSERT INTO msg_inbox (id, from_node, from_user, to_id, app, body, sent_at, received_at, sig, node_pk, user_pk, user_sig)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING seq`)
+        .get(e.id, e.fromNode, e.from, e.to, e.app, e.body, e.sentAt, now, e.sig, e.nodePk, e.userPk, e.userSig) as { seq: number } | null
       return r ? { seq: r.seq, dup: false } : { seq: 0, dup: true }
     },
 
@@ -101,7 +111,7 @@ export function msgStore(db: () => Database) {
       const args = [...q.recipients, ...(q.since === undefined ? [] : [q.since]), ...(q.app === undefined ? [] : [q.app]), q.count]
       return db().transaction(() => {
         const rows = db()
-          .query(`SELECT seq, id, from_user, from_node, to_id, app, body, sent_at, received_at, sig FROM msg_inbox
+          .query(`SELECT seq, id, from_user, from_node, to_id, app, body, sent_at, received_at, user_pk, user_sig FROM msg_inbox
             WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`)
           .all(...(args as string[])) as InboxRow[]
         if (rows.length) db().query(`UPDATE msg_inbox SET read = 1 WHERE seq IN (${rows.map(() => '?').join(', ')})`).run(...rows.map((r) => r.seq))

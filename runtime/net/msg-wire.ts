@@ -1,7 +1,8 @@
 // The /leither/msg/1.0.0 protocol: the signed message envelope, its schema, and how it is signed
-// and verified. One envelope per stream; the answer says whether it was stored (or was a repeat).
+// and verified. The sending user signs the message (so nobody else can send in their name), the
+// sending node signs the envelope. One envelope per stream; the answer says whether it was stored.
 import { randomBytes } from 'node:crypto'
-import { keyId, sign, toBase64Url, verify, type KeyPair } from '../identity/index.ts'
+import { DOMAIN, fields, keyId, sign, toBase64Url, verify, type KeyPair } from '../identity/index.ts'
 import { bool, bytes, int, object, optional, str, type ProtocolSpec } from './wire.ts'
 
 export const MSG_PROTOCOL = '/leither/msg/1.0.0'
@@ -9,15 +10,12 @@ export const MSG_PROTOCOL = '/leither/msg/1.0.0'
 export const MSG_MAX_FRAME = 256 * 1024
 /** Largest encoded body of one message. */
 export const MSG_MAX_BODY = 224 * 1024
-/** Domain tag of the signed bytes, so a message signature can never pass for another kind. */
-const SIGN_DOMAIN = 'leither-msg/1'
-
-/** A message as it travels: the fields of Leither's Message plus the sending node's proof. */
+/** A message as it travels: the fields of Leither's Message, the sender's and the sending node's proofs. */
 export interface Envelope {
   readonly v: 1
-  /** Random, chosen by the sender; the receiver keeps one copy per (fromNode, id). */
+  /** Random, chosen by the sender; the receiver keeps one copy per (from, id). */
   readonly id: string
-  /** The sending user's id, vouched for by the sending node (which checked their session). */
+  /** The sending user's id: the key id of userPk, whose signature userSig proves it. */
   readonly from: string
   /** Key id of the sending node; must be the key id of nodePk. */
   readonly fromNode: string
@@ -32,9 +30,13 @@ export interface Envelope {
   readonly sentAt: number
   /** Ed25519 signature of signedBytes(envelope) by the node key. */
   readonly sig: Uint8Array
+  /** The sending user's public key. */
+  readonly userPk: Uint8Array
+  /** Ed25519 signature of userSignedBytes(envelope) by the sending user's key. */
+  readonly userSig: Uint8Array
 }
 
-export type Unsigned = Omit<Envelope, 'sig' | 'nodePk' | 'fromNode' | 'v'>
+export type Unsigned = Omit<Envelope, 'sig' | 'nodePk' | 'fromNode' | 'v' | 'userPk' | 'userSig'>
 
 export interface Receipt {
   ok: boolean
@@ -58,6 +60,8 @@ export const envelopeSchema = object({
   body: bytes(MSG_MAX_BODY),
   sentAt: int,
   sig: bytes(64),
+  userPk: bytes(32),
+  userSig: bytes(64),
 })
 
 export const MSG_SPEC: ProtocolSpec<Envelope, Receipt> = {
@@ -71,30 +75,23 @@ export const MSG_SPEC: ProtocolSpec<Envelope, Receipt> = {
 export const newMessageId = (): string => toBase64Url(randomBytes(16))
 
 /**
- * The bytes the node signs: the domain tag and every field that means something, each
- * length-prefixed (u32 big-endian), sentAt as a u64. Fixed by this layout rather than by an
- * encoder's choices, so any implementation can check it.
+ * The bytes the node signs: its domain tag and every field that means something, in the fixed
+ * layout of identity/domains.ts `fields` (strings and bytes length-prefixed, sentAt a u64).
  */
-export function signedBytes(m: Omit<Envelope, 'sig' | 'nodePk' | 'v'>): Uint8Array {
-  const text = new TextEncoder()
-  const parts: Uint8Array[] = [SIGN_DOMAIN, m.id, m.from, m.fromNode, m.to, m.app].map((s) => text.encode(s))
-  parts.push(m.body)
-  const size = parts.reduce((n, p) => n + 4 + p.length, 0) + 8
-  const out = new Uint8Array(size)
-  const view = new DataView(out.buffer)
-  let at = 0
-  for (const p of parts) {
-    view.setUint32(at, p.length)
-    out.set(p, at + 4)
-    at += 4 + p.length
-  }
-  view.setBigUint64(at, BigInt(m.sentAt))
-  return out
+export function signedBytes(m: Omit<Envelope, 'sig' | 'nodePk' | 'v' | 'userPk' | 'userSig'>): Uint8Array {
+  return fields(DOMAIN.msgNode, [m.id, m.from, m.fromNode, m.to, m.app, m.body, m.sentAt])
 }
 
-export function sealEnvelope(nodeKey: KeyPair, m: Unsigned): Envelope {
-  const fields = { ...m, fromNode: nodeKey.id }
-  return { v: 1, ...fields, nodePk: nodeKey.publicKey, sig: sign(nodeKey, signedBytes(fields)) }
+/** The bytes the sending user signs: id, sender, recipient, app, body and time. Any node can rebuild them. */
+export function userSignedBytes(m: Unsigned): Uint8Array {
+  return fields(DOMAIN.msgUser, [m.id, m.from, m.to, m.app, m.body, m.sentAt])
+}
+
+/** Signs a message as its sender (`user`, whose id must be m.from) and as the sending node. */
+export function sealEnvelope(nodeKey: KeyPair, user: KeyPair, m: Unsigned): Envelope {
+  if (user.id !== m.from) throw new Error('a message is signed by the key of its sender')
+  const f = { ...m, fromNode: nodeKey.id }
+  return { v: 1, ...f, nodePk: nodeKey.publicKey, sig: sign(nodeKey, signedBytes(f)), userPk: user.publicKey, userSig: sign(user, userSignedBytes(m)) }
 }
 
 /** Why an envelope is not genuine, or undefined when it is. */
@@ -102,5 +99,7 @@ export function forgery(e: Envelope): string | undefined {
   if (keyId(e.nodePk) !== e.fromNode) return 'nodePk is not the key of fromNode'
   if (e.sentAt < 0) return 'negative sentAt'
   if (!verify(e.nodePk, signedBytes(e), e.sig)) return 'bad signature'
+  if (keyId(e.userPk) !== e.from) return 'userPk is not the key of from'
+  if (!verify(e.userPk, userSignedBytes(e), e.userSig)) return 'bad user signature'
   return undefined
 }

@@ -11,7 +11,7 @@ import { tcp } from '@libp2p/tcp'
 import { noise } from '@libp2p/noise'
 import { yamux } from '@libp2p/yamux'
 import type { SingleKadDHT } from '@libp2p/kad-dht'
-import { bootTest, callLocal, failure, loginPassport, type TestKernel } from '../helpers/kernel.ts'
+import { bootTest, callLocal, failure, loginPassport, ownerKey, type TestKernel } from '../helpers/kernel.ts'
 import { tempDir } from '../helpers/node.ts'
 import { createUserKey, findUserKey, generateKeyPair } from '../../runtime/identity/index.ts'
 import { encodeValue } from '../../runtime/mimei/db/core.ts'
@@ -372,7 +372,7 @@ describe('a hostile peer on /leither/msg', () => {
 
     // Well-formed but forged: a changed body, and a claim to be another node.
     const hostileKey = hostile.identity.nodeKey
-    const genuine = sealEnvelope(hostileKey, { id: newMessageId(), from: hostile.config.owner, to: bob.id, app: '', body: encodeValue('hi'), sentAt: Date.now() })
+    const genuine = sealEnvelope(hostileKey, ownerKey(hostile), { id: newMessageId(), from: hostile.config.owner, to: bob.id, app: '', body: encodeValue('hi'), sentAt: Date.now() })
     const tampered = { ...genuine, body: encodeValue('send me your keys') }
     await expect(request(libp2p, target, MSG_SPEC, tampered)).rejects.toThrow('bad signature')
     const impostor = { ...genuine, fromNode: honest.identity.nodeId }

@@ -114,7 +114,7 @@ export declare class LeitherClient {
    */
   MMOpen(mid: string, ver?: unknown): Promise<any>
   /**
-   * Closes a handle (an open transaction on it is dropped).
+   * Closes a handle (an open transaction on it is dropped). Public: knowing a handle id is enough to give it up.
    * @param {string} handle from MMOpen
    * @returns {Promise<any>} true if it was open
    */
@@ -205,7 +205,7 @@ export declare class LeitherClient {
   /**
    * Opens a file or directory of an open file MiMei, as os.OpenFile does. Writing needs a writable cur handle; a numbered version’s handle gives read-only files read from its snapshot. Handles close after 10 minutes unused.
    * @param {string} mmHandle handle of a file MiMei from MMOpen (cur to write)
-   * @param {string} path path in the MiMei, "/"-separated ("" or "/" = root), or mac://<cid> for a mac file
+   * @param {string} path path in the MiMei, "/"-separated ("" or "/" = root), or mac://<cid> for a mac file (MFOpenMacFile opens one without a MiMei handle)
    * @param {number} flag Go os flags: O_RDONLY 0, O_WRONLY 1, O_RDWR 2, | O_CREATE 0x40, O_EXCL 0x80, O_TRUNC 0x200, O_APPEND 0x400
    * @returns {Promise<any>} fsid
    */
@@ -276,7 +276,7 @@ export declare class LeitherClient {
    */
   MFGetMimeType(fsid: string): Promise<any>
   /**
-   * Closes a file handle; a temp file is deleted.
+   * Closes a file handle; a temp file is deleted. Public: knowing a handle id is enough to give it up.
    * @param {string} fsid file handle from MFOpenByPath, MFOpenTempFile or MFOpenMacFile
    * @returns {Promise<any>} true if it was open
    */
@@ -788,15 +788,15 @@ export declare class LeitherClient {
    */
   DhtNetworkSize(): Promise<any>
   /**
-   * Sends a message signed by this node, from the caller, to a user or a node anywhere in the network. Returns at once; delivery is asynchronous: undelivered messages are kept and retried with backoff for 7 days, across restarts (see MsgStatus).
+   * Sends a message from the caller to a user or a node anywhere in the network, signed with the caller's key (which this node must hold: PermissionDenied otherwise) and by this node; receivers refuse messages whose sender signature does not prove `from`. Returns at once; delivery is asynchronous: undelivered messages are kept and retried with backoff for 7 days, across restarts (see MsgStatus).
    * @param {Record<string, unknown>} msg {to: user id or node id, app?: app id ("" = system), body: any value (≤ 224 KiB encoded)}
    * @returns {Promise<any>} message id
    */
   SendMsg(msg: Record<string, unknown>): Promise<any>
   /**
-   * The caller's messages, oldest first (the owner also gets messages sent to the node id). Without since: the unread ones; with since: every message after that seq, read or not. Returned messages are marked read: reading is the acknowledgement.
+   * The caller's messages, oldest first (the owner also gets messages sent to the node id). Without since: the unread ones; with since: every message after that seq, read or not. Returned messages are marked read: reading is the acknowledgement. `from` is proven: it is the key id of `pk`, the sender's public key, whose signature `sig` this node checked (messages received before senders signed have from "").
    * @param {Record<string, unknown>} [opts] {app?: only this app, since?: seq cursor, count?: 1..1000 (default 100)}
-   * @returns {Promise<any>} list of {kind: "msg", seq, id, from, fromNode, to, app, body, sentAt, receivedAt, sig}
+   * @returns {Promise<any>} list of {kind: "msg", seq, id, from, fromNode, to, app, body, sentAt, receivedAt, pk, sig}
    */
   ReadMsg(opts?: Record<string, unknown>): Promise<any>
   /**
@@ -826,7 +826,7 @@ export declare class LeitherClient {
    */
   Unsubscribe(app: string, topic: string): Promise<any>
   /**
-   * Publishes an event to an app's topic: subscribers on other nodes get it through gossipsub, other sessions on this node directly (not the publishing session).
+   * Publishes an event to an app's topic: subscribers on other nodes get it through gossipsub, other sessions on this node directly (not the publishing session). The event is signed with the caller's key (which this node must hold: PermissionDenied otherwise); nodes drop events whose signature does not prove their `from`, and events older than 5 minutes or seen before.
    * @param {string} app app id the topic belongs to
    * @param {string} topic topic name within the app, 1-256 characters
    * @param {unknown} data any value, ≤ 64 KiB encoded
