@@ -1,4 +1,5 @@
 // Crash safety of database MiMei: a real node killed with SIGKILL under write load keeps exactly its acknowledged writes.
+// The kill points come from a printed seed; LEITHER_CRASH_SEED=<seed> replays them.
 import { afterAll, describe, expect, test } from 'bun:test'
 import { Database } from 'bun:sqlite'
 import { readFileSync } from 'node:fs'
@@ -10,8 +11,31 @@ import { startNode, tempDir, type RunningNode } from '../helpers/node.ts'
 const LOCAL = ['--port', '0', '--host', '127.0.0.1']
 const ROUNDS = 10
 const WORKERS = 6
-/** The kill comes after this many acknowledged writes, picked at random per round. */
+/** The kill comes after this many acknowledged writes, picked per round from the seed. */
 const KILL_AFTER = { min: 20, max: 400 }
+
+/** A 32-bit seed: LEITHER_CRASH_SEED to replay a run, else a fresh one. */
+function crashSeed(text = process.env.LEITHER_CRASH_SEED): number {
+  if (text === undefined || text === '') return crypto.getRandomValues(new Uint32Array(1))[0]
+  if (!/^\d+$/.test(text) || Number(text) > 0xffffffff) throw new Error(`LEITHER_CRASH_SEED must be an integer 0..4294967295, got ${JSON.stringify(text)}`)
+  return Number(text)
+}
+
+/** mulberry32: a small PRNG whose whole state is the seed, so a run is replayed from it. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = Math.imul(a ^ (a >>> 15), 1 | a)
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+const SEED = crashSeed()
+const random = prng(SEED)
+const KILL_POINTS = Array.from({ length: ROUNDS }, () => KILL_AFTER.min + Math.floor(random() * (KILL_AFTER.max - KILL_AFTER.min)))
+console.log(`crash test: seed ${SEED}, kills after ${KILL_POINTS.join(', ')} acknowledged writes (replay: LEITHER_CRASH_SEED=${SEED})`)
 
 const dir = tempDir('leither-crash-')
 afterAll(() => dir[Symbol.dispose]())
@@ -75,6 +99,7 @@ async function firstLogin(node: RunningNode): Promise<void> {
 /** Runs WORKERS sequential writers until the node is killed after `killAfter` acknowledged writes. */
 async function loadUntilKilled(node: RunningNode, round: number, killAfter: number): Promise<WorkerLog[]> {
   let acknowledged = 0
+  let killed = false
   const logs: WorkerLog[] = Array.from({ length: WORKERS }, () => ({ acked: -1 }))
   // A handle per worker: transactions are per handle.
   const handles = await Promise.all(logs.map(() => call(node, 'MMOpen', sid, mid) as Promise<string>))
@@ -85,12 +110,16 @@ async function loadUntilKilled(node: RunningNode, round: number, killAfter: numb
       try {
         await runOp(node, h, round, w, i)
       } catch (err) {
-        // An E reply is a real failure; a dropped connection is the kill.
-        if (err instanceof RemoteCallError) throw err
-        return
+        // Only the kill may end a worker, and only as a connection that failed: an E reply, an
+        // HTTP error or a failure before the kill fails the round.
+        if (killed && !(err instanceof RemoteCallError) && (err as Error).message.startsWith(`cannot reach the node at ${node.url}`)) return
+        throw new Error(`round ${round}, worker ${w}, op ${i} (${kindOf(i)}), ${killed ? 'after' : 'before'} the kill (seed ${SEED}): ${(err as Error).message}`)
       }
       logs[w] = { acked: i }
-      if (++acknowledged === killAfter) node.proc.kill('SIGKILL')
+      if (++acknowledged === killAfter) {
+        killed = true
+        node.proc.kill('SIGKILL')
+      }
     }
   }
   await Promise.all(logs.map((_, w) => worker(w)))
@@ -110,7 +139,7 @@ async function verifyRound(node: RunningNode, h: string, round: number, logs: Wo
       const maybe = log.inflight !== undefined && kindOf(log.inflight) === kind ? log.inflight : undefined
       return { done, maybe }
     }
-    const where = `round ${round}, worker ${w} (acked ${log.acked}, in flight ${log.inflight ?? 'none'})`
+    const where = `round ${round}, worker ${w} (acked ${log.acked}, in flight ${log.inflight ?? 'none'}; seed ${SEED})`
 
     const sets = ops('Set')
     const setKeys = (await call(node, 'Scan', h, '', `r${round}:s:${w}:*`, 10_000)) as string[]
@@ -165,7 +194,7 @@ function integrityCheck(): string[] {
 describe('SIGKILL under write load', () => {
   for (let round = 0; round < ROUNDS; round++) {
     test(`crash ${round + 1} of ${ROUNDS}: acknowledged writes survive, nothing unsent appears, the database is intact`, async () => {
-      const killAfter = KILL_AFTER.min + Math.floor(Math.random() * (KILL_AFTER.max - KILL_AFTER.min))
+      const killAfter = KILL_POINTS[round]
       {
         await using node = await startNode(['--data', dir, ...LOCAL])
         if (!sid) await firstLogin(node)
