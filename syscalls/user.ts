@@ -57,7 +57,7 @@ export const USER_SYSCALLS = [
     returns: 'true',
     capability: 'session',
     errors: ['PermissionDenied'],
-    doc: 'Ends the session given as sid.',
+    doc: 'Ends the session given as sid, and the passport it was opened with: that passport does not log in again (sign a new one).',
     handler(ctx) {
       return ctx.sys.sessions.logout(ctx.grant.sid)
     },

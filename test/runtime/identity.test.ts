@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { ripemd160 } from '@noble/hashes/legacy.js'
 import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import * as identity from '../../runtime/identity/index.ts'
 import {
   decodeData,
   encodeData,
@@ -130,5 +131,44 @@ describe('passports', () => {
     expect(() => signPassport(user, { audience: node, ttl: 0 })).toThrow('ttl')
     expect(() => signPassport(user, { audience: node, ttl: 8 * 86400 })).toThrow('ttl')
     expect(() => signPassport(user, { audience: '' })).toThrow('audience')
+  })
+})
+
+describe('signing domains and passport limits', () => {
+  const user = generateKeyPair()
+  const node = generateKeyPair().id
+
+  test('fields: the domain tag first, strings and bytes length-prefixed, numbers as u64', () => {
+    const { fields } = identity
+    expect([...fields('t', ['ab', new Uint8Array([9]), 258])]).toEqual([0, 0, 0, 1, 116, 0, 0, 0, 2, 97, 98, 0, 0, 0, 1, 9, 0, 0, 0, 0, 0, 0, 1, 2])
+    // Different tags never give the same bytes for the same fields.
+    expect(fields(identity.DOMAIN.msgUser, ['x'])).not.toEqual(fields(identity.DOMAIN.pubUser, ['x']))
+  })
+
+  test('signData covers the Sign prefix: it verifies with verifyData only', () => {
+    const data = new TextEncoder().encode('PPT1;Signer=x;')
+    const sig = identity.signData(user, data)
+    expect(identity.verifyData(user.publicKey, data, sig)).toBe(true)
+    expect(identity.verify(user.publicKey, data, sig)).toBe(false)
+    expect(identity.SIGN_PREFIX.startsWith('PPT1;')).toBe(false)
+  })
+
+  test('every passport gets its own Nonce, which is reserved; the hash names the signed content', () => {
+    const a = signPassport(user, { audience: node, notBefore: 1_800_000_000 })
+    const b = signPassport(user, { audience: node, notBefore: 1_800_000_000 })
+    expect(a).not.toBe(b)
+    const pa = verifyPassport(a, { audience: node, now: 1_800_000_010 })
+    expect(pa.data).toEqual({})
+    expect(pa.hash).not.toBe(verifyPassport(b, { audience: node, now: 1_800_000_010 }).hash)
+    // The same statement spelled differently is the same passport.
+    expect(verifyPassport(JSON.stringify(JSON.parse(a), null, 2), { audience: node, now: 1_800_000_010 }).hash).toBe(pa.hash)
+    expect(() => signPassport(user, { audience: node, data: { Nonce: 'mine' } })).toThrow('reserved key Nonce')
+  })
+
+  test('maxValiditySec refuses a longer window; maxTtl bounds signing', () => {
+    const week = signPassport(user, { audience: node, notBefore: 1_800_000_000, ttl: 7 * 86400 })
+    expect(verifyPassport(week, { audience: node, now: 1_800_000_010, maxValiditySec: 7 * 86400 }).signer).toBe(user.id)
+    expect(() => verifyPassport(week, { audience: node, now: 1_800_000_010, maxValiditySec: 3600 })).toThrow('longer than the 3600 s this node accepts')
+    expect(() => signPassport(user, { audience: node, ttl: 7200, maxTtl: 3600 })).toThrow('ttl must be 1..3600')
   })
 })

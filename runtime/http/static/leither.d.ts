@@ -20,7 +20,7 @@ export declare class LeitherClient {
    */
   Login(ppt: string): Promise<any>
   /**
-   * Ends the session given as sid.
+   * Ends the session given as sid, and the passport it was opened with: that passport does not log in again (sign a new one).
    * @returns {Promise<any>} true
    */
   Logout(): Promise<any>

@@ -1439,7 +1439,7 @@ LeitherClient.prototype.Login = function (ppt) {
   return this.call("Login", [ppt]);
 };
 /**
- * Ends the session given as sid.
+ * Ends the session given as sid, and the passport it was opened with: that passport does not log in again (sign a new one).
  * @returns {Promise<any>} true
  */
 LeitherClient.prototype.Logout = function () {
