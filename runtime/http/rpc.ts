@@ -4,8 +4,28 @@ import type { RpcHandler } from '../rpc/protocol.ts'
 import type { Logger } from '../log/index.ts'
 import type { OriginPolicy } from './origin.ts'
 
-/** Requests one WebSocket may have running at once; beyond it, new ones wait (no unbounded work). */
+/** Requests one WebSocket may have running at once; later ones wait in the socket's queue. */
 const WS_MAX_IN_FLIGHT = 256
+/** Requests one WebSocket may have waiting beyond those; one more closes the socket. */
+const WS_MAX_QUEUED = 1024
+/** Bytes of requests one WebSocket may hold, running and waiting: four of the largest (64 MiB by default). */
+const SOCKET_HELD_BODIES = 4
+/** Bytes of requests all WebSockets together may hold: sixteen of the largest (256 MiB by default). */
+const NODE_HELD_BODIES = 16
+/** RFC 6455 §7.4.1: 1008 the peer broke the endpoint's policy; 1013 try again later. */
+const CLOSE_POLICY = 1008
+const CLOSE_TRY_LATER = 1013
+
+const sizeText = (bytes: number) => (bytes >= 1 << 20 ? `${Math.round(bytes / (1 << 20))} MiB` : `${Math.round(bytes / 1024)} KiB`)
+
+/** What one socket holds: counted where its frames arrive, released as replies go out. */
+interface SocketQueue {
+  running: number
+  heldBytes: number
+  /** Requests not started yet, with their sizes (released if the socket goes first). */
+  waiting: { start: () => void; bytes: number }[]
+  closed: boolean
+}
 
 /**
  * CORS for the RPC endpoint: an allowed page's origin is echoed with credentials (browser clients
@@ -74,30 +94,66 @@ export function rpcRoutes(rpc: RpcHandler, log: Logger, maxBodyBytes: number, or
     })
   const list = async (request: Request) => http(new Request(request.url, { method: 'POST', body: 'z', headers: request.headers }), undefined)
 
+  const socketMaxHeld = SOCKET_HELD_BODIES * maxBodyBytes
+  const nodeMaxHeld = NODE_HELD_BODIES * maxBodyBytes
+  /** Bytes of requests held by every socket of this server, running and waiting. */
+  let nodeHeld = 0
+  const queueOf = (raw: any): SocketQueue => (raw.data.rpcQueue ??= { running: 0, heldBytes: 0, waiting: [], closed: false })
+  /** Drops what a closing socket still has waiting; requests already running finish. */
+  const drop = (queue: SocketQueue) => {
+    queue.closed = true
+    for (const w of queue.waiting.splice(0)) {
+      queue.heldBytes -= w.bytes
+      nodeHeld -= w.bytes
+    }
+  }
+  /** Closes a socket that asks for more than its share, dropping what it queued. */
+  const overflow = (raw: any, queue: SocketQueue, reason: string, code = CLOSE_POLICY) => {
+    drop(queue)
+    log.warn('websocket closed: over its queue limit', { remote: raw.remoteAddress, reason })
+    raw.close(code, reason)
+  }
+
   /** Binary messages only: <4-byte big-endian id><hprose request>; the reply carries the same id. `raw` is Bun's socket. */
   const onMessage = (raw: any, message: unknown) => {
     if (!(message instanceof Uint8Array) || message.length < 4) {
       raw.close(1003, 'binary hprose messages only: <4-byte id><request>')
       return
     }
+    const queue = queueOf(raw)
+    if (queue.closed) return
+    // Limits are checked as the frame arrives, before it is kept (a socket cannot be paused).
+    if (queue.heldBytes + message.length > socketMaxHeld) {
+      return overflow(raw, queue, `more than ${sizeText(socketMaxHeld)} of requests waiting on this socket; wait for replies before sending more`)
+    }
+    if (nodeHeld + message.length > nodeMaxHeld) {
+      return overflow(raw, queue, `the node holds more than ${sizeText(nodeMaxHeld)} of waiting requests; try again later`, CLOSE_TRY_LATER)
+    }
+    if (queue.running >= WS_MAX_IN_FLIGHT && queue.waiting.length >= WS_MAX_QUEUED) {
+      return overflow(raw, queue, `more than ${WS_MAX_IN_FLIGHT + WS_MAX_QUEUED} requests waiting on this socket; wait for replies before sending more`)
+    }
+    queue.heldBytes += message.length
+    nodeHeld += message.length
     const id = message.subarray(0, 4).slice()
-    const data = raw.data as { inFlight?: number; queue?: (() => void)[] }
     const run = async () => {
-      data.inFlight = (data.inFlight ?? 0) + 1
+      queue.running++
       try {
         const reply = await rpc.handle(message.subarray(4), { transport: 'ws', remote: raw.remoteAddress })
         const framed = new Uint8Array(4 + reply.length)
         framed.set(id)
         framed.set(reply, 4)
-        if (raw.readyState === 1) raw.send(framed)
+        // 0: Bun dropped the reply, the client has left too many unread; better closed than silent.
+        if (raw.readyState === 1 && raw.send(framed) === 0) overflow(raw, queue, 'replies are not being read; read them before sending more')
       } catch (err) {
         log.error('websocket request failed', { error: (err as Error).message })
       } finally {
-        data.inFlight!--
-        data.queue?.shift()?.()
+        queue.running--
+        queue.heldBytes -= message.length
+        nodeHeld -= message.length
+        if (!queue.closed) queue.waiting.shift()?.start()
       }
     }
-    if ((data.inFlight ?? 0) >= WS_MAX_IN_FLIGHT) (data.queue ??= []).push(() => void run())
+    if (queue.running >= WS_MAX_IN_FLIGHT) queue.waiting.push({ start: () => void run(), bytes: message.length })
     else void run()
   }
 
@@ -112,6 +168,11 @@ export function rpcRoutes(rpc: RpcHandler, log: Logger, maxBodyBytes: number, or
     },
     message(ws: any, message: unknown) {
       onMessage(ws.raw, message)
+    },
+    // Whatever still waits is dropped with the socket (requests already running finish).
+    close(ws: any) {
+      const queue = ws.raw?.data?.rpcQueue as SocketQueue | undefined
+      if (queue) drop(queue)
     },
   }
 
