@@ -1,6 +1,6 @@
 // The contract every official client meets against a real node, run once per client and transport.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { verify } from '../../runtime/identity/index.ts'
+import { verifyData } from '../../runtime/identity/index.ts'
 import type { CompatNode, Endpoint } from './node.ts'
 import { CLIENTS, type ClientName, type Peer, manyValue } from './peers.ts'
 import { VALUE_CASES, type WireArg, normalize, unwrap } from './values.ts'
@@ -93,7 +93,7 @@ export function peerContract({ client, endpoint, node, open }: ContractOptions):
       const signature = await peer.call('Sign', [sid, 'hello'], { bytes: true })
       const sigBytes: Uint8Array = unwrap(signature)
       expect(sigBytes).toHaveLength(64)
-      expect(verify(n.owner.publicKey, new TextEncoder().encode('hello'), sigBytes)).toBe(true)
+      expect(verifyData(n.owner.publicKey, new TextEncoder().encode('hello'), sigBytes)).toBe(true)
 
       const publicKey = { bytes: [...n.owner.publicKey] }
       const checked = await peer.call('Verify', ['', publicKey, 'hello', signature as WireArg], { bytes: true })
