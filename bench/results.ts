@@ -1,12 +1,24 @@
-// bench/RESULTS.md: replaces or appends one `## title` section; the machine line each section opens with.
+// bench/RESULTS.md: replaces or appends one `## title` section (never for a quick run); the machine line each section opens with.
 import { cpus } from 'node:os'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 
 export const RESULTS_FILE = join(import.meta.dir, 'RESULTS.md')
 
-/** Replaces the section `## title` (up to the next `## `) or appends it; other sections stay as they are. */
-export function writeSection(title: string, markdown: string, file = RESULTS_FILE): void {
+/** What a quick run's section says of itself. */
+export const QUICK_NOTE = '--quick: a smoke run of the bench, not a measurement; bench/RESULTS.md left as it was.'
+
+/**
+ * Replaces the section `## title` (up to the next `## `) or appends it; other sections stay as they
+ * are. A quick run never writes the file, so it cannot replace a full run's numbers: its section is
+ * printed on stdout, headed as a quick run.
+ */
+export function writeSection(title: string, markdown: string, opts: { quick?: boolean; file?: string } = {}): void {
+  if (opts.quick) {
+    console.log(`## ${title} (quick run)\n\n${QUICK_NOTE}\n\n${markdown.trim()}\n`)
+    return
+  }
+  const file = opts.file ?? RESULTS_FILE
   const text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmark results\n'
   const section = `## ${title}\n\n${markdown.trim()}\n`
   const lines = text.split('\n')
