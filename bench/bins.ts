@@ -26,13 +26,26 @@ function warnIfStale(): void {
   }
 }
 
+/**
+ * The commit a build from this working tree is: HEAD's short hash, with `-dirty` when files that go
+ * into the binary (runtime, syscalls, apps, package.json) differ from it.
+ */
+export function buildCommit(): string {
+  const git = (...args: string[]) => Bun.spawnSync(['git', ...args], { cwd: root }).stdout.toString().trim()
+  const head = git('rev-parse', '--short', 'HEAD') || 'unknown'
+  return git('status', '--porcelain', '--', 'runtime', 'syscalls', 'apps', 'package.json') ? `${head}-dirty` : head
+}
+
+/** The `bun build` flags builds/build.ts compile() uses for target `t` (the defines aside). */
+export const compileFlags = (t: Target, bytecode: boolean) =>
+  `--compile --minify --no-compile-autoload-dotenv --no-compile-autoload-bunfig --target=${t.bun}${bytecode ? ' --bytecode --format=esm' : ''}`
+
 /** leither for target `t` into `dir`, with the same defines as builds/build.ts. Returns the path. */
 export function buildLeither(t: Target, dir: string, bytecode: boolean): string {
   warnIfStale()
   mkdirSync(dir, { recursive: true })
   const outfile = join(dir, `leither-${t.name}${bytecode ? '' : '-nobytecode'}${exe(t)}`)
-  const commit = Bun.spawnSync(['git', 'rev-parse', '--short', 'HEAD'], { cwd: root }).stdout.toString().trim() || 'unknown'
-  const build = { commit, date: new Date().toISOString().slice(0, 10), target: t.name }
+  const build = { commit: buildCommit(), date: new Date().toISOString().slice(0, 10), target: t.name }
   compile(t, { outfile, bytecode, define: { LEITHER_BUILD: build } })
   return outfile
 }
