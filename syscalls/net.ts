@@ -4,10 +4,11 @@
 // already (GetVar nodeaddrs) and a count reveals nothing. SwarmPeers is `session`: it lists other
 // people's IP addresses. DhtFindPeer is `session`: it makes the node walk the network, which a
 // guest should not be able to trigger at will. SwarmConnect is `node.admin`: only the owner
-// decides whom the node connects to.
+// decides whom the node connects to. Guest calls are rate-limited per remote address.
 import { InvalidParams } from '../runtime/errors.ts'
 import type { Net } from '../runtime/net/index.ts'
 import { dhtFindPeer, dhtNetworkSize, swarmAddrs, swarmConnect, swarmPeers } from '../runtime/net/inspect.ts'
+import { limitGuest } from '../runtime/permissions/ratelimit.ts'
 import { syscall, type CallContext, type SyscallRow } from '../runtime/rpc/syscall.ts'
 
 const PEER_ROW = '{peer, addrs, direction, latencyMs, relayed}'
@@ -50,9 +51,12 @@ export const NET_SYSCALLS: SyscallRow[] = [
     params: [],
     returns: '{peer, addrs, relayed}',
     capability: 'public',
-    errors: ['InvalidParams'],
-    doc: "This node's peer id and the addresses it announces (listen addresses, confirmed public ones, relay reservations); `relayed` lists those that go through a relay.",
-    handler: (ctx) => swarmAddrs(libp2p(ctx)),
+    errors: ['InvalidParams', 'Busy'],
+    doc: "This node's peer id and the addresses it announces (listen addresses, confirmed public ones, relay reservations); `relayed` lists those that go through a relay. Without a session: 20 calls at once, then 5 a second per address (Busy past that).",
+    handler: (ctx) => {
+      limitGuest(ctx.sys, ctx.grant, ctx.meta, 'SwarmAddrs')
+      return swarmAddrs(libp2p(ctx))
+    },
   }),
   syscall<[string]>({
     name: 'DhtFindPeer',
@@ -70,8 +74,11 @@ export const NET_SYSCALLS: SyscallRow[] = [
     params: [],
     returns: '{routingTable, estimate, method, sample}',
     capability: 'public',
-    errors: ['InvalidParams'],
-    doc: 'How many nodes the network has, estimated from the routing table: its size + 1 while it holds fewer than k (20) peers (method "count"), else a fit of the XOR distances of the 20 closest peers, N = Σi² / Σi·dᵢ (method "density"; see runtime/net/netsize.ts).',
-    handler: (ctx) => dhtNetworkSize(libp2p(ctx)),
+    errors: ['InvalidParams', 'Busy'],
+    doc: 'How many nodes the network has, estimated from the routing table: its size + 1 while it holds fewer than k (20) peers (method "count"), else a fit of the XOR distances of the 20 closest peers, N = Σi² / Σi·dᵢ (method "density"; see runtime/net/netsize.ts). Without a session: 20 calls at once, then 5 a second per address (Busy past that).',
+    handler: (ctx) => {
+      limitGuest(ctx.sys, ctx.grant, ctx.meta, 'DhtNetworkSize')
+      return dhtNetworkSize(libp2p(ctx))
+    },
   }),
 ]

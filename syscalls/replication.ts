@@ -1,6 +1,7 @@
 // The MiMei-across-nodes family: publish, provide, find providers, sync, show.
 import { InvalidParams } from '../runtime/errors.ts'
 import type { Replication } from '../runtime/net/replication.ts'
+import { limitGuest } from '../runtime/permissions/ratelimit.ts'
 import { syscall, type CallContext, type SyscallRow } from '../runtime/rpc/syscall.ts'
 
 const MID = { name: 'mid', type: 'string', doc: 'MiMei id' } as const
@@ -67,14 +68,15 @@ export const REPLICATION_SYSCALLS: SyscallRow[] = [
     params: [MID, { name: 'options', type: 'map', optional: true, doc: '{ver: a version (default the newest), depth: references to follow (default 1), wait: false to return at once}' }],
     returns: '{mid, ver, cid, blocks, bytes, reused} (or the progress when wait is false)',
     capability: 'session',
-    errors: ['NotFound', 'Timeout', 'InvalidParams'],
-    doc: 'Pulls a version from the network: the signed record is verified, every block hash-checked; an interrupted sync resumes. Progress: MiMeiSyncStatus.',
+    errors: ['NotFound', 'Timeout', 'InvalidParams', 'PermissionDenied', 'InvalidSignature', 'QuotaExceeded'],
+    doc: 'Pulls a version from the network: the signed record is verified, every block hash-checked, and nothing is installed unless the blocks expand to the size the author signed, within the node\u2019s limits; an interrupted sync resumes. The node owner may sync any MiMei; other users only MiMei they author or already hold a right on here. Progress: MiMeiSyncStatus.',
     async handler(ctx, mid, options) {
       const ver = options?.ver
       const depth = options?.depth
       if (ver !== undefined && !Number.isSafeInteger(ver)) throw new InvalidParams('options.ver must be an integer')
       if (depth !== undefined && (!Number.isSafeInteger(depth) || (depth as number) < 0 || (depth as number) > 8)) throw new InvalidParams('options.depth must be 0..8')
-      const job = replication(ctx).startSync(mid, { ver: ver as number | undefined, depth: depth as number | undefined })
+      const startedBy = { userId: ctx.grant.userId, kind: ctx.grant.kind }
+      const job = replication(ctx).startSync(mid, { ver: ver as number | undefined, depth: depth as number | undefined, startedBy })
       if (options?.wait === false) return job.progress()
       return job.done
     },
@@ -85,9 +87,12 @@ export const REPLICATION_SYSCALLS: SyscallRow[] = [
     params: [MID],
     returns: '{state, ver, blocks, bytes, reused, error} or null',
     capability: 'public',
-    errors: [],
-    doc: 'Progress of the latest sync of the MiMei on this node.',
-    handler: (ctx, mid) => replication(ctx).status(mid) ?? null,
+    errors: ['Busy'],
+    doc: 'Progress of the latest sync of the MiMei on this node. Without a session: 20 calls at once, then 5 a second per address (Busy past that).',
+    handler: (ctx, mid) => {
+      limitGuest(ctx.sys, ctx.grant, ctx.meta, 'MiMeiSyncStatus')
+      return replication(ctx).status(mid) ?? null
+    },
   }),
   syscall<[string]>({
     name: 'MiMeiSyncCancel',
@@ -95,9 +100,9 @@ export const REPLICATION_SYSCALLS: SyscallRow[] = [
     params: [MID],
     returns: 'true if a sync was running',
     capability: 'session',
-    errors: [],
-    doc: 'Stops a running sync; blocks already fetched are kept, so the next sync resumes.',
-    handler: (ctx, mid) => replication(ctx).cancel(mid),
+    errors: ['PermissionDenied'],
+    doc: 'Stops a running sync; blocks already fetched are kept, so the next sync resumes. Only who started the sync, or the node owner, may cancel it.',
+    handler: (ctx, mid) => replication(ctx).cancel(ctx.grant, mid),
   }),
   syscall<[string]>({
     name: 'MiMeiShow',

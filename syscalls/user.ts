@@ -1,5 +1,5 @@
 // The user family: log in and out, node variables, signing and verification.
-import { InvalidParams, NotFound } from '../runtime/errors.ts'
+import { InvalidParams, NotFound, PermissionDenied } from '../runtime/errors.ts'
 import { findUserKey, fromBase64Url, keyId, SIGN_PREFIX, signData, signPassport, toBase64Url, verifyData, verifyPassport } from '../runtime/identity/index.ts'
 import { syscall, type CallContext } from '../runtime/rpc/syscall.ts'
 
@@ -26,6 +26,8 @@ const SESSION_VARS: Record<string, (ctx: CallContext, args: unknown[]) => unknow
   mminfo: (ctx, [mid]) => ctx.sys.mimei.info(ctx.grant, midArg(mid)),
   mmversions: (ctx, [mid]) => ctx.sys.mimei.versions(ctx.grant, midArg(mid)),
   mmprovs: (ctx, [mid]) => {
+    // Finding providers walks the DHT: not something a guest may make the node do at will.
+    if (ctx.grant.kind === 'guest') throw new PermissionDenied('GetVar mmprovs asks the DHT, which needs a session; log in with Login(ppt) and pass the sid')
     if (!ctx.sys.replication) throw new InvalidParams('this node runs offline (p2p: false): it knows no providers')
     return ctx.sys.replication.findProviders(midArg(mid))
   },

@@ -16,15 +16,16 @@ import { applyDelta, deltaSince, snapshotDb } from '../mimei/snapshot.ts'
 import { MiMeiType } from '../mimei/index.ts'
 import { decodeRecord, encodeRecord, providerCid, recordKey, recordSummary, signRecord, verifyRecord, type VersionRecord } from './records.ts'
 import { SyncJob, type SyncProgress } from './sync.ts'
+import type { SyncStarter } from './admit.ts'
 import { offenseLog } from './wire.ts'
 
 export interface ReplicationComponents extends BaseComponents {
   readonly identity: Identity
   readonly mimei: MiMeiStore
   readonly net: Net
-}
   /** The node's own grant, for reads it makes on the author's behalf (the refs it signs). */
   readonly system: Grant
+}
 
 /** Records in the DHT expire (kad-dht keeps them 48 h); they are put again well before. */
 const REANNOUNCE_MS = 6 * 3600_000
@@ -279,7 +280,7 @@ export class Replication implements Subsystem {
   /** Failed syncs of provided MiMei in a row, for the retry backoff. */
   private readonly failures = new Map<string, number>()
 
-  startSync(mid: string, opts: { ver?: number; depth?: number; from?: PeerId[] }): SyncJob {
+  startSync(mid: string, opts: { ver?: number; depth?: number; from?: PeerId[]; startedBy?: SyncStarter }): SyncJob {
     const running = this.jobs.get(mid)
     if (running && !running.finished) {
       if (opts.ver !== undefined) this.pending.set(mid, { ver: Math.max(opts.ver, this.pending.get(mid)?.ver ?? 0), from: opts.from })
@@ -295,8 +296,10 @@ export class Replication implements Subsystem {
       recordFor: (m, v) => this.recordFor(m, v),
       fetchRecord: (peer, m, v, signal) => fetchRecord(this.libp2p, peer, m, v, signal),
       keepRecord: (r) => this.keepRecord(r),
-      syncRef: (ref, depth) => this.startSync(ref, { depth }).done.then(() => undefined),
+      // References are followed for whoever asked: a user's sync reaches only what they may sync.
+      syncRef: (ref, depth) => this.startSync(ref, { depth, startedBy: opts.startedBy }).done.then(() => undefined),
       tryDelta: (r, peers, signal) => this.tryDelta(r, peers, signal),
+      limits: { maxFileBytes: this.c.config.maxFileBytes },
     })
     this.jobs.set(mid, job)
     const next = () => {
@@ -331,9 +334,12 @@ export class Replication implements Subsystem {
     return this.jobs.get(mid)?.progress()
   }
 
-  cancel(mid: string): boolean {
+  cancel(who: SyncStarter, mid: string): boolean {
     const job = this.jobs.get(mid)
     if (!job || job.finished) return false
+    if (who.kind !== 'owner' && who.kind !== 'system' && (!who.userId || job.startedBy?.userId !== who.userId)) {
+      throw new PermissionDenied(`the sync of ${mid} was started by ${job.startedBy ? 'another user' : 'this node'}; only who started it or the node owner may cancel it`)
+    }
     job.cancel()
     return true
   }

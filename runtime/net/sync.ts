@@ -8,6 +8,7 @@ import type { Logger } from '../log/index.ts'
 import type { MiMeiStore } from '../mimei/index.ts'
 import { fetchBlocks, MAX_BLOCKS_PER_REQUEST } from './blockproto.ts'
 import { linksOf } from './dag.ts'
+import { admitVersion, authorizeSync, type AdmitLimits, type SyncStarter } from './admit.ts'
 import type { VersionRecord } from './records.ts'
 
 export interface SyncDeps {
@@ -24,6 +25,8 @@ export interface SyncDeps {
   syncRef(ref: string, depth: number): Promise<void>
   /** Database versions: the changed keys only; the version's blocks when that worked. */
   tryDelta(record: VersionRecord, providers: PeerId[], signal: AbortSignal): Promise<string[] | undefined>
+  /** What a version may expand to (the node's limits, and where quotas hook in). */
+  limits: AdmitLimits
 }
 
 export interface SyncProgress {
@@ -61,7 +64,7 @@ export class SyncJob {
 
   constructor(
     readonly mid: string,
-    private readonly opts: { ver?: number; depth?: number; from?: PeerId[] },
+    private readonly opts: { ver?: number; depth?: number; from?: PeerId[]; startedBy?: SyncStarter },
     private readonly deps: SyncDeps,
   ) {
     this.state = { mid, state: 'finding', blocks: 0, bytes: 0, reused: 0 }
@@ -77,6 +80,11 @@ export class SyncJob {
         throw err
       },
     )
+  }
+
+  /** Who asked for this sync; undefined when the node started it (provide, gossip, catch-up). */
+  get startedBy(): SyncStarter | undefined {
+    return this.opts.startedBy
   }
 
   progress(): SyncProgress {
@@ -112,12 +120,13 @@ export class SyncJob {
       record = await find()
     }
     if (!record) throw new NotFound(`no node announces MiMei ${mid}${this.opts.ver ? ` version ${this.opts.ver}` : ''}`)
-    deps.keepRecord(record)
+    authorizeSync(this.opts.startedBy, record, deps.mimei)
     this.state = { ...this.state, state: 'fetching', ver: record.ver }
     const viaDelta = await deps.tryDelta(record, providers, signal)
     if (viaDelta) {
       this.state.delta = true
       deps.mimei.installVersion(record, viaDelta, true)
+      deps.keepRecord(record)
       deps.log.info('synced by delta', { mid, ver: record.ver })
       return { mid, ver: record.ver, cid: record.cid, blocks: 0, bytes: 0, reused: viaDelta.length, delta: true }
     }
@@ -130,7 +139,10 @@ export class SyncJob {
       add(await deps.findProviders(mid))
       blocks = await this.fetchDag(record.cid, providers, signal)
     }
+    // Nothing is installed unless the blocks expand to what the author signed, within the limits.
+    admitVersion(record, deps.mimei.blocks, deps.limits)
     deps.mimei.installVersion(record, blocks)
+    deps.keepRecord(record)
     deps.log.info('synced', { mid, ver: record.ver, blocks: this.state.blocks, bytes: this.state.bytes, reused: this.state.reused })
     const depth = this.opts.depth ?? 1
     if (depth > 0) {

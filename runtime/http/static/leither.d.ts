@@ -735,20 +735,20 @@ export declare class LeitherClient {
    */
   MiMeiFindProvs(mid: string, ver?: number): Promise<any>
   /**
-   * Pulls a version from the network: the signed record is verified, every block hash-checked; an interrupted sync resumes. Progress: MiMeiSyncStatus.
+   * Pulls a version from the network: the signed record is verified, every block hash-checked, and nothing is installed unless the blocks expand to the size the author signed, within the node’s limits; an interrupted sync resumes. The node owner may sync any MiMei; other users only MiMei they author or already hold a right on here. Progress: MiMeiSyncStatus.
    * @param {string} mid MiMei id
    * @param {Record<string, unknown>} [options] {ver: a version (default the newest), depth: references to follow (default 1), wait: false to return at once}
    * @returns {Promise<any>} {mid, ver, cid, blocks, bytes, reused} (or the progress when wait is false)
    */
   MiMeiSync(mid: string, options?: Record<string, unknown>): Promise<any>
   /**
-   * Progress of the latest sync of the MiMei on this node.
+   * Progress of the latest sync of the MiMei on this node. Without a session: 20 calls at once, then 5 a second per address (Busy past that).
    * @param {string} mid MiMei id
    * @returns {Promise<any>} {state, ver, blocks, bytes, reused, error} or null
    */
   MiMeiSyncStatus(mid: string): Promise<any>
   /**
-   * Stops a running sync; blocks already fetched are kept, so the next sync resumes.
+   * Stops a running sync; blocks already fetched are kept, so the next sync resumes. Only who started the sync, or the node owner, may cancel it.
    * @param {string} mid MiMei id
    * @returns {Promise<any>} true if a sync was running
    */
@@ -772,7 +772,7 @@ export declare class LeitherClient {
    */
   SwarmConnect(multiaddr: string, timeoutSec?: number): Promise<any>
   /**
-   * This node's peer id and the addresses it announces (listen addresses, confirmed public ones, relay reservations); `relayed` lists those that go through a relay.
+   * This node's peer id and the addresses it announces (listen addresses, confirmed public ones, relay reservations); `relayed` lists those that go through a relay. Without a session: 20 calls at once, then 5 a second per address (Busy past that).
    * @returns {Promise<any>} {peer, addrs, relayed}
    */
   SwarmAddrs(): Promise<any>
@@ -783,7 +783,7 @@ export declare class LeitherClient {
    */
   DhtFindPeer(peerId: string): Promise<any>
   /**
-   * How many nodes the network has, estimated from the routing table: its size + 1 while it holds fewer than k (20) peers (method "count"), else a fit of the XOR distances of the 20 closest peers, N = Σi² / Σi·dᵢ (method "density"; see runtime/net/netsize.ts).
+   * How many nodes the network has, estimated from the routing table: its size + 1 while it holds fewer than k (20) peers (method "count"), else a fit of the XOR distances of the 20 closest peers, N = Σi² / Σi·dᵢ (method "density"; see runtime/net/netsize.ts). Without a session: 20 calls at once, then 5 a second per address (Busy past that).
    * @returns {Promise<any>} {routingTable, estimate, method, sample}
    */
   DhtNetworkSize(): Promise<any>

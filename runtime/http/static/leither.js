@@ -2350,7 +2350,7 @@ LeitherClient.prototype.MiMeiFindProvs = function (mid, ver) {
   return this.call("MiMeiFindProvs", [this.sid, mid, ver]);
 };
 /**
- * Pulls a version from the network: the signed record is verified, every block hash-checked; an interrupted sync resumes. Progress: MiMeiSyncStatus.
+ * Pulls a version from the network: the signed record is verified, every block hash-checked, and nothing is installed unless the blocks expand to the size the author signed, within the node’s limits; an interrupted sync resumes. The node owner may sync any MiMei; other users only MiMei they author or already hold a right on here. Progress: MiMeiSyncStatus.
  * @param {string} mid MiMei id
  * @param {Record<string, unknown>} [options] {ver: a version (default the newest), depth: references to follow (default 1), wait: false to return at once}
  * @returns {Promise<any>} {mid, ver, cid, blocks, bytes, reused} (or the progress when wait is false)
@@ -2359,7 +2359,7 @@ LeitherClient.prototype.MiMeiSync = function (mid, options) {
   return this.call("MiMeiSync", [this.sid, mid, options]);
 };
 /**
- * Progress of the latest sync of the MiMei on this node.
+ * Progress of the latest sync of the MiMei on this node. Without a session: 20 calls at once, then 5 a second per address (Busy past that).
  * @param {string} mid MiMei id
  * @returns {Promise<any>} {state, ver, blocks, bytes, reused, error} or null
  */
@@ -2367,7 +2367,7 @@ LeitherClient.prototype.MiMeiSyncStatus = function (mid) {
   return this.call("MiMeiSyncStatus", [this.sid, mid]);
 };
 /**
- * Stops a running sync; blocks already fetched are kept, so the next sync resumes.
+ * Stops a running sync; blocks already fetched are kept, so the next sync resumes. Only who started the sync, or the node owner, may cancel it.
  * @param {string} mid MiMei id
  * @returns {Promise<any>} true if a sync was running
  */
@@ -2399,7 +2399,7 @@ LeitherClient.prototype.SwarmConnect = function (multiaddr, timeoutSec) {
   return this.call("SwarmConnect", [this.sid, multiaddr, timeoutSec]);
 };
 /**
- * This node's peer id and the addresses it announces (listen addresses, confirmed public ones, relay reservations); `relayed` lists those that go through a relay.
+ * This node's peer id and the addresses it announces (listen addresses, confirmed public ones, relay reservations); `relayed` lists those that go through a relay. Without a session: 20 calls at once, then 5 a second per address (Busy past that).
  * @returns {Promise<any>} {peer, addrs, relayed}
  */
 LeitherClient.prototype.SwarmAddrs = function () {
@@ -2414,7 +2414,7 @@ LeitherClient.prototype.DhtFindPeer = function (peerId) {
   return this.call("DhtFindPeer", [this.sid, peerId]);
 };
 /**
- * How many nodes the network has, estimated from the routing table: its size + 1 while it holds fewer than k (20) peers (method "count"), else a fit of the XOR distances of the 20 closest peers, N = Σi² / Σi·dᵢ (method "density"; see runtime/net/netsize.ts).
+ * How many nodes the network has, estimated from the routing table: its size + 1 while it holds fewer than k (20) peers (method "count"), else a fit of the XOR distances of the 20 closest peers, N = Σi² / Σi·dᵢ (method "density"; see runtime/net/netsize.ts). Without a session: 20 calls at once, then 5 a second per address (Busy past that).
  * @returns {Promise<any>} {routingTable, estimate, method, sample}
  */
 LeitherClient.prototype.DhtNetworkSize = function () {

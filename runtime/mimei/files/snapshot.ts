@@ -1,7 +1,7 @@
 // The file kind's versions: a tree as hash-addressed blocks — dag-cbor directory objects over file
 // manifests over 256 KiB raw chunks — and back. Same tree → same root CID on any node.
-import { closeSync, mkdirSync, openSync } from 'node:fs'
-import { Corrupt, NotFound } from '../../errors.ts'
+import { closeSync, mkdirSync, openSync, rmSync } from 'node:fs'
+import { Corrupt, InvalidSignature, NotFound, QuotaExceeded } from '../../errors.ts'
 import { CHUNK_SIZE, DAG_CBOR, cidOf, type BlockStore } from '../blocks.ts'
 import { q } from '../db/core.ts'
 import { chunkFile, chunkFileSliced, chunkOf, readManifest, type Chunked } from './content.ts'
@@ -130,25 +130,81 @@ export function snapshotTree(t: Tree, store: BlockStore | undefined): Chunked {
   return { cid, blocks, size }
 }
 
+/** Deepest directory nesting a stored tree may have (a path has at most this many components). */
+export const MAX_TREE_DEPTH = 256
+
+export interface Expanded {
+  /** Bytes of every file, counted once per path (what `cur` will hold). */
+  bytes: number
+  /** Files and directories, counted once per path. */
+  entries: number
+}
+
+/**
+ * What a stored tree expands to once every path is written out — without writing or walking it
+ * path by path: each directory block is read once and its total remembered, so a subtree listed
+ * many times costs one visit (a tree of 30 directories each listing the next twice is 2^30 files
+ * from 32 blocks). Stops with QuotaExceeded as soon as the count passes `max.entries` or a file
+ * passes `max.fileBytes`, and with InvalidSignature past `max.bytes` (the size its author signed).
+ */
+export function measureTree(store: BlockStore, rootCid: string, max: { entries: number; bytes: number; fileBytes: number }): Expanded {
+  const memo = new Map<string, Expanded>()
+  const files = new Map<string, number>()
+  const tooMany = () => new QuotaExceeded(`this version has more than ${max.entries} files and directories, the most this node installs`)
+  const dir = (cid: string, depth: number): Expanded => {
+    const known = memo.get(cid)
+    if (known) return known
+    if (depth > MAX_TREE_DEPTH) throw new Corrupt(`directories nest deeper than ${MAX_TREE_DEPTH} levels`)
+    const sum: Expanded = { bytes: 0, entries: 0 }
+    for (const [, isDir, entryCid, size] of readDirObject(store, cid).entries) {
+      sum.entries++
+      if (isDir) {
+        const sub = dir(entryCid, depth + 1)
+        sum.bytes += sub.bytes
+        sum.entries += sub.entries
+      } else {
+        let n = files.get(entryCid)
+        if (n === undefined) files.set(entryCid, (n = readManifest(store, entryCid).size))
+        if (n !== size) throw new Corrupt(`file ${entryCid} is listed with ${size} bytes but holds ${n}`)
+        if (n > max.fileBytes) throw new QuotaExceeded(`a file of this version has ${n} bytes; this node takes files of at most ${max.fileBytes} (maxFileBytes)`)
+        sum.bytes += n
+      }
+      if (sum.entries > max.entries) throw tooMany()
+      if (sum.bytes > max.bytes) throw new InvalidSignature(`the tree expands to more than the ${max.bytes} bytes its signed record says; its blocks are not what the author signed`)
+    }
+    memo.set(cid, sum)
+    return sum
+  }
+  return dir(rootCid, 0)
+}
+
 /**
  * Replaces the live tree with a snapshot: every file is written anew from its chunks (one chunk in
- * memory at a time) under a new ino, with its content id already known. Returns the inos of the
+ * memory at a time) under a new ino, with its content id already known. Each directory block is
+ * decoded once however often it is listed; more than `maxEntries` paths is refused (a version
+ * from the network is measured with measureTree before it gets here). Returns the inos of the
  * old files and of the new ones: after the caller's transaction, the ones no row names go.
  */
-export function loadTree(t: Tree, store: BlockStore, cid: string): { dropped: string[]; written: string[] } {
+export function loadTree(t: Tree, store: BlockStore, cid: string, maxEntries = 1_000_000): { dropped: string[]; written: string[] } {
   const dropped = (q(t.db, 'SELECT ino FROM file_nodes WHERE m = ? AND dir = 0').values(t.m) as string[][]).map((r) => r[0])
   const written: string[] = []
   q(t.db, 'DELETE FROM file_nodes WHERE m = ?').run(t.m)
   const insert = q(t.db, 'INSERT INTO file_nodes (m, parent, name, dir, ino, cid, size, mtime) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
   const now = Date.now()
+  const dirs = new Map<string, DirObject>()
   let total = 0
+  let entries = 0
   mkdirSync(t.disk, { recursive: true, mode: 0o700 })
-  const walk = (dirCid: string, path: string) => {
-    for (const [name, isDir, entryCid] of readDirObject(store, dirCid).entries) {
+  const walk = (dirCid: string, path: string, depth: number) => {
+    if (depth > MAX_TREE_DEPTH) throw new Corrupt(`directories nest deeper than ${MAX_TREE_DEPTH} levels`)
+    let d = dirs.get(dirCid)
+    if (!d) dirs.set(dirCid, (d = readDirObject(store, dirCid)))
+    for (const [name, isDir, entryCid] of d.entries) {
+      if (++entries > maxEntries) throw new QuotaExceeded(`this version has more than ${maxEntries} files and directories, the most this node installs`)
       const ino = newIno()
       if (isDir) {
         insert.run(t.m, path, name, 1, ino, null, 0, now)
-        walk(entryCid, joinPath(path, name))
+        walk(entryCid, joinPath(path, name), depth + 1)
         continue
       }
       const manifest = readManifest(store, entryCid)
@@ -163,7 +219,13 @@ export function loadTree(t: Tree, store: BlockStore, cid: string): { dropped: st
       total += manifest.size
     }
   }
-  walk(cid, '')
+  try {
+    walk(cid, '', 0)
+  } catch (err) {
+    // The caller's transaction rolls the rows back; the bytes written so far go now.
+    for (const ino of written) rmSync(diskPath(t, ino), { force: true })
+    throw err
+  }
   q(t.db, 'UPDATE mimei SET seq = seq + 1, bytes = ? WHERE id = ?').run(total, t.m)
   return { dropped, written }
 }
