@@ -98,8 +98,15 @@ describe("app events carry their publisher's signature", () => {
     const [victim, hostile] = net.nodes
     const subSid = await login(victim)
     const topic = await callLocal(victim, 'Subscribe', subSid, 'chat', 'room')
+    // The hostile node subscribes too: once each side has seen the other's subscription, both
+    // gossipsub streams are open and a publish reaches the victim.
     const ps = hostile.net!.libp2p.services.pubsub
-    await until(ps, ['subscription-change'], () => ps.getSubscribers(topic as string).some((p) => p.equals(lib(victim).peerId)) || undefined, 'the subscription to reach the hostile node')
+    ps.subscribe(topic as string)
+    const sees = (k: TestKernel, other: TestKernel) => {
+      const kps = k.net!.libp2p.services.pubsub
+      return until(kps, ['subscription-change'], () => kps.getSubscribers(topic as string).some((p) => p.equals(lib(other).peerId)) || undefined, 'a subscription to arrive')
+    }
+    await Promise.all([sees(hostile, victim), sees(victim, hostile)])
 
     const alice = generateKeyPair()
     const mallory = generateKeyPair()
@@ -115,7 +122,7 @@ describe("app events carry their publisher's signature", () => {
     await ps.publish(topic as string, forge(mallory, alice.publicKey, 'forged: bad signature'))
     // Then a genuine event from the hostile node's owner, whose key it holds.
     const ownerSid = await login(hostile)
-    await callLocal(hostile, 'Publish', ownerSid, 'chat', 'room', 'genuine')
+    expect(await callLocal(hostile, 'Publish', ownerSid, 'chat', 'room', 'genuine')).toEqual({ peers: 1, local: 0 })
     const got: PubEvent[] = []
     while (!got.some((e) => e.data === 'genuine')) {
       const items = (await callLocal(victim, 'PullMsg', subSid, 30)) as PubEvent[]
