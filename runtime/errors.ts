@@ -53,3 +53,8 @@ export class QuotaExceeded extends LeitherError {
 export class Conflict extends LeitherError {
   readonly code = 'Conflict'
 }
+
+/** Thrown when a write would leave the disk under the node's free-space floor; nothing is written. */
+export class DiskFull extends LeitherError {
+  readonly code = 'DiskFull'
+}

@@ -202,6 +202,33 @@ function userCommands(): Command[] {
       flags: [DATA_FLAG, NODE_FLAG, { name: 'before', type: 'string', value: 'TIME', help: 'refuse passports issued before this time (default now)' }],
       run: async (p) => (await load()).userRevoke(p),
     },
+    {
+      name: 'user admit',
+      summary: 'Let a user store data on this node, with an optional quota.',
+      args: 'USER',
+      maxArgs: 1,
+      details: [
+        'Unless leither.json says "storageOpen": true, only the owner and admitted users store data',
+        'here; guests never do. Admitting again with --quota changes the quota.',
+      ].join('\n'),
+      flags: [DATA_FLAG, NODE_FLAG, { name: 'quota', type: 'string', value: 'SIZE', help: 'their quota: bytes, or with a unit (500MB, 2GiB); 0 = no limit' }],
+      run: async (p) => (await load()).userAdmit(p),
+    },
+    {
+      name: 'user remove',
+      summary: 'Take away the right to store data here (what the user stored stays).',
+      args: 'USER',
+      maxArgs: 1,
+      flags: [DATA_FLAG, NODE_FLAG],
+      run: async (p) => (await load()).userRemove(p),
+    },
+    {
+      name: 'user list',
+      summary: 'Users who may store data here, and what each one stores.',
+      maxArgs: 0,
+      flags: [DATA_FLAG, NODE_FLAG, { name: 'json', type: 'bool', help: 'print JSON' }],
+      run: async (p) => (await load()).userList(p),
+    },
   ]
 }
 

@@ -19,6 +19,9 @@ const any = (name: string, doc: string): ParamSpec => ({ name, type: 'any', doc 
 const rest = (name: string, doc: string, type: ParamSpec['type'] = 'any'): ParamSpec => ({ name, type, doc, rest: true })
 const opt = (p: ParamSpec): ParamSpec => ({ ...p, optional: true })
 
+/** Writes that only remove data: they are never refused for space. */
+const FREES = new Set(['Del', 'Hdel', 'Hclear', 'Lpop', 'Rpop', 'Lclear', 'Srem', 'Sclear', 'Zrem', 'Zremrangebyscore', 'Zclear'])
+
 /** Longest a transaction may stay open before it is rolled back by itself. */
 const MAX_TX_SEC = 3600
 /** Most writes, and most encoded bytes, one transaction may queue before Commit. */
@@ -62,10 +65,11 @@ function op(
       // Reads run in one read transaction: one WAL read lock for all their statements, not one each.
       if (!write) return transact(h.target.db, () => run(h.target, ...args))
       // The quota is checked when the write is applied, so queued writes are held to it at
-      // Commit, each against the size the earlier ones of the transaction left.
+      // Commit, each against the size the earlier ones of the transaction left. Writes that only
+      // remove data free space: no quota or floor stops them.
+      const frees = FREES.has(name)
       const apply = (target: DbTarget = h.target) => {
-        const { quotaUserBytes, quotaAppBytes } = ctx.sys.config
-        if (quotaUserBytes || quotaAppBytes) mimei.checkQuota(mimei.row(h.mid), args.reduce<number>((sum, a) => sum + encodeValue(a).length, 0))
+        if (!frees) mimei.chargeWrite(h, () => args.reduce<number>((sum, a) => sum + encodeValue(a).length, 0))
         return run(target, ...args)
       }
       if (h.tx) {
@@ -134,7 +138,8 @@ const txRows: SyscallRow[] = [
         }
         // Without quotas nothing reads the MiMei's counters mid-batch: the writes count the
         // sequence number and size in memory and store them once, at the end.
-        const quotas = ctx.sys.config.quotaUserBytes || ctx.sys.config.quotaAppBytes
+        const { config, mimei } = ctx.sys
+        const quotas = config.quotaAppBytes > 0 || config.storageMaxBytes > 0 || mimei.storage.quotaOf(h.payer) > 0
         const start = (q(db, 'SELECT seq FROM mimei WHERE id = ?').get(h.m) as { seq: number }).seq
         const target: DbTarget = quotas ? h.target : { ...h.target, counter: { seq: start, delta: 0 } }
         const results = tx.ops.map((queued) => queued.run(target))

@@ -1,5 +1,5 @@
-// The users family: the owner's management of who uses this node (revoking a user's sessions and
-// passports; admitting and removing users belongs here too).
+// The users family: the owner's management of who uses this node: who may store data here
+// (admit, remove, list) and revoking a user's sessions and passports.
 import { InvalidParams } from '../runtime/errors.ts'
 import { isKeyId } from '../runtime/identity/index.ts'
 import { syscall } from '../runtime/rpc/syscall.ts'
@@ -12,7 +12,44 @@ function userArg(call: string, userId: unknown): string {
   return userId
 }
 
+const USAGE = '{userId, admitted, quotaBytes, usage: {cur, versions, mac, temp, inbox, total}}'
+
 export const USERS_SYSCALLS = [
+  syscall<[string, number | undefined]>({
+    name: 'UserAdmit',
+    sid: true,
+    params: [
+      { name: 'userId', type: 'string', doc: 'the user allowed to store data here' },
+      { name: 'quotaBytes', type: 'int', optional: true, doc: 'their quota in bytes (0 = no limit; absent = the node default, config quotaUserBytes)' },
+    ],
+    returns: USAGE,
+    capability: 'node.admin',
+    errors: ['InvalidParams', 'PermissionDenied'],
+    doc:
+      'Lets a user store data on this node (MiMei, files, replicas they ask for), with their own quota; again with another quota changes it. ' +
+      'Unless the config says storageOpen, only the owner and admitted users store; guests never do.',
+    handler: (ctx, userId, quotaBytes) => ctx.sys.mimei.storage.admit(userArg('UserAdmit', userId), quotaBytes ?? null),
+  }),
+  syscall<[string]>({
+    name: 'UserRemove',
+    sid: true,
+    params: [{ name: 'userId', type: 'string', doc: 'the user' }],
+    returns: 'true if they were admitted',
+    capability: 'node.admin',
+    errors: ['InvalidParams', 'PermissionDenied'],
+    doc: 'Takes away the right to store data here: later writes charged to the user are refused. What they stored stays until deleted.',
+    handler: (ctx, userId) => ctx.sys.mimei.storage.remove(userArg('UserRemove', userId)),
+  }),
+  syscall<[]>({
+    name: 'UserList',
+    sid: true,
+    params: [],
+    returns: `list of ${USAGE}`,
+    capability: 'node.admin',
+    errors: ['PermissionDenied'],
+    doc: 'The owner, the admitted users and anyone else with data here, each with what they store and their quota.',
+    handler: (ctx) => ctx.sys.mimei.storage.list(),
+  }),
   syscall<[string, number | undefined]>({
     name: 'UserRevoke',
     sid: true,

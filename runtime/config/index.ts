@@ -35,6 +35,12 @@ export interface Config {
   quotaAppBytes: number
   /** Largest file (temp upload, cur file or mac file) in bytes: truncation and write offsets stop here. */
   maxFileBytes: number
+  /** Who may store data here (storage.open): false = the owner and the users the owner admitted; true = any user. Guests never. */
+  storageOpen: boolean
+  /** Bytes the node stores in all, every user together (storage.maxBytes); 0 = no limit but the disk's floor. */
+  storageMaxBytes: number
+  /** Free bytes the disk keeps: writes that would go below are refused with DiskFull. */
+  storageMinFreeBytes: number
   /** Run the libp2p node; false = an offline node (local data and apps only). */
   p2p: boolean
   /** Multiaddrs of nodes to join the network through (with /p2p/<peer id>). */
@@ -117,6 +123,21 @@ export const CONFIG_FIELDS: Record<keyof Config, Field> = {
     check: (v) => Number.isSafeInteger(v) && (v as number) >= 0,
     expect: 'an integer >= 0',
   },
+  storageOpen: {
+    doc: 'who may store data: false = the owner and users the owner admitted (leither user admit); true = any logged-in user',
+    check: (v) => typeof v === 'boolean',
+    expect: 'true or false',
+  },
+  storageMaxBytes: {
+    doc: 'bytes the node stores in all (0 = no limit but the free-disk floor)',
+    check: (v) => Number.isSafeInteger(v) && (v as number) >= 0,
+    expect: 'an integer >= 0',
+  },
+  storageMinFreeBytes: {
+    doc: 'free disk bytes kept in reserve; writes that would go below fail with DiskFull',
+    check: (v) => Number.isSafeInteger(v) && (v as number) >= 0,
+    expect: 'an integer >= 0',
+  },
   maxFileBytes: {
     doc: 'largest file in bytes (temp uploads, cur files, mac files)',
     check: (v) => Number.isSafeInteger(v) && (v as number) >= 1024 * 1024,
@@ -162,6 +183,9 @@ export const DEFAULT_CONFIG: Config = {
   quotaUserBytes: 0,
   quotaAppBytes: 0,
   maxFileBytes: 4 * 1024 ** 3,
+  storageOpen: false,
+  storageMaxBytes: 0,
+  storageMinFreeBytes: 256 * 1024 ** 2,
   p2p: true,
   bootstrap: [],
   mdns: true,

@@ -25,6 +25,9 @@ export interface Handle {
   readonly ver: VersionRef
   /** Who opened it: the handle works for them only while their session lives. */
   readonly owner: Principal
+  /** Who pays for what is written through it (the MiMei's author, or a replica's requester), and its app. */
+  readonly payer: string
+  readonly app: string
   /** The opener's rights bits on the MiMei, as of `epoch` (re-read when rights change). */
   rights: number
   epoch: number

@@ -23,6 +23,8 @@ export interface IdleTable<T extends IdleEntry> {
   /** Closes entries idle longer than `idleSec`; returns how many. */
   sweep(idleSec: number): number
   closeAll(): void
+  /** The open entries (their idle clocks are not restarted). */
+  values(): IterableIterator<T>
   readonly size: number
 }
 
@@ -78,6 +80,7 @@ export function idleTable<T extends IdleEntry>(release: (entry: T) => void, miss
       }
       return n
     },
+    values: () => entries.values(),
     closeAll() {
       for (const entry of entries.values()) release(entry)
       entries.clear()

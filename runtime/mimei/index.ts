@@ -15,6 +15,7 @@ import { handleTable, type Handle, type HandleTable, type VersionRef } from './h
 import { ALL_RIGHTS, EVERYONE_MASK, requireRight, Right, rightNames, type RightName } from './rights.ts'
 import { totalBytes } from './db/core.ts'
 import { loadSnapshot, snapshotDb } from './snapshot.ts'
+import { Storage } from './storage.ts'
 
 export { Right, type RightName } from './rights.ts'
 export type { Handle } from './handles.ts'
@@ -65,6 +66,8 @@ export interface MiMeiRow {
   last: number | null
   release: number | null
   next_ver: number
+  /** Who pays for its bytes when not its author (a replica's requester); null = the author. */
+  charge_to: string | null
 }
 
 /** How a MiMei type snapshots and restores its `cur` (database here; files register theirs). */
@@ -111,8 +114,18 @@ export class MiMeiStore implements Subsystem {
   /** Handles unused this long are closed (Leither: handles time out). */
   handleIdleSec = 600
   readonly limits: HandleLimits = { ...DEFAULT_HANDLE_LIMITS }
+  /** Who may store here, what each user stored, and the gate every stored byte passes. */
+  readonly storage: Storage
 
   constructor(private readonly c: MiMeiComponents) {
+    this.storage = new Storage({
+      get db() {
+        return c.store.db
+      },
+      config: c.config,
+      dataDir: c.dataDir,
+      tempBytes: (user) => this.files.tempBytes(user),
+    })
     this.files = new FileStore({ mimei: this, dataDir: c.dataDir, log: c.log.child('files'), parseVersion, maxFileBytes: () => c.config.maxFileBytes })
     this.kinds.set(MiMeiType.file, this.files.kind)
     this.kinds.set(MiMeiType.database, {
@@ -140,6 +153,7 @@ export class MiMeiStore implements Subsystem {
   start(): void {
     this.blocksStore = blockStore(this.db, this.c.dataDir)
     this.handleSet = handleTable()
+    this.storage.start()
     this.files.start()
     this.sweeper = setInterval(() => {
       this.handleSet?.sweep(this.handleIdleSec)
@@ -162,12 +176,13 @@ export class MiMeiStore implements Subsystem {
     return r
   }
 
-  /** The rights bits `who` holds on the MiMei. */
+  /** The rights bits `who` holds on the MiMei. Guests read at most: they never store. */
   rightsOf(row: MiMeiRow, who: Principal): number {
     if (isOwnerOrSystem(who) || (who.userId && who.userId === row.author)) return ALL_RIGHTS
     const get = this.db.query('SELECT bits FROM mimei_rights WHERE m = ? AND member = ?')
-    const own = who.userId ? (get.get(row.id, who.userId) as { bits: number } | null) : null
     const everyone = get.get(row.id, '') as { bits: number } | null
+    if (!who.userId) return (everyone?.bits ?? 0) & Right.read
+    const own = get.get(row.id, who.userId) as { bits: number } | null
     return (own?.bits ?? 0) | ((everyone?.bits ?? 0) & EVERYONE_MASK)
   }
 
@@ -177,6 +192,7 @@ export class MiMeiStore implements Subsystem {
 
   create(who: Grant, app: string, ext: string, mark: string, type: number, everyone: number): string {
     if (!who.userId) throw new InvalidParams('a guest cannot create MiMei; log in first')
+    this.storage.requireStorer(who.userId)
     return this.insert(who.userId, app, ext, mark, type, everyone)
   }
 
@@ -291,7 +307,9 @@ export class MiMeiStore implements Subsystem {
   getRight(who: Grant, mid: string, member: string): number {
     const row = this.row(mid)
     this.require(row, who, 'read')
-    return this.rightsOf(row, { userId: member, kind: member === '' ? 'guest' : 'user', sid: '' })
+    // "" is everyone: what every logged-in user holds (guests of those only read).
+    if (member === '') return ((this.db.query("SELECT bits FROM mimei_rights WHERE m = ? AND member = ''").get(row.id) as { bits: number } | null)?.bits ?? 0) & EVERYONE_MASK
+    return this.rightsOf(row, { userId: member, kind: 'user', sid: '' })
   }
 
   // — handles —
@@ -305,7 +323,7 @@ export class MiMeiStore implements Subsystem {
       throw new Busy(`${who.userId || 'guests'} already hold ${this.limits.handlesPerUser} open MiMei handles; close some with MMClose`)
     }
     const owner = principalOf(who)
-    const base = { mid, m: row.id, type: row.type, ver: v, owner, rights, epoch: this.rightsEpoch }
+    const base = { mid, m: row.id, type: row.type, ver: v, owner, rights, epoch: this.rightsEpoch, payer: row.charge_to ?? row.author, app: row.app }
     if (v === 'cur') return this.handles.add({ ...base, target: { db: this.db, m: row.id } })
     const copy = this.versionCopy(row, v, who.userId)
     return this.handles.add({ ...base, target: { db: copy.db, m: row.id }, release: () => this.releaseCopy(`${row.id}:${v}`, who.userId) })
@@ -394,6 +412,8 @@ export class MiMeiStore implements Subsystem {
     const created = this.db.transaction(() => {
       const fresh = this.row(mid)
       const snap = this.kind(fresh).snapshot(fresh, this.blocks)
+      // A version is stored data: its size is charged like cur (refused here, nothing is kept).
+      this.storage.charge(fresh.charge_to ?? fresh.author, snap.size)
       const ver = fresh.next_ver
       this.db
         .query('INSERT INTO mimei_versions (m, ver, cid, memo, created, seq, size) VALUES (?, ?, ?, ?, ?, ?, ?)')
@@ -429,15 +449,21 @@ export class MiMeiStore implements Subsystem {
     blocks: string[],
     /** `cur` already holds this version (a database delta was applied): do not reload it. */
     curReady = false,
+    /** Who pays for a replica new to this node (default: the node owner, who decides what it provides). */
+    chargeTo?: string,
   ): void {
     this.db.transaction(() => {
       if (!this.db.query('SELECT 1 FROM mimei WHERE mid = ?').get(r.mid)) {
+        const payer = chargeTo ?? this.c.config.owner
         this.db
-          .query('INSERT INTO mimei (mid, author, app, ext, mark, type, created) VALUES (?, ?, ?, ?, ?, ?, ?)')
-          .run(r.mid, r.author, r.app, r.ext, r.mark, r.type, r.created)
+          .query('INSERT INTO mimei (mid, author, app, ext, mark, type, created, charge_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+          .run(r.mid, r.author, r.app, r.ext, r.mark, r.type, r.created, payer === r.author ? null : payer)
       }
       const row = this.row(r.mid)
       if (this.db.query('SELECT 1 FROM mimei_versions WHERE m = ? AND ver = ?').get(row.id, r.ver)) return
+      // The version, and cur when it is replaced by it, are charged to whoever pays for the replica.
+      const replacesCur = (row.last ?? 0) < r.ver && !curReady
+      this.storage.charge(row.charge_to ?? row.author, r.size + (replacesCur ? Math.max(0, r.size - row.bytes) : 0))
       this.db
         .query('INSERT INTO mimei_versions (m, ver, cid, memo, created, seq, size) VALUES (?, ?, ?, ?, ?, ?, ?)')
         .run(row.id, r.ver, r.cid, 'synced', r.created, r.seq, r.size)
@@ -516,8 +542,8 @@ export class MiMeiStore implements Subsystem {
     this.db.transaction(() => {
       for (const ref of refs) {
         this.db.query('INSERT INTO mimei_refs (m, ref, count) VALUES (?, ?, 1) ON CONFLICT (m, ref) DO UPDATE SET count = count + 1').run(row.id, ref)
-        // A reference to content keeps its block alive.
-        if (this.blocks.has(ref)) this.blocks.pin(ref, `r:${row.id}:${ref}`)
+        // A reference to content keeps its blocks alive: a mac file's chunks with its manifest.
+        if (this.blocks.has(ref)) for (const cid of this.files.contentBlocks(ref)) this.blocks.pin(cid, `r:${row.id}:${ref}`)
       }
     })()
     return refs.length
@@ -547,22 +573,40 @@ export class MiMeiStore implements Subsystem {
     return Object.fromEntries((this.db.query('SELECT ref, count FROM mimei_refs WHERE m = ? ORDER BY ref').all(row.id) as { ref: string; count: number }[]).map((r) => [r.ref, r.count]))
   }
 
+  /** Frees blocks nothing holds: mac files whose pins ran out first, then every unpinned block. */
   gc(graceSec?: number) {
+    this.files.unpinExpiredMac()
     return this.blocks.gc(graceSec)
+  }
+
+  /**
+   * Refuses a replica of `size` bytes for `payer` before any byte of it is fetched (the sync
+   * calls this with the signed size of the version it is about to fetch).
+   */
+  admitReplica(mid: string, payer: string, size: number): void {
+    const row = this.db.query('SELECT charge_to, author, bytes FROM mimei WHERE mid = ?').get(mid) as { charge_to: string | null; author: string; bytes: number } | null
+    this.storage.charge(row ? (row.charge_to ?? row.author) : payer, row ? size + Math.max(0, size - row.bytes) : 2 * size)
   }
 
   // — quotas —
 
   /** Refuses a write of `incoming` bytes that would take the author or the app past its quota. */
+  /**
+   * The gate of a database write through handle `h`. Without limits that need sizes, the exact
+   * size is not computed (only who may store and the disk floor are checked): `size` is lazy.
+   */
+  chargeWrite(h: Handle, size: () => number): void {
+    const { config } = this.c
+    const sized = config.quotaAppBytes > 0 || config.storageMaxBytes > 0 || this.storage.quotaOf(h.payer) > 0
+    if (!sized) return this.storage.charge(h.payer, 1)
+    const n = size()
+    if (n > 0) this.checkQuota(this.row(h.mid), n)
+  }
+
   checkQuota(row: MiMeiRow, incoming: number): void {
-    const { quotaUserBytes, quotaAppBytes } = this.c.config
-    if (quotaUserBytes > 0) {
-      const used = (this.db.query('SELECT coalesce(sum(bytes), 0) AS n FROM mimei WHERE author = ?').get(row.author) as { n: number }).n
-      if (used + incoming > quotaUserBytes) {
-        throw new QuotaExceeded(`user ${row.author} would use ${used + incoming} of ${quotaUserBytes} bytes; delete data or raise quotaUserBytes`)
-      }
-    }
-    if (quotaAppBytes > 0) {
+    this.storage.charge(row.charge_to ?? row.author, incoming)
+    const { quotaAppBytes } = this.c.config
+    if (quotaAppBytes > 0 && incoming > 0) {
       const used = (this.db.query('SELECT coalesce(sum(bytes), 0) AS n FROM mimei WHERE app = ?').get(row.app) as { n: number }).n
       if (used + incoming > quotaAppBytes) {
         throw new QuotaExceeded(`app ${row.app || '(none)'} would use ${used + incoming} of ${quotaAppBytes} bytes; delete data or raise quotaAppBytes`)
@@ -580,6 +624,7 @@ export class MiMeiStore implements Subsystem {
     const owner = scope === 'user' ? who.userId : this.c.config.owner
     const mid = mimeiId(owner, app, 'appdata', scope)
     if (!this.db.query('SELECT 1 FROM mimei WHERE mid = ?').get(mid)) {
+      if (scope === 'user') this.storage.requireStorer(owner)
       const everyone = scope === 'user' ? 0 : Right.read | Right.write
       this.insert(owner, app, 'appdata', scope, MiMeiType.database, everyone)
     }

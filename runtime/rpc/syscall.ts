@@ -35,6 +35,7 @@ export type ErrorCode =
   | 'NotFound'
   | 'InvalidSignature'
   | 'QuotaExceeded'
+  | 'DiskFull'
   | 'Conflict'
   | 'Timeout'
   | 'Busy'

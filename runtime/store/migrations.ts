@@ -150,4 +150,21 @@ export const MIGRATIONS: readonly Migration[] = [
       db.run('CREATE UNIQUE INDEX msg_inbox_sender_id ON msg_inbox (from_user, id)')
     },
   },
+  {
+    version: 9,
+    name: 'storage: admitted users, who pays for each MiMei, mac file pins',
+    up(db) {
+      // Users the owner admitted to store here (UserAdmit); quota_bytes NULL = the node's default.
+      db.run('CREATE TABLE storage_users (user_id TEXT PRIMARY KEY, admitted INTEGER NOT NULL, quota_bytes INTEGER) STRICT, WITHOUT ROWID')
+      // The user charged for a MiMei's bytes: NULL = its author; a replica's is whoever asked for it.
+      db.run('ALTER TABLE mimei ADD COLUMN charge_to TEXT')
+      db.run('CREATE INDEX mimei_charge ON mimei (coalesce(charge_to, author))')
+      // Mac files each user committed; their `f:<cid>` pin (and charge) lasts until pinned_until.
+      db.run(`CREATE TABLE mac_files (cid TEXT NOT NULL, user_id TEXT NOT NULL, size INTEGER NOT NULL, pinned_until INTEGER NOT NULL,
+        PRIMARY KEY (cid, user_id)) STRICT, WITHOUT ROWID`)
+      // Mac files committed before: pinned a day from now, charged to nobody (the owner may gc them after).
+      db.run(`INSERT INTO mac_files (cid, user_id, size, pinned_until)
+        SELECT substr(owner, 3), '', 0, unixepoch() + 86400 FROM block_pins WHERE owner LIKE 'f:%' GROUP BY owner`)
+    },
+  },
 ]

@@ -13,7 +13,8 @@ export async function bootTest(overrides: Partial<Config> = {}, dataDir?: string
   // Offline unless a test asks for the network; then on loopback, any port, no mDNS multicast.
   const kernel = await boot({
     dataDir: dir,
-    overrides: { port: 0, host: '127.0.0.1', p2pHost: '127.0.0.1', logLevel: 'warn', p2p: false, p2pPort: 0, mdns: false, dhtServer: 'always', ...overrides },
+    // storageOpen: tests log in with fresh keys as users; test/security/storage.test.ts checks the default.
+    overrides: { port: 0, host: '127.0.0.1', p2pHost: '127.0.0.1', logLevel: 'warn', p2p: false, p2pPort: 0, mdns: false, dhtServer: 'always', storageOpen: true, ...overrides },
     logToStderr: false,
   })
   return Object.assign(kernel, {

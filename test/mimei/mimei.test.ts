@@ -505,10 +505,12 @@ describe('rights', () => {
     expect(await failure(call('Del', guest, 'profile'))).toStartWith('PermissionDenied')
     expect(await failure(call('Begin', guest, 5))).toStartWith('PermissionDenied')
     expect(await call('Hget', h, 'profile', 'name')).toBe('Alice')
-    // With right 3 a guest may write too.
+    // With right 3 every logged-in user may write; a guest still only reads: guests never store.
     const { mid: board, h: own } = await aliceDb(3)
     const g = (await call('MMOpen', '', board)) as string
-    expect(await call('Rpush', g, 'posts', 'hello')).toBe(1)
+    expect(await failure(call('Rpush', g, 'posts', 'by a guest'))).toStartWith('PermissionDenied: a guest lacks the write right')
+    const b = (await call('MMOpen', bobSid, board)) as string
+    expect(await call('Rpush', b, 'posts', 'hello')).toBe(1)
     expect(await call('Lrange', own, 'posts', 0, -1)).toEqual(['hello'])
   })
 
@@ -598,8 +600,8 @@ describe('quotas', () => {
       ['Zadd', ['z', [1, big]]],
     ] as const) {
       const text = await failure(qcall(name, h, ...args))
-      expect(text).toStartWith(`QuotaExceeded: user ${alice.id} would use `)
-      expect(text).toContain(`of ${QUOTA} bytes; delete data or raise quotaUserBytes`)
+      expect(text).toStartWith(`QuotaExceeded: user ${alice.id} would store `)
+      expect(text).toContain(`of ${QUOTA} bytes; delete data or versions, or ask the owner for a larger quota`)
     }
     expect(await qcall('Get', h, 'a')).toBe('x'.repeat(400))
     expect(await qcall('Get', h, 'b')).toBeNull()
@@ -641,7 +643,8 @@ describe('quotas', () => {
   })
 
   test('quotaUserBytes counts data brought back by MMRestore', async () => {
-    await using q = await bootTest({ quotaUserBytes: QUOTA })
+    // Versions count too: 800 in cur + 800 in version 1 fit in 2000; restoring cur adds 800 back.
+    await using q = await bootTest({ quotaUserBytes: 2 * QUOTA })
     const sid = await login(q, alice)
     const qcall = (name: string, ...args: unknown[]) => callLocal(q, name, ...args)
     const mid = await qcall('MMCreate', sid, 'quota', 'db', 'restore', 2)

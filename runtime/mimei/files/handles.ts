@@ -54,6 +54,7 @@ export interface FileHandleTable {
   /** Closes handles idle longer than `idleSec`. */
   sweep(idleSec: number): number
   closeAll(): void
+  values(): IterableIterator<FileHandle>
   readonly size: number
 }
 

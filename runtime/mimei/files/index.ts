@@ -10,7 +10,7 @@
 // blocks (see snapshot.ts) and are read straight from the blocks, never copied back to disk.
 // (Bytes in SQLite would need blob rewrites or chunk rows on every write past an offset, and
 // would grow the node database and its WAL with bulk data.)
-import { closeSync, mkdirSync, openSync, rmSync } from 'node:fs'
+import { closeSync, mkdirSync, openSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { Conflict, InvalidParams, NotFound, PermissionDenied } from '../../errors.ts'
 import type { Logger } from '../../log/index.ts'
@@ -33,7 +33,7 @@ import { createFile, diskPath, mkdirAll, nodeAt, nodeByIno, removeAll, rename, t
 export const FILE_TYPE = 1
 
 export interface FileHost {
-  readonly mimei: Pick<MiMeiStore, 'db' | 'blocks' | 'handles' | 'row' | 'require' | 'checkQuota' | 'checkHandle' | 'currentRights'>
+  readonly mimei: Pick<MiMeiStore, 'db' | 'blocks' | 'handles' | 'row' | 'require' | 'checkQuota' | 'checkHandle' | 'currentRights' | 'storage'>
   readonly dataDir: string
   readonly log: Logger
   parseVersion(v: unknown, row: MiMeiRow): VersionRef
@@ -56,6 +56,7 @@ export class FileStore {
       },
       live: (h) => this.live(h),
       checkQuota: (row, n) => host.mimei.checkQuota(row, n),
+      chargeTemp: (h, n) => host.mimei.storage.charge(h.owner.userId, n),
       maxFileBytes: () => host.maxFileBytes(),
     }
   }
@@ -178,6 +179,7 @@ export class FileStore {
 
   /** A new, empty staging file for an upload; it goes away with its handle. */
   openTemp(who: Grant): FileHandle {
+    this.host.mimei.storage.requireStorer(who.userId)
     // Its own random name: the handle id is a bearer secret and stays out of the file system.
     const path = join(this.tmpRoot, `upload-${newHandleId()}`)
     closeSync(openSync(path, 'w', 0o600))
@@ -205,14 +207,69 @@ export class FileStore {
     const { blocks, db } = this.host.mimei
     // In slices: other requests run while a large file is hashed and stored.
     const r = await chunkFileSliced(h.source.path, blocks, { maxBytes: this.host.maxFileBytes() })
+    const user = h.owner.userId
+    const staged = statSync(h.source.path).size
     db.transaction(() => {
+      // The committed file is charged to whoever holds the temp file, for as long as its pin lasts.
+      // The temp file's bytes were charged as they were written; it goes when the handle closes.
+      const held = db.query('SELECT size FROM mac_files WHERE cid = ? AND user_id = ?').get(r.cid, user) as { size: number } | null
+      if (!held) this.host.mimei.storage.charge(user, r.size - staged)
       for (const b of r.blocks) {
         // A gc between storing and pinning may have taken a block that was already here, unpinned.
         if (!blocks.has(b)) throw new Conflict('blocks of this file were collected while it was committed; call MFTemp2MacFile again')
         blocks.pin(b, `f:${r.cid}`)
       }
+      db.query('INSERT INTO mac_files (cid, user_id, size, pinned_until) VALUES (?, ?, ?, ?) ON CONFLICT (cid, user_id) DO UPDATE SET pinned_until = excluded.pinned_until').run(
+        r.cid,
+        user,
+        r.size,
+        Math.floor(Date.now() / 1000) + this.macPinSec,
+      )
     })()
     return r.cid
+  }
+
+  /** The blocks a content id stands for: a mac file's manifest and chunks, else the one block. */
+  contentBlocks(cid: string): string[] {
+    try {
+      return [cid, ...readManifest(this.host.mimei.blocks, cid).chunks]
+    } catch {
+      return [cid]
+    }
+  }
+
+  /** How long a committed mac file stays pinned (and charged) without a reference: a day. */
+  macPinSec = 86_400
+
+  /** Bytes of the temp files `userId` holds open ("" = everyone's). */
+  tempBytes(userId: string): number {
+    let n = 0
+    for (const h of this.handles.values()) {
+      if (h.source.kind !== 'temp' || (userId && h.owner.userId !== userId)) continue
+      try {
+        n += statSync(h.source.path).size
+      } catch {
+        // closed meanwhile
+      }
+    }
+    return n
+  }
+
+  /**
+   * Unpins mac files whose pins ran out and that nothing else holds (references and versions pin
+   * their blocks under their own names), so the next block gc frees them.
+   */
+  unpinExpiredMac(): number {
+    const db = this.host.mimei.db
+    const now = Math.floor(Date.now() / 1000)
+    const expired = db.query('SELECT cid FROM mac_files GROUP BY cid HAVING max(pinned_until) <= ?').all(now) as { cid: string }[]
+    db.transaction(() => {
+      for (const { cid } of expired) {
+        this.host.mimei.blocks.unpinOwner(`f:${cid}`)
+        db.query('DELETE FROM mac_files WHERE cid = ?').run(cid)
+      }
+    })()
+    return expired.length
   }
 
   // — I/O and metadata —

@@ -16,6 +16,8 @@ export interface FileEnv {
   /** The live tree, MiMei row and node behind a `cur` handle; NotFound when the node is gone. */
   live(h: FileHandle): { t: Tree; row: MiMeiRow; node: TreeNode }
   checkQuota(row: MiMeiRow, incoming: number): void
+  /** Charges a temp file's growth to the user holding it (temp files count against their quota). */
+  chargeTemp(h: FileHandle, growth: number): void
   /** The node's largest file in bytes (config maxFileBytes). */
   maxFileBytes(): number
 }
@@ -124,7 +126,10 @@ export function write(env: FileEnv, h: FileHandle, data: Uint8Array, offset: num
   if (s.kind === 'temp') {
     const size = statSync(s.path).size
     const start = writeStart(h, size, offset)
-    if (start + data.length > size) admitSize(env, h, start + data.length)
+    if (start + data.length > size) {
+      admitSize(env, h, start + data.length)
+      env.chargeTemp(h, start + data.length - size)
+    }
     if (data.length) writeDisk(s.path, data, start)
     return data.length
   }
@@ -149,6 +154,8 @@ export function truncate(env: FileEnv, h: FileHandle, size: number): number {
   admitSize(env, h, size)
   const s = h.source
   if (s.kind === 'temp') {
+    const before = statSync(s.path).size
+    if (size > before) env.chargeTemp(h, size - before)
     truncateSync(s.path, size)
     return size
   }
