@@ -2,7 +2,7 @@
 // database deltas: the keys changed since a version, so a replica need not fetch a whole snapshot.
 import type { Libp2p, PeerId } from '@libp2p/interface'
 import { encodeRecord, decodeRecord, type VersionRecord } from './records.ts'
-import { anyValue, bool, bytes, call, int, list, object, optional, request, serve, str, type offenseLog, type ProtocolSpec } from './wire.ts'
+import { anyValue, bool, bytes, call, int, list, object, optional, request, serve, str, WireError, type offenseLog, type ProtocolSpec } from './wire.ts'
 
 export interface Delta {
   records: unknown[][]
@@ -57,20 +57,45 @@ export async function fetchRecord(libp2p: Libp2p, peer: PeerId, mid: string, ver
   return r
 }
 
+/** How much of a delta is collected before it can be checked: bytes on the wire and keys. */
+export interface DeltaLimit {
+  bytes: number
+  keys: number
+}
+
+/**
+ * The most a delta from version `base` to `target` can honestly be: its changed keys are records
+ * of the new snapshot (at most its signed size), its deleted keys names from the old one (at most
+ * that size), plus framing. Never more than 256 MiB or a million keys, whatever a record says.
+ */
+export function deltaLimit(target: { size: number }, base: { size: number }): DeltaLimit {
+  return { bytes: Math.min(256 * 1024 * 1024, 2 * (target.size + base.size) + 64 * 1024), keys: 1_000_000 }
+}
+
 /**
  * Asks one peer for the changes from the version with author sequence `since` to version `ver`;
  * undefined when it cannot give them (its data has moved on since). The result is checked by
- * the caller against the version's signed CID before anything of it is kept.
+ * the caller against the version's signed CID before anything of it is kept; until then it is
+ * held in memory, so a peer that sends more than `limit` is cut off (WireError).
  */
-export async function fetchDelta(libp2p: Libp2p, peer: PeerId, mid: string, ver: number, since: number, signal?: AbortSignal): Promise<Delta | undefined> {
+export async function fetchDelta(
+  libp2p: Libp2p,
+  peer: PeerId,
+  mid: string,
+  ver: number,
+  since: number,
+  signal?: AbortSignal,
+  limit: DeltaLimit = { bytes: 64 * 1024 * 1024, keys: 1_000_000 },
+): Promise<Delta | undefined> {
   const delta: Delta = { records: [], deleted: [] }
-  for await (const part of call(libp2p, peer, MIMEI_PROTOCOL, { mid, ver, since }, { signal })) {
+  for await (const part of call(libp2p, peer, MIMEI_PROTOCOL, { mid, ver, since }, { signal, maxTotalBytes: limit.bytes })) {
     if (part.none) return undefined
     for (const r of part.records ?? []) {
       if (!Array.isArray(r) || r.length !== 3 || typeof r[0] !== 'string' || typeof r[1] !== 'number') return undefined
       delta.records.push(r)
     }
     delta.deleted.push(...(part.deleted ?? []))
+    if (delta.records.length + delta.deleted.length > limit.keys) throw new WireError(`${peer} sent a delta of more than ${limit.keys} keys`)
   }
   return delta
 }

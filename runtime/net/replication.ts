@@ -11,7 +11,7 @@ import type { MiMeiStore } from '../mimei/index.ts'
 import type { Grant } from '../permissions/index.ts'
 import type { Net } from './index.ts'
 import { serveBlocks } from './blockproto.ts'
-import { MIMEI_PROTOCOL, serveRecords, fetchRecord, fetchDelta, type Delta } from './mimeiproto.ts'
+import { MIMEI_PROTOCOL, serveRecords, fetchRecord, fetchDelta, deltaLimit, type Delta } from './mimeiproto.ts'
 import { applyDelta, deltaSince, snapshotDb } from '../mimei/snapshot.ts'
 import { MiMeiType } from '../mimei/index.ts'
 import { decodeRecord, encodeRecord, providerCid, recordKey, recordSummary, signRecord, verifyRecord, type VersionRecord } from './records.ts'
@@ -415,7 +415,7 @@ export class Replication implements Subsystem {
     const target = { db: this.c.mimei.db, m: row.id }
     if (snapshotDb(target, undefined).cid !== base.cid) return undefined
     for (const peer of providers.slice(0, 3)) {
-      const delta = await fetchDelta(this.libp2p, peer, record.mid, record.ver, base.seq, signal).catch(() => undefined)
+      const delta = await fetchDelta(this.libp2p, peer, record.mid, record.ver, base.seq, signal, deltaLimit(record, base)).catch(() => undefined)
       if (!delta) continue
       try {
         return this.c.mimei.db.transaction(() => {

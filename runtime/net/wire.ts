@@ -129,17 +129,22 @@ export async function serve<Req, Res>(
   )
 }
 
-/** Sends one request and yields every response until the other side closes. */
+/**
+ * Sends one request and yields every response until the other side closes. With `maxTotalBytes`,
+ * a peer whose responses together pass it is cut off (WireError, the stream reset): the limit
+ * holds where the bytes arrive, before they pile up in the caller.
+ */
 export async function* call<Req, Res>(
   libp2p: Libp2p,
   peer: PeerId,
   spec: ProtocolSpec<Req, Res>,
   req: Req,
-  options: { signal?: AbortSignal } = {},
+  options: { signal?: AbortSignal; maxTotalBytes?: number } = {},
 ): AsyncGenerator<Res> {
   const signal = options.signal ? AbortSignal.any([options.signal, AbortSignal.timeout(spec.timeoutMs ?? 30_000)]) : AbortSignal.timeout(spec.timeoutMs ?? 30_000)
   const stream = await libp2p.dialProtocol(peer, spec.id, { signal, runOnLimitedConnection: true })
   const lp = lpStream(stream, { maxDataLength: spec.maxBytes })
+  let total = 0
   try {
     await lp.write(cbor.encode(req), { signal })
     while (true) {
@@ -148,6 +153,12 @@ export async function* call<Req, Res>(
         raw = await lp.read({ signal })
       } catch (err) {
         if ((err as Error).name === 'UnexpectedEOFError') return
+        throw err
+      }
+      total += raw.byteLength
+      if (options.maxTotalBytes !== undefined && total > options.maxTotalBytes) {
+        const err = new WireError(`${peer} sent more than ${options.maxTotalBytes} bytes on ${spec.id}`)
+        stream.abort(err)
         throw err
       }
       const msg = cbor.decode(raw.subarray())
