@@ -41,6 +41,10 @@ export interface Config {
   storageMaxBytes: number
   /** Free bytes the disk keeps: writes that would go below are refused with DiskFull. */
   storageMinFreeBytes: number
+  /** Read messages are deleted this many days after they arrived (unread ones stay). */
+  msgRetentionDays: number
+  /** Messages one recipient may hold here, read and unread; past it the oldest read ones make room, else new ones are refused. */
+  msgInboxMax: number
   /** Run the libp2p node; false = an offline node (local data and apps only). */
   p2p: boolean
   /** Multiaddrs of nodes to join the network through (with /p2p/<peer id>). */
@@ -138,6 +142,16 @@ export const CONFIG_FIELDS: Record<keyof Config, Field> = {
     check: (v) => Number.isSafeInteger(v) && (v as number) >= 0,
     expect: 'an integer >= 0',
   },
+  msgRetentionDays: {
+    doc: 'days a read message is kept after it arrived (unread ones are kept)',
+    check: (v) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 36500,
+    expect: 'an integer 1..36500',
+  },
+  msgInboxMax: {
+    doc: 'messages one recipient may hold on this node, read and unread (the oldest read ones make room)',
+    check: (v) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 1_000_000,
+    expect: 'an integer 1..1000000',
+  },
   maxFileBytes: {
     doc: 'largest file in bytes (temp uploads, cur files, mac files)',
     check: (v) => Number.isSafeInteger(v) && (v as number) >= 1024 * 1024,
@@ -186,6 +200,8 @@ export const DEFAULT_CONFIG: Config = {
   storageOpen: false,
   storageMaxBytes: 0,
   storageMinFreeBytes: 256 * 1024 ** 2,
+  msgRetentionDays: 30,
+  msgInboxMax: 10_000,
   p2p: true,
   bootstrap: [],
   mdns: true,
