@@ -139,7 +139,6 @@ export class Storage {
   charge(userId: string, incoming: number): void {
     if (incoming <= 0) return
     this.requireStorer(userId)
-    const { config } = this.d
     const quota = this.quotaOf(userId)
     if (quota > 0) {
       const used = this.usageOf(userId).total
@@ -147,6 +146,16 @@ export class Storage {
         throw new QuotaExceeded(`user ${userId} would store ${used + incoming} of ${quota} bytes; delete data or versions, or ask the owner for a larger quota (leither user admit --quota)`)
       }
     }
+    this.chargeNode(incoming)
+  }
+
+  /**
+   * The node's part of the gate alone: its limit (storageMaxBytes) and the disk's floor. For bytes
+   * the node keeps without a storer's quota (the small inbox of a user not admitted, a sender's outbox).
+   */
+  chargeNode(incoming: number): void {
+    if (incoming <= 0) return
+    const { config } = this.d
     if (config.storageMaxBytes > 0) {
       const used = this.totalUsed()
       if (used + incoming > config.storageMaxBytes) {
