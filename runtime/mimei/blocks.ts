@@ -27,10 +27,14 @@ export function parseCid(text: string): CID {
 }
 
 export interface BlockStore {
+  /** The folder of the block files (<dir>/<last two chars of the CID>/<CID>). */
+  readonly dir: string
   /** Stores bytes (idempotent) and returns their CID. */
   put(bytes: Uint8Array, codec?: number): string
   /** Stores bytes whose CID the caller has just checked (a block received and verified). */
   putChecked(cid: string, bytes: Uint8Array): void
+  /** Records blocks whose files a worker has just written under `dir` (hashed as it wrote them). */
+  adopt(blocks: { cid: string; size: number }[]): void
   /** Reads a block; its hash is checked unless `check` is false (a reader that checks anyway). */
   get(cid: string, check?: boolean): Uint8Array
   has(cid: string): boolean
@@ -77,6 +81,13 @@ export function blockStore(db: Database, dataDir: string): BlockStore {
       return cid
     },
     putChecked: (cid, bytes) => store(cid, bytes),
+    dir: root,
+    adopt(list) {
+      const now = Math.floor(Date.now() / 1000)
+      db.transaction(() => {
+        for (const b of list) insert.run(b.cid, b.size, now)
+      })()
+    },
     get(cid, check = true) {
       let bytes: Uint8Array
       try {

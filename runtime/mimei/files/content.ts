@@ -1,7 +1,8 @@
 // File content as blocks: 256 KiB raw chunks under a dag-cbor manifest, streamed in and out.
 import { closeSync, openSync, readSync } from 'node:fs'
-import { Corrupt, InvalidParams, NotFound, QuotaExceeded } from '../../errors.ts'
+import { Corrupt, InvalidParams, NotFound } from '../../errors.ts'
 import { CHUNK_SIZE, DAG_CBOR, cidOf, parseCid, type BlockStore } from '../blocks.ts'
+import { hashChunks } from '../hasher.ts'
 import { slicer } from '../slices.ts'
 import { decode, encode, link } from './dagcbor.ts'
 
@@ -68,30 +69,25 @@ export function chunkFile(diskPath: string, store: BlockStore | undefined): Chun
   return { cid, blocks: [...chunks, cid], size }
 }
 
+/** Blocks recorded per slice when a worker's chunks are adopted. */
+const ADOPT_BATCH = 512
+
 /**
- * chunkFile in slices: the event loop runs between chunks (see ../slices.ts), so hashing a file
- * of gigabytes delays other requests by one slice at most. The file is read through one
- * descriptor opened at the start; `maxBytes` stops a file that grows while it is read.
+ * chunkFile off the event loop: a worker reads, hashes and (with `store`) writes the chunks as
+ * block files (../hasher.ts); this thread records them a batch per slice and stores the
+ * manifest. `maxBytes` stops a file that grows while it is read.
  */
 export async function chunkFileSliced(diskPath: string, store: BlockStore | undefined, opts: { maxBytes?: number; signal?: AbortSignal } = {}): Promise<Chunked> {
-  const pause = slicer(opts.signal)
-  const fd = openSync(diskPath, 'r')
-  const buf = new Uint8Array(CHUNK_SIZE)
-  const chunks: string[] = []
-  let size = 0
-  try {
-    for (let n = readChunk(fd, buf, 0); n > 0; n = n < CHUNK_SIZE ? 0 : readChunk(fd, buf, size)) {
-      if (opts.maxBytes !== undefined && size + n > opts.maxBytes) throw new QuotaExceeded(`the file grew past ${opts.maxBytes} bytes (maxFileBytes) while it was read`)
-      const chunk = buf.subarray(0, n)
-      chunks.push(store ? store.put(chunk) : cidOf(chunk))
-      size += n
+  const r = await hashChunks(diskPath, { blocksDir: store?.dir, maxBytes: opts.maxBytes })
+  if (store) {
+    const pause = slicer(opts.signal)
+    for (let i = 0; i < r.cids.length; i += ADOPT_BATCH) {
+      store.adopt(r.cids.slice(i, i + ADOPT_BATCH).map((cid, j) => ({ cid, size: r.sizes[i + j] })))
       await pause()
     }
-  } finally {
-    closeSync(fd)
   }
-  const cid = putManifest(chunks, size, store)
-  return { cid, blocks: [...chunks, cid], size }
+  const cid = putManifest(r.cids, r.size, store)
+  return { cid, blocks: [...r.cids, cid], size: r.size }
 }
 
 /** Reads and checks a file manifest; NotFound for an unknown CID, InvalidParams for another kind of block. */
