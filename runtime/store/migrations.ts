@@ -167,4 +167,16 @@ export const MIGRATIONS: readonly Migration[] = [
         SELECT substr(owner, 3), '', 0, unixepoch() + 86400 FROM block_pins WHERE owner LIKE 'f:%' GROUP BY owner`)
     },
   },
+  {
+    version: 10,
+    name: 'app sessions and grants',
+    up(db) {
+      // The app a session was handed to: such a session works only from that app's origin.
+      db.run('ALTER TABLE sessions ADD COLUMN app TEXT')
+      // What each user granted each app: capability names (runtime/permissions/app-capabilities.ts),
+      // with a limit where the capability has one (coin.transfer: milli-Nuo the app may spend).
+      db.run(`CREATE TABLE app_grants (user_id TEXT NOT NULL, app_id TEXT NOT NULL, capability TEXT NOT NULL, granted_at INTEGER NOT NULL,
+        limit_value INTEGER, PRIMARY KEY (user_id, app_id, capability)) STRICT, WITHOUT ROWID`)
+    },
+  },
 ]
