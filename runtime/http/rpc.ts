@@ -24,7 +24,11 @@ interface SocketQueue {
   heldBytes: number
   /** Requests not started yet, with their sizes (released if the socket goes first). */
   waiting: { start: () => void; bytes: number }[]
+  /** Bytes of the requests in `waiting`: what closing the socket frees at once. */
+  waitingBytes: number
   closed: boolean
+  /** Bun's socket, to close it when the node must make room. */
+  raw: any
 }
 
 /**
@@ -98,14 +102,18 @@ export function rpcRoutes(rpc: RpcHandler, log: Logger, maxBodyBytes: number, or
   const nodeMaxHeld = NODE_HELD_BODIES * maxBodyBytes
   /** Bytes of requests held by every socket of this server, running and waiting. */
   let nodeHeld = 0
-  const queueOf = (raw: any): SocketQueue => (raw.data.rpcQueue ??= { running: 0, heldBytes: 0, waiting: [], closed: false })
+  /** Sockets holding requests that wait: who can be closed to make room. */
+  const holders = new Set<SocketQueue>()
+  const queueOf = (raw: any): SocketQueue => (raw.data.rpcQueue ??= { running: 0, heldBytes: 0, waiting: [], waitingBytes: 0, closed: false, raw })
   /** Drops what a closing socket still has waiting; requests already running finish. */
   const drop = (queue: SocketQueue) => {
     queue.closed = true
+    holders.delete(queue)
     for (const w of queue.waiting.splice(0)) {
       queue.heldBytes -= w.bytes
       nodeHeld -= w.bytes
     }
+    queue.waitingBytes = 0
   }
   /** Closes a socket that asks for more than its share, dropping what it queued. */
   const overflow = (raw: any, queue: SocketQueue, reason: string, code = CLOSE_POLICY) => {
@@ -126,8 +134,14 @@ export function rpcRoutes(rpc: RpcHandler, log: Logger, maxBodyBytes: number, or
     if (queue.heldBytes + message.length > socketMaxHeld) {
       return overflow(raw, queue, `more than ${sizeText(socketMaxHeld)} of requests waiting on this socket; wait for replies before sending more`)
     }
-    if (nodeHeld + message.length > nodeMaxHeld) {
-      return overflow(raw, queue, `the node holds more than ${sizeText(nodeMaxHeld)} of waiting requests; try again later`, CLOSE_TRY_LATER)
+    // The node is full: the socket holding the most is closed, so one client filling the node
+    // through several sockets cannot shut out the others (the arriving socket, if it holds the most).
+    while (nodeHeld + message.length > nodeMaxHeld) {
+      let largest: SocketQueue | undefined
+      for (const q of holders) if (q !== queue && q.waitingBytes > 0 && q.heldBytes > (largest?.heldBytes ?? 0)) largest = q
+      const reason = `the node holds more than ${sizeText(nodeMaxHeld)} of waiting requests; try again later`
+      if (!largest || largest.heldBytes <= queue.heldBytes + message.length) return overflow(raw, queue, reason, CLOSE_TRY_LATER)
+      overflow(largest.raw, largest, reason, CLOSE_TRY_LATER)
     }
     if (queue.running >= WS_MAX_IN_FLIGHT && queue.waiting.length >= WS_MAX_QUEUED) {
       return overflow(raw, queue, `more than ${WS_MAX_IN_FLIGHT + WS_MAX_QUEUED} requests waiting on this socket; wait for replies before sending more`)
@@ -150,11 +164,19 @@ export function rpcRoutes(rpc: RpcHandler, log: Logger, maxBodyBytes: number, or
         queue.running--
         queue.heldBytes -= message.length
         nodeHeld -= message.length
-        if (!queue.closed) queue.waiting.shift()?.start()
+        const next = queue.closed ? undefined : queue.waiting.shift()
+        if (next) {
+          queue.waitingBytes -= next.bytes
+          if (!queue.waiting.length) holders.delete(queue)
+          next.start()
+        }
       }
     }
-    if (queue.running >= WS_MAX_IN_FLIGHT) queue.waiting.push({ start: () => void run(), bytes: message.length })
-    else void run()
+    if (queue.running >= WS_MAX_IN_FLIGHT) {
+      queue.waiting.push({ start: () => void run(), bytes: message.length })
+      queue.waitingBytes += message.length
+      holders.add(queue)
+    } else void run()
   }
 
   const socket = {
