@@ -73,12 +73,20 @@ function op(
         return run(target, ...args)
       }
       if (h.tx) {
-        // Queued writes wait in memory: hold them to a count and a size where they enter.
+        // Queued writes wait in memory: hold them to a count and a size where they enter, per
+        // transaction, per user (over all their handles) and node-wide.
         const bytes = args.reduce<number>((sum, a) => sum + encodeValue(a).length, 0)
         if (h.tx.ops.length >= MAX_TX_OPS || h.tx.bytes + bytes > MAX_TX_BYTES) {
           throw new QuotaExceeded(`a transaction queues at most ${MAX_TX_OPS} writes and ${MAX_TX_BYTES} bytes; Commit it and begin another`)
         }
-        h.tx.bytes += bytes
+        const { handles, limits } = mimei
+        if (handles.txBytesOf(h.owner.userId) + bytes > limits.txBytesPerUser) {
+          throw new QuotaExceeded(`your open transactions queue at most ${limits.txBytesPerUser} bytes in all; Commit or Rollback one first`)
+        }
+        if (handles.txBytes + bytes > limits.txBytes) {
+          throw new QuotaExceeded(`the node's open transactions already queue ${handles.txBytes} bytes (at most ${limits.txBytes}); Commit now or try again later`)
+        }
+        handles.addTxBytes(h, bytes)
         h.tx.ops.push({ name, run: apply })
         return 'QUEUED'
       }
@@ -104,7 +112,7 @@ const txRows: SyscallRow[] = [
       const beginSeq = (q(h.target.db, 'SELECT seq FROM mimei WHERE id = ?').get(h.m) as { seq: number }).seq
       const timer = setTimeout(() => {
         if (h.tx?.timer === timer) {
-          h.tx = undefined
+          ctx.sys.mimei.handles.endTx(h)
           ctx.sys.log.info('transaction rolled back after its timeout', { mid: h.mid, timeoutSec })
         }
       }, timeoutSec * 1000)
@@ -124,10 +132,8 @@ const txRows: SyscallRow[] = [
     doc: 'Applies the queued writes atomically. Fails with Conflict (nothing applied) when a key the transaction read or wrote was changed by someone else since Begin.',
     handler(ctx, handleId) {
       const h = handleOf(ctx, handleId)
-      const tx = h.tx
-      if (!tx) throw new InvalidParams('no transaction is open on this handle; call Begin first')
-      h.tx = undefined
-      clearTimeout(tx.timer)
+      if (!h.tx) throw new InvalidParams('no transaction is open on this handle; call Begin first')
+      const tx = ctx.sys.mimei.handles.endTx(h)!
       const { db } = h.target
       return db.transaction(() => {
         const changed = q(db, 'SELECT key FROM kv WHERE m = ? AND key = ? AND seq > ? UNION SELECT key FROM kv_deleted WHERE m = ? AND key = ? AND seq > ?')
@@ -160,8 +166,7 @@ const txRows: SyscallRow[] = [
     handler(ctx, handleId) {
       const h = handleOf(ctx, handleId)
       if (!h.tx) throw new InvalidParams('no transaction is open on this handle')
-      clearTimeout(h.tx.timer)
-      h.tx = undefined
+      ctx.sys.mimei.handles.endTx(h)
       return true
     },
   }),

@@ -12,7 +12,7 @@ export interface Transaction {
   readonly keys: Set<string>
   /** Queued writes, applied together by Commit. */
   readonly ops: { name: string; run: (target: DbTarget) => unknown }[]
-  /** Encoded size of the queued writes' arguments (capped, see syscalls/db.ts). */
+  /** Encoded size of the queued writes' arguments (capped, see syscalls/db.ts); change it with HandleTable.addTxBytes. */
   bytes: number
   readonly timer: ReturnType<typeof setTimeout>
 }
@@ -48,6 +48,14 @@ export interface HandleTable {
   closeWhere(match: (h: Handle) => boolean, because?: string): number
   /** Open handles held by a user ("" = guests). */
   countOf(userId: string): number
+  /** Bytes queued in the open transactions of handles a user opened. */
+  txBytesOf(userId: string): number
+  /** Bytes queued in every open transaction. */
+  readonly txBytes: number
+  /** Counts `bytes` more queued in the transaction open on `h`. */
+  addTxBytes(h: Handle, bytes: number): void
+  /** Ends the transaction open on `h` (Commit, Rollback, its timeout) and releases its bytes; returns it. */
+  endTx(h: Handle): Transaction | undefined
   /** Closes handles idle longer than `idleSec`. */
   sweep(idleSec: number): number
   closeAll(): void
@@ -56,8 +64,24 @@ export interface HandleTable {
 
 export function handleTable(): HandleTable {
   const perUser = new Map<string, number>()
+  const txPerUser = new Map<string, number>()
+  let txBytes = 0
+  const countTx = (userId: string, bytes: number) => {
+    txBytes += bytes
+    const n = (txPerUser.get(userId) ?? 0) + bytes
+    if (n > 0) txPerUser.set(userId, n)
+    else txPerUser.delete(userId)
+  }
+  const endTx = (h: Handle) => {
+    const tx = h.tx
+    if (!tx) return undefined
+    h.tx = undefined
+    clearTimeout(tx.timer)
+    countTx(h.owner.userId, -tx.bytes)
+    return tx
+  }
   const table = idleTable<Handle>((h) => {
-    if (h.tx) clearTimeout(h.tx.timer)
+    endTx(h)
     h.release?.()
     const n = (perUser.get(h.owner.userId) ?? 1) - 1
     if (n > 0) perUser.set(h.owner.userId, n)
@@ -73,6 +97,16 @@ export function handleTable(): HandleTable {
     close: (id) => table.close(id),
     closeWhere: (match, because) => table.closeWhere(match, because),
     countOf: (userId) => perUser.get(userId) ?? 0,
+    txBytesOf: (userId) => txPerUser.get(userId) ?? 0,
+    get txBytes() {
+      return txBytes
+    },
+    addTxBytes(h, bytes) {
+      if (!h.tx) return
+      h.tx.bytes += bytes
+      countTx(h.owner.userId, bytes)
+    },
+    endTx,
     sweep: (idleSec) => table.sweep(idleSec),
     closeAll: () => table.closeAll(),
     get size() {

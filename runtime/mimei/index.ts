@@ -28,12 +28,16 @@ export const AUTO_MARK = '{{auto}}'
  * - handlesPerUser: open MiMei handles of one user (all guests count as one).
  * - versionCopies / versionCopyBytes: old database versions opened as in-memory copies, node-wide.
  * - versionCopyBytesPerUser: the bytes of such copies one user (all guests together) holds.
+ * - txBytesPerUser / txBytes: writes queued in open transactions (Begin … Commit), per opener and
+ *   node-wide; past them the queued write is refused with QuotaExceeded.
  */
 export interface HandleLimits {
   handlesPerUser: number
   versionCopies: number
   versionCopyBytes: number
   versionCopyBytesPerUser: number
+  txBytesPerUser: number
+  txBytes: number
 }
 
 export const DEFAULT_HANDLE_LIMITS: Readonly<HandleLimits> = {
@@ -41,6 +45,8 @@ export const DEFAULT_HANDLE_LIMITS: Readonly<HandleLimits> = {
   versionCopies: 64,
   versionCopyBytes: 256 * 1024 * 1024,
   versionCopyBytesPerUser: 64 * 1024 * 1024,
+  txBytesPerUser: 64 * 1024 * 1024,
+  txBytes: 256 * 1024 * 1024,
 }
 
 /** A read-only in-memory copy of one version, shared by every handle open on it. */
