@@ -71,7 +71,7 @@ export async function boot(opts: BootOptions): Promise<Kernel> {
   const ident = identity()(base)
   const db = store()(base)
   const sess = sessions()({ ...base, identity: ident, store: db })
-  const perms = permissions()({ sessions: sess, log })
+  const perms = permissions()({ sessions: sess, log, db: () => db.db })
   // The node's own grant: issued here only, handed to the subsystems that work for the node.
   const system = issueSystemGrant()
   const mm = mimei()({ ...base, store: db })

@@ -9,6 +9,16 @@ import { REPLICATION_SYSCALLS } from './replication.ts'
 import { SYS_SYSCALLS } from './sys.ts'
 import { USER_SYSCALLS } from './user.ts'
 import { USERS_SYSCALLS } from './users.ts'
+import { GRANT_SYSCALLS } from './grants.ts'
+import { FAMILY_APP_ACCESS } from '../runtime/permissions/app-capabilities.ts'
+
+/**
+ * A row as the kernel uses it: with what an app's session needs to call it (the row's own `app`,
+ * else its family's default; owner-only rows are never open to apps).
+ */
+function withAppAccess(family: string, rows: readonly SyscallRow[]): SyscallRow[] {
+  return rows.map((row) => (row.app ? row : { ...row, app: row.capability === 'node.admin' ? 'never' : (FAMILY_APP_ACCESS[family] ?? 'never') }))
+}
 
 /** One entry per family: its name (the docs' heading) and its table. Add a family here. */
 export const SYSCALL_FAMILIES: readonly { readonly name: string; readonly rows: readonly SyscallRow[] }[] = [
@@ -21,6 +31,7 @@ export const SYSCALL_FAMILIES: readonly { readonly name: string; readonly rows: 
   { name: 'replication', rows: REPLICATION_SYSCALLS },
   { name: 'net', rows: NET_SYSCALLS },
   { name: 'msg', rows: MSG_SYSCALLS },
-]
+  { name: 'grants', rows: GRANT_SYSCALLS },
+].map((f) => ({ name: f.name, rows: withAppAccess(f.name, f.rows) }))
 
 export const SYSCALL_TABLES: readonly (readonly SyscallRow[])[] = SYSCALL_FAMILIES.map((f) => f.rows)

@@ -34,6 +34,7 @@ export const MSG_SYSCALLS = [
     sid: true,
     params: [{ name: 'msg', type: 'map', doc: '{to: user id or node id, app?: app id ("" = system), body: any value (≤ 224 KiB encoded)}' }],
     returns: 'message id',
+    app: 'msg.send',
     capability: 'session',
     errors: ['InvalidParams', 'PermissionDenied'],
     doc:

@@ -93,6 +93,7 @@ export const USER_SYSCALLS = [
       { name: 'audience', type: 'string', optional: true, doc: 'node id the passport is for (default: this node)' },
     ],
     returns: 'passport (string)',
+    app: 'user.sign',
     capability: 'user.sign',
     errors: ['InvalidParams', 'NotFound', 'PermissionDenied'],
     doc: "Signs a passport with the caller's key, which this node must hold. Never valid longer than this node's passportMaxSec.",
@@ -113,6 +114,7 @@ export const USER_SYSCALLS = [
     sid: true,
     params: [{ name: 'message', type: 'data', doc: 'bytes, or a string signed as UTF-8' }],
     returns: 'signature (64 bytes, Ed25519)',
+    app: 'user.sign',
     capability: 'user.sign',
     errors: ['InvalidParams', 'NotFound', 'PermissionDenied'],
     doc:

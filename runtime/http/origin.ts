@@ -91,7 +91,9 @@ export function originPolicy(init: OriginPolicyInit): OriginPolicy {
         return false // "null" (sandboxed pages, file:) and anything malformed
       }
       if (url.protocol !== 'http:' || url.origin !== o) return false
-      return Number(url.port || 80) === init.port() && ownName(url.hostname.toLowerCase())
+      // An app's origin (<32 base32>.localhost on this port) can only be served by this node itself,
+      // so its pages may call; the dispatcher then binds each session to its own app's origin.
+      return Number(url.port || 80) === init.port() && (ownName(url.hostname.toLowerCase()) || /^[a-z2-7]{32}\.localhost$/.test(url.hostname))
     },
     allowOrigin(origin) {
       const o = origin.toLowerCase()

@@ -29,6 +29,8 @@ interface SocketQueue {
   closed: boolean
   /** Bun's socket, to close it when the node must make room. */
   raw: any
+  /** The Origin the page sent when it opened the socket (none from programs): sessions are bound to it. */
+  origin: string | undefined
 }
 
 /**
@@ -82,7 +84,7 @@ export function rpcRoutes(rpc: RpcHandler, log: Logger, maxBodyBytes: number, or
     const bounded = declared !== null && Number(declared) <= maxBodyBytes && !request.headers.has('transfer-encoding')
     const body = bounded ? new Uint8Array(await request.arrayBuffer()) : await readLimited(request, maxBodyBytes)
     if (!body) return tooLarge(origin)
-    const reply = await rpc.handle(body, { transport: 'http', remote })
+    const reply = await rpc.handle(body, { transport: 'http', remote, ...(origin !== null ? { origin } : {}) })
     // RPC errors travel inside the body (E…z) with status 200, as every Hprose client expects.
     return new Response(reply as Uint8Array<ArrayBuffer>, { status: 200, headers: { ...TEXT, ...cors(origin) } })
   }
@@ -104,7 +106,8 @@ export function rpcRoutes(rpc: RpcHandler, log: Logger, maxBodyBytes: number, or
   let nodeHeld = 0
   /** Sockets holding requests that wait: who can be closed to make room. */
   const holders = new Set<SocketQueue>()
-  const queueOf = (raw: any): SocketQueue => (raw.data.rpcQueue ??= { running: 0, heldBytes: 0, waiting: [], waitingBytes: 0, closed: false, raw })
+  const queueOf = (raw: any): SocketQueue =>
+    (raw.data.rpcQueue ??= { running: 0, heldBytes: 0, waiting: [], waitingBytes: 0, closed: false, raw, origin: raw.data.request?.headers?.get('origin') ?? undefined })
   /** Drops what a closing socket still has waiting; requests already running finish. */
   const drop = (queue: SocketQueue) => {
     queue.closed = true
@@ -152,7 +155,7 @@ export function rpcRoutes(rpc: RpcHandler, log: Logger, maxBodyBytes: number, or
     const run = async () => {
       queue.running++
       try {
-        const reply = await rpc.handle(message.subarray(4), { transport: 'ws', remote: raw.remoteAddress })
+        const reply = await rpc.handle(message.subarray(4), { transport: 'ws', remote: raw.remoteAddress, ...(queue.origin ? { origin: queue.origin } : {}) })
         const framed = new Uint8Array(4 + reply.length)
         framed.set(id)
         framed.set(reply, 4)

@@ -184,8 +184,10 @@ export class MiMeiStore implements Subsystem {
 
   /** The rights bits `who` holds on the MiMei. Guests read at most: they never store. */
   rightsOf(row: MiMeiRow, who: Principal): number {
-    if (isOwnerOrSystem(who) || (who.userId && who.userId === row.author)) return ALL_RIGHTS
     const get = this.db.query('SELECT bits FROM mimei_rights WHERE m = ? AND member = ?')
+    // An app's session holds its user's rights on the app's own MiMei only; elsewhere it reads what everyone may.
+    if (who.app && row.app !== who.app) return ((get.get(row.id, '') as { bits: number } | null)?.bits ?? 0) & Right.read
+    if (isOwnerOrSystem(who) || (who.userId && who.userId === row.author)) return ALL_RIGHTS
     const everyone = get.get(row.id, '') as { bits: number } | null
     if (!who.userId) return (everyone?.bits ?? 0) & Right.read
     const own = get.get(row.id, who.userId) as { bits: number } | null
@@ -198,6 +200,7 @@ export class MiMeiStore implements Subsystem {
 
   create(who: Grant, app: string, ext: string, mark: string, type: number, everyone: number): string {
     if (!who.userId) throw new InvalidParams('a guest cannot create MiMei; log in first')
+    if (who.app && app !== who.app) throw new PermissionDenied(`an app creates MiMei of its own only: pass appid "${who.app}"`)
     this.storage.requireStorer(who.userId)
     return this.insert(who.userId, app, ext, mark, type, everyone)
   }
@@ -245,7 +248,8 @@ export class MiMeiStore implements Subsystem {
   /** MiMei the caller authored (the node owner: every MiMei on the node), newest first. */
   list(who: Grant, app: string | undefined, start: number, count: number) {
     if (!who.userId) throw new InvalidParams('a guest has no MiMei; log in first')
-    const all = who.kind === 'owner'
+    if (who.app) app = who.app
+    const all = who.kind === 'owner' && !who.app
     const rows = this.db
       .query(
         `SELECT mid, author, app, ext, mark, type, created, seq, bytes, last, release FROM mimei
@@ -625,6 +629,7 @@ export class MiMeiStore implements Subsystem {
   /** The database of an app for this user, this node or the app as a whole, created on first use. */
   openAppData(who: Grant, app: string, scope: string): Handle {
     if (!['user', 'node', 'app'].includes(scope)) throw new InvalidParams('scope must be user, node or app')
+    if (who.app && app !== who.app) throw new PermissionDenied(`an app opens its own data areas only: pass appid "${who.app}"`)
     if (scope === 'user' && !who.userId) throw new InvalidParams('user app data needs a session')
     // node and app scopes belong to the node owner's space, so they exist once per node.
     const owner = scope === 'user' ? who.userId : this.c.config.owner

@@ -34,6 +34,8 @@ export interface Principal {
   readonly kind: GrantKind
   /** The session's sid ("" for a guest or the system). */
   readonly sid: string
+  /** The app whose page holds the session: it may do only what the user granted that app. */
+  readonly app?: string
 }
 
 /**
@@ -57,13 +59,14 @@ const KIND_SETS: Record<GrantKind, ReadonlySet<Capability>> = {
 
 /** Mints a Grant. Internal to runtime/permissions: everyone else gets grants from it. */
 export function mintGrant(who: Principal, checked: Capability): Grant {
-  return { [CHECKED]: true, userId: who.userId, kind: who.kind, sid: who.sid, capabilities: KIND_SETS[who.kind], checked }
+  const grant = { [CHECKED]: true as const, userId: who.userId, kind: who.kind, sid: who.sid, capabilities: KIND_SETS[who.kind], checked }
+  return who.app ? { ...grant, app: who.app } : grant
 }
 
 export const GUEST: Principal = { userId: '', kind: 'guest', sid: '' }
 
 /** The principal of a grant, without the proof (what a handle remembers of its opener). */
-export const principalOf = (g: Principal): Principal => ({ userId: g.userId, kind: g.kind, sid: g.sid })
+export const principalOf = (g: Principal): Principal => ({ userId: g.userId, kind: g.kind, sid: g.sid, ...(g.app ? { app: g.app } : {}) })
 
 /** Whether the grant speaks for the node itself or its owner (every right on every MiMei). */
 export const isOwnerOrSystem = (g: Pick<Principal, 'kind'>) => g.kind === 'owner' || g.kind === 'system'

@@ -3,7 +3,12 @@
 // it; stores accept only the Grants it mints.
 import { InvalidParams, NotFound, PermissionDenied } from '../errors.ts'
 import type { Logger } from '../log/index.ts'
+import type { Database } from 'bun:sqlite'
 import type { Sessions } from '../sessions/index.ts'
+import { appIdOfOrigin } from '../apps/ids.ts'
+import type { AppAccess } from './app-capabilities.ts'
+import { AppGrants } from './app-grants.ts'
+import { SignInCodes } from './codes.ts'
 import { GUEST, mintGrant, type Capability, type Grant, type Principal } from './grant.ts'
 
 export { CAPABILITIES, GUEST, isOwnerOrSystem, principalOf, type Capability, type Grant, type GrantKind, type Principal, type SessionKind } from './grant.ts'
@@ -20,13 +25,23 @@ export type HandleAccess = 'read' | 'write'
 export type HandleResolver = (id: unknown, access: HandleAccess) => Principal
 
 export interface Permissions {
-  /** The grant of a session id ("" or null = a guest), checked against `need` for `what`. */
-  authorize(sid: unknown, need: Capability, what: string): Grant
+  /**
+   * The grant of a session id ("" or null = a guest), checked against `need` for `what`. With
+   * `origin` (the page's, from the transport), the session must belong there: an app's session to
+   * its app's origin, a user's own session to anything but an app's origin.
+   */
+  authorize(sid: unknown, need: Capability, what: string, origin?: string): Grant
   /**
    * The grant of a handle's opener, for `access` through it. When the call also names a session
    * (`sid` given), it must be the opener's user: a handle does not lend its rights to others.
    */
-  authorizeHandle(kind: HandleKind, id: unknown, access: HandleAccess, what: string, sid?: unknown): Grant
+  authorizeHandle(kind: HandleKind, id: unknown, access: HandleAccess, what: string, sid?: unknown, origin?: string): Grant
+  /** Refuses `grant` when it is an app's and the app may not do `what` (`access`: the row's app access). */
+  checkApp(grant: Grant, access: AppAccess, what: string): void
+  /** What users granted apps. */
+  readonly appGrants: AppGrants
+  /** One-time sign-in codes for the launcher and app pages. */
+  readonly codes: SignInCodes
   registerHandles(kind: HandleKind, resolver: HandleResolver): void
   /** Audits a denial decided elsewhere (rights checks in the stores); once per error. */
   audit(what: string, who: Principal, err: unknown): void
@@ -39,6 +54,8 @@ export interface Permissions {
 export interface PermissionComponents {
   readonly sessions: Pick<Sessions, 'resolve'>
   readonly log: Logger
+  /** The node database (app grants). */
+  readonly db: () => Database
 }
 
 /** A handle's session is looked up again at most this often (a Map hit otherwise). */
@@ -61,13 +78,32 @@ export function permissions() {
       throw err
     }
 
-    const principalOfSid = (sid: unknown, what: string): Principal => {
+    /** A session works only from its own pages: an app's from the app's origin, a user's from any other. */
+    const requireOrigin = (p: Principal, origin: string | undefined, what: string) => {
+      if (origin === undefined || p.kind === 'guest' || p.kind === 'system') return
+      const pageApp = appIdOfOrigin(origin)
+      if (pageApp === p.app) return
+      deny(
+        what,
+        p,
+        'session used from another origin',
+        new PermissionDenied(
+          p.app
+            ? `${what}: this session belongs to app ${p.app} and works only from its pages`
+            : `${what}: a page of app ${pageApp} cannot use this session; the app gets its own from the launcher`,
+        ),
+      )
+    }
+
+    const principalOfSid = (sid: unknown, what: string, origin?: string): Principal => {
       if (sid === '' || sid === null || sid === undefined) return GUEST
       if (typeof sid !== 'string') throw new InvalidParams(`${what}: parameter sid must be a string, got ${sid instanceof Uint8Array ? 'bytes' : typeof sid}`)
       try {
         const s = c.sessions.resolve(sid)
         alive.set(sid, Date.now())
-        return { userId: s.userId, kind: s.kind, sid }
+        const who: Principal = { userId: s.userId, kind: s.kind, sid, ...(s.app ? { app: s.app } : {}) }
+        requireOrigin(who, origin, what)
+        return who
       } catch (err) {
         if (err instanceof PermissionDenied) deny(what, GUEST, 'unknown or ended session', err)
         throw err
@@ -97,9 +133,19 @@ export function permissions() {
       }
     }
 
+    const appGrants = new AppGrants(c.db, auditLog)
     return {
-      authorize(sid, need, what) {
-        const who = principalOfSid(sid, what)
+      appGrants,
+      codes: new SignInCodes(),
+      checkApp(grant, access, what) {
+        if (!grant.app || access === 'basic') return
+        if (access === 'never') deny(what, grant, 'not open to apps', new PermissionDenied(`${what} is not open to apps; the user calls it from the launcher or the command line`))
+        else if (!appGrants.has(grant.userId, grant.app, access)) {
+          deny(what, grant, `app lacks ${access}`, new PermissionDenied(`app ${grant.app} lacks ${access}; grant it in the launcher (or AppGrant(sid, "${grant.app}", ["${access}"]))`))
+        }
+      },
+      authorize(sid, need, what, origin) {
+        const who = principalOfSid(sid, what, origin)
         const grant = mintGrant(who, need)
         if (grant.capabilities.has(need)) return grant
         return deny(
@@ -113,7 +159,7 @@ export function permissions() {
           ),
         )
       },
-      authorizeHandle(kind, id, access, what, sid) {
+      authorizeHandle(kind, id, access, what, sid, origin) {
         const resolve = resolvers.get(kind)
         if (!resolve) throw new NotFound(`${what}: this node has no ${kind} handles`)
         let opener: Principal
@@ -124,9 +170,10 @@ export function permissions() {
           throw err
         }
         requireLive(opener, what)
+        requireOrigin(opener, origin, what)
         if (sid !== undefined) {
-          const caller = principalOfSid(sid, what)
-          if (caller.userId !== opener.userId) {
+          const caller = principalOfSid(sid, what, origin)
+          if (caller.userId !== opener.userId || caller.app !== opener.app) {
             deny(what, caller, 'handle of another user', new PermissionDenied(`${what}: this handle was opened by another ${opener.userId ? 'user' : 'guest'}; open the MiMei yourself with MMOpen(sid, mid)`))
           }
         }

@@ -129,14 +129,14 @@ export function createDispatcher(tables: readonly (readonly SyscallRow[])[], ser
   const { permissions } = sys
 
   /** Who calls, checked: the session's grant, or for handle rows the handle opener's. */
-  const authorize = (row: SyscallRow, wire: unknown[]) => {
-    if (!row.handle) return permissions.authorize(row.sid ? wire[0] : '', row.capability, row.name)
+  const authorize = (row: SyscallRow, wire: unknown[], origin: string | undefined) => {
+    if (!row.handle) return permissions.authorize(row.sid ? wire[0] : '', row.capability, row.name, origin)
     const access = row.capability === 'handle.write' ? 'write' : 'read'
     const id = row.sid ? wire[1] : wire[0]
     if (typeof id !== 'string') throw new InvalidParams(`${row.name}: parameter ${row.params[0].name} must be a string, got ${describe(id)}`)
     return row.sid
-      ? permissions.authorizeHandle(row.handle, wire[1], access, row.name, wire[0] ?? '')
-      : permissions.authorizeHandle(row.handle, wire[0], access, row.name)
+      ? permissions.authorizeHandle(row.handle, wire[1], access, row.name, wire[0] ?? '', origin)
+      : permissions.authorizeHandle(row.handle, wire[0], access, row.name, undefined, origin)
   }
 
   return {
@@ -148,7 +148,9 @@ export function createDispatcher(tables: readonly (readonly SyscallRow[])[], ser
       let grant: Grant | undefined
       try {
         // Who first: an unauthorized caller learns nothing about the parameters.
-        grant = authorize(row, wire)
+        grant = authorize(row, wire, meta.origin)
+        // An app's session does only what its user granted the app.
+        if (grant.app) permissions.checkApp(grant, row.app ?? 'never', row.name)
         const args = validateArgs(row, wire)
         return await row.handler({ grant, sys, meta }, ...args)
       } catch (err) {

@@ -9,7 +9,9 @@ import type { MiMeiStore } from '../mimei/index.ts'
 import type { Replication } from '../net/replication.ts'
 import type { Net } from '../net/index.ts'
 import type { Messages } from '../net/messages.ts'
+import type { Apps } from '../apps/installer.ts'
 import type { Capability, Grant, HandleKind, Permissions } from '../permissions/index.ts'
+import type { AppAccess } from '../permissions/app-capabilities.ts'
 
 /**
  * Parameter types as they arrive decoded from Hprose:
@@ -57,6 +59,8 @@ export interface Services {
   readonly net?: Net
   /** Messages and app pubsub (works offline for recipients on this node). */
   readonly messages: Messages
+  /** Installed apps: packages, install and uninstall. */
+  readonly apps: Apps
   /** Variables readable by anyone (also served at /getvar). */
   readonly publicVars: () => VarTable
   /** Count and latency per syscall since start (the dispatcher's own record). */
@@ -67,6 +71,8 @@ export interface Services {
 export interface CallMeta {
   readonly transport: 'http' | 'ws' | 'local'
   readonly remote?: string
+  /** The Origin of the page that sent the call (browsers send it); absent for programs. */
+  readonly origin?: string
   /** Hprose 3 request headers (`H` map), if any. */
   readonly headers?: Readonly<Record<string, unknown>>
 }
@@ -91,6 +97,11 @@ export interface SyscallRow<A extends unknown[] = any[]> {
    * the sid): which kind. The dispatcher checks it and hands the handler its opener's Grant.
    */
   readonly handle?: HandleKind
+  /**
+   * What an app's session needs to call the row: `basic` (every app), a capability the user
+   * granted the app, or `never`. Absent: the family's default (syscalls/index.ts fills it in).
+   */
+  readonly app?: AppAccess
   readonly errors: readonly ErrorCode[]
   readonly doc: string
   readonly handler: (ctx: CallContext, ...args: A) => unknown

@@ -7,7 +7,7 @@ import type { Identity } from '../identity/index.ts'
 import { toBase64Url, verifyPassport } from '../identity/index.ts'
 import { InvalidSignature, PermissionDenied } from '../errors.ts'
 import type { BaseComponents, Subsystem } from '../kernel.ts'
-import type { SessionKind } from '../rpc/grant.ts'
+import type { SessionKind } from '../permissions/grant.ts'
 import type { Store } from '../store/index.ts'
 
 export interface Session {
@@ -16,6 +16,8 @@ export interface Session {
   readonly kind: Exclude<SessionKind, 'guest'>
   readonly created: number
   readonly lastSeen: number
+  /** The app the session was handed to (its page's origin is the app's); absent for a user's own session. */
+  readonly app?: string
 }
 
 export interface Sessions extends Subsystem {
@@ -24,6 +26,11 @@ export interface Sessions extends Subsystem {
    * not ended by Logout, not issued before a revocation of its user) and opens a session.
    */
   login(ppt: string): Session
+  /**
+   * Opens a session for someone already authenticated (a one-time code from their own session):
+   * for an app page (`app`), or for the launcher. It ends with the user's other sessions.
+   */
+  open(who: { userId: string; kind: Session['kind']; app?: string }): Session
   /** Resolves a sid to its live session; throws PermissionDenied when unknown, expired or revoked. */
   resolve(sid: string): Session
   /** Ends the session and the passport it was opened with: that passport does not log in again. */
@@ -115,10 +122,19 @@ export function sessions() {
         log.info('login', { user: passport.signer, kind })
         return { sid, userId: passport.signer, kind, created: now, lastSeen: now }
       },
+      open(who) {
+        const sid = toBase64Url(randomBytes(24))
+        const now = nowSec()
+        store.db
+          .query('INSERT INTO sessions (sid_hash, user_id, kind, created, last_seen, app) VALUES (?, ?, ?, ?, ?, ?)')
+          .run(hashSid(sid), who.userId, who.kind, now, now, who.app ?? null)
+        log.info('session opened from a code', { user: who.userId, kind: who.kind, app: who.app ?? '' })
+        return { sid, userId: who.userId, kind: who.kind, created: now, lastSeen: now, ...(who.app ? { app: who.app } : {}) }
+      },
       resolve(sid) {
         const row = store.db
-          .query('SELECT user_id, kind, created, last_seen, revoked FROM sessions WHERE sid_hash = ?')
-          .get(hashSid(sid)) as { user_id: string; kind: Session['kind']; created: number; last_seen: number; revoked: number } | null
+          .query('SELECT user_id, kind, created, last_seen, revoked, app FROM sessions WHERE sid_hash = ?')
+          .get(hashSid(sid)) as { user_id: string; kind: Session['kind']; created: number; last_seen: number; revoked: number; app: string | null } | null
         const now = nowSec()
         if (!row || row.revoked) throw new PermissionDenied('unknown or ended session; log in again with Login(ppt)')
         if (now - row.last_seen >= idleSec) {
@@ -127,7 +143,7 @@ export function sessions() {
         if (now - row.last_seen >= TOUCH_EVERY_SEC) {
           store.db.query('UPDATE sessions SET last_seen = ? WHERE sid_hash = ?').run(now, hashSid(sid))
         }
-        return { sid, userId: row.user_id, kind: row.kind, created: row.created, lastSeen: now }
+        return { sid, userId: row.user_id, kind: row.kind, created: row.created, lastSeen: now, ...(row.app ? { app: row.app } : {}) }
       },
       logout(sid) {
         const row = store.db.transaction(() => {
