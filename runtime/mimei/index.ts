@@ -144,6 +144,11 @@ export class MiMeiStore implements Subsystem {
     })
   }
 
+  /** The node owner's user id (who pays for what the node itself keeps). */
+  get owner(): string {
+    return this.c.config.owner
+  }
+
   get db(): Database {
     return this.c.store.db
   }

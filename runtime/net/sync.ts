@@ -121,11 +121,15 @@ export class SyncJob {
     }
     if (!record) throw new NotFound(`no node announces MiMei ${mid}${this.opts.ver ? ` version ${this.opts.ver}` : ''}`)
     authorizeSync(this.opts.startedBy, record, deps.mimei)
+    // A replica is charged to whoever asked for it (a user's sync to them; the node's own to its
+    // owner): refused here, before a byte of it is fetched, when its signed size does not fit.
+    const payer = this.opts.startedBy?.kind === 'user' ? this.opts.startedBy.userId : undefined
+    deps.mimei.admitReplica(mid, payer ?? deps.mimei.owner, record.size)
     this.state = { ...this.state, state: 'fetching', ver: record.ver }
     const viaDelta = await deps.tryDelta(record, providers, signal)
     if (viaDelta) {
       this.state.delta = true
-      deps.mimei.installVersion(record, viaDelta, true)
+      deps.mimei.installVersion(record, viaDelta, true, payer)
       deps.keepRecord(record)
       deps.log.info('synced by delta', { mid, ver: record.ver })
       return { mid, ver: record.ver, cid: record.cid, blocks: 0, bytes: 0, reused: viaDelta.length, delta: true }
@@ -141,7 +145,7 @@ export class SyncJob {
     }
     // Nothing is installed unless the blocks expand to what the author signed, within the limits.
     admitVersion(record, deps.mimei.blocks, deps.limits)
-    deps.mimei.installVersion(record, blocks)
+    deps.mimei.installVersion(record, blocks, false, payer)
     deps.keepRecord(record)
     deps.log.info('synced', { mid, ver: record.ver, blocks: this.state.blocks, bytes: this.state.bytes, reused: this.state.reused })
     const depth = this.opts.depth ?? 1
