@@ -18,6 +18,7 @@ import { mimei, type MiMeiStore } from './mimei/index.ts'
 import { net, type Net } from './net/index.ts'
 import { replication, type Replication } from './net/replication.ts'
 import { messages, type Messages } from './net/messages.ts'
+import { apps, type Apps } from './apps/index.ts'
 
 export interface BootOptions {
   dataDir: string
@@ -43,6 +44,8 @@ export interface Kernel {
   readonly replication: Replication | undefined
   /** Messages and app pubsub; present on offline nodes too (local recipients, queued others). */
   readonly messages: Messages
+  /** Installed apps: their packages, files and install records. */
+  readonly apps: Apps
   readonly dispatcher: Dispatcher
   /** The Hprose request handler behind every transport. */
   readonly rpc: RpcHandler
@@ -83,6 +86,7 @@ export async function boot(opts: BootOptions): Promise<Kernel> {
   const network = config.p2p ? net()({ ...base, identity: ident }) : undefined
   const repl = network ? replication()({ ...base, identity: ident, mimei: mm, net: network, system }) : undefined
   const msgs = messages()({ ...base, identity: ident, store: db, net: network })
+  const installed = apps()({ ...base, mimei: mm, replication: repl, system })
   const dispatcher = createDispatcher(SYSCALL_TABLES, {
     ...base,
     identity: ident,
@@ -93,13 +97,14 @@ export async function boot(opts: BootOptions): Promise<Kernel> {
     replication: repl,
     net: network,
     messages: msgs,
+    apps: installed,
     publicVars: () => vars,
   })
   const rpc = createRpcHandler(dispatcher, log.child('rpc'))
   const server = http()({ ...base, vars: () => vars, rpc, mimei: mm, permissions: perms })
   const vars = publicVars({ nodeId: () => ident.nodeId, peerId: () => ident.peerId, port: () => server.port, nodeAddrs: () => network?.addrs() ?? [] })
 
-  const order: Subsystem[] = [ident, db, sess, mm, ...(network ? [network] : []), ...(repl ? [repl] : []), msgs, server]
+  const order: Subsystem[] = [ident, db, sess, mm, ...(network ? [network] : []), ...(repl ? [repl] : []), msgs, installed, server]
   const started: Subsystem[] = []
 
   const stopAll = async () => {
@@ -138,6 +143,7 @@ export async function boot(opts: BootOptions): Promise<Kernel> {
     net: network,
     replication: repl,
     messages: msgs,
+    apps: installed,
     dispatcher,
     rpc,
     http: server,

@@ -9,6 +9,7 @@ import { REPLICATION_SYSCALLS } from './replication.ts'
 import { SYS_SYSCALLS } from './sys.ts'
 import { USER_SYSCALLS } from './user.ts'
 import { USERS_SYSCALLS } from './users.ts'
+import { APP_SYSCALLS } from './app.ts'
 import { GRANT_SYSCALLS } from './grants.ts'
 import { FAMILY_APP_ACCESS } from '../runtime/permissions/app-capabilities.ts'
 
@@ -31,6 +32,7 @@ export const SYSCALL_FAMILIES: readonly { readonly name: string; readonly rows: 
   { name: 'replication', rows: REPLICATION_SYSCALLS },
   { name: 'net', rows: NET_SYSCALLS },
   { name: 'msg', rows: MSG_SYSCALLS },
+  { name: 'app', rows: APP_SYSCALLS },
   { name: 'grants', rows: GRANT_SYSCALLS },
 ].map((f) => ({ name: f.name, rows: withAppAccess(f.name, f.rows) }))
 

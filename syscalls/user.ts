@@ -25,6 +25,8 @@ const SESSION_VARS: Record<string, (ctx: CallContext, args: unknown[]) => unknow
   nodepk: (ctx) => toBase64Url(ctx.sys.identity.nodeKey.publicKey),
   mminfo: (ctx, [mid]) => ctx.sys.mimei.info(ctx.grant, midArg(mid)),
   mmversions: (ctx, [mid]) => ctx.sys.mimei.versions(ctx.grant, midArg(mid)),
+  appinfos: (ctx) => ctx.sys.apps.list(),
+  appids: (ctx) => ctx.sys.apps.list().map((a) => a.id),
   mmprovs: (ctx, [mid]) => {
     // Finding providers walks the DHT: not something a guest may make the node do at will.
     if (ctx.grant.kind === 'guest') throw new PermissionDenied('GetVar mmprovs asks the DHT, which needs a session; log in with Login(ppt) and pass the sid')
@@ -68,7 +70,7 @@ export const USER_SYSCALLS = [
     name: 'GetVar',
     sid: true,
     params: [
-      { name: 'name', type: 'string', doc: 'ver | now | port | nodeid | peerid | nodeaddrs | userid | nodepk | mminfo | mmversions | mmprovs (the last three take a MiMei id)' },
+      { name: 'name', type: 'string', doc: 'ver | now | port | nodeid | peerid | nodeaddrs | userid | nodepk | appids | appinfos | mminfo | mmversions | mmprovs (the last three take a MiMei id)' },
       { name: 'args', type: 'any', rest: true, doc: 'extra arguments some variables take' },
     ],
     returns: 'the value',

@@ -1,5 +1,8 @@
-// Bundled apps (apps/ in the source tree, embedded in the binary): lookup of their files.
+// Apps: installed packages (installer.ts: the subsystem), and the bundled apps (apps/ in the
+// source tree, embedded in the binary) with lookup of their files.
 import { EMBEDDED_APPS } from './embedded.gen.ts'
+
+export { apps, Apps, type AppInfo, type AppsComponents } from './installer.ts'
 
 /** Names of the bundled apps, from their folders. */
 export function bundledApps(): string[] {

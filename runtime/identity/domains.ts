@@ -6,10 +6,13 @@ import { sign, verify, type KeyPair } from './keys.ts'
  * What each kind of signature covers, by its first bytes:
  * - passports: "PPT1;" + Data (passport.ts)
  * - the Sign syscall: SIGN_PREFIX + the caller's bytes
+ * - app packages: APP_PREFIX + fields("leither-app/1", …) (runtime/apps/package.ts)
  * - messages and app events: fields(tag, …): a u32 length first, so a zero byte first
  * None is a prefix of another, so no signature of one kind verifies as another.
  */
 export const SIGN_PREFIX = 'LEITHER-SIGN1;'
+/** An app package's author signature: the manifest's name and version and every file's hash. */
+export const APP_PREFIX = 'LEITHER-APP1;'
 
 export const DOMAIN = {
   /** The sending node's signature of a message envelope. */

@@ -179,4 +179,16 @@ export const MIGRATIONS: readonly Migration[] = [
         limit_value INTEGER, PRIMARY KEY (user_id, app_id, capability)) STRICT, WITHOUT ROWID`)
     },
   },
+  {
+    version: 11,
+    name: 'installed apps',
+    up(db) {
+      // One row per app installed here. Its files are version `mimei_ver` (root `cid`) of the app's
+      // file MiMei (id = app_id); `manifest` is the checked manifest.json as JSON text.
+      db.run(`CREATE TABLE apps (app_id TEXT PRIMARY KEY, name TEXT NOT NULL, version TEXT NOT NULL, author TEXT NOT NULL,
+        manifest TEXT NOT NULL, entry TEXT NOT NULL, installed_at INTEGER NOT NULL, installed_by TEXT NOT NULL,
+        mimei_ver INTEGER NOT NULL, cid TEXT NOT NULL, size INTEGER NOT NULL) STRICT, WITHOUT ROWID`)
+      db.run('CREATE INDEX apps_name ON apps (name)')
+    },
+  },
 ]
