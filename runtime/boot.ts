@@ -85,7 +85,7 @@ export async function boot(opts: BootOptions): Promise<Kernel> {
   perms.onSessionEnded((ended) => mm.closeHandlesOf(ended))
   const network = config.p2p ? net()({ ...base, identity: ident }) : undefined
   const repl = network ? replication()({ ...base, identity: ident, mimei: mm, net: network, system }) : undefined
-  const msgs = messages()({ ...base, identity: ident, store: db, net: network })
+  const msgs = messages()({ ...base, identity: ident, store: db, net: network, storage: mm.storage })
   const installed = apps()({ ...base, mimei: mm, replication: repl, system })
   const dispatcher = createDispatcher(SYSCALL_TABLES, {
     ...base,

@@ -2,20 +2,23 @@
 // over /leither/msg/1.0.0, with a persistent outbox and inbox, plus app pubsub. Works offline for
 // recipients on this node; messages for others wait in the outbox until the network is there.
 // Messages and events are signed with the sender's key, so only users whose key this node holds
-// send and publish here (a session of another user is told so).
+// send and publish here (a session of another user is told so). What the inboxes and the outbox
+// may hold, and the pruning of inboxes, is msg-limits.ts.
 import { InvalidParams, NotFound, PermissionDenied } from '../errors.ts'
 import { isKeyId, listUserKeys, loadUserKey, type Identity, type KeyPair } from '../identity/index.ts'
 import type { BaseComponents, Subsystem } from '../kernel.ts'
 import { encodeValue } from '../mimei/db/core.ts'
+import type { Storage } from '../mimei/storage.ts'
 import type { Grant } from '../rpc/grant.ts'
 import type { Store } from '../store/index.ts'
 import type { Net } from './index.ts'
 import { appPubsub, type AppPubsub, type QueuedEvent } from './msg-pubsub.ts'
 import { outboxWorker } from './msg-outbox.ts'
+import { msgLimits } from './msg-limits.ts'
 import { msgRoutes, nodeIdOfPeer, type MsgRoutes } from './msg-route.ts'
 import { msgStore, type DueMessage, type InboxMessage, type OutboxStatus } from './msg-store.ts'
 import { forgery, MSG_MAX_BODY, MSG_PROTOCOL, MSG_SPEC, newMessageId, sealEnvelope, type Envelope } from './msg-wire.ts'
-import { offenseLog, request, serve } from './wire.ts'
+import { encodeCbor, offenseLog, request, serve } from './wire.ts'
 import { waiters } from './msg-waiters.ts'
 
 export interface MessagesComponents extends BaseComponents {
@@ -23,6 +26,8 @@ export interface MessagesComponents extends BaseComponents {
   readonly store: Store
   /** The libp2p subsystem; undefined on an offline node. */
   readonly net: Net | undefined
+  /** The storage gate: inbox bytes are charged to their recipient. */
+  readonly storage: Storage
 }
 
 export interface MessagesInit {
@@ -47,6 +52,15 @@ export interface ReadRequest {
 
 export type PullItem = InboxMessage | QueuedEvent
 
+/** What the outbox reports after each try to deliver a message ('outbox' events on Messages.events). */
+export interface OutboxAttempt {
+  readonly id: string
+  readonly to: string
+  readonly ok: boolean
+  /** Why it was not delivered (it stays queued and is tried again). */
+  readonly error?: string
+}
+
 export interface Messages extends Subsystem {
   /** Signs (with the sender's key, which this node must hold) and queues a message; returns its id at once. */
   send(grant: Grant, req: SendRequest): string
@@ -56,6 +70,10 @@ export interface Messages extends Subsystem {
   pull(grant: Grant, timeoutSec: number): Promise<PullItem[]>
   /** Where a message the caller sent stands. */
   status(grant: Grant, id: string): OutboxStatus
+  /** Prunes the inboxes now (msg-limits.ts sweep); the node does it as it starts and every 10 minutes. */
+  sweep(now?: number): Promise<{ old: number; over: number }>
+  /** 'outbox' (CustomEvent<OutboxAttempt>) after each try to deliver a queued message. */
+  readonly events: EventTarget
   readonly pubsub: AppPubsub
 }
 
@@ -63,8 +81,8 @@ export interface Messages extends Subsystem {
 export const PULL_MAX_SEC = 60
 const PULL_BATCH = 100
 const READ_MAX = 1000
-/** Unread messages one recipient may have before senders are told to retry later. */
-const INBOX_MAX_UNREAD = 10_000
+/** How often the inboxes are pruned. */
+const SWEEP_MS = 10 * 60_000
 /** A user who logged in here stays a local recipient this long after their last session. */
 const USER_KEEP_MS = 90 * 86400_000
 const TICK_MS = 60_000
@@ -78,7 +96,10 @@ export function messages(init: MessagesInit = {}) {
     const { config, identity, dataDir } = components
     const log = components.log.child('msg')
     const retryForMs = init.retryForMs ?? 7 * 86400_000
-    const st = msgStore(() => components.store.db)
+    const db = () => components.store.db
+    const st = msgStore(db)
+    const limits = msgLimits({ db, store: st, storage: components.storage, config, nodeId: () => identity.nodeId })
+    const events = new EventTarget()
     const wait = waiters()
     const life = new AbortController()
     let routes: MsgRoutes | undefined
@@ -149,19 +170,32 @@ export function messages(init: MessagesInit = {}) {
       if (!announced.has(userId)) announce(false)
     }
 
+    let sweepRun: Promise<unknown> | undefined
+    const sweep = async (now = Date.now()) => {
+      const pruned = await limits.sweep(now, life.signal)
+      if (pruned.old || pruned.over) log.info('pruned read messages', pruned)
+      return pruned
+    }
+    let swept = 0
     const housekeeping = () => {
       const now = Date.now()
       for (const u of st.sessionUsers()) st.touchUser(u.userId, u.lastSeen)
       const expired = st.expire(now - retryForMs, now - FORGET_DONE_MS, now)
       if (expired) log.info('gave up on undelivered messages', { count: expired })
+      if (now - swept >= SWEEP_MS) {
+        swept = now
+        sweepRun = sweep(now).catch((err) => log.error('pruning the inboxes failed', { error: (err as Error).message }))
+      }
       pubsub?.sweep(now)
       announce(false)
     }
 
     // — delivery —
+    /** Stores a message for a recipient here through the inbox gate (which throws when it does not fit). */
     const deliverHere = (e: Envelope) => {
-      const { dup } = st.receive(e, Date.now())
-      if (!dup) wait.wake(`u:${ownerOf(e.to)}`)
+      const r = limits.accept(e, Date.now())
+      if (!r.dup) wait.wake(`u:${ownerOf(e.to)}`)
+      return r
     }
 
     const deliver = async (m: DueMessage): Promise<string> => {
@@ -186,7 +220,8 @@ export function messages(init: MessagesInit = {}) {
             }
           } catch (err) {
             lastError = (err as Error).message
-            routes!.forget(m.to, peer)
+            // A node that answered with a refusal (its inbox is full) is still the recipient's.
+            if (!lastError.startsWith(`${peer.toString()}: `)) routes!.forget(m.to, peer)
           }
         }
         return undefined
@@ -205,11 +240,10 @@ export function messages(init: MessagesInit = {}) {
       }
       if (stopped) throw new Error('node is stopping')
       if (!isLocal(e.to)) throw new Error(`${e.to} is not served by this node`)
-      if (st.unreadCount(e.to) >= INBOX_MAX_UNREAD) throw new Error(`the inbox of ${e.to} is full; try later`)
-      const { dup } = st.receive(e, Date.now())
+      // A refusal (inbox full, quota, disk) goes back as the protocol's error: the sender's outbox keeps the message.
+      const { dup } = deliverHere(e)
       routes?.learn(e.from, peer)
       routes?.learn(e.fromNode, peer)
-      if (!dup) wait.wake(`u:${ownerOf(e.to)}`)
       return { ok: true, dup }
     }
 
@@ -242,6 +276,8 @@ export function messages(init: MessagesInit = {}) {
 
     return {
       name: 'messages',
+      events,
+      sweep,
       get pubsub() {
         if (!pubsub) throw new Error('messages is not started')
         return pubsub
@@ -255,7 +291,14 @@ export function messages(init: MessagesInit = {}) {
           offDhtPeer = routes.onDhtPeer(onDhtPeer)
         }
         pubsub = appPubsub({ pubsub: libp2p?.services.pubsub, log, nodeId: identity.nodeId, wake: (sid) => wait.wake(`s:${sid}`), userKey })
-        outbox = outboxWorker({ store: st, log, deliver, backoffBaseMs: init.backoffBaseMs ?? 2_000, backoffMaxMs: init.backoffMaxMs ?? 30 * 60_000 })
+        outbox = outboxWorker({
+          store: st,
+          log,
+          deliver,
+          backoffBaseMs: init.backoffBaseMs ?? 2_000,
+          backoffMaxMs: init.backoffMaxMs ?? 30 * 60_000,
+          attempted: (a) => events.dispatchEvent(new CustomEvent<OutboxAttempt>('outbox', { detail: a })),
+        })
         housekeeping()
         tick = setInterval(housekeeping, TICK_MS)
         tick.unref?.()
@@ -275,6 +318,7 @@ export function messages(init: MessagesInit = {}) {
           await libp2p.unhandle(MSG_PROTOCOL).catch(() => {})
         }
         await outbox?.stop()
+        await sweepRun
       },
 
       send(grant, req) {
@@ -287,10 +331,16 @@ export function messages(init: MessagesInit = {}) {
         const now = Date.now()
         const e = sealEnvelope(identity.nodeKey, key, { id: newMessageId(), from: grant.userId, to: req.to, app: req.app, body, sentAt: now })
         if (isLocal(e.to)) {
-          st.deliverLocally(e, now)
+          // Through the same gate as messages from other nodes: refused, nothing is stored.
+          db().transaction(() => {
+            limits.accept(e, now)
+            st.deliveredHere(e, now)
+          })()
           wait.wake(`u:${ownerOf(e.to)}`)
         } else {
-          st.enqueue(e, now)
+          const packed = encodeCbor(e)
+          limits.checkOutbox(grant.userId, packed.length)
+          st.enqueue(e, now, packed)
           outbox?.kick()
         }
         return e.id

@@ -11,6 +11,8 @@ export interface OutboxInit {
   readonly deliver: (m: DueMessage) => Promise<string>
   readonly backoffBaseMs: number
   readonly backoffMaxMs: number
+  /** Told after each try: delivered, or why not. */
+  readonly attempted?: (a: { id: string; to: string; ok: boolean; error?: string }) => void
 }
 
 /** Messages tried at once: each may wait on a DHT lookup and a dial. */
@@ -36,11 +38,13 @@ export function outboxWorker(init: OutboxInit) {
       if (stopped) return
       store.delivered(m.id, node, Date.now())
       log.debug('message delivered', { id: m.id, to: m.to, node })
+      init.attempted?.({ id: m.id, to: m.to, ok: true })
     } catch (err) {
       if (stopped) return
       const wait = backoffMs(m.step, init.backoffBaseMs, init.backoffMaxMs)
       store.failed(m.id, (err as Error).message, Date.now() + wait)
       log.debug('message not delivered yet', { id: m.id, to: m.to, retryInMs: wait, error: (err as Error).message })
+      init.attempted?.({ id: m.id, to: m.to, ok: false, error: (err as Error).message })
     }
   }
 

@@ -91,7 +91,10 @@ export interface ReadQuery {
 
 export function msgStore(db: () => Database) {
   return {
-    /** Stores a received message once; `dup` when (from, id) was already here, whichever node relayed it. */
+    /**
+     * Stores a received message once; `dup` when (from, id) was already here, whichever node relayed
+     * it. Messages enter through msg-limits.ts accept, which decides whether they fit.
+     */
     receive(e: Envelope, now: number): { seq: number; dup: boolean } {
       const r = db()
         .query(`INSERT INTO msg_inbox (id, from_node, from_user, to_id, app, body, sent_at, received_at, sig, node_pk, user_pk, user_sig)
@@ -100,8 +103,80 @@ export function msgStore(db: () => Database) {
       return r ? { seq: r.seq, dup: false } : { seq: 0, dup: true }
     },
 
-    unreadCount(recipient: string): number {
-      return (db().query('SELECT count(*) AS n FROM msg_inbox WHERE to_id = ? AND read = 0').get(recipient) as { n: number }).n
+    hasMessage(fromUser: string, id: string): boolean {
+      return db().query('SELECT 1 FROM msg_inbox WHERE from_user = ? AND id = ?').get(fromUser, id) !== null
+    },
+
+    /** Messages in a recipient's inbox, and unread ones (from the index alone). */
+    inboxCount(to: string): { n: number; unread: number } {
+      const r = db().query('SELECT count(*) AS n, sum(read = 0) AS unread FROM msg_inbox WHERE to_id = ?').get(to) as { n: number; unread: number | null }
+      return { n: r.n, unread: r.unread ?? 0 }
+    },
+
+    /** What a recipient's inbox holds: messages, unread ones, body bytes. */
+    inbox(to: string): { n: number; unread: number; bytes: number } {
+      const r = db().query('SELECT count(*) AS n, sum(read = 0) AS unread, sum(length(body)) AS bytes FROM msg_inbox WHERE to_id = ?').get(to) as {
+        n: number
+        unread: number | null
+        bytes: number | null
+      }
+      return { n: r.n, unread: r.unread ?? 0, bytes: r.bytes ?? 0 }
+    },
+
+    /** Body bytes of the inboxes of recipients not admitted to store (not in storage_users, nor in `also`). */
+    inboxBytesExcept(also: readonly string[]): number {
+      const r = db()
+        .query(`SELECT sum(length(body)) AS n FROM msg_inbox WHERE to_id NOT IN (SELECT user_id FROM storage_users) AND to_id NOT IN (${also.map(() => '?').join(', ')})`)
+        .get(...also) as { n: number | null }
+      return r.n ?? 0
+    },
+
+    /** The recipient's oldest read messages that free at least `count` messages and `bytes` bytes (`enough` says whether they do). */
+    oldestRead(to: string, count: number, bytes: number): { seqs: number[]; bytes: number; enough: boolean } {
+      const seqs: number[] = []
+      let freed = 0
+      const page = db().query('SELECT seq, length(body) AS b FROM msg_inbox WHERE to_id = ? AND read = 1 AND seq > ? ORDER BY seq LIMIT 256')
+      for (let after = 0; seqs.length < count || freed < bytes; ) {
+        const rows = page.all(to, after) as { seq: number; b: number }[]
+        if (!rows.length) break
+        for (const r of rows) {
+          if (seqs.length >= count && freed >= bytes) break
+          seqs.push(r.seq)
+          freed += r.b
+        }
+        after = rows[rows.length - 1].seq
+      }
+      return { seqs, bytes: freed, enough: seqs.length >= count && freed >= bytes }
+    },
+
+    deleteMessages(seqs: readonly number[]): number {
+      let n = 0
+      for (let i = 0; i < seqs.length; i += 500) {
+        const part = seqs.slice(i, i + 500)
+        n += db().query(`DELETE FROM msg_inbox WHERE seq IN (${part.map(() => '?').join(', ')})`).run(...part).changes
+      }
+      return n
+    },
+
+    /** Deletes up to `limit` read messages that arrived before `cutoff`. */
+    deleteReadBefore(cutoff: number, limit: number): number {
+      return db()
+        .query('DELETE FROM msg_inbox WHERE seq IN (SELECT seq FROM msg_inbox WHERE read = 1 AND received_at < ? LIMIT ?)')
+        .run(cutoff, limit).changes
+    },
+
+    /** Every id that has messages here. */
+    recipients(): string[] {
+      return (db().query('SELECT DISTINCT to_id FROM msg_inbox').all() as { to_id: string }[]).map((r) => r.to_id)
+    },
+
+    /** What a sender has waiting in the outbox: messages and envelope bytes. */
+    queuedBy(fromUser: string): { n: number; bytes: number } {
+      const r = db().query(`SELECT count(*) AS n, sum(length(envelope)) AS bytes FROM msg_outbox WHERE state = 'queued' AND from_user = ?`).get(fromUser) as {
+        n: number
+        bytes: number | null
+      }
+      return { n: r.n, bytes: r.bytes ?? 0 }
     },
 
     /** Returns the matching messages, oldest first, and marks them read (one transaction). */
@@ -119,22 +194,19 @@ export function msgStore(db: () => Database) {
       })()
     },
 
-    enqueue(e: Envelope, now: number): void {
+    /** Queues a message for another node; `envelope` is e encoded (when the caller has it already). */
+    enqueue(e: Envelope, now: number, envelope: Uint8Array = encodeCbor(e)): void {
       db()
         .query(`INSERT INTO msg_outbox (id, to_id, from_user, envelope, created, state, next_try) VALUES (?, ?, ?, ?, ?, 'queued', ?)`)
-        .run(e.id, e.to, e.from, encodeCbor(e), now, now)
+        .run(e.id, e.to, e.from, envelope, now, now)
     },
 
-    /** A message for a recipient on this node: stored in the inbox, recorded as delivered. */
-    deliverLocally(e: Envelope, now: number): number {
-      return db().transaction(() => {
-        const { seq } = this.receive(e, now)
-        db()
-          .query(`INSERT INTO msg_outbox (id, to_id, from_user, envelope, created, state, attempts, next_try, done_at, delivered_to)
-            VALUES (?, ?, ?, ?, ?, 'delivered', 1, ?, ?, '')`)
-          .run(e.id, e.to, e.from, new Uint8Array(0), now, now, now)
-        return seq
-      })()
+    /** Records a message SendMsg delivered on this node (already in the inbox) as delivered, for MsgStatus. */
+    deliveredHere(e: Envelope, now: number): void {
+      db()
+        .query(`INSERT INTO msg_outbox (id, to_id, from_user, envelope, created, state, attempts, next_try, done_at, delivered_to)
+          VALUES (?, ?, ?, ?, ?, 'delivered', 1, ?, ?, '')`)
+        .run(e.id, e.to, e.from, new Uint8Array(0), now, now, now)
     },
 
     due(now: number, limit: number): DueMessage[] {

@@ -806,13 +806,13 @@ export declare class LeitherClient {
    */
   DhtNetworkSize(): Promise<any>
   /**
-   * Sends a message from the caller to a user or a node anywhere in the network, signed with the caller's key (which this node must hold: PermissionDenied otherwise) and by this node; receivers refuse messages whose sender signature does not prove `from`. Returns at once; delivery is asynchronous: undelivered messages are kept and retried with backoff for 7 days, across restarts (see MsgStatus).
+   * Sends a message from the caller to a user or a node anywhere in the network, signed with the caller's key (which this node must hold: PermissionDenied otherwise) and by this node; receivers refuse messages whose sender signature does not prove `from`. Returns at once; delivery is asynchronous: undelivered messages are kept and retried with backoff for 7 days, across restarts (see MsgStatus). A recipient's inbox holds msgInboxMax messages and is charged to them (their quota, the node's storageMaxBytes, the disk floor; 100 messages and 1 MiB for a user not admitted to store there); the oldest read ones make room, and when unread ones fill it the message is refused: QuotaExceeded here for a recipient on this node, MsgStatus lastError for one elsewhere (retried). A sender may have 1000 messages (32 MiB) waiting for other nodes.
    * @param {Record<string, unknown>} msg {to: user id or node id, app?: app id ("" = system), body: any value (≤ 224 KiB encoded)}
    * @returns {Promise<any>} message id
    */
   SendMsg(msg: Record<string, unknown>): Promise<any>
   /**
-   * The caller's messages, oldest first (the owner also gets messages sent to the node id). Without since: the unread ones; with since: every message after that seq, read or not. Returned messages are marked read: reading is the acknowledgement. `from` is proven: it is the key id of `pk`, the sender's public key, whose signature `sig` this node checked (messages received before senders signed have from "").
+   * The caller's messages, oldest first (the owner also gets messages sent to the node id). Without since: the unread ones; with since: every message after that seq, read or not. Returned messages are marked read: reading is the acknowledgement. Read messages are deleted msgRetentionDays (default 30) after they arrived, or sooner to make room when the inbox is full; unread ones stay. `from` is proven: it is the key id of `pk`, the sender's public key, whose signature `sig` this node checked (messages received before senders signed have from "").
    * @param {Record<string, unknown>} [opts] {app?: only this app, since?: seq cursor, count?: 1..1000 (default 100)}
    * @returns {Promise<any>} list of {kind: "msg", seq, id, from, fromNode, to, app, body, sentAt, receivedAt, pk, sig}
    */
