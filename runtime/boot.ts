@@ -101,7 +101,7 @@ export async function boot(opts: BootOptions): Promise<Kernel> {
     publicVars: () => vars,
   })
   const rpc = createRpcHandler(dispatcher, log.child('rpc'))
-  const server = http()({ ...base, vars: () => vars, rpc, mimei: mm, permissions: perms })
+  const server = http()({ ...base, vars: () => vars, rpc, mimei: mm, permissions: perms, apps: installed })
   const vars = publicVars({ nodeId: () => ident.nodeId, peerId: () => ident.peerId, port: () => server.port, nodeAddrs: () => network?.addrs() ?? [] })
 
   const order: Subsystem[] = [ident, db, sess, mm, ...(network ? [network] : []), ...(repl ? [repl] : []), msgs, installed, server]

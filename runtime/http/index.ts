@@ -8,6 +8,7 @@ import type { RpcHandler } from '../rpc/protocol.ts'
 import type { MiMeiStore } from '../mimei/index.ts'
 import type { Permissions } from '../permissions/index.ts'
 import { mimeiRoutes } from './mimei.ts'
+import { entryRedirect, serveAppOrigin, type AppFiles } from './apps.ts'
 import { originPolicy, refusal, type OriginPolicy } from './origin.ts'
 import { rpcRoutes, websocketOptions } from './rpc.ts'
 // The generated browser client (bun run gen); a "file" import embeds it in compiled binaries.
@@ -27,6 +28,8 @@ export interface HttpComponents extends BaseComponents {
   /** For /mm/: MiMei files, checked against the requesting session's rights. */
   readonly mimei: MiMeiStore
   readonly permissions: Permissions
+  /** Installed apps, served on their own origins (absent: no apps). */
+  readonly apps?: AppFiles
 }
 
 const json = (status: number, body: unknown) =>
@@ -42,7 +45,8 @@ export function http() {
   return (components: HttpComponents): HttpServer => {
     const { config } = components
     const log = components.log.child('http')
-    const origins = originPolicy({ bindHost: config.host, port: () => app?.server?.port ?? config.port, hosts: config.allowedHosts, origins: config.allowedOrigins })
+    const boundPort = (): number => app?.server?.port ?? config.port
+    const origins = originPolicy({ bindHost: config.host, port: boundPort, hosts: config.allowedHosts, origins: config.allowedOrigins })
     let logged = { minute: 0, count: 0 }
     const refuse = (request: Request, why: string) => {
       const minute = Math.floor(Date.now() / 60_000)
@@ -57,6 +61,9 @@ export function http() {
           const why = refusal(origins, request)
           if (why) return refuse(request, why)
         })
+        // Then app origins: <app label>.localhost serves that app's files and nothing of the node's pages.
+        .onRequest(({ request }) => (components.apps ? serveAppOrigin(components.apps, request) : undefined))
+        .get('/entry', ({ request }) => (components.apps ? entryRedirect(components.apps, request, boundPort()) : notFound('no apps on this node')))
         .use(rpcRoutes(components.rpc, log, config.maxBodyBytes, origins))
         .use(mimeiRoutes({ mimei: components.mimei, permissions: components.permissions, log }))
         .get('/getvar', ({ query }) => {

@@ -3,14 +3,14 @@
 import { Elysia } from 'elysia'
 import { LeitherError } from '../errors.ts'
 import type { Logger } from '../log/index.ts'
-import type { Caller, MiMeiStore } from '../mimei/index.ts'
+import type { MiMeiStore } from '../mimei/index.ts'
+import type { Grant, Permissions } from '../permissions/index.ts'
 import type { Served } from '../mimei/files/serve.ts'
-import type { Sessions } from '../sessions/index.ts'
 import { noneMatch, parseRange, rangeStillValid } from './range.ts'
 
 export interface MiMeiHttpDeps {
   readonly mimei: MiMeiStore
-  readonly sessions: Sessions
+  readonly permissions: Permissions
   readonly log: Logger
 }
 
@@ -41,10 +41,8 @@ function userContent(response: Response): Response {
   return response
 }
 
-function caller(deps: MiMeiHttpDeps, sid: string): Caller {
-  if (!sid) return { userId: '', kind: 'guest' }
-  const s = deps.sessions.resolve(sid)
-  return { userId: s.userId, kind: s.kind }
+function caller(deps: MiMeiHttpDeps, sid: string): Grant {
+  return deps.permissions.authorize(sid, 'public', 'GET /mm/')
 }
 
 /** The answer for a file: 304, 206, 416 or 200, with the body streamed (never read whole). */

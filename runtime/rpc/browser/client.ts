@@ -61,6 +61,39 @@ export class LeitherClient {
     return r
   }
 
+  /**
+   * Signs this page in the way the launcher hands sessions to pages: a one-time `?code=` in the
+   * address is traded for a session (CodeLogin) and removed from the address bar; the sid is kept
+   * in sessionStorage (this tab, this origin), never in a URL. Resolves false when the page has
+   * neither a code nor a kept session: open it from the launcher (or `leither open`).
+   */
+  async signIn(): Promise<boolean> {
+    const store = globalThis.sessionStorage
+    const KEY = 'leither.sid'
+    const params = new URLSearchParams(globalThis.location?.search ?? '')
+    const code = params.get('code')
+    if (code) {
+      params.delete('code')
+      const rest = params.toString()
+      globalThis.history?.replaceState(null, '', `${globalThis.location.pathname}${rest ? `?${rest}` : ''}${globalThis.location.hash}`)
+      const r = (await this.call('CodeLogin', [code])) as { sid: string }
+      this.sid = r.sid
+      store?.setItem(KEY, r.sid)
+      return true
+    }
+    const kept = store?.getItem(KEY)
+    if (!kept) return false
+    this.sid = kept
+    try {
+      await this.call('WhoAmI', [kept])
+      return true
+    } catch {
+      store?.removeItem(KEY)
+      this.sid = ''
+      return false
+    }
+  }
+
   close(): void {
     this.socket?.close()
     this.socket = undefined
