@@ -1357,6 +1357,33 @@ class LeitherClient {
     this.sid = r.sid;
     return r;
   }
+  async signIn() {
+    const store = globalThis.sessionStorage;
+    const KEY = "leither.sid";
+    const params = new URLSearchParams(globalThis.location?.search ?? "");
+    const code = params.get("code");
+    if (code) {
+      params.delete("code");
+      const rest = params.toString();
+      globalThis.history?.replaceState(null, "", `${globalThis.location.pathname}${rest ? `?${rest}` : ""}${globalThis.location.hash}`);
+      const r = await this.call("CodeLogin", [code]);
+      this.sid = r.sid;
+      store?.setItem(KEY, r.sid);
+      return true;
+    }
+    const kept = store?.getItem(KEY);
+    if (!kept)
+      return false;
+    this.sid = kept;
+    try {
+      await this.call("WhoAmI", [kept]);
+      return true;
+    } catch {
+      store?.removeItem(KEY);
+      this.sid = "";
+      return false;
+    }
+  }
   close() {
     this.socket?.close();
     this.socket = undefined;
@@ -1447,7 +1474,7 @@ LeitherClient.prototype.Logout = function () {
 };
 /**
  * Reads a node variable. Guests (sid "") may read it; userid is "" for them.
- * @param {string} name ver | now | port | nodeid | peerid | nodeaddrs | userid | nodepk | mminfo | mmversions | mmprovs (the last three take a MiMei id)
+ * @param {string} name ver | now | port | nodeid | peerid | nodeaddrs | userid | nodepk | appids | appinfos | mminfo | mmversions | mmprovs (the last three take a MiMei id)
  * @param {unknown[]} args extra arguments some variables take
  * @returns {Promise<any>} the value
  */
@@ -2503,6 +2530,81 @@ LeitherClient.prototype.Unsubscribe = function (app, topic) {
  */
 LeitherClient.prototype.Publish = function (app, topic, data) {
   return this.call("Publish", [this.sid, app, topic, data]);
+};
+/**
+ * Installs (or updates) an app from a signed package. Checked before anything is kept: the author’s signature, every file’s hash, the manifest, paths (no "..", absolute paths, links or devices), at most 2,000 files, 16 MiB per file and 64 MiB in all. An update must come from the same author with a higher version. Nothing is granted: the app asks for `permissions`, granted with AppGrant.
+ * @param {string} fileid CID of the package committed with MFTemp2MacFile (made by leither app pack)
+ * @param {string} tp package format: "tar"
+ * @returns {Promise<any>} {id, name, version, author, description, icon, entry, permissions: [{name, reason}], locales?, installedAt, installedBy, ver, cid, size, url}
+ */
+LeitherClient.prototype.UploadApp = function (fileid, tp) {
+  return this.call("UploadApp", [this.sid, fileid, tp]);
+};
+/**
+ * Installs (or updates) an app from the nodes that provide it: its package MiMei is synced (progress: MiMeiSyncStatus with the app id), then checked as UploadApp checks a package; if it fails, the sync is undone.
+ * @param {string} appid app id (the id of the app’s package MiMei, from AppList or the author)
+ * @returns {Promise<any>} {id, name, version, author, description, icon, entry, permissions: [{name, reason}], locales?, installedAt, installedBy, ver, cid, size, url}
+ */
+LeitherClient.prototype.InstallApp = function (appid) {
+  return this.call("InstallApp", [this.sid, appid]);
+};
+/**
+ * Removes an installed app: its package and, unless keepData, the data it kept on this node. Its sessions and grants end with it.
+ * @param {string} appid app id (the id of the app’s package MiMei, from AppList or the author)
+ * @param {boolean} [keepData] keep the app’s data areas (MMOpenAppData) for a later install (default false: delete them)
+ * @returns {Promise<any>} {id, name, dataAreas, dataKept}
+ */
+LeitherClient.prototype.UninstallApp = function (appid, keepData) {
+  return this.call("UninstallApp", [this.sid, appid, keepData]);
+};
+/**
+ * The apps installed on this node, by name (GetVar appinfos gives the same).
+ * @returns {Promise<any>} list of {id, name, version, author, description, icon, entry, permissions: [{name, reason}], locales?, installedAt, installedBy, ver, cid, size, url}
+ */
+LeitherClient.prototype.AppList = function () {
+  return this.call("AppList", [this.sid]);
+};
+/**
+ * Lets an app do more in the caller's name: its pages' sessions may then call the rows these capabilities open. Audited. Apps cannot call it.
+ * @param {string} appid the app id
+ * @param {unknown[]} capabilities capability names: mimei, user.sign, msg, msg.send, net, coin.transfer
+ * @param {number} [limit] for coin.transfer: the most the app may spend, in milli-Nuo
+ * @returns {Promise<any>} list of {capability, grantedAt, limit}: everything the app now holds from the caller
+ */
+LeitherClient.prototype.AppGrant = function (appid, capabilities, limit) {
+  return this.call("AppGrant", [this.sid, appid, capabilities, limit]);
+};
+/**
+ * Takes capabilities back from an app; its sessions' next call is refused. Audited.
+ * @param {string} appid the app id
+ * @param {unknown[]} capabilities capability names: mimei, user.sign, msg, msg.send, net, coin.transfer; none = all of them
+ * @returns {Promise<any>} number of capabilities taken back
+ */
+LeitherClient.prototype.AppRevoke = function (appid, ...capabilities) {
+  return this.call("AppRevoke", [this.sid, appid, ...capabilities]);
+};
+/**
+ * What the caller granted each app.
+ * @returns {Promise<any>} map of app id → list of {capability, grantedAt, limit}
+ */
+LeitherClient.prototype.AppGrants = function () {
+  return this.call("AppGrants", [this.sid]);
+};
+/**
+ * Hands the caller's identity to a browser page without a sid in any URL: the page at `url` trades the code once for a session of its own (CodeLogin). For an app, that session is bound to the app's origin and to what the caller granted the app. `leither open` uses it.
+ * @param {string} [appid] the app the page is for; absent: the launcher
+ * @returns {Promise<any>} {code, url}: a one-time code, good for a minute, and the page that takes it
+ */
+LeitherClient.prototype.SessionCode = function (appid) {
+  return this.call("SessionCode", [this.sid, appid]);
+};
+/**
+ * Trades a one-time code for a session. From a browser the page must be the code's own: the app's origin for an app's code, the node's for the launcher's.
+ * @param {string} code from SessionCode (the ?code= of the page address)
+ * @returns {Promise<any>} {sid, uid, owner, app}
+ */
+LeitherClient.prototype.CodeLogin = function (code) {
+  return this.call("CodeLogin", [code]);
 };
 
 export {
