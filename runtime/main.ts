@@ -78,6 +78,7 @@ export const COMMANDS: Command[] = [
     run: async (p) => (await import('./cli/call.ts')).callCommand(p),
   },
   ...mimeiCommands(),
+  ...appCommands(),
   ...userCommands(),
   {
     name: 'gc',
@@ -182,6 +183,50 @@ function mimeiCommands(): Command[] {
       maxArgs: 3,
       flags: base,
       run: async (p) => (await load()).mimeiPut(p),
+    },
+  ]
+}
+
+/** `leither app …`: pack packages here; install, publish, list and uninstall on a running node. */
+function appCommands(): Command[] {
+  const base = [DATA_FLAG, NODE_FLAG]
+  const load = () => import('./cli/app.ts')
+  return [
+    {
+      name: 'app pack',
+      summary: 'Pack an app folder (with manifest.json) into a package signed with your user key.',
+      args: 'DIR',
+      maxArgs: 1,
+      details: [
+        'manifest.json: name, version (semver), description, icon, entry (default index.html),',
+        'permissions [{name, reason}], locales, backend. Links, special files and more than 2,000',
+        'files, 16 MiB per file or 64 MiB in all are refused. No node needed: the key comes from the data dir.',
+      ].join('\n'),
+      flags: [
+        DATA_FLAG,
+        { name: 'out', short: 'o', type: 'string', value: 'FILE', help: 'where to write the package (default NAME-VERSION.lapp)' },
+        { name: 'key', type: 'string', value: 'ID|NAME', help: 'user key to sign with (default the owner key)' },
+      ],
+      run: async (p) => (await load()).appPack(p),
+    },
+    {
+      name: 'app install',
+      summary: 'Install (or update) an app from a package file or by app id from the network.',
+      args: 'FILE|APPID',
+      maxArgs: 1,
+      details: 'Prints the permissions the app asks for; nothing is granted without --yes. Prints the app\'s address when done.',
+      flags: [...base, { name: 'yes', type: 'bool', help: 'grant the permissions the app asks for' }],
+      run: async (p) => (await load()).appInstall(p),
+    },
+    { name: 'app publish', summary: 'Announce an installed app to the network (signed by its author key here).', args: 'APPID', maxArgs: 1, flags: base, run: async (p) => (await load()).appPublish(p) },
+    { name: 'app list', summary: 'List the apps installed on the node.', flags: [...base, { name: 'json', type: 'bool', help: 'print JSON' }], run: async (p) => (await load()).appList(p) },
+    {
+      name: 'app uninstall',
+      summary: 'Remove an app and, unless --keep-data, the data it kept on the node.',
+      args: 'APPID',
+      maxArgs: 1,
+      flags: [...base, { name: 'keep-data', type: 'bool', help: 'keep the app\'s data for a later install' }],
+      run: async (p) => (await load()).appUninstall(p),
     },
   ]
 }

@@ -9,6 +9,8 @@ export interface FlagSpec {
   help: string
   /** Placeholder shown in help, e.g. DIR. */
   value?: string
+  /** A one-letter alias, e.g. "o" for -o. */
+  short?: string
   /** Allowed values, checked at parse time. */
   choices?: readonly string[]
   min?: number
@@ -43,7 +45,8 @@ export function parseArgs(spec: CommandSpec, argv: string[]): Parsed {
     throw new UsageError(`leither ${spec.name}: ${msg} (see: leither ${spec.name} --help)`)
   }
   for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]
+    const alias = /^-[A-Za-z]$/.test(argv[i]) ? spec.flags.find((f) => f.short === argv[i][1]) : undefined
+    const arg = alias ? `--${alias.name}` : argv[i]
     if (arg === '--help' || arg === '-h') {
       out.help = true
       continue
@@ -99,7 +102,7 @@ export function helpText(spec: CommandSpec): string {
   const lines = [`Usage: leither ${spec.name}${spec.flags.length ? ' [flags]' : ''}${spec.args ? ' ' + spec.args : ''}`, '', spec.summary]
   if (spec.details) lines.push('', spec.details)
   const rows = [...spec.flags, { name: 'help', type: 'bool', help: 'show this help' } as FlagSpec].map((f) => [
-    `  --${f.name}${f.type === 'bool' ? '' : ' ' + (f.value ?? (f.type === 'int' ? 'N' : 'VALUE'))}`,
+    `  ${f.short ? `-${f.short}, ` : ''}--${f.name}${f.type === 'bool' ? '' : ' ' + (f.value ?? (f.type === 'int' ? 'N' : 'VALUE'))}`,
     f.help + (f.type === 'list' ? ' (repeatable)' : ''),
   ])
   const width = Math.max(...rows.map((r) => r[0].length)) + 2
