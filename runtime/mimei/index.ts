@@ -102,7 +102,9 @@ export function parseVersion(v: unknown, row: MiMeiRow): VersionRef {
     return n
   }
   const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : NaN
-  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidParams(`version must be cur, last, release or a number ≥ 1, not ${JSON.stringify(v)}`)
+  // The value is named only when it is a number or a short string: it may be any decoded value.
+  const shown = typeof v === 'number' ? String(v) : typeof v === 'string' ? JSON.stringify(v.slice(0, 40)) : Array.isArray(v) ? 'a list' : `a ${typeof v === 'object' ? 'map' : typeof v}`
+  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidParams(`version must be cur, last, release or a number ≥ 1, not ${shown}`)
   return n
 }
 

@@ -28,13 +28,33 @@ addExtension({
   },
 })
 
-/** True when a class-named object hides somewhere in `v` (most values have none: no copy then). */
-function hasNamed(v: unknown, depth = 0): boolean {
-  if (!v || typeof v !== 'object' || depth > 64) return false
-  if (Array.isArray(v)) return v.some((x) => hasNamed(x, depth + 1))
-  if (v instanceof Map) return [...v.values()].some((x) => hasNamed(x, depth + 1))
-  if (v instanceof Uint8Array || v instanceof Date || v instanceof Guid) return false
-  return classNameOf(v) !== undefined || Object.values(v).some((x) => hasNamed(x, depth + 1))
+/** Deepest nesting of a stored value: as deep as the RPC codec reads. */
+const MAX_VALUE_DEPTH = 512
+/** Most containers a stored value expands to, a shared part counted each time it appears. */
+const MAX_VALUE_CONTAINERS = 1 << 20
+
+/**
+ * True when a class-named object hides somewhere in `v` (most values have none: no copy then).
+ * Walks `v` as the encoder will, so a value that contains itself, or whose shared parts expand
+ * past the limit (references let a few bytes on the wire name 2^40 elements), is refused here
+ * with InvalidParams before the encoder recurses on it.
+ */
+function hasNamed(v: unknown): boolean {
+  let containers = 0
+  let named = false
+  const walk = (x: unknown, depth: number): void => {
+    if (!x || typeof x !== 'object' || x instanceof Uint8Array || x instanceof Date || x instanceof Guid) return
+    if (depth > MAX_VALUE_DEPTH) throw new InvalidParams(`a stored value may nest ${MAX_VALUE_DEPTH} levels deep at most and may not contain itself`)
+    if (++containers > MAX_VALUE_CONTAINERS) throw new InvalidParams(`a stored value expands to more than ${MAX_VALUE_CONTAINERS} lists and maps; send shared parts once`)
+    if (Array.isArray(x)) for (const y of x) walk(y, depth + 1)
+    else if (x instanceof Map) for (const [k, y] of x) walk(k, depth + 1), walk(y, depth + 1)
+    else {
+      if (classNameOf(x) !== undefined) named = true
+      for (const y of Object.values(x)) walk(y, depth + 1)
+    }
+  }
+  walk(v, 0)
+  return named
 }
 
 /** A copy of `v` with class-named objects wrapped, so their names survive storage. */
