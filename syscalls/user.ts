@@ -79,10 +79,10 @@ export const USER_SYSCALLS = [
     doc: 'Reads a node variable. Guests (sid "") may read it; userid is "" for them.',
     handler(ctx, name, ...args) {
       const key = name.toLowerCase()
-      const pub = ctx.sys.publicVars()[key]
-      if (pub) return pub()
-      const own = SESSION_VARS[key]
-      if (own) return own(ctx, args)
+      // Own keys only: a name such as __proto__ or constructor must not reach Object.prototype.
+      const table = ctx.sys.publicVars()
+      if (Object.hasOwn(table, key)) return table[key]!()
+      if (Object.hasOwn(SESSION_VARS, key)) return SESSION_VARS[key]!(ctx, args)
       throw new NotFound(`no variable "${name}"; known: ${[...Object.keys(ctx.sys.publicVars()), ...Object.keys(SESSION_VARS)].join(', ')}`)
     },
   }),

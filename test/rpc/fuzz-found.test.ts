@@ -72,3 +72,12 @@ describe('version arguments', () => {
     }
   })
 })
+
+describe('names looked up in tables', () => {
+  test('GetVar of a name every object has (__proto__, constructor, toString) is NotFound', async () => {
+    for (const name of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
+      expect(await failure(callLocal(node, 'GetVar', '', name))).toMatch(/^NotFound: no variable/)
+      expect(await failure(callLocal(node, 'GetVar', sid, name))).toMatch(/^NotFound: no variable/)
+    }
+  })
+})
