@@ -116,6 +116,8 @@ describe('who may', () => {
     expect(holdings(k)).toEqual(before)
     expect(Array.isArray(await callLocal(k, 'AppList', usid))).toBe(true)
     expect(await failure(callLocal(k, 'AppList', ''))).toStartWith('PermissionDenied')
+    expect(await failure(callLocal(k, 'GetVar', '', 'appinfos'))).toStartWith('PermissionDenied')
+    expect(await callLocal(k, 'GetVar', usid, 'appids')).toEqual(((await callLocal(k, 'AppList', usid)) as { id: string }[]).map((a) => a.id))
     expect(await failure(callLocal(k, 'UploadApp', sid, cid, 'zip'))).toStartWith('InvalidParams')
   })
 })

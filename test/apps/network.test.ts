@@ -5,7 +5,21 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { bootNetwork, type TestNetwork } from '../helpers/network.ts'
 import { callLocal, failure, ownerKey, type TestKernel } from '../helpers/kernel.ts'
 import { appIdOf } from '../../runtime/apps/ids.ts'
+import { SIGNATURE_PATH } from '../../runtime/apps/signature.ts'
+import { extract } from 'tar-stream'
 import { appFiles, holdings, ownerSid, signedTar, upload } from './helpers.ts'
+
+/** The entries of a tar, as path → bytes. */
+async function untar(tar: Uint8Array): Promise<Map<string, Uint8Array>> {
+  const out = new Map<string, Uint8Array>()
+  const ex = extract()
+  const done = (async () => {
+    for await (const e of ex) out.set(e.header.name, new Uint8Array(await new Response(e as unknown as ReadableStream).arrayBuffer()))
+  })()
+  ex.end(Buffer.from(tar))
+  await done
+  return out
+}
 
 let net: TestNetwork
 let a: TestKernel
@@ -69,5 +83,37 @@ describe('install by app id from the network', () => {
     const before = holdings(b)
     expect(await failure(callLocal(b, 'InstallApp', sb, mid))).toMatch(/^InvalidParams: MiMei .* is not an app package/)
     expect(holdings(b)).toEqual(before)
+  })
+
+  test('an update from the network with a lower version is refused and B goes back to the version it had', async () => {
+    const key = ownerKey(a)
+    const app = await upload(a, sa, await signedTar(key, appFiles({ name: 'rollback', version: '2.0.0', files: { 'js/app.js': 'two' } })))
+    const id = app.id as string
+    await callLocal(a, 'MiMeiPublish', sa, id)
+    expect(await callLocal(b, 'InstallApp', sb, id)).toMatchObject({ version: '2.0.0', ver: 1 })
+    // A's node refuses to install 1.0.0 over 2.0.0, so the author writes a signed 1.0.0 into the MiMei by hand.
+    const older = await untar(await signedTar(key, appFiles({ name: 'rollback', version: '1.0.0', files: { 'js/app.js': 'one' } })))
+    expect(older.has(SIGNATURE_PATH)).toBe(true)
+    const h = await callLocal(a, 'MMOpen', sa, id, 'cur')
+    for (const [path, bytes] of older) {
+      const dir = path.split('/').slice(0, -1).join('/')
+      if (dir) await callLocal(a, 'FSMkDir', sa, h, dir)
+      const fsid = await callLocal(a, 'MFOpenByPath', sa, h, path, 0x1 | 0x40 | 0x200)
+      await callLocal(a, 'MFSetData', fsid, bytes, 0)
+      await callLocal(a, 'MFClose', fsid)
+    }
+    expect(await callLocal(a, 'MMBackup', sa, id, 'v2')).toBe(2)
+    await callLocal(a, 'MiMeiPublish', sa, id)
+
+    const before = holdings(b)
+    expect(await failure(callLocal(b, 'InstallApp', sb, id))).toMatch(/^Conflict: rollback 2\.0\.0 is installed; 1\.0\.0 is older/)
+    expect(holdings(b)).toEqual(before)
+    expect(b.mimei.row(id).last).toBe(1)
+    expect(b.store.db.query('SELECT max(ver) AS v FROM net_records WHERE mid = ?').get(id)).toEqual({ v: 1 })
+    expect(new TextDecoder().decode(await bytesOf(b, id, 'js/app.js'))).toBe('two')
+    // cur was put back too: the 2.0.0 files, not the refused ones.
+    const hb = await callLocal(b, 'MMOpen', sb, id, 'cur')
+    const fb = await callLocal(b, 'MFOpenByPath', sb, hb, 'js/app.js', 0)
+    expect(new TextDecoder().decode((await callLocal(b, 'MFGetData', fb, 0, 100)) as Uint8Array)).toBe('two')
   })
 })
