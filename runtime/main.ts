@@ -79,6 +79,38 @@ export const COMMANDS: Command[] = [
   },
   ...mimeiCommands(),
   ...appCommands(),
+  {
+    name: 'app shortcut',
+    summary: 'Write a small HTML file that finds a reachable node and opens the app there (a desktop shortcut).',
+    args: 'APP',
+    maxArgs: 1,
+    details: [
+      'APP is an installed app\'s id or name. The file (at most 8 KB) lists the node\'s addresses, loopback first,',
+      'then its LAN addresses when the HTTP server listens on them, then any --addr; opened from file:// it tries',
+      'each with a short timeout and opens the app on the first node that answers. Apps open on the node\'s own',
+      'machine (their origins are <id>.localhost); from another machine the file opens that node\'s launcher.',
+    ].join('\n'),
+    flags: [
+      DATA_FLAG,
+      NODE_FLAG,
+      { name: 'out', short: 'o', type: 'string', value: 'FILE', help: 'where to write it (default APPNAME.html)' },
+      { name: 'addr', type: 'list', value: 'URL', help: 'another address to try after the node\'s own, e.g. http://192.168.1.5:4800' },
+    ],
+    run: async (p) => (await import('./cli/shortcut.ts')).shortcutCommand(p),
+  },
+  {
+    name: 'open',
+    summary: 'Sign in to the launcher (or an app) in a browser: prints a one-time link and opens it.',
+    args: '[APP]',
+    maxArgs: 1,
+    details: [
+      'Logs in as the node owner (key from the data dir) and asks the node for a sign-in code (SessionCode).',
+      'The link works once, within a minute. APP (an installed app\'s id or name) opens that app instead.',
+      'The browser is started with xdg-open, open or start where there is one; --no-browser only prints.',
+    ].join('\n'),
+    flags: [DATA_FLAG, NODE_FLAG, { name: 'no-browser', type: 'bool', help: 'only print the link' }],
+    run: async (p) => (await import('./cli/open.ts')).openCommand(p),
+  },
   ...userCommands(),
   {
     name: 'gc',

@@ -3,10 +3,12 @@
 // (Type checkers see HTML/JSON modules; at run time a "file" import is always a path string.)
 import f0 from '../../apps/launcher/index.html' with { type: 'file' }
 import f1 from '../../apps/launcher/manifest.json' with { type: 'file' }
+import f2 from '../../apps/launcher/shortcut.html' with { type: 'file' }
 
 const files: Record<string, unknown> = {
   "launcher/index.html": f0,
   "launcher/manifest.json": f1,
+  "launcher/shortcut.html": f2,
 }
 
 export const EMBEDDED_APPS = files as Record<string, string>
