@@ -30,7 +30,7 @@ export const OUTBOX_MAX_BYTES = 32 * MiB
 /** The guests' total is read again after this long (between readings it is kept up to date here). */
 const GUESTS_READ_MS = 5_000
 /** Rows the sweep deletes for age in one slice. */
-const SWEEP_BATCH = 5_000
+const SWEEP_BATCH = 1_000
 const DAY_MS = 86400_000
 
 export interface LimitsInit {

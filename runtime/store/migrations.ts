@@ -191,4 +191,24 @@ export const MIGRATIONS: readonly Migration[] = [
       db.run('CREATE INDEX apps_name ON apps (name)')
     },
   },
+  {
+    version: 12,
+    name: 'messages: inbox counts and bytes per recipient from an index',
+    up(db) {
+      // The inbox gate and the storage quota read count(*), sum(read = 0) and sum(length(body)) of a
+      // recipient on every message and write: covered by this index, the rows are never read.
+      db.run('CREATE INDEX msg_inbox_bytes ON msg_inbox (to_id, read, length(body))')
+    },
+  },
+  {
+    version: 13,
+    name: 'monitor: calls per syscall and HTTP route, by hour and by day',
+    up(db) {
+      // span 3600: one hour from start (unix seconds); span 86400: one UTC day. hist: the latency
+      // histogram's non-empty buckets (runtime/monitor/histogram.ts), for p95 over any range.
+      db.run(`CREATE TABLE monitor_stats (span INTEGER NOT NULL, start INTEGER NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL,
+        count INTEGER NOT NULL, errors INTEGER NOT NULL, total_ms REAL NOT NULL, max_ms REAL NOT NULL, hist BLOB NOT NULL,
+        PRIMARY KEY (span, start, kind, name)) STRICT, WITHOUT ROWID`)
+    },
+  },
 ]
