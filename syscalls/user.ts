@@ -25,14 +25,14 @@ const SESSION_VARS: Record<string, (ctx: CallContext, args: unknown[]) => unknow
   nodepk: (ctx) => toBase64Url(ctx.sys.identity.nodeKey.publicKey),
   mminfo: (ctx, [mid]) => ctx.sys.mimei.info(ctx.grant, midArg(mid)),
   mmversions: (ctx, [mid]) => ctx.sys.mimei.versions(ctx.grant, midArg(mid)),
-  appinfos: (ctx) => installedApps(ctx, 'appinfos'),
-  appids: (ctx) => installedApps(ctx, 'appids').map((a) => a.id),
   mmprovs: (ctx, [mid]) => {
     // Finding providers walks the DHT: not something a guest may make the node do at will.
     if (ctx.grant.kind === 'guest') throw new PermissionDenied('GetVar mmprovs asks the DHT, which needs a session; log in with Login(ppt) and pass the sid')
     if (!ctx.sys.replication) throw new InvalidParams('this node runs offline (p2p: false): it knows no providers')
     return ctx.sys.replication.findProviders(midArg(mid))
   },
+  appinfos: (ctx) => installedApps(ctx, 'appinfos'),
+  appids: (ctx) => installedApps(ctx, 'appids').map((a) => a.id),
 }
 
 /** What is installed here is for users of the node, as AppList is: not for guests. */
