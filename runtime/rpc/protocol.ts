@@ -2,6 +2,7 @@
 // through the dispatcher, and writes the reply. Every request gets a reply; none throws.
 import { HproseDecodeError, Reader, Tag, tagName, Writer } from './codec/index.ts'
 import type { Dispatcher } from './dispatch.ts'
+import { LeitherError } from '../errors.ts'
 import { errorText } from './dispatch.ts'
 import type { CallMeta } from './syscall.ts'
 import type { Logger } from '../log/index.ts'
@@ -94,7 +95,7 @@ export function createRpcHandler(dispatcher: Dispatcher, log: Logger): RpcHandle
     try {
       return { ok: true, value: await dispatcher.call(call.name, call.args, meta) }
     } catch (err) {
-      if (!(err as { code?: string })?.code) log.error('syscall failed', { call: call.name, error: (err as Error)?.stack ?? String(err) })
+      if (!(err instanceof LeitherError)) log.error('syscall failed', { call: call.name, error: (err as Error)?.stack ?? String(err) })
       return { ok: false, text: errorText(err) }
     }
   }

@@ -3,7 +3,12 @@
 // Each must be refused with the error a caller can act on, never `Internal` (a handler that
 // threw something unplanned) and never by blocking the node.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { createLogger } from '../../runtime/log/index.ts'
+import { createRpcHandler } from '../../runtime/rpc/protocol.ts'
+import type { Dispatcher } from '../../runtime/rpc/dispatch.ts'
 import { bootTest, callLocal, failure, loginPassport, type TestKernel } from '../helpers/kernel.ts'
 
 let node: TestKernel
@@ -78,6 +83,42 @@ describe('names looked up in tables', () => {
     for (const name of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
       expect(await failure(callLocal(node, 'GetVar', '', name))).toMatch(/^NotFound: no variable/)
       expect(await failure(callLocal(node, 'GetVar', sid, name))).toMatch(/^NotFound: no variable/)
+    }
+  })
+})
+
+describe('rest parameters', () => {
+  test('a null among string rest arguments is InvalidParams, not a database constraint error', async () => {
+    expect(await failure(callLocal(node, 'MMAddRef', sid, mid, 'a', null))).toMatch(/^InvalidParams: MMAddRef: parameter refs must be a string, got null/)
+    expect(await failure(callLocal(node, 'MMDelRef', sid, mid, null))).toMatch(/^InvalidParams: MMDelRef: parameter refs must be a string, got null/)
+    // Rest parameters of any type still take null as a value.
+    expect(await callLocal(node, 'Rpush', handle, 'list', 1, null)).toBe(2)
+    expect(await callLocal(node, 'Lrange', handle, 'list', 0, -1)).toEqual([1, null])
+  })
+})
+
+describe('the RPC layer', () => {
+  test('an error that is not a LeitherError is logged, even when it carries a code (as SQLite errors do)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'leither-fuzz-log-'))
+    try {
+      const log = createLogger({ level: 'warn', dir, stderr: false })
+      // A dispatcher whose syscall fails the way a database constraint does.
+      const failing: Dispatcher = {
+        call: async () => {
+          throw Object.assign(new Error('NOT NULL constraint failed: t.c'), { code: 'SQLITE_CONSTRAINT_NOTNULL' })
+        },
+        names: () => ['Fails'],
+        row: () => undefined,
+        stats: () => new Map(),
+      }
+      const reply = await createRpcHandler(failing, log).handle(new TextEncoder().encode('Cs5"Fails"a{}z'), { transport: 'local' })
+      log.close()
+      expect(new TextDecoder().decode(reply)).toStartWith('Es')
+      expect(new TextDecoder().decode(reply)).toContain('Internal: ')
+      const lines = readdirSync(dir).flatMap((f) => readFileSync(join(dir, f), 'utf8').split('\n'))
+      expect(lines.filter((l) => / ERROR /.test(l))).toEqual([expect.stringContaining('syscall failed call=Fails')])
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
     }
   })
 })
