@@ -87,6 +87,11 @@ export async function boot(opts: BootOptions): Promise<Kernel> {
   const repl = network ? replication()({ ...base, identity: ident, mimei: mm, net: network, system }) : undefined
   const msgs = messages()({ ...base, identity: ident, store: db, net: network, storage: mm.storage })
   const installed = apps()({ ...base, mimei: mm, replication: repl, system })
+  // An uninstalled app keeps nothing: every user's grants to it and every session handed to it end.
+  installed.onUninstall((appId) => {
+    perms.appGrants.dropApp(appId)
+    sess.revokeApp(appId)
+  })
   const dispatcher = createDispatcher(SYSCALL_TABLES, {
     ...base,
     identity: ident,

@@ -288,8 +288,9 @@ export class MiMeiStore implements Subsystem {
   }
 
   /** Closes the handles a principal opened: all of a user's, or one session's. */
-  closeHandlesOf(ended: { userId: string; sid?: string }): number {
-    const match = (owner: Principal) => (ended.sid ? owner.sid === ended.sid : owner.userId === ended.userId && owner.kind !== 'guest')
+  closeHandlesOf(ended: { userId: string; sid?: string; app?: string }): number {
+    const match = (owner: Principal) =>
+      ended.sid ? owner.sid === ended.sid : ended.app ? owner.app === ended.app : owner.userId === ended.userId && owner.kind !== 'guest'
     const because = 'the session that opened this handle has ended; log in again and reopen it'
     return this.handles.closeWhere((h) => match(h.owner), because) + this.files.closeWhere((_mid, owner) => match(owner), because)
   }

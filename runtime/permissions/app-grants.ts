@@ -72,6 +72,14 @@ export class AppGrants {
     return n
   }
 
+  /** Drops every user's grants to an app (it was uninstalled); returns how many went. */
+  dropApp(appId: string): number {
+    const n = this.db().query('DELETE FROM app_grants WHERE app_id = ?').run(appId).changes
+    for (const k of [...this.cache.keys()]) if (k.endsWith(`\n${appId}`)) this.cache.delete(k)
+    this.audit.info('revoked', { app: appId, capabilities: 'all', users: 'all', count: n, because: 'uninstalled' })
+    return n
+  }
+
   /** Every grant of a user, by app. */
   list(userId: string): Record<string, AppGrantRow[]> {
     const rows = this.db().query('SELECT DISTINCT app_id FROM app_grants WHERE user_id = ? ORDER BY app_id').all(userId) as { app_id: string }[]

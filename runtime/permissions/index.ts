@@ -46,9 +46,9 @@ export interface Permissions {
   /** Audits a denial decided elsewhere (rights checks in the stores); once per error. */
   audit(what: string, who: Principal, err: unknown): void
   /** Calls `listener` when a principal's sessions end (logout, revocation, expiry found on use). */
-  onSessionEnded(listener: (ended: { userId: string; sid?: string }) => void): void
+  onSessionEnded(listener: (ended: { userId: string; sid?: string; app?: string }) => void): void
   /** Tell the layer that sessions ended (boot wires the sessions subsystem to this). */
-  sessionsEnded(ended: { userId: string; sid?: string }): void
+  sessionsEnded(ended: { userId: string; sid?: string; app?: string }): void
 }
 
 export interface PermissionComponents {
@@ -67,7 +67,7 @@ export function permissions() {
   return (c: PermissionComponents): Permissions => {
     const auditLog = c.log.child('audit')
     const resolvers = new Map<HandleKind, HandleResolver>()
-    const endListeners: ((ended: { userId: string; sid?: string }) => void)[] = []
+    const endListeners: ((ended: { userId: string; sid?: string; app?: string }) => void)[] = []
     /** Sessions known alive, and when that was last checked. */
     const alive = new Map<string, number>()
     const audited = new WeakSet<object>()
@@ -110,7 +110,7 @@ export function permissions() {
       }
     }
 
-    const ended = (e: { userId: string; sid?: string }) => {
+    const ended = (e: { userId: string; sid?: string; app?: string }) => {
       if (e.sid) alive.delete(e.sid)
       for (const l of endListeners) l(e)
     }

@@ -41,6 +41,8 @@ export interface Sessions extends Subsystem {
    * restarts; a later revocation can only move the time forward. Returns how many sessions ended.
    */
   revokeUser(userId: string, before?: number): number
+  /** Ends every session handed to an app (it was uninstalled). Returns how many. */
+  revokeApp(appId: string): number
   /** The time before which the user's passports are refused, if they were ever revoked. */
   revokedBefore(userId: string): number | undefined
   /**
@@ -57,6 +59,8 @@ export interface Sessions extends Subsystem {
 export interface SessionEnded {
   readonly userId: string
   readonly sid?: string
+  /** Set when every session of an app ended (userId is then ""). */
+  readonly app?: string
 }
 
 export interface SessionComponents extends BaseComponents {
@@ -144,6 +148,11 @@ export function sessions() {
           store.db.query('UPDATE sessions SET last_seen = ? WHERE sid_hash = ?').run(now, hashSid(sid))
         }
         return { sid, userId: row.user_id, kind: row.kind, created: row.created, lastSeen: now, ...(row.app ? { app: row.app } : {}) }
+      },
+      revokeApp(appId) {
+        const n = store.db.query('UPDATE sessions SET revoked = 1 WHERE app = ? AND revoked = 0').run(appId).changes
+        ended({ userId: '', app: appId })
+        return n
       },
       logout(sid) {
         const row = store.db.transaction(() => {

@@ -50,6 +50,7 @@ const REVIEWED_PUBLIC: Record<string, string> = {
   MMGetRefs: 'checks the read right on the MiMei',
   MMGetRight: 'checks the read right on the MiMei',
   MFOpenMacFile: 'content-addressed: whoever knows the CID may read it, as on IPFS',
+  CodeLogin: 'trades a one-time code (from a logged-in user) for a session; the code is the credential',
   MFClose: 'gives up a handle; knowing its 128-bit id is enough',
   MiMeiSyncStatus: 'progress of a sync by its id',
   SwarmAddrs: "the node's own listen addresses, as GetVar nodeaddrs",

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { appHost } from '../../runtime/apps/ids.ts'
 import { generateKeyPair } from '../../runtime/identity/index.ts'
-import { bootTest, callLocal, type TestKernel } from '../helpers/kernel.ts'
+import { bootTest, callLocal, failure, type TestKernel } from '../helpers/kernel.ts'
 import { appFiles, ownerSid, signedTar, upload } from '../apps/helpers.ts'
 
 let node: TestKernel
@@ -72,5 +72,23 @@ describe('app origins', () => {
     const r = new Reader(new Uint8Array(await reply.arrayBuffer()))
     expect(String.fromCharCode(r.readTag())).toBe('R')
     expect(r.readValue()).toMatchObject({ app, owner: true })
+  })
+})
+
+describe('uninstall', () => {
+  test("uninstalling an app ends its sessions, closes its handles and drops every user's grants to it", async () => {
+    const info = await upload(node, owner, await signedTar(author, appFiles({ name: 'bye' })))
+    const id = info.id as string
+    await callLocal(node, 'AppGrant', owner, id, ['mimei'])
+    const origin = `http://${appHost(id)}.localhost:${node.http.port}`
+    const { code } = (await callLocal(node, 'SessionCode', owner, id)) as { code: string }
+    const call = (name: string, ...args: unknown[]) => node.dispatcher.call(name, args, { transport: 'http', origin })
+    const sid = ((await call('CodeLogin', code)) as { sid: string }).sid
+    const h = (await call('MMOpenAppData', sid, id, 'user')) as string
+    await call('Set', h, 'k', 1)
+    await callLocal(node, 'UninstallApp', owner, id, true)
+    expect(await callLocal(node, 'AppGrants', owner)).not.toHaveProperty(id)
+    expect((await failure(call('WhoAmI', sid))).startsWith('PermissionDenied: unknown or ended session')).toBe(true)
+    expect(await failure(call('Get', h, 'k'))).toStartWith('PermissionDenied: the session that opened this handle has ended')
   })
 })
