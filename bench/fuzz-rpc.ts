@@ -1,10 +1,13 @@
-// `bun bench/fuzz-rpc.ts [--count N] [--seed S]`: long fuzz of the Hprose RPC handler (random and mutated requests) → bench/RESULTS.md.
+// `bun bench/fuzz-rpc.ts [--count N] [--seed S] [--quick]`: long fuzz of the Hprose RPC handler (mutated and grammar-made requests) → bench/RESULTS.md.
 //
 // Boots a kernel in-process and feeds its RPC handler (createRpcHandler over the kernel's
-// dispatcher, as boot wires it) directly, one request after another. Every reply must be bytes
-// that start with `R`, `E` or `F` and end with `z`; a thrown exception, a hang or a rejected
-// promise is a failure. Reports requests/s, the slowest request and RSS before, during and after.
-import { mkdtempSync, rmSync } from 'node:fs'
+// dispatcher, as boot wires it) directly, one request after another; one request in 50 goes
+// over the wire instead, to /webapi/ or /ws/ of the same kernel. Three quarters of the requests
+// are mutations of a corpus, a quarter are grammar-made calls of real syscalls with hostile
+// arguments (test/rpc/fuzz-grammar.ts). Every reply must parse whole with the project's codec; a thrown
+// exception, a hang, a rejected promise, an `Internal: …` reply (a handler that crashed) and an
+// ERROR log line are failures. Reports requests/s, the slowest request and RSS before, during and after.
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { boot } from '../runtime/boot.ts'
@@ -12,6 +15,7 @@ import { encode, Guid, withClassName } from '../runtime/rpc/codec/index.ts'
 import { createRpcHandler } from '../runtime/rpc/protocol.ts'
 import type { Fields, Logger } from '../runtime/log/index.ts'
 import { machineLine, table, writeSection } from './results.ts'
+import { emptyPool, fillPool, grammarRequest, internalErrors, parseReply } from '../test/rpc/fuzz-grammar.ts'
 
 // ---- arguments ----
 function flag(name: string): string | undefined {
@@ -21,7 +25,7 @@ function flag(name: string): string | undefined {
   if (v === undefined || v.startsWith('--')) throw new Error(`--${name} needs a value`)
   return v
 }
-const COUNT = Number(flag('count') ?? 1_000_000)
+const COUNT = Number(flag('count') ?? (process.argv.includes('--quick') ? 20_000 : 200_000))
 const SEED = Number(flag('seed') ?? 20261125) >>> 0
 /** Whole run bound; a fuzz run that takes longer is reported as a failure. */
 const MAX_SECONDS = Number(flag('max-seconds') ?? 900)
@@ -30,6 +34,11 @@ const STALL_MS = 10_000
 /** RSS growth (after a full GC) beyond this fails the memory check. */
 const RSS_GROWTH_LIMIT_MB = 64
 if (!(Number.isInteger(COUNT) && COUNT > 0)) throw new Error('--count must be a positive integer')
+const QUICK = process.argv.includes('--quick')
+/** One request in this many goes over HTTP or WebSocket instead of in-process. */
+const WIRE_EVERY = 50
+/** Share of grammar-made requests (the rest are mutations); they are slower: some carry megabytes. */
+const GRAMMAR_SHARE = 0.25
 
 const tempDirs: string[] = []
 process.on('exit', () => {
@@ -179,8 +188,9 @@ const MUTATIONS: [string, Mutation][] = [
   }],
 ]
 
-/** A request: 4 % valid as is, otherwise one to three mutations of a corpus entry (hand-made or per-syscall, half each). */
+/** A request: a quarter grammar-made; else 4 % valid as is, otherwise one to three mutations of a corpus entry (hand-made or per-syscall, half each). */
 function nextRequest(): { body: Uint8Array; kind: string } {
+  if (rand() < GRAMMAR_SHARE) return { body: grammarRequest(rand, pool).body, kind: 'grammar' }
   const base = rand() < 0.5 ? pick(CORPUS) : pick(SYSCALL_CORPUS)
   if (rand() < 0.04) return { body: base, kind: 'valid' }
   let body = base
@@ -216,7 +226,45 @@ function countingLogger(scope: string): Logger {
 const dataDir = mkdtempSync(join(tmpdir(), 'leither-fuzz-rpc-'))
 tempDirs.push(dataDir)
 // p2p off: the handler is under test, not the libp2p node (its timers would only add noise).
-const kernel = await boot({ dataDir, overrides: { port: 0, host: '127.0.0.1', logLevel: 'warn', p2p: false }, logToStderr: false })
+// Files up to 1 MiB: a fuzzed MFTruncate to gigabytes and MFTemp2MacFile would otherwise spend the run hashing.
+const kernel = await boot({ dataDir, overrides: { port: 0, host: '127.0.0.1', logLevel: 'warn', p2p: false, maxFileBytes: 1 << 20 }, logToStderr: false })
+const pool = emptyPool()
+await fillPool(kernel, pool)
+const baseUrl = `http://127.0.0.1:${kernel.http.port}`
+const ws = new WebSocket(`ws://127.0.0.1:${kernel.http.port}/ws/`)
+ws.binaryType = 'arraybuffer'
+await new Promise((resolve, reject) => {
+  ws.onopen = resolve
+  ws.onerror = reject
+})
+let wsNext = 1
+const wsWaiting = new Map<number, (reply: Uint8Array) => void>()
+ws.onmessage = (e) => {
+  const data = new Uint8Array(e.data as ArrayBuffer)
+  const id = new DataView(data.buffer).getUint32(0)
+  wsWaiting.get(id)?.(data.subarray(4))
+  wsWaiting.delete(id)
+}
+ws.onclose = (e) => {
+  console.error(`the node closed the fuzz WebSocket (${e.code} ${e.reason})`)
+  process.exit(2)
+}
+/** One request over the wire: POST /webapi/ or a frame on the open /ws/ socket. */
+async function overWire(body: Uint8Array, i: number): Promise<Uint8Array> {
+  if (i % 2) {
+    const r = await fetch(`${baseUrl}/webapi/`, { method: 'POST', body: body as Uint8Array<ArrayBuffer> })
+    if (r.status !== 200) throw new Error(`HTTP ${r.status}`)
+    return new Uint8Array(await r.arrayBuffer())
+  }
+  const id = wsNext++
+  const frame = new Uint8Array(4 + body.length)
+  new DataView(frame.buffer).setUint32(0, id)
+  frame.set(body, 4)
+  const { promise, resolve } = Promise.withResolvers<Uint8Array>()
+  wsWaiting.set(id, resolve)
+  ws.send(frame)
+  return promise
+}
 const rpc = createRpcHandler(kernel.dispatcher, countingLogger('rpc'))
 // Every syscall with a few argument shapes: as a guest most stop at the session or argument check,
 // which is the code a hostile client reaches first.
@@ -244,6 +292,8 @@ Bun.gc(true)
 const before = memNow()
 let peakRss = before.rss
 const replies = { R: 0, E: 0, F: 0 }
+let internal = 0
+let wire = 0
 const failures: string[] = []
 let failureCount = 0
 let slowest: { ms: number; body: Uint8Array; kind: string } = { ms: 0, body: new Uint8Array(0), kind: '' }
@@ -270,13 +320,17 @@ const started = performance.now()
 const deadline = started + MAX_SECONDS * 1000
 let timedOut = false
 for (let i = 0; i < COUNT; i++) {
+  // Calls log out, close handles and delete MiMei: fresh real values now and then.
+  if (i % 1000 === 0) await fillPool(kernel, pool)
   const { body, kind } = nextRequest()
   current = body
   byKind.set(kind, (byKind.get(kind) ?? 0) + 1)
   const t0 = performance.now()
   let reply: Uint8Array
+  const viaWire = i % WIRE_EVERY === WIRE_EVERY - 1
   try {
-    reply = await rpc.handle(body, meta)
+    reply = viaWire ? await overWire(body, i) : await rpc.handle(body, meta)
+    if (viaWire) wire++
   } catch (err) {
     fail(`threw ${(err as Error)?.stack ?? String(err)} for ${hex(body)}`)
     continue
@@ -288,9 +342,17 @@ for (let i = 0; i < COUNT; i++) {
     fail(`reply ${String(reply)} for ${hex(body)}`)
     continue
   }
-  const first = String.fromCharCode(reply[0]!) as 'R' | 'E' | 'F'
-  if (!(first in replies) || reply[reply.length - 1] !== 0x7a) fail(`reply ${hex(reply)} for ${hex(body)}`)
-  else replies[first]++
+  try {
+    const parts = parseReply(reply)
+    for (const p of parts) replies[p.tag]++
+    const crashed = internalErrors(parts)
+    if (crashed.length) {
+      internal += crashed.length
+      fail(`${crashed[0]} for ${hex(body, 400)}`)
+    }
+  } catch (err) {
+    fail(`malformed reply (${(err as Error).message}) ${hex(reply)} for ${hex(body)}`)
+  }
   if (reply.length > maxReply) maxReply = reply.length
   done++
   if ((i & 0x3fff) === 0) {
@@ -319,25 +381,33 @@ for (let i = 0; i < 5; i++) {
   await rpc.handle(slowest.body, meta)
   slowestAgainMs = Math.min(slowestAgainMs, performance.now() - t0)
 }
+ws.onclose = null
+ws.close()
 await kernel.stop()
+// The kernel's own log (the wire requests went through its handler): ERROR lines are failures too.
+const logDir = join(dataDir, 'logs')
+const fileErrors = readdirSync(logDir).flatMap((f) => readFileSync(join(logDir, f), 'utf8').split('\n')).filter((l) => / ERROR /.test(l))
+for (const line of fileErrors.slice(0, 5 - Math.min(5, logged.samples.length))) logged.samples.push(line.slice(0, 400))
 
 // ---- report ----
 const rssGrowthMb = (after.rss - before.rss) / MB
 const memoryOk = rssGrowthMb < RSS_GROWTH_LIMIT_MB
-const ok = failureCount === 0 && !timedOut && memoryOk
+const ok = failureCount === 0 && logged.error === 0 && fileErrors.length === 0 && !timedOut && memoryOk
 const f1 = (n: number) => (n / MB).toFixed(1)
 const markdown = [
   machineLine(),
   '',
   `${done.toLocaleString('en-US')} requests (asked for ${COUNT.toLocaleString('en-US')}, seed ${SEED}) fed one after another to the RPC handler`,
-  `(\`createRpcHandler\` over the dispatcher of a kernel booted in-process): ${Math.round(done / seconds).toLocaleString('en-US')} requests/s over ${seconds.toFixed(1)} s.`,
+  `(\`createRpcHandler\` over the dispatcher of a kernel booted in-process; ${wire.toLocaleString('en-US')} of them over HTTP /webapi/ and WebSocket /ws/ of the same kernel):`,
+  `${Math.round(done / seconds).toLocaleString('en-US')} requests/s over ${seconds.toFixed(1)} s.`,
   '',
   table(
     ['check', 'result'],
     [
-      ['replies starting with R / E / F and ending with z', `${replies.R.toLocaleString('en-US')} R, ${replies.E.toLocaleString('en-US')} E, ${replies.F.toLocaleString('en-US')} F`],
-      ['malformed replies or exceptions escaping', failureCount === 0 ? '0' : `**${failureCount}**`],
-      ['errors logged by the handler (handler bugs)', `${logged.error}${logged.warn ? ` (+${logged.warn} warnings)` : ''}`],
+      ['results, errors and function lists in replies parsed whole', `${replies.R.toLocaleString('en-US')} R, ${replies.E.toLocaleString('en-US')} E, ${replies.F.toLocaleString('en-US')} F`],
+      ['`Internal` replies (handlers that crashed)', internal === 0 ? '0' : `**${internal}**`],
+      ['malformed replies, Internal replies or exceptions escaping', failureCount === 0 ? '0' : `**${failureCount}**`],
+      ['ERROR lines logged (the bench handler, the kernel log)', `${logged.error}, ${fileErrors.length}${logged.warn ? ` (+${logged.warn} warnings)` : ''}`],
       ['slowest request', `${slowest.ms.toFixed(1)} ms (${slowest.kind}, ${slowest.body.length} bytes); alone again: ${(slowestAgainMs * 1000).toFixed(0)} µs (best of 5)`],
       ['largest reply', `${maxReply.toLocaleString('en-US')} bytes`],
       ['RSS before → peak → after GC', `${f1(before.rss)} → ${f1(peakRss)} → ${f1(after.rss)} MB (growth ${rssGrowthMb.toFixed(1)} MB, limit ${RSS_GROWTH_LIMIT_MB} MB: ${memoryOk ? 'bounded' : '**not bounded**'})`],
@@ -354,13 +424,17 @@ const markdown = [
   'as is; the rest get 1–3 mutations: truncation, byte and bit flips, inserted tags, huge lengths/counts (`s999999999"`,',
   '`a999999999{`, 5000-digit `l`), deep nesting (`a1{`, `m1{`, `o0{` × up to 20,000), bad UTF-8, huge or negative refs',
   '(`r999999999;`), splices of two requests, repeated and deleted slices, random bytes. Seeded PRNG (mulberry32), so a',
-  'run can be replayed (`--seed`).',
+  'run can be replayed (`--seed`). That is for three quarters of the requests; the other quarter are grammar-made (test/rpc/fuzz-grammar.ts): well-encoded calls',
+  'of every syscall in the tables, with real session ids, MiMei ids and handles of the kernel (refreshed every 1,000 requests)',
+  'or near misses of them, and hostile arguments: wrong types, boundary numbers, empty and megabyte values, nesting near the',
+  "codec's depth limit, cycles, shared references, and a few references to nothing or lengths that lie inside a valid call.",
+  'Files are limited to 1 MiB (`maxFileBytes`) so that gigabyte truncations are not spent hashing.',
   '',
   'Requests by first mutation: ' + [...byKind].map(([k, n]) => `${k} ${n.toLocaleString('en-US')}`).join(', ') + '.',
   ...(failures.length ? ['', 'First failures:', '', '```', ...failures, '```'] : []),
   ...(logged.samples.length ? ['', 'First logged errors:', '', '```', ...logged.samples, '```'] : []),
 ].join('\n')
 
-console.log(markdown)
-writeSection('RPC fuzz (long run)', markdown)
+if (!QUICK) console.log(markdown)
+writeSection('RPC fuzz (long run)', markdown, { quick: QUICK })
 process.exit(ok ? 0 : 1)
