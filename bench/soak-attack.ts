@@ -30,7 +30,8 @@ export interface AttackSettings {
 export type AttackResult = Record<string, { done: number; answers: Record<string, number>; note?: string }>
 
 const S: AttackSettings = JSON.parse(process.argv[2]!)
-const send = (o: unknown) => process.stdout.write(`${JSON.stringify(o)}\n`)
+/** One JSON line on stdout, resolved once written (a large result must not be cut off by the exit that follows). */
+const send = (o: unknown) => new Promise<void>((resolve) => process.stdout.write(`${JSON.stringify(o)}\n`, () => resolve()))
 const O_RDWR_CREATE = 2 | 0x40
 const result: AttackResult = {}
 function answer(attack: string, text: string): void {
@@ -227,7 +228,7 @@ const LOOPS: Record<string, Loop> = {
   },
 }
 
-send({ ready: true })
+await send({ ready: true })
 for await (const line of lines(Bun.stdin.stream())) {
   const msg = JSON.parse(line) as { go?: number }
   if (!msg.go) continue
@@ -243,7 +244,7 @@ for await (const line of lines(Bun.stdin.stream())) {
     ),
   )
   const cpu = process.cpuUsage(cpu0)
-  send({ result, cpuShare: (cpu.user + cpu.system) / 1000 / (performance.now() - t0) })
+  await send({ result, cpuShare: (cpu.user + cpu.system) / 1000 / (performance.now() - t0) })
   break
 }
 process.exit(0)

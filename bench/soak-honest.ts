@@ -38,7 +38,8 @@ export interface HonestResult {
 }
 
 const S: HonestSettings = JSON.parse(process.argv[2]!)
-const send = (o: unknown) => process.stdout.write(`${JSON.stringify(o)}\n`)
+/** One JSON line on stdout, resolved once written (a large result must not be cut off by the exit that follows). */
+const send = (o: unknown) => new Promise<void>((resolve) => process.stdout.write(`${JSON.stringify(o)}\n`, () => resolve()))
 const publicValue = (i: number) => `public value ${i} `.repeat(6)
 const fieldValue = (i: number) => `field ${i}`
 
@@ -131,7 +132,7 @@ async function runClient(h: Honest, deadline: number): Promise<void> {
   }
 }
 
-send({ ready: true, setupMs })
+await send({ ready: true, setupMs })
 for await (const line of lines(Bun.stdin.stream())) {
   const msg = JSON.parse(line) as { go?: number }
   if (!msg.go) continue
@@ -164,7 +165,7 @@ for await (const line of lines(Bun.stdin.stream())) {
     lostClients,
   }
   for (const h of clients) h.c.close()
-  send({ result })
+  await send({ result })
   break
 }
 process.exit(0)

@@ -158,7 +158,8 @@ async function run(attacked: boolean): Promise<Run> {
     const prober = (async () => {
       while (sampling) {
         const p0 = performance.now()
-        const r = await fetch(`${node.url}/getvar?name=ver`)
+        const r = await fetch(`${node.url}/getvar?name=ver`).catch((err) => (sampling ? Promise.reject(err) : undefined))
+        if (!r) break
         await r.arrayBuffer()
         if (r.status !== 200) throw new Error(`/getvar probe answered ${r.status}`)
         const took = performance.now() - p0
