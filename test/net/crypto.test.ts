@@ -48,9 +48,10 @@ const installed = installedLibcrypto()
 const forcedNoble = process.env.LEITHER_NOISE_CIPHER === 'noble'
 
 /** The fallback as the node's Noise uses it (key and nonce checks, Uint8ArrayList, dst). */
+const whole = (data: Uint8Array | Uint8ArrayList): Uint8Array => (data instanceof Uint8Array ? data : data.subarray())
 const noble: Aead = {
-  seal: (key, nonce, ad, plaintext) => nobleNoiseCrypto.chaCha20Poly1305Encrypt(plaintext, nonce, ad, key),
-  open: (key, nonce, ad, ciphertext, dst) => nobleNoiseCrypto.chaCha20Poly1305Decrypt(ciphertext, nonce, ad, key, dst),
+  seal: (key, nonce, ad, plaintext) => whole(nobleNoiseCrypto.chaCha20Poly1305Encrypt(plaintext, nonce, ad, key)),
+  open: (key, nonce, ad, ciphertext, dst) => whole(nobleNoiseCrypto.chaCha20Poly1305Decrypt(ciphertext, nonce, ad, key, dst)),
 }
 
 describe('which cipher the node picks', () => {
