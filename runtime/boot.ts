@@ -19,6 +19,7 @@ import { net, type Net } from './net/index.ts'
 import { replication, type Replication } from './net/replication.ts'
 import { messages, type Messages } from './net/messages.ts'
 import { apps, type Apps } from './apps/index.ts'
+import { monitor, type Monitor } from './monitor/index.ts'
 
 export interface BootOptions {
   dataDir: string
@@ -46,6 +47,8 @@ export interface Kernel {
   readonly messages: Messages
   /** Installed apps: their packages, files and install records. */
   readonly apps: Apps
+  /** Counts and latencies of every syscall and HTTP route, kept by hour and day. */
+  readonly monitor: Monitor
   readonly dispatcher: Dispatcher
   /** The Hprose request handler behind every transport. */
   readonly rpc: RpcHandler
@@ -92,6 +95,7 @@ export async function boot(opts: BootOptions): Promise<Kernel> {
     perms.appGrants.dropApp(appId)
     sess.revokeApp(appId)
   })
+  const mon = monitor()({ ...base, store: db })
   const dispatcher = createDispatcher(SYSCALL_TABLES, {
     ...base,
     identity: ident,
@@ -103,13 +107,14 @@ export async function boot(opts: BootOptions): Promise<Kernel> {
     net: network,
     messages: msgs,
     apps: installed,
+    monitor: mon,
     publicVars: () => vars,
   })
   const rpc = createRpcHandler(dispatcher, log.child('rpc'))
-  const server = http()({ ...base, vars: () => vars, rpc, mimei: mm, permissions: perms, apps: installed })
+  const server = http()({ ...base, vars: () => vars, rpc, mimei: mm, permissions: perms, apps: installed, monitor: mon })
   const vars = publicVars({ nodeId: () => ident.nodeId, peerId: () => ident.peerId, port: () => server.port, nodeAddrs: () => network?.addrs() ?? [] })
 
-  const order: Subsystem[] = [ident, db, sess, mm, ...(network ? [network] : []), ...(repl ? [repl] : []), msgs, installed, server]
+  const order: Subsystem[] = [ident, db, sess, mm, ...(network ? [network] : []), ...(repl ? [repl] : []), msgs, installed, mon, server]
   const started: Subsystem[] = []
 
   const stopAll = async () => {
@@ -149,6 +154,7 @@ export async function boot(opts: BootOptions): Promise<Kernel> {
     replication: repl,
     messages: msgs,
     apps: installed,
+    monitor: mon,
     dispatcher,
     rpc,
     http: server,

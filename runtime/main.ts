@@ -134,6 +134,25 @@ export const COMMANDS: Command[] = [
     run: async (p) => (await import('./cli/net.ts')).connectCommand(p),
   },
   {
+    name: 'monitor',
+    summary: 'Print the calls a node served on one day, per syscall and HTTP route: count, errors, avg, p95, max.',
+    details: [
+      'Days are UTC days. Each node is asked with a login signed by the owner key in the data dir, so',
+      'other nodes answer when you own them too (run them with your key: leither key export).',
+      '',
+      'Example:  leither monitor --day 2026-01-31 --sort max --node http://10.0.0.2:4800 --node http://10.0.0.3:4800',
+    ].join('\n'),
+    flags: [
+      DATA_FLAG,
+      { name: 'day', type: 'string', value: 'YYYY-MM-DD', help: 'the UTC day (default today)' },
+      { name: 'sort', type: 'string', value: 'KEY', choices: ['count', 'avg', 'max', 'p95', 'errors', 'name'], help: 'count (default) | avg | max | p95 | errors | name' },
+      { name: 'kind', type: 'string', value: 'KIND', choices: ['syscall', 'http'], help: 'only syscalls or only HTTP routes' },
+      { name: 'node', type: 'list', value: 'URL', help: 'node to ask (default http://127.0.0.1:<port from config>)' },
+      { name: 'json', type: 'bool', help: 'print JSON' },
+    ],
+    run: async (p) => (await import('./cli/monitor.ts')).monitorCommand(p),
+  },
+  {
     name: 'version',
     summary: 'Print the version of leither and of the runtime.',
     flags: [],

@@ -1,8 +1,19 @@
-// The sys family: connection check, node facts and per-syscall statistics.
+// The sys family: connection check, node facts, and the monitor's stats (this node's and the user's other nodes').
+import { NotFound } from '../runtime/errors.ts'
+import { loadUserKey } from '../runtime/identity/index.ts'
+import { parseStatsOptions, remoteStats, sortRows, type StatsRow } from '../runtime/monitor/index.ts'
 import { BUILD, VERSION } from '../runtime/version.ts'
-import { syscall } from '../runtime/rpc/syscall.ts'
+import { syscall, type CallContext } from '../runtime/rpc/syscall.ts'
 
 const startedAt = Date.now()
+
+/** Another node's stats, asked with the owner's key (the caller is the owner: MonitorStats needs node.admin). */
+function askNode(ctx: CallContext, url: string, opts: Record<string, unknown>): Promise<StatsRow[]> {
+  const { dataDir, config, log } = ctx.sys
+  const key = loadUserKey(dataDir, config.owner, (m) => log.warn(m))
+  if (!key) throw new NotFound(`the owner key is not in this node's data dir, so other nodes cannot be asked; ask them directly (leither monitor --node URL)`)
+  return remoteStats(url, key, opts)
+}
 
 export const SYS_SYSCALLS = [
   syscall<[unknown]>({
@@ -34,21 +45,33 @@ export const SYS_SYSCALLS = [
       peerid: ctx.sys.identity.peerId,
     }),
   }),
-  syscall<[]>({
+  syscall<[Record<string, unknown> | undefined]>({
     name: 'MonitorStats',
     sid: true,
-    params: [],
-    returns: 'list of {name, count, errors, avgMs, maxMs}',
+    params: [
+      {
+        name: 'opts',
+        type: 'map',
+        optional: true,
+        doc:
+          '{day?: "YYYY-MM-DD" (a UTC day), from?, to? (unix ms or ISO dates; default the last 24 hours), ' +
+          'granularity?: total|hour|day (default total), sort?: count|avg|max|p95|errors|name, kind?: syscall|http, ' +
+          'name?: one syscall or route, node?: URL or list of URLs of other nodes you own ("" = this one)}',
+      },
+    ],
+    returns: 'list of {node, kind, name, start?, count, errors, avgMs, maxMs, p95Ms}',
     capability: 'node.admin',
-    errors: ['PermissionDenied'],
-    doc: 'Calls served per syscall since the node started, with error counts and latencies.',
-    handler: (ctx) =>
-      [...ctx.sys.syscallStats()].map(([name, s]) => ({
-        name,
-        count: s.count,
-        errors: s.errors,
-        avgMs: s.count ? s.totalMs / s.count : 0,
-        maxMs: s.maxMs,
-      })),
+    errors: ['PermissionDenied', 'InvalidParams', 'NotFound', 'Timeout'],
+    doc:
+      'Calls served per syscall and HTTP route (route templates, e.g. GET /mm/*) with error counts and latencies, ' +
+      'summed over the range or by hour or UTC day. Other nodes are asked over HTTP with a one-minute passport signed by ' +
+      "this node's owner key, and answer when that key owns them too; their rows carry their URL as node.",
+    async handler(ctx, opts) {
+      const { query, nodes } = parseStatsOptions(opts, Date.now())
+      // Other nodes get the range as resolved here: one clock decides what "the last 24 hours" is.
+      const forwarded = { ...query }
+      const parts = await Promise.all(nodes.map((url) => (url === '' ? ctx.sys.monitor.query(query) : askNode(ctx, url, forwarded))))
+      return nodes.length === 1 ? parts[0] : sortRows(parts.flat(), query.sort)
+    },
   }),
 ]

@@ -45,6 +45,12 @@ export interface Config {
   msgRetentionDays: number
   /** Messages one recipient may hold here, read and unread; past it the oldest read ones make room, else new ones are refused. */
   msgInboxMax: number
+  /** Record every syscall and HTTP request (count, errors, latencies) for MonitorStats. */
+  monitor: boolean
+  /** Days the monitor keeps its daily rows. */
+  monitorRetentionDays: number
+  /** Days the monitor keeps its hourly rows (the days they add up to stay monitorRetentionDays). */
+  monitorHourlyDays: number
   /** Run the libp2p node; false = an offline node (local data and apps only). */
   p2p: boolean
   /** Multiaddrs of nodes to join the network through (with /p2p/<peer id>). */
@@ -157,6 +163,17 @@ export const CONFIG_FIELDS: Record<keyof Config, Field> = {
     check: (v) => Number.isSafeInteger(v) && (v as number) >= 1024 * 1024,
     expect: 'an integer >= 1048576',
   },
+  monitor: { doc: 'record every syscall and HTTP request for MonitorStats (false = off)', check: (v) => typeof v === 'boolean', expect: 'true or false' },
+  monitorRetentionDays: {
+    doc: 'days the monitor keeps its daily stats',
+    check: (v) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 36500,
+    expect: 'an integer 1..36500',
+  },
+  monitorHourlyDays: {
+    doc: 'days the monitor keeps its hourly stats',
+    check: (v) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 3650,
+    expect: 'an integer 1..3650',
+  },
   p2p: { doc: 'run the libp2p node (false = offline)', check: (v) => typeof v === 'boolean', expect: 'true or false' },
   bootstrap: {
     doc: 'multiaddrs of nodes to join through',
@@ -202,6 +219,9 @@ export const DEFAULT_CONFIG: Config = {
   storageMinFreeBytes: 256 * 1024 ** 2,
   msgRetentionDays: 30,
   msgInboxMax: 10_000,
+  monitor: true,
+  monitorRetentionDays: 400,
+  monitorHourlyDays: 31,
   p2p: true,
   bootstrap: [],
   mdns: true,

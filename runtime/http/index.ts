@@ -11,6 +11,7 @@ import { mimeiRoutes } from './mimei.ts'
 import { entryRedirect, serveAppOrigin, type AppFiles } from './apps.ts'
 import { originPolicy, refusal, type OriginPolicy } from './origin.ts'
 import { rpcRoutes, websocketOptions } from './rpc.ts'
+import type { Monitor } from '../monitor/index.ts'
 // The generated browser client (bun run gen); a "file" import embeds it in compiled binaries.
 import leitherJs from './static/leither.js' with { type: 'file' }
 
@@ -30,6 +31,25 @@ export interface HttpComponents extends BaseComponents {
   readonly permissions: Permissions
   /** Installed apps, served on their own origins (absent: no apps). */
   readonly apps?: AppFiles
+  /** Counts each request by route template (absent: not counted). */
+  readonly monitor?: Pick<Monitor, 'http'>
+}
+
+/** The request's context as the monitor reads it: when it arrived, which route answered. */
+interface Timed {
+  startedAt: number
+  route?: string
+  error?: unknown
+  set: { status?: number | string }
+  responseValue?: unknown
+  request: Request
+}
+
+/** A failed request: the handler threw, or the reply is an HTTP error. */
+function failed(c: Timed): boolean {
+  if (c.error !== undefined) return true
+  const status = c.responseValue instanceof Response ? c.responseValue.status : c.set.status
+  return typeof status === 'number' && status >= 400
 }
 
 const json = (status: number, body: unknown) =>
@@ -57,12 +77,19 @@ export function http() {
     const routes = () =>
       new Elysia({ websocket: websocketOptions(config.maxBodyBytes) })
         // First, for every route and the WebSocket upgrades: Host, then Origin (see origin.ts).
-        .onRequest(({ request }) => {
+        .onRequest((ctx) => {
+          ;(ctx as unknown as Timed).startedAt = performance.now()
+          const { request } = ctx
           const why = refusal(origins, request)
           if (why) return refuse(request, why)
         })
         // Then app origins: <app label>.localhost serves that app's files and nothing of the node's pages.
         .onRequest(({ request }) => (components.apps ? serveAppOrigin(components.apps, request) : undefined))
+        // Every routed request, counted under its route template (/mm/*, not the path).
+        .onAfterResponse((ctx) => {
+          const c = ctx as unknown as Timed
+          components.monitor?.http(c.request.method, c.route ?? '(no route)', performance.now() - c.startedAt, failed(c))
+        })
         .get('/entry', ({ request }) => (components.apps ? entryRedirect(components.apps, request, boundPort()) : notFound('no apps on this node')))
         .use(rpcRoutes(components.rpc, log, config.maxBodyBytes, origins))
         .use(mimeiRoutes({ mimei: components.mimei, permissions: components.permissions, log }))

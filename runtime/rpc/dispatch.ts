@@ -111,7 +111,7 @@ export function validateArgs(row: SyscallRow, wire: unknown[]): unknown[] {
   return out
 }
 
-export function createDispatcher(tables: readonly (readonly SyscallRow[])[], services: Omit<Services, 'syscallStats'>): Dispatcher {
+export function createDispatcher(tables: readonly (readonly SyscallRow[])[], services: Services): Dispatcher {
   const rows = new Map<string, SyscallRow>()
   for (const row of tables.flat()) {
     const key = row.name.toLowerCase()
@@ -124,9 +124,8 @@ export function createDispatcher(tables: readonly (readonly SyscallRow[])[], ser
     if (named !== (row.handle !== undefined)) throw new Error(`syscall ${row.name}: handle.* capabilities and a handle kind go together`)
     if (named && row.params[0]?.type !== 'string') throw new Error(`syscall ${row.name}: its first parameter must be the handle`)
   }
-  const stats = new Map<string, SyscallStats>()
-  const sys: Services = { ...services, syscallStats: () => stats }
-  const { permissions } = sys
+  const sys = services
+  const { permissions, monitor } = sys
 
   /** Who calls, checked: the session's grant, or for handle rows the handle opener's. */
   const authorize = (row: SyscallRow, wire: unknown[], origin: string | undefined) => {
@@ -159,18 +158,12 @@ export function createDispatcher(tables: readonly (readonly SyscallRow[])[], ser
         if (err instanceof PermissionDenied) permissions.audit(row.name, grant ?? GUEST, err)
         throw err
       } finally {
-        const ms = performance.now() - started
-        let s = stats.get(row.name)
-        if (!s) stats.set(row.name, (s = { count: 0, errors: 0, totalMs: 0, maxMs: 0 }))
-        s.count++
-        if (failed) s.errors++
-        s.totalMs += ms
-        if (ms > s.maxMs) s.maxMs = ms
+        monitor.syscall(row.name, performance.now() - started, failed)
       }
     },
     names: () => [...rows.values()].map((r) => r.name),
     row: (name) => rows.get(name.toLowerCase()),
-    stats: () => stats,
+    stats: () => monitor.totals(),
   }
 }
 

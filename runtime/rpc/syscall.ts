@@ -12,6 +12,7 @@ import type { Messages } from '../net/messages.ts'
 import type { Apps } from '../apps/installer.ts'
 import type { Capability, Grant, HandleKind, Permissions } from '../permissions/index.ts'
 import type { AppAccess } from '../permissions/app-capabilities.ts'
+import type { Monitor } from '../monitor/index.ts'
 
 /**
  * Parameter types as they arrive decoded from Hprose:
@@ -63,8 +64,8 @@ export interface Services {
   readonly apps: Apps
   /** Variables readable by anyone (also served at /getvar). */
   readonly publicVars: () => VarTable
-  /** Count and latency per syscall since start (the dispatcher's own record). */
-  readonly syscallStats: () => ReadonlyMap<string, { count: number; errors: number; totalMs: number; maxMs: number }>
+  /** Counts and latencies of every syscall and HTTP route (the dispatcher records each call here). */
+  readonly monitor: Monitor
 }
 
 /** Per-call facts from the transport, for handlers that need them. */

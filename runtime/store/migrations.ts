@@ -200,4 +200,15 @@ export const MIGRATIONS: readonly Migration[] = [
       db.run('CREATE INDEX msg_inbox_bytes ON msg_inbox (to_id, read, length(body))')
     },
   },
+  {
+    version: 13,
+    name: 'monitor: calls per syscall and HTTP route, by hour and by day',
+    up(db) {
+      // span 3600: one hour from start (unix seconds); span 86400: one UTC day. hist: the latency
+      // histogram's non-empty buckets (runtime/monitor/histogram.ts), for p95 over any range.
+      db.run(`CREATE TABLE monitor_stats (span INTEGER NOT NULL, start INTEGER NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL,
+        count INTEGER NOT NULL, errors INTEGER NOT NULL, total_ms REAL NOT NULL, max_ms REAL NOT NULL, hist BLOB NOT NULL,
+        PRIMARY KEY (span, start, kind, name)) STRICT, WITHOUT ROWID`)
+    },
+  },
 ]
