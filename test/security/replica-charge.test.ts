@@ -4,6 +4,7 @@ import { afterAll, expect, test } from 'bun:test'
 import { createUserKey } from '../../runtime/identity/keystore.ts'
 import { bootTest, callLocal, failure, loginPassport, type TestKernel } from '../helpers/kernel.ts'
 import { ownerSid } from '../helpers/replication.ts'
+import { waitForPeer } from '../helpers/network.ts'
 
 const nodes: TestKernel[] = []
 afterAll(() => Promise.all(nodes.map((n) => n.stop())))
@@ -25,6 +26,8 @@ test("a user's sync is charged to them: past their quota it is refused before a 
   const size = a.mimei.versionInfo(mid, 1).size
   expect(size).toBeGreaterThan(600 * KiB)
 
+  // B found A through its bootstrap list; wait for the connection (no sleeps) before asking.
+  await waitForPeer(b, a.net!.libp2p.peerId.toString())
   const bOwner = await ownerSid(b)
   const onB = ((await callLocal(b, 'Login', loginPassport(b, carol))) as { sid: string }).sid
   // Not admitted: she cannot make B store anything.

@@ -40,7 +40,8 @@ test('a tree that expands past its signed size is refused whole: 14 blocks would
 })
 
 test('a tree whose signed size is honest but astronomical (2^30 files) is refused quickly by the entry limit', async () => {
-  const tree = doublingTree(30)
+  // One-byte files: the honest size (1 GiB) passes the storage gate, so the entry limit is what stops it.
+  const tree = doublingTree(30, 1)
   const { c, sc, mid } = await victim(tree, tree.bytes)
   const err = await failure(callLocal(c, 'MiMeiSync', sc, mid))
   expect(err).toMatch(/^QuotaExceeded: .*more than \d+ files and directories/)
