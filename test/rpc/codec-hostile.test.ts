@@ -133,7 +133,6 @@ describe('malformed values', () => {
 
 describe('claimed sizes are checked before anything is allocated', () => {
   test('huge lengths and counts fail fast', () => {
-    const started = performance.now()
     for (const input of [
       'b999999999"abc"',
       's999999999"abc"',
@@ -148,9 +147,13 @@ describe('claimed sizes are checked before anything is allocated', () => {
       `l${'1'.repeat(5000)};`,
       `d${'1'.repeat(5000)};`,
     ]) {
+      // Each takes microseconds. What this guards against is a reader that trusts the count and
+      // loops or fills memory up to it: seconds per input. The bound is that, with room for a
+      // busy 2-core machine; it is not a speed measurement (bench/codec.ts measures the codec).
+      const started = performance.now()
       rejects(input)
+      expect(performance.now() - started).toBeLessThan(1000)
     }
-    expect(performance.now() - started).toBeLessThan(200)
   })
 
   test('a long integer inside the limit is exact', () => {
