@@ -28,7 +28,7 @@ export interface Monitor extends Subsystem {
   http(method: string, route: string, ms: number, failed: boolean): void
   /** Per syscall since the node started. */
   totals(): ReadonlyMap<string, { count: number; errors: number; totalMs: number; maxMs: number }>
-  /** Writes what was counted since the last flush. */
+  /** Reads the clock (a new hour starts new counters) and writes what was counted since the last flush. */
   flush(): void
   /** This node's stats (what was counted until now included). */
   query(q: StatsQuery): StatsRow[]
@@ -42,12 +42,19 @@ export function monitor() {
     recorder.enabled = c.config.monitor
     const table = new MonitorTable(() => c.store.db)
     let timer: ReturnType<typeof setInterval> | undefined
+    let hourTimer: ReturnType<typeof setTimeout> | undefined
     let flushes = 0
     let started = false
 
     const prune = () => {
       const n = table.prune(Math.floor(clock() / 1000), c.config.monitorHourlyDays, c.config.monitorRetentionDays)
       if (n) log.debug('pruned old stats', { rows: n })
+    }
+    /** Moves the counters on to the next hour at its start (flushes tick too, should this timer be late). */
+    const atHourEnd = () => {
+      recorder.tick()
+      hourTimer = setTimeout(atHourEnd, Math.max(1, recorder.hourEnd - clock()))
+      hourTimer.unref?.()
     }
     const flush = () => {
       if (!started) return
@@ -81,10 +88,12 @@ export function monitor() {
         prune()
         timer = setInterval(flush, FLUSH_MS)
         timer.unref?.()
+        atHourEnd()
       },
       stop() {
-        if (timer) clearInterval(timer)
-        timer = undefined
+        clearInterval(timer)
+        clearTimeout(hourTimer)
+        timer = hourTimer = undefined
         flush()
         started = false
       },

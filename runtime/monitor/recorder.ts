@@ -60,15 +60,17 @@ export class Recorder {
   private readonly routes = new Map<string, Map<string, Stat>>()
   private readonly all: Stat[] = []
   private hourStart = 0
-  private hourEnd = 0
+  /** End of the hour the counters belong to (unix ms). */
+  hourEnd = 0
   /** Hours that ended before they were written out. */
   private pending: Snapshot[] = []
 
-  constructor(private readonly clock: () => number) {}
+  constructor(private readonly clock: () => number) {
+    this.tick()
+  }
 
   syscall(name: string, ms: number, failed: boolean): void {
     if (!this.enabled) return
-    this.tick()
     let s = this.syscalls.get(name)
     if (!s) this.syscalls.set(name, (s = this.stat('syscall', name)))
     s.add(ms, failed)
@@ -77,7 +79,6 @@ export class Recorder {
   /** One HTTP request; `route` is the route template (/mm/*), never the raw path. */
   http(method: string, route: string, ms: number, failed: boolean): void {
     if (!this.enabled) return
-    this.tick()
     const m = METHODS.has(method) ? method : 'OTHER'
     let byMethod = this.routes.get(route)
     if (!byMethod) this.routes.set(route, (byMethod = new Map()))
@@ -108,8 +109,12 @@ export class Recorder {
     return s
   }
 
-  /** When the clock has left the current hour, the counters so far belong to the hour that ended. */
-  private tick(): void {
+  /**
+   * Reads the clock: when it has left the current hour, the counters so far belong to the hour that
+   * ended. Calls are not timed against the clock one by one (that would cost a clock read each): the
+   * monitor ticks at each hour's end and at every flush.
+   */
+  tick(): void {
     const now = this.clock()
     if (now < this.hourEnd && now >= this.hourStart) return
     this.snapshotInto(this.pending)
