@@ -55,6 +55,27 @@ const json = (status: number, body: unknown) =>
 
 const notFound = (what: string) => json(404, { error: `NotFound: ${what}` })
 
+/**
+ * The node's own pages (the launcher, holding the user's session): scripts, styles and connections
+ * to the node only, app icons from app origins, never framed, no referrer.
+ */
+function nodePage(request: Request, file: Blob | undefined): Response | undefined {
+  if (!file) return undefined
+  const host = request.headers.get('host') ?? ''
+  const csp = [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data: blob: http://*.localhost:*",
+    `connect-src 'self' ws://${host}`,
+    "object-src 'none'",
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+    "form-action 'self'",
+  ].join('; ')
+  return new Response(file, { headers: { 'content-security-policy': csp, 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer' } })
+}
+
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]'])
 /** Refusals logged per minute at most (a rebinding page can send thousands). */
 const REFUSALS_LOGGED_PER_MIN = 10
@@ -100,9 +121,9 @@ export function http() {
           return json(200, read())
         })
         .get('/lib/leither.js', () => new Response(Bun.file(leitherJs as unknown as string), { headers: { 'content-type': 'text/javascript; charset=utf-8' } }))
-        .get('/', () => bundledFile('launcher', '') ?? notFound('launcher app is not bundled'))
-        .get('/apps/:app/*', ({ params }) => {
-          return bundledFile(params.app, params['*']) ?? notFound(`no file ${params['*']} in app ${params.app}`)
+        .get('/', ({ request }) => nodePage(request, bundledFile('launcher', '')) ?? notFound('launcher app is not bundled'))
+        .get('/apps/:app/*', ({ params, request }) => {
+          return nodePage(request, bundledFile(params.app, params['*'])) ?? notFound(`no file ${params['*']} in app ${params.app}`)
         })
         .onError(({ code, error, request }) => {
           if (code === 'NOT_FOUND') return notFound(`no route ${new URL(request.url).pathname}`)
