@@ -101,6 +101,7 @@ async function main() {
   addEventListener('hashchange', showTab)
   showTab()
   document.body.dataset.ready = '1'
+  performance.mark('leither-ready')
 }
 
 main().catch((err) => {
