@@ -1,5 +1,5 @@
 // Open MiMei handles (Leither's mmsid): what is open, by whom, with which rights; idle ones expire.
-import type { Principal } from '../permissions/index.ts'
+import { holderKey, type Principal } from '../permissions/index.ts'
 import { idleTable } from './idle-table.ts'
 import type { DbTarget } from './db/core.ts'
 
@@ -46,8 +46,8 @@ export interface HandleTable {
   close(id: string): boolean
   /** Closes every handle `match` accepts; later uses are denied with `because` when given. */
   closeWhere(match: (h: Handle) => boolean, because?: string): number
-  /** Open handles held by a user ("" = guests). */
-  countOf(userId: string): number
+  /** Open handles held by a holder (holderKey: a user, or the guests of one address). */
+  countOf(key: string): number
   /** Bytes queued in the open transactions of handles a user opened. */
   txBytesOf(userId: string): number
   /** Bytes queued in every open transaction. */
@@ -83,20 +83,21 @@ export function handleTable(): HandleTable {
   const table = idleTable<Handle>((h) => {
     endTx(h)
     h.release?.()
-    const n = (perUser.get(h.owner.userId) ?? 1) - 1
-    if (n > 0) perUser.set(h.owner.userId, n)
-    else perUser.delete(h.owner.userId)
+    const key = holderKey(h.owner)
+    const n = (perUser.get(key) ?? 1) - 1
+    if (n > 0) perUser.set(key, n)
+    else perUser.delete(key)
   }, 'unknown or expired MiMei handle; open it again with MMOpen')
   return {
     add(fields) {
       const h = table.add(fields)
-      perUser.set(h.owner.userId, (perUser.get(h.owner.userId) ?? 0) + 1)
+      perUser.set(holderKey(h.owner), (perUser.get(holderKey(h.owner)) ?? 0) + 1)
       return h
     },
     get: (id) => table.get(id),
     close: (id) => table.close(id),
     closeWhere: (match, because) => table.closeWhere(match, because),
-    countOf: (userId) => perUser.get(userId) ?? 0,
+    countOf: (key) => perUser.get(key) ?? 0,
     txBytesOf: (userId) => txPerUser.get(userId) ?? 0,
     get txBytes() {
       return txBytes

@@ -4,7 +4,7 @@ import { Database } from 'bun:sqlite'
 import { randomUUID } from 'node:crypto'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { Busy, InvalidParams, NotFound, PermissionDenied, QuotaExceeded } from '../errors.ts'
-import { isOwnerOrSystem, principalOf, type Grant, type HandleAccess, type Principal } from '../permissions/index.ts'
+import { holderKey, holderName, isOwnerOrSystem, principalOf, type Grant, type HandleAccess, type Principal } from '../permissions/index.ts'
 import type { BaseComponents, Subsystem } from '../kernel.ts'
 import { toBase64Url } from '../identity/index.ts'
 import type { Store } from '../store/index.ts'
@@ -337,14 +337,15 @@ export class MiMeiStore implements Subsystem {
     const rights = this.rightsOf(row, who)
     requireRight(rights, 'read', who.userId, mid)
     const v = parseVersion(ver, row)
-    if (this.handles.countOf(who.userId) >= this.limits.handlesPerUser) {
-      throw new Busy(`${who.userId || 'guests'} already hold ${this.limits.handlesPerUser} open MiMei handles; close some with MMClose`)
+    if (this.handles.countOf(holderKey(who)) >= this.limits.handlesPerUser) {
+      throw new Busy(`${holderName(who)} already hold ${this.limits.handlesPerUser} open MiMei handles; close some with MMClose`)
     }
     const owner = principalOf(who)
     const base = { mid, m: row.id, type: row.type, ver: v, owner, rights, epoch: this.rightsEpoch, payer: row.charge_to ?? row.author, app: row.app }
     if (v === 'cur') return this.handles.add({ ...base, target: { db: this.db, m: row.id } })
-    const copy = this.versionCopy(row, v, who.userId)
-    return this.handles.add({ ...base, target: { db: copy.db, m: row.id }, release: () => this.releaseCopy(`${row.id}:${v}`, who.userId) })
+    const holder = holderKey(who)
+    const copy = this.versionCopy(row, v, holder, holderName(who))
+    return this.handles.add({ ...base, target: { db: copy.db, m: row.id }, release: () => this.releaseCopy(`${row.id}:${v}`, holder) })
   }
 
   /**
@@ -352,7 +353,7 @@ export class MiMeiStore implements Subsystem {
    * the last one. Copies are capped per user and node-wide, so opening old versions cannot
    * exhaust memory.
    */
-  private versionCopy(row: MiMeiRow, ver: number, userId: string): VersionCopy {
+  private versionCopy(row: MiMeiRow, ver: number, userId: string, holder: string): VersionCopy {
     const key = `${row.id}:${ver}`
     let copy = this.copies.get(key)
     if (!copy) {
@@ -361,7 +362,7 @@ export class MiMeiStore implements Subsystem {
       const bytes = row.type === MiMeiType.database ? version.size : 0
       const held = [...this.copies.values()].reduce((n, c) => n + (c.holders.has(userId) ? c.bytes : 0), 0)
       if (bytes && held + bytes > this.limits.versionCopyBytesPerUser) {
-        throw new Busy(`${userId || 'guests'} already hold old versions of ${held} bytes open; close their handles (MMClose) first`)
+        throw new Busy(`${holder} already hold old versions of ${held} bytes open; close their handles (MMClose) first`)
       }
       const total = [...this.copies.values()].reduce((n, c) => n + c.bytes, 0)
       if (bytes && (this.copies.size >= this.limits.versionCopies || total + bytes > this.limits.versionCopyBytes)) {

@@ -36,6 +36,8 @@ export interface Principal {
   readonly sid: string
   /** The app whose page holds the session: it may do only what the user granted that app. */
   readonly app?: string
+  /** A guest's network address: limits on what guests hold count per address, not all guests as one. */
+  readonly remote?: string
 }
 
 /**
@@ -60,13 +62,19 @@ const KIND_SETS: Record<GrantKind, ReadonlySet<Capability>> = {
 /** Mints a Grant. Internal to runtime/permissions: everyone else gets grants from it. */
 export function mintGrant(who: Principal, checked: Capability): Grant {
   const grant = { [CHECKED]: true as const, userId: who.userId, kind: who.kind, sid: who.sid, capabilities: KIND_SETS[who.kind], checked }
-  return who.app ? { ...grant, app: who.app } : grant
+  return who.app ? { ...grant, app: who.app } : who.remote ? { ...grant, remote: who.remote } : grant
 }
 
 export const GUEST: Principal = { userId: '', kind: 'guest', sid: '' }
 
 /** The principal of a grant, without the proof (what a handle remembers of its opener). */
-export const principalOf = (g: Principal): Principal => ({ userId: g.userId, kind: g.kind, sid: g.sid, ...(g.app ? { app: g.app } : {}) })
+export const principalOf = (g: Principal): Principal => ({ userId: g.userId, kind: g.kind, sid: g.sid, ...(g.app ? { app: g.app } : {}), ...(g.remote ? { remote: g.remote } : {}) })
+
+/** Whom per-holder limits count: a user, or the guests of one address together. */
+export const holderKey = (p: Principal): string => p.userId || `guest@${p.remote ?? ''}`
+
+/** The holder in words, for messages. */
+export const holderName = (p: Principal): string => p.userId || (p.remote ? `guests from ${p.remote}` : 'guests')
 
 /** Whether the grant speaks for the node itself or its owner (every right on every MiMei). */
 export const isOwnerOrSystem = (g: Pick<Principal, 'kind'>) => g.kind === 'owner' || g.kind === 'system'

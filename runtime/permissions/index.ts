@@ -11,7 +11,7 @@ import { AppGrants } from './app-grants.ts'
 import { SignInCodes } from './codes.ts'
 import { GUEST, mintGrant, type Capability, type Grant, type Principal } from './grant.ts'
 
-export { CAPABILITIES, GUEST, isOwnerOrSystem, principalOf, type Capability, type Grant, type GrantKind, type Principal, type SessionKind } from './grant.ts'
+export { CAPABILITIES, GUEST, holderKey, holderName, isOwnerOrSystem, principalOf, type Capability, type Grant, type GrantKind, type Principal, type SessionKind } from './grant.ts'
 
 /** Kinds of open handle a syscall row can name: MiMei handles (MMOpen) and file handles (fsid). */
 export type HandleKind = 'mimei' | 'file'
@@ -30,7 +30,7 @@ export interface Permissions {
    * `origin` (the page's, from the transport), the session must belong there: an app's session to
    * its app's origin, a user's own session to anything but an app's origin.
    */
-  authorize(sid: unknown, need: Capability, what: string, origin?: string): Grant
+  authorize(sid: unknown, need: Capability, what: string, origin?: string, remote?: string): Grant
   /**
    * The grant of a handle's opener, for `access` through it. When the call also names a session
    * (`sid` given), it must be the opener's user: a handle does not lend its rights to others.
@@ -95,8 +95,8 @@ export function permissions() {
       )
     }
 
-    const principalOfSid = (sid: unknown, what: string, origin?: string): Principal => {
-      if (sid === '' || sid === null || sid === undefined) return GUEST
+    const principalOfSid = (sid: unknown, what: string, origin?: string, remote?: string): Principal => {
+      if (sid === '' || sid === null || sid === undefined) return remote ? { ...GUEST, remote } : GUEST
       if (typeof sid !== 'string') throw new InvalidParams(`${what}: parameter sid must be a string, got ${sid instanceof Uint8Array ? 'bytes' : typeof sid}`)
       try {
         const s = c.sessions.resolve(sid)
@@ -144,8 +144,8 @@ export function permissions() {
           deny(what, grant, `app lacks ${access}`, new PermissionDenied(`app ${grant.app} lacks ${access}; grant it in the launcher (or AppGrant(sid, "${grant.app}", ["${access}"]))`))
         }
       },
-      authorize(sid, need, what, origin) {
-        const who = principalOfSid(sid, what, origin)
+      authorize(sid, need, what, origin, remote) {
+        const who = principalOfSid(sid, what, origin, remote)
         const grant = mintGrant(who, need)
         if (grant.capabilities.has(need)) return grant
         return deny(

@@ -128,8 +128,8 @@ export function createDispatcher(tables: readonly (readonly SyscallRow[])[], ser
   const { permissions, monitor } = sys
 
   /** Who calls, checked: the session's grant, or for handle rows the handle opener's. */
-  const authorize = (row: SyscallRow, wire: unknown[], origin: string | undefined) => {
-    if (!row.handle) return permissions.authorize(row.sid ? wire[0] : '', row.capability, row.name, origin)
+  const authorize = (row: SyscallRow, wire: unknown[], origin: string | undefined, remote: string | undefined) => {
+    if (!row.handle) return permissions.authorize(row.sid ? wire[0] : '', row.capability, row.name, origin, remote)
     const access = row.capability === 'handle.write' ? 'write' : 'read'
     const id = row.sid ? wire[1] : wire[0]
     if (typeof id !== 'string') throw new InvalidParams(`${row.name}: parameter ${row.params[0].name} must be a string, got ${describe(id)}`)
@@ -147,7 +147,7 @@ export function createDispatcher(tables: readonly (readonly SyscallRow[])[], ser
       let grant: Grant | undefined
       try {
         // Who first: an unauthorized caller learns nothing about the parameters.
-        grant = authorize(row, wire, meta.origin)
+        grant = authorize(row, wire, meta.origin, meta.remote)
         // An app's session does only what its user granted the app.
         if (grant.app) permissions.checkApp(grant, row.app ?? 'never', row.name)
         const args = validateArgs(row, wire)

@@ -75,6 +75,22 @@ describe('old versions opened by many callers', () => {
   })
 })
 
+describe('guests are counted per address', () => {
+  test("one address's guests filling their handles do not lock out guests from another address", async () => {
+    const limit = node.mimei.limits.handlesPerUser
+    try {
+      node.mimei.limits.handlesPerUser = 3
+      const mid = (await callLocal(node, 'MMCreate', alice, 'app', 'public', '{{auto}}', 2, 1)) as string
+      const from = (remote: string) => node.dispatcher.call('MMOpen', ['', mid], { transport: 'http', remote })
+      for (let i = 0; i < 3; i++) await from('192.0.2.1')
+      expect(await failure(from('192.0.2.1'))).toStartWith('Busy: guests from 192.0.2.1 already hold 3 open MiMei handles')
+      expect(await from('192.0.2.2')).toBeString()
+    } finally {
+      node.mimei.limits.handlesPerUser = limit
+    }
+  })
+})
+
 describe('writes queued in a transaction', () => {
   test(`past ${MAX_TX_OPS} queued writes the next is refused, and Commit applies what was queued`, async () => {
     const mid = (await callLocal(node, 'MMCreate', alice, 'app', 'tx', '{{auto}}', 2)) as string
