@@ -132,8 +132,13 @@ export function normalize(value: unknown, seen = new Map<object, number>()): Nor
   const obj = value as object
   if (obj instanceof Date) return { date: Number.isNaN(obj.getTime()) ? 'invalid' : obj.toISOString() }
   if (obj instanceof Uint8Array) return { bytes: Array.from(obj) }
-  // hprose-js in binary mode reads bytes as a BinaryString: one char per byte.
-  if (obj.constructor?.name === 'BinaryString') return { bytes: Array.from(String(obj), (c) => c.charCodeAt(0)) }
+  // hprose-js in binary mode reads bytes as a BinaryString: one char per byte. Its class name is
+  // mangled in the minified browser bundle, so it is also known by its shape: String's methods on
+  // a prototype of its own, and its own toString.
+  const binaryString =
+    obj.constructor?.name === 'BinaryString' ||
+    (Object.getPrototypeOf(obj)?.charCodeAt === String.prototype.charCodeAt && Object.getPrototypeOf(obj) !== String.prototype && Object.hasOwn(obj, 'toString'))
+  if (binaryString) return { bytes: Array.from(String(obj), (c) => c.charCodeAt(0)) }
   if (obj instanceof Error) return { error: obj.message }
   const ref = seen.get(obj)
   if (ref !== undefined) return { ref }

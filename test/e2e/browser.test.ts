@@ -37,11 +37,11 @@ afterAll(async () => {
 describe('test browser', () => {
   test('is the npm Chromium, launched with the offline flags on a fresh temporary profile', async () => {
     const exe = await chromiumPath()
-    const lines = commandLines(exe)
-    expect(lines.length).toBeGreaterThan(0)
-    const args = lines[0]!
+    // The browser process is the one started with the profile (renderers and helpers are its children).
+    const args = commandLines(exe).find((line) => line.some((a) => a.startsWith('--user-data-dir=')))
+    expect(args).toBeDefined()
     for (const flag of OFFLINE_FLAGS) expect(args).toContain(flag)
-    const profile = args.find((a) => a.startsWith('--user-data-dir='))
+    const profile = args!.find((a) => a.startsWith('--user-data-dir='))
     expect(profile).toMatch(/^--user-data-dir=.*playwright_chromiumdev_profile-/)
     expect(args).not.toContain('--disable-web-security')
   })

@@ -13,13 +13,15 @@ import { chromium, type Browser } from 'playwright-core'
  * checks), so the browser would accept what a real one refuses.
  */
 const WEAKENING = new Set(['--disable-web-security', '--allow-running-insecure-content', '--disable-site-isolation-trials'])
+/** Also left out: in one process, closing a browser context hangs the browser (tests open and close many). */
+const UNUSED = new Set(['--single-process'])
 
 /** Keeps the browser off the network: no update checks, sync, field trials or first-run pages. */
 export const OFFLINE_FLAGS = ['--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-default-apps', '--disable-field-trial-config']
 
-/** The arguments a test browser is launched with: the package's, less the weakening ones, plus OFFLINE_FLAGS. */
+/** The arguments a test browser is launched with: the package's, less the ones above, plus OFFLINE_FLAGS. */
 export function browserArgs(): string[] {
-  return [...sparticuz.args.filter((a) => !WEAKENING.has(a)), ...OFFLINE_FLAGS]
+  return [...sparticuz.args.filter((a) => !WEAKENING.has(a) && !UNUSED.has(a)), ...OFFLINE_FLAGS]
 }
 
 /** Path of the Chromium binary (unpacked from the package on first call, about 2 s). */
