@@ -4,11 +4,10 @@ import { closeSync, existsSync, openSync, readSync, statSync, writeFileSync } fr
 import { resolve } from 'node:path'
 import { loadConfig, resolveDataDir } from '../config/index.ts'
 import { findUserKey } from '../identity/index.ts'
-import { RemoteCallError } from '../rpc/client.ts'
 import { packDir } from '../apps/package.ts'
 import { UsageError, type Parsed } from './args.ts'
 import { toJson } from './call.ts'
-import { connect, type NodeSession } from './session.ts'
+import { withOwnerSession, type NodeSession } from './session.ts'
 
 const CHUNK = 1024 * 1024
 
@@ -22,23 +21,6 @@ interface AppInfo {
   url: string
 }
 
-/** Runs `body` with an owner session; errors print the node's text and exit 1. */
-async function withSession(p: Parsed, body: (s: NodeSession) => Promise<number>): Promise<number> {
-  const session = connect(p)
-  try {
-    await session.login()
-    return await body(session)
-  } catch (err) {
-    if (err instanceof UsageError) {
-      console.error(err.message)
-      return 2
-    }
-    console.error(err instanceof RemoteCallError ? err.message : `leither: ${(err as Error).message}`)
-    return 1
-  } finally {
-    await session.close()
-  }
-}
 
 const appIdArg = (p: Parsed, usage: string): string => {
   const id = p.args[0]
@@ -112,7 +94,7 @@ async function installById(s: NodeSession, appId: string): Promise<AppInfo> {
 }
 
 export const appInstall = (p: Parsed) =>
-  withSession(p, async (s) => {
+  withOwnerSession(p, async (s) => {
     const what = p.args[0]
     if (!what) throw new UsageError('usage: leither app install FILE.lapp|APPID [--yes]')
     const isFile = existsSync(what) && statSync(what).isFile()
@@ -135,7 +117,7 @@ export const appInstall = (p: Parsed) =>
   })
 
 export const appPublish = (p: Parsed) =>
-  withSession(p, async (s) => {
+  withOwnerSession(p, async (s) => {
     const id = appIdArg(p, 'app publish APPID')
     const r = (await s.call('MiMeiPublish', [s.sid, id])) as { ver: number }
     console.log(JSON.stringify(toJson(r), null, 2))
@@ -144,7 +126,7 @@ export const appPublish = (p: Parsed) =>
   })
 
 export const appList = (p: Parsed) =>
-  withSession(p, async (s) => {
+  withOwnerSession(p, async (s) => {
     const apps = (await s.call('AppList', [s.sid])) as AppInfo[]
     if (p.flags.json) console.log(JSON.stringify(toJson(apps), null, 2))
     else if (!apps.length) console.log('no apps installed (install one: leither app install FILE.lapp|APPID)')
@@ -153,7 +135,7 @@ export const appList = (p: Parsed) =>
   })
 
 export const appUninstall = (p: Parsed) =>
-  withSession(p, async (s) => {
+  withOwnerSession(p, async (s) => {
     const id = appIdArg(p, 'app uninstall APPID [--keep-data]')
     const r = (await s.call('UninstallApp', [s.sid, id, p.flags['keep-data'] === true])) as { name: string; dataAreas: number; dataKept: boolean }
     console.log(`uninstalled ${r.name}; ${r.dataAreas} data area(s) ${r.dataKept ? 'kept' : 'deleted'}`)

@@ -1,32 +1,14 @@
 // `leither mimei …` and `leither gc`: MiMei from the shell, through a running node, as its owner.
 import { createWriteStream, openSync, readSync, closeSync, statSync } from 'node:fs'
 import { InvalidParams } from '../errors.ts'
-import { RemoteCallError } from '../rpc/client.ts'
 import { UsageError, type Parsed } from './args.ts'
 import { fromJson, toJson } from './call.ts'
-import { connect, type NodeSession } from './session.ts'
+import { withOwnerSession, type NodeSession } from './session.ts'
 
 const CHUNK = 1024 * 1024
 const O_RDONLY = 0
 const O_WRONLY_CREATE_TRUNC = 0x1 | 0x40 | 0x200
 
-/** Runs `body` with an owner session; maps errors to exit 1 with the node's text. */
-async function withSession(p: Parsed, body: (s: NodeSession) => Promise<number>): Promise<number> {
-  const session = connect(p)
-  try {
-    await session.login()
-    return await body(session)
-  } catch (err) {
-    if (err instanceof UsageError) {
-      console.error(err.message)
-      return 2
-    }
-    console.error(err instanceof RemoteCallError ? err.message : `leither: ${(err as Error).message}`)
-    return 1
-  } finally {
-    await session.close()
-  }
-}
 
 const print = (v: unknown) => console.log(JSON.stringify(toJson(v), null, 2))
 const need = (p: Parsed, n: number, usage: string) => {
@@ -53,7 +35,7 @@ function progress(label: string, total: number) {
 }
 
 export const mimeiCreate = (p: Parsed) =>
-  withSession(p, async (s) => {
+  withOwnerSession(p, async (s) => {
     const type = p.flags.type === 'file' ? 1 : 2
     const mark = p.flags.auto ? '{{auto}}' : ((p.flags.mark as string | undefined) ?? '')
     const everyone = p.flags.public ? 1 : 0
@@ -62,7 +44,7 @@ export const mimeiCreate = (p: Parsed) =>
   })
 
 export const mimeiLs = (p: Parsed) =>
-  withSession(p, async (s) => {
+  withOwnerSession(p, async (s) => {
     const rows = (await s.call('MMList', [s.sid, p.flags.app, 0, 1000])) as Record<string, unknown>[]
     if (p.flags.json) print(rows)
     else if (!rows.length) console.log('no MiMei yet (create one: leither mimei create --app NAME)')
@@ -75,14 +57,14 @@ export const mimeiLs = (p: Parsed) =>
   })
 
 export const mimeiInfo = (p: Parsed) =>
-  withSession(p, async (s) => {
+  withOwnerSession(p, async (s) => {
     need(p, 1, 'mimei info MID')
     print(await s.call('GetVar', [s.sid, 'mminfo', p.args[0]]))
     return 0
   })
 
 export const mimeiVersions = (p: Parsed) =>
-  withSession(p, async (s) => {
+  withOwnerSession(p, async (s) => {
     need(p, 1, 'mimei versions MID')
     const v = (await s.call('GetVar', [s.sid, 'mmversions', p.args[0]])) as { last: number; release: number; versions: Record<string, unknown>[] }
     if (p.flags.json) print(v)
@@ -96,21 +78,21 @@ export const mimeiVersions = (p: Parsed) =>
   })
 
 export const mimeiBackup = (p: Parsed) =>
-  withSession(p, async (s) => {
+  withOwnerSession(p, async (s) => {
     need(p, 1, 'mimei backup MID [--memo TEXT]')
     console.log(await s.call('MMBackup', [s.sid, p.args[0], p.flags.memo ?? '']))
     return 0
   })
 
 export const mimeiRelease = (p: Parsed) =>
-  withSession(p, async (s) => {
+  withOwnerSession(p, async (s) => {
     need(p, 2, 'mimei release MID VER')
     console.log(await s.call('MMRelease', [s.sid, p.args[0], p.args[1]]))
     return 0
   })
 
 export const mimeiRestore = (p: Parsed) =>
-  withSession(p, async (s) => {
+  withOwnerSession(p, async (s) => {
     need(p, 2, 'mimei restore MID VER')
     console.log(await s.call('MMRestore', [s.sid, p.args[0], p.args[1]]))
     return 0
@@ -141,7 +123,7 @@ async function readFile(s: NodeSession, handle: string, path: string, write: (b:
 }
 
 export const mimeiCat = (p: Parsed) =>
-  withSession(p, async (s) => {
+  withOwnerSession(p, async (s) => {
     need(p, 2, 'mimei cat MID[:VER] PATH')
     const { handle, type } = await openVersion(s, p.args[0])
     if (type !== 1) throw new InvalidParams('cat reads files of a file MiMei; for a database use: leither mimei get MID KEY')
@@ -151,7 +133,7 @@ export const mimeiCat = (p: Parsed) =>
 
 /** get MID[:VER] KEY (database: the value as JSON) or MID[:VER] PATH [--out FILE] (file tree). */
 export const mimeiGet = (p: Parsed) =>
-  withSession(p, async (s) => {
+  withOwnerSession(p, async (s) => {
     need(p, 2, 'mimei get MID[:VER] KEY|PATH [--out FILE]')
     const { handle, type } = await openVersion(s, p.args[0])
     if (type === 2) {
@@ -171,7 +153,7 @@ export const mimeiGet = (p: Parsed) =>
 
 /** put MID KEY JSON (database) or MID PATH FILE|- (file tree, from a local file or stdin). */
 export const mimeiPut = (p: Parsed) =>
-  withSession(p, async (s) => {
+  withOwnerSession(p, async (s) => {
     need(p, 3, 'mimei put MID KEY JSON | mimei put MID PATH FILE|-')
     const [mid, target, source] = p.args
     const { handle, type } = await openVersion(s, mid)
@@ -212,7 +194,7 @@ export const mimeiPut = (p: Parsed) =>
   })
 
 export const gcCommand = (p: Parsed) =>
-  withSession(p, async (s) => {
+  withOwnerSession(p, async (s) => {
     const r = (await s.call('MMGc', [s.sid, p.flags.grace ?? 3600])) as { blocks: number; bytes: number }
     console.log(`collected ${r.blocks} blocks, ${(r.bytes / 1e6).toFixed(1)} MB`)
     return 0
@@ -221,21 +203,21 @@ export const gcCommand = (p: Parsed) =>
 // — across nodes —
 
 export const mimeiPublish = (p: Parsed) =>
-  withSession(p, async (s) => {
+  withOwnerSession(p, async (s) => {
     need(p, 1, 'mimei publish MID')
     print(await s.call('MiMeiPublish', [s.sid, p.args[0]]))
     return 0
   })
 
 export const mimeiProvide = (p: Parsed) =>
-  withSession(p, async (s) => {
+  withOwnerSession(p, async (s) => {
     need(p, 1, 'mimei provide MID')
     print(await s.call(p.flags.stop ? 'MiMeiUnprovide' : 'MiMeiProvide', [s.sid, p.args[0]]))
     return 0
   })
 
 export const mimeiFindProvs = (p: Parsed) =>
-  withSession(p, async (s) => {
+  withOwnerSession(p, async (s) => {
     need(p, 1, 'mimei findprovs MID')
     const provs = (await s.call('MiMeiFindProvs', [s.sid, p.args[0], p.flags.ver])) as { peer: string; addrs: string[] }[]
     if (p.flags.json) print(provs)
@@ -246,7 +228,7 @@ export const mimeiFindProvs = (p: Parsed) =>
 
 /** Starts a sync and shows its progress until it ends (Ctrl-C cancels it on the node too). */
 export const mimeiSync = (p: Parsed) =>
-  withSession(p, async (s) => {
+  withOwnerSession(p, async (s) => {
     need(p, 1, 'mimei sync MID[:VER]')
     const { mid, ver } = midVer(p.args[0])
     const options: Record<string, unknown> = { wait: false, depth: p.flags.depth ?? 1 }

@@ -1,8 +1,8 @@
 // A CLI command's connection to a node: its URL, and a session as the node owner when needed.
 import { loadConfig, resolveDataDir } from '../config/index.ts'
 import { findUserKey, signPassport } from '../identity/index.ts'
-import { callRemote } from '../rpc/client.ts'
-import type { Parsed } from './args.ts'
+import { callRemote, RemoteCallError } from '../rpc/client.ts'
+import { UsageError, type Parsed } from './args.ts'
 
 export interface NodeSession {
   readonly node: string
@@ -35,4 +35,25 @@ export function connect(p: Parsed): NodeSession {
     },
   }
   return session
+}
+
+/**
+ * Runs `body` with an owner session of the node and closes it after: usage errors exit 2, the
+ * node's errors (and an unreachable node) exit 1 with their text.
+ */
+export async function withOwnerSession(p: Parsed, body: (s: NodeSession) => Promise<number>): Promise<number> {
+  const session = connect(p)
+  try {
+    await session.login()
+    return await body(session)
+  } catch (err) {
+    if (err instanceof UsageError) {
+      console.error(err.message)
+      return 2
+    }
+    console.error(err instanceof RemoteCallError ? err.message : `leither: ${(err as Error).message}`)
+    return 1
+  } finally {
+    await session.close()
+  }
 }

@@ -1,25 +1,7 @@
 // `leither user …`: the owner manages the users of a running node (revoke; admit, remove, list).
-import { RemoteCallError } from '../rpc/client.ts'
 import { UsageError, type Parsed } from './args.ts'
-import { connect, type NodeSession } from './session.ts'
+import { withOwnerSession } from './session.ts'
 
-/** Runs `body` with an owner session; usage errors exit 2, the node's errors 1 with its text. */
-async function asOwner(p: Parsed, body: (s: NodeSession) => Promise<number>): Promise<number> {
-  const session = connect(p)
-  try {
-    await session.login()
-    return await body(session)
-  } catch (err) {
-    if (err instanceof UsageError) {
-      console.error(err.message)
-      return 2
-    }
-    console.error(err instanceof RemoteCallError ? err.message : `leither: ${(err as Error).message}`)
-    return 1
-  } finally {
-    await session.close()
-  }
-}
 
 /** A time as unix seconds: an integer, or a date the JavaScript Date parser reads (ISO 8601). */
 export function parseTime(text: string, flag: string): number {
@@ -42,7 +24,7 @@ export function userRevoke(p: Parsed): Promise<number> | number {
     console.error((err as Error).message)
     return 2
   }
-  return asOwner(p, async (s) => {
+  return withOwnerSession(p, async (s) => {
     const r = (await s.call('UserRevoke', before === undefined ? [s.sid, userId] : [s.sid, userId, before])) as { sessions: number; before: number }
     const when = new Date(r.before * 1000).toISOString()
     console.log(`revoked ${userId}: ${r.sessions} sessions ended; passports issued before ${when} refused`)
@@ -95,7 +77,7 @@ export function userAdmit(p: Parsed): Promise<number> | number {
     console.error((err as Error).message)
     return 2
   }
-  return asOwner(p, async (s) => {
+  return withOwnerSession(p, async (s) => {
     const u = (await s.call('UserAdmit', quota === undefined ? [s.sid, userId] : [s.sid, userId, quota])) as StoredUser
     console.log(`admitted ${u.userId}: may store data here (quota: ${quotaText(u.quotaBytes)}; stores ${formatBytes(u.usage.total)})`)
     return 0
@@ -108,7 +90,7 @@ export function userRemove(p: Parsed): Promise<number> | number {
     console.error('usage: leither user remove USER')
     return 2
   }
-  return asOwner(p, async (s) => {
+  return withOwnerSession(p, async (s) => {
     const was = (await s.call('UserRemove', [s.sid, userId])) as boolean
     console.log(was ? `removed ${userId}: no longer stores data here (what they stored stays until deleted)` : `${userId} was not admitted; nothing changed`)
     return 0
@@ -116,7 +98,7 @@ export function userRemove(p: Parsed): Promise<number> | number {
 }
 
 export function userList(p: Parsed): Promise<number> {
-  return asOwner(p, async (s) => {
+  return withOwnerSession(p, async (s) => {
     const users = (await s.call('UserList', [s.sid])) as StoredUser[]
     if (p.flags.json) {
       console.log(JSON.stringify(users, null, 2))
