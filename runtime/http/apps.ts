@@ -2,6 +2,7 @@
 // with a strict Content-Security-Policy, and /entry?aid=<id> (Leither's address of an app) leads there.
 import { appIdFromHost, appOrigin, isAppId } from '../apps/ids.ts'
 import type { Served } from '../mimei/files/serve.ts'
+import { pageHeaders } from './csp.ts'
 import { fileResponse } from './mimei.ts'
 import { hostName } from './origin.ts'
 
@@ -13,26 +14,6 @@ export interface AppFiles {
 
 /** Paths every origin shares with the node: the RPC endpoint, the browser client, public variables. */
 const NODE_PATHS = /^\/(webapi\/?|ws3?\/?|lib\/|getvar$)/
-
-/**
- * What an app page may load and reach: its own origin only (the node's RPC and /lib/ are served
- * there too), no plugins, no framing, no other page's forms.
- */
-export function appCsp(host: string): string {
-  return [
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data: blob:",
-    "font-src 'self' data:",
-    "media-src 'self' blob:",
-    `connect-src 'self' ws://${host}`,
-    "object-src 'none'",
-    "base-uri 'none'",
-    "frame-ancestors 'none'",
-    "form-action 'self'",
-  ].join('; ')
-}
 
 const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json; charset=utf-8' } })
 
@@ -57,8 +38,8 @@ export function serveAppOrigin(apps: AppFiles, request: Request): Promise<Respon
 }
 
 async function appResponse(apps: AppFiles, request: Request, appId: string, url: URL): Promise<Response> {
-  const host = request.headers.get('host') ?? ''
-  const headers = { 'content-security-policy': appCsp(host), 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer' }
+  // App pages may use inline styles (many small apps do); scripts stay their own files.
+  const headers = pageHeaders(request.headers.get('host') ?? '', { styles: 'inline' })
   const withHeaders = (r: Response) => {
     for (const [k, v] of Object.entries(headers)) r.headers.set(k, v)
     return r

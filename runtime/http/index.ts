@@ -9,6 +9,7 @@ import type { MiMeiStore } from '../mimei/index.ts'
 import type { Permissions } from '../permissions/index.ts'
 import { mimeiRoutes } from './mimei.ts'
 import { entryRedirect, serveAppOrigin, type AppFiles } from './apps.ts'
+import { pageHeaders } from './csp.ts'
 import { originPolicy, refusal, type OriginPolicy } from './origin.ts'
 import { rpcRoutes, websocketOptions } from './rpc.ts'
 import type { Monitor } from '../monitor/index.ts'
@@ -61,19 +62,7 @@ const notFound = (what: string) => json(404, { error: `NotFound: ${what}` })
  */
 function nodePage(request: Request, file: Blob | undefined): Response | undefined {
   if (!file) return undefined
-  const host = request.headers.get('host') ?? ''
-  const csp = [
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self' data: blob: http://*.localhost:*",
-    `connect-src 'self' ws://${host}`,
-    "object-src 'none'",
-    "base-uri 'none'",
-    "frame-ancestors 'none'",
-    "form-action 'self'",
-  ].join('; ')
-  return new Response(file, { headers: { 'content-security-policy': csp, 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer' } })
+  return new Response(file, { headers: pageHeaders(request.headers.get('host') ?? '', { styles: 'self', images: 'http://*.localhost:*' }) })
 }
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]'])

@@ -30,7 +30,7 @@ describe('compiled binary', () => {
     try {
       expect(await (await fetch(`${node.url}/getvar?name=ver`)).json()).toBe(pkg.version)
       // The launcher page is embedded: there is no apps/ folder next to the binary.
-      expect(await (await fetch(`${node.url}/`)).text()).toContain('<title>Leither node</title>')
+      expect(await (await fetch(`${node.url}/`)).text()).toContain('<title>Leither</title>')
     } finally {
       expect(await node.stop('SIGTERM')).toBe(0)
     }

@@ -46,7 +46,12 @@ describe('leither run', () => {
     const r = await fetch(`${node.url}/`)
     expect(r.status).toBe(200)
     expect(r.headers.get('content-type')).toContain('text/html')
-    expect(await r.text()).toContain('<title>Leither node</title>')
+    const page = await r.text()
+    expect(page).toContain('<title>Leither</title>')
+    // Its script is a file of its own (no inline script), and it loads: the embedded launcher is whole.
+    expect(page).toContain('<script type="module" src="/apps/launcher/app.js"></script>')
+    expect(r.headers.get('content-security-policy')).toContain("script-src 'self'")
+    expect((await fetch(`${node.url}/apps/launcher/app.js`)).status).toBe(200)
     const m = await fetch(`${node.url}/apps/launcher/manifest.json`)
     expect((await m.json()).name).toBe('launcher')
     expect((await fetch(`${node.url}/apps/launcher/../../package.json`)).status).toBe(404)
