@@ -89,6 +89,9 @@ export class AppGrants {
 
 function checked(capabilities: readonly unknown[]): AppCapability[] {
   const bad = capabilities.filter((c) => !isAppCapability(c))
-  if (bad.length) throw new InvalidParams(`not app capabilities: ${bad.map((b) => JSON.stringify(b)).join(', ')}; known: ${APP_CAPABILITIES.join(', ')}`)
+  // Any decoded value may arrive here (cycles, BigInt): only strings and numbers are quoted.
+  const shown = (b: unknown) =>
+    typeof b === 'string' ? JSON.stringify(b.slice(0, 60)) : typeof b === 'number' ? String(b) : Array.isArray(b) ? 'a list' : typeof b === 'bigint' ? 'a long integer' : `a ${typeof b === 'object' ? 'map' : typeof b}`
+  if (bad.length) throw new InvalidParams(`not app capabilities: ${bad.map(shown).join(', ')}; known: ${APP_CAPABILITIES.join(', ')}`)
   return [...new Set(capabilities as AppCapability[])]
 }

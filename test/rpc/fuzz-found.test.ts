@@ -122,3 +122,13 @@ describe('the RPC layer', () => {
     }
   })
 })
+
+describe('values named in error messages', () => {
+  test('AppRevoke with capabilities that are cyclic lists or BigInts is InvalidParams', async () => {
+    const self: unknown[] = [1]
+    self.push(self)
+    for (const bad of [self, 2n ** 70n, { k: self }]) {
+      expect(await failure(callLocal(node, 'AppRevoke', sid, 'AAAAAAAAAAAAAAAAAAAAAAAAAAA', bad))).toMatch(/^InvalidParams: not app capabilities: (a list|a long integer|a map); known: /)
+    }
+  })
+})
