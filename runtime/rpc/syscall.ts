@@ -92,6 +92,12 @@ export interface SyscallRow<A extends unknown[] = any[]> {
   readonly params: readonly ParamSpec[]
   /** What comes back, for the docs. */
   readonly returns: string
+  /**
+   * The same as a TypeScript type, for /lib/leither.d.ts (the method returns `Promise<returnsType>`).
+   * It may name the shared interfaces declared there (runtime/rpc/browser/types.ts: FileInfo,
+   * MiMeiInfo, SyncProgress, AppInfo …). Absent: `unknown`.
+   */
+  readonly returnsType?: string
   readonly capability: Capability
   /**
    * Rows with `handle.read` / `handle.write` name an open handle in their first parameter (after

@@ -1313,7 +1313,7 @@ class Writer {
     this.stringBody(String(value.message));
   }
 }
-// runtime/rpc/browser/client.ts
+// runtime/rpc/browser/errors.ts
 class LeitherError2 extends Error {
   code;
   constructor(text) {
@@ -1322,6 +1322,252 @@ class LeitherError2 extends Error {
     this.name = "LeitherError";
   }
 }
+
+// runtime/rpc/browser/events.ts
+var PUSHED = { msg: "message", pub: "pubsub", dropped: "dropped" };
+var PUSHED_EVENTS = new Set(Object.values(PUSHED));
+var HELD_MAX = 1000;
+var RETRY_FIRST_MS = 500;
+var RETRY_MAX_MS = 30000;
+
+class ClientEvents {
+  pull;
+  listeners = new Map;
+  held = [];
+  running = false;
+  wakeUp;
+  constructor(pull) {
+    this.pull = pull;
+  }
+  on(type, fn) {
+    let set = this.listeners.get(type);
+    if (!set)
+      this.listeners.set(type, set = new Set);
+    set.add(fn);
+    if (PUSHED_EVENTS.has(type)) {
+      const mine = this.held.filter((h) => h.type === type);
+      this.held = this.held.filter((h) => h.type !== type);
+      for (const h of mine)
+        this.emit(type, h.value);
+      this.loop();
+    }
+    return () => this.off(type, fn);
+  }
+  off(type, fn) {
+    this.listeners.get(type)?.delete(fn);
+  }
+  emit(type, value) {
+    for (const fn of [...this.listeners.get(type) ?? []]) {
+      try {
+        fn(value);
+      } catch (e) {
+        setTimeout(() => {
+          throw e;
+        });
+      }
+    }
+  }
+  wake() {
+    this.wakeUp?.();
+  }
+  clear() {
+    this.listeners.clear();
+    this.wake();
+  }
+  wanted() {
+    for (const type of PUSHED_EVENTS)
+      if (this.listeners.get(type)?.size)
+        return true;
+    return false;
+  }
+  deliver(item) {
+    const type = PUSHED[item.kind];
+    if (!type)
+      return;
+    if (this.listeners.get(type)?.size)
+      return this.emit(type, item);
+    this.held.push({ type, value: item });
+    if (this.held.length > HELD_MAX)
+      this.held.shift();
+  }
+  async loop() {
+    if (this.running)
+      return;
+    this.running = true;
+    let failures = 0;
+    try {
+      while (this.wanted()) {
+        try {
+          const items = await this.pull();
+          failures = 0;
+          for (const item of items)
+            this.deliver(item);
+        } catch (e) {
+          failures++;
+          this.emit("error", e);
+          if (!this.wanted())
+            break;
+          await new Promise((resolve) => {
+            const timer = setTimeout(done, Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** Math.min(failures - 1, 10)));
+            function done() {
+              clearTimeout(timer);
+              resolve();
+            }
+            this.wakeUp = done;
+          });
+          this.wakeUp = undefined;
+        }
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+}
+
+// runtime/rpc/browser/socket.ts
+class TransportError extends LeitherError2 {
+  constructor(text) {
+    super(`Transport: ${text}`);
+    this.name = "TransportError";
+  }
+}
+var RECONNECT_FIRST_MS = 250;
+
+class NodeSocket {
+  url;
+  openTimeoutMs;
+  reconnectMaxMs;
+  hooks;
+  socket;
+  opening;
+  nextId = 1;
+  pending = new Map;
+  failures = 0;
+  retry;
+  stopped = false;
+  down = false;
+  constructor(url, openTimeoutMs, reconnectMaxMs, hooks) {
+    this.url = url;
+    this.openTimeoutMs = openTimeoutMs;
+    this.reconnectMaxMs = reconnectMaxMs;
+    this.hooks = hooks;
+  }
+  get isOpen() {
+    return this.socket?.readyState === 1;
+  }
+  open() {
+    this.stopped = false;
+    if (this.socket?.readyState === 1)
+      return Promise.resolve(this.socket);
+    this.opening ??= new Promise((resolve, reject) => {
+      let ws;
+      const fail = (why) => {
+        clearTimeout(timer);
+        this.opening = undefined;
+        this.down = true;
+        this.failures++;
+        this.schedule();
+        reject(new TransportError(`cannot open the WebSocket ${this.url}: ${why}`));
+      };
+      const timer = setTimeout(() => {
+        ws.onclose = null;
+        ws.close();
+        fail(`no answer within ${this.openTimeoutMs} ms`);
+      }, this.openTimeoutMs);
+      try {
+        ws = new WebSocket(this.url, ["hprose"]);
+      } catch (e) {
+        return fail(e.message);
+      }
+      ws.binaryType = "arraybuffer";
+      ws.onopen = () => {
+        if (this.stopped) {
+          ws.onclose = null;
+          ws.close();
+          return fail("the client was closed");
+        }
+        clearTimeout(timer);
+        this.socket = ws;
+        this.opening = undefined;
+        this.down = false;
+        this.failures = 0;
+        ws.onclose = (e) => this.closed(ws, e.code, e.reason);
+        resolve(ws);
+        this.hooks.onOpen();
+      };
+      ws.onmessage = (e) => {
+        const data = new Uint8Array(e.data);
+        if (data.length < 4)
+          return;
+        const id = new DataView(data.buffer, data.byteOffset).getUint32(0);
+        const waiter = this.pending.get(id);
+        this.pending.delete(id);
+        waiter?.resolve(data.subarray(4));
+      };
+      ws.onclose = (e) => fail(`closed with code ${e.code}${e.reason ? ` (${e.reason})` : ""}`);
+    });
+    return this.opening;
+  }
+  async send(body, timeoutMs) {
+    const ws = await this.open();
+    const id = this.nextId;
+    this.nextId = this.nextId >= 2147483647 ? 1 : this.nextId + 1;
+    const frame = new Uint8Array(4 + body.length);
+    new DataView(frame.buffer).setUint32(0, id);
+    frame.set(body, 4);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new LeitherError2(`Timeout: no reply within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(id, {
+        resolve: (v) => (clearTimeout(timer), resolve(v)),
+        reject: (e) => (clearTimeout(timer), reject(e))
+      });
+      ws.send(frame);
+    });
+  }
+  close() {
+    this.stopped = true;
+    clearTimeout(this.retry);
+    this.retry = undefined;
+    const ws = this.socket;
+    this.socket = undefined;
+    if (ws) {
+      ws.onclose = null;
+      ws.close();
+      this.failAll("the client was closed");
+    }
+  }
+  closed(ws, code, reason) {
+    if (this.socket !== ws)
+      return;
+    this.socket = undefined;
+    this.down = true;
+    this.failAll(`the WebSocket closed (code ${code}${reason ? `: ${reason}` : ""}) before the reply came; the call may or may not have run on the node`);
+    this.schedule();
+    this.hooks.onClose(code, reason);
+  }
+  failAll(why) {
+    const err = new TransportError(why);
+    for (const w of this.pending.values())
+      w.reject(err);
+    this.pending.clear();
+  }
+  schedule() {
+    if (this.stopped || this.retry)
+      return;
+    const base = Math.min(this.reconnectMaxMs, RECONNECT_FIRST_MS * 2 ** Math.min(this.failures, 20));
+    this.retry = setTimeout(() => {
+      this.retry = undefined;
+      if (!this.stopped && !this.isOpen)
+        this.open().catch(() => {});
+    }, base / 2 + Math.random() * (base / 2));
+  }
+}
+
+// runtime/rpc/browser/client.ts
+var PULL_SEC = 25;
 function encodeCall(method, args) {
   return new Writer().writeTag(Tag.Call).write(method).reset().write(args).writeTag(Tag.End).toBytes();
 }
@@ -1336,21 +1582,43 @@ function decodeReply(bytes) {
 }
 
 class LeitherClient {
-  sid = "";
   url;
   options;
   socket;
-  opening;
-  nextId = 1;
-  pending = new Map;
+  events;
+  session = "";
   constructor(url, options = {}) {
     this.url = (url ?? globalThis.location?.origin ?? "http://127.0.0.1:4800").replace(/\/+$/, "");
-    this.options = { transport: options.transport ?? "ws", timeout: options.timeout ?? 30000 };
+    this.options = { transport: options.transport ?? "auto", timeout: options.timeout ?? 30000, reconnectMaxMs: options.reconnectMaxMs ?? 30000 };
+    this.events = new ClientEvents(() => this.request("PullMsg", [this.sid, PULL_SEC], (PULL_SEC + 15) * 1000));
+    this.socket = new NodeSocket(`${this.url.replace(/^http/, "ws")}/ws/`, Math.min(this.options.timeout, 1e4), this.options.reconnectMaxMs, {
+      onOpen: () => {
+        this.events.emit("connect", { transport: "ws" });
+        this.events.wake();
+      },
+      onClose: (code, reason) => this.events.emit("disconnect", { code, reason })
+    });
   }
-  async call(method, args = []) {
-    const request = encodeCall(method, args);
-    const reply = this.options.transport === "http" ? await this.post(request) : await this.send(request);
-    return decodeReply(reply);
+  get sid() {
+    return this.session;
+  }
+  set sid(sid) {
+    this.session = sid;
+    this.events.wake();
+  }
+  get transport() {
+    if (this.options.transport === "auto")
+      return this.socket.isOpen || !this.socket.down ? "ws" : "http";
+    return this.options.transport;
+  }
+  call(method, args = []) {
+    return this.request(method, args, this.options.timeout);
+  }
+  on(type, fn) {
+    return this.events.on(type, fn);
+  }
+  off(type, fn) {
+    this.events.off(type, fn);
   }
   async login(ppt) {
     const r = await this.call("Login", [ppt]);
@@ -1385,74 +1653,45 @@ class LeitherClient {
     }
   }
   close() {
-    this.socket?.close();
-    this.socket = undefined;
-    this.opening = undefined;
+    this.events.clear();
+    this.socket.close();
   }
-  async post(body) {
-    const r = await fetch(`${this.url}/webapi/`, {
-      method: "POST",
-      body,
-      credentials: "include",
-      signal: AbortSignal.timeout(this.options.timeout)
-    });
-    if (!r.ok)
-      throw new LeitherError2(`Transport: HTTP ${r.status}`);
-    return new Uint8Array(await r.arrayBuffer());
+  async request(method, args, timeoutMs) {
+    const body = encodeCall(method, args);
+    const how = this.options.transport;
+    if (how === "http")
+      return decodeReply(await this.post(body, timeoutMs));
+    if (how === "ws" || this.socket.isOpen)
+      return decodeReply(await this.socket.send(body, timeoutMs));
+    if (!this.socket.down) {
+      let opened = false;
+      try {
+        await this.socket.open();
+        opened = true;
+      } catch {}
+      if (opened)
+        return decodeReply(await this.socket.send(body, timeoutMs));
+    }
+    return decodeReply(await this.post(body, timeoutMs));
   }
-  open() {
-    if (this.socket?.readyState === 1)
-      return Promise.resolve(this.socket);
-    this.opening ??= new Promise((resolve, reject) => {
-      const ws = new WebSocket(`${this.url.replace(/^http/, "ws")}/ws/`, ["hprose"]);
-      ws.binaryType = "arraybuffer";
-      ws.onopen = () => {
-        this.socket = ws;
-        resolve(ws);
-      };
-      ws.onmessage = (e) => {
-        const data = new Uint8Array(e.data);
-        const id = new DataView(data.buffer, data.byteOffset).getUint32(0);
-        const waiter = this.pending.get(id);
-        this.pending.delete(id);
-        waiter?.resolve(data.subarray(4));
-      };
-      ws.onclose = () => {
-        this.socket = undefined;
-        this.opening = undefined;
-        const err = new LeitherError2("Transport: the connection to the node closed");
-        for (const w of this.pending.values())
-          w.reject(err);
-        this.pending.clear();
-        reject(err);
-      };
-    });
-    return this.opening;
-  }
-  async send(body) {
-    const ws = await this.open();
-    const id = this.nextId;
-    this.nextId = this.nextId >= 2147483647 ? 1 : this.nextId + 1;
-    const frame = new Uint8Array(4 + body.length);
-    new DataView(frame.buffer).setUint32(0, id);
-    frame.set(body, 4);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new LeitherError2(`Timeout: no reply within ${this.options.timeout} ms`));
-      }, this.options.timeout);
-      this.pending.set(id, {
-        resolve: (v) => {
-          clearTimeout(timer);
-          resolve(v);
-        },
-        reject: (e) => {
-          clearTimeout(timer);
-          reject(e);
-        }
+  async post(body, timeoutMs) {
+    let r;
+    try {
+      r = await fetch(`${this.url}/webapi/`, {
+        method: "POST",
+        body,
+        credentials: "include",
+        signal: AbortSignal.timeout(timeoutMs)
       });
-      ws.send(frame);
-    });
+    } catch (e) {
+      const err = e;
+      if (err.name === "TimeoutError")
+        throw new LeitherError2(`Timeout: no reply within ${timeoutMs} ms`);
+      throw new TransportError(`POST ${this.url}/webapi/ failed: ${err.message}`);
+    }
+    if (!r.ok)
+      throw new TransportError(`POST ${this.url}/webapi/ answered HTTP ${r.status}`);
+    return new Uint8Array(await r.arrayBuffer());
   }
 }
 
@@ -1460,14 +1699,14 @@ class LeitherClient {
 /**
  * Opens a session. The sid is the first argument of later calls; it survives node restarts and expires when idle.
  * @param {string} ppt a passport with CertFor=Self, signed by the user key for this node (audience = node id)
- * @returns {Promise<any>} {sid, uid, owner}
+ * @returns {Promise<unknown>} {sid, uid, owner}
  */
 LeitherClient.prototype.Login = function (ppt) {
   return this.call("Login", [ppt]);
 };
 /**
  * Ends the session given as sid, and the passport it was opened with: that passport does not log in again (sign a new one).
- * @returns {Promise<any>} true
+ * @returns {Promise<unknown>} true
  */
 LeitherClient.prototype.Logout = function () {
   return this.call("Logout", [this.sid]);
@@ -1476,7 +1715,7 @@ LeitherClient.prototype.Logout = function () {
  * Reads a node variable. Guests (sid "") may read it; userid is "" for them.
  * @param {string} name ver | now | port | nodeid | peerid | nodeaddrs | userid | nodepk | appids | appinfos | mminfo | mmversions | mmprovs (the last three take a MiMei id)
  * @param {unknown[]} args extra arguments some variables take
- * @returns {Promise<any>} the value
+ * @returns {Promise<unknown>} the value
  */
 LeitherClient.prototype.GetVar = function (name, ...args) {
   return this.call("GetVar", [this.sid, name, ...args]);
@@ -1486,7 +1725,7 @@ LeitherClient.prototype.GetVar = function (name, ...args) {
  * @param {Record<string, unknown>} data string keys and values to sign, e.g. {CertFor: "Self"}
  * @param {number} period validity in minutes, 1..passportMaxSec/60 (default config: 10080, 7 days)
  * @param {string} [audience] node id the passport is for (default: this node)
- * @returns {Promise<any>} passport (string)
+ * @returns {Promise<unknown>} passport (string)
  */
 LeitherClient.prototype.SignPPT = function (data, period, audience) {
   return this.call("SignPPT", [this.sid, data, period, audience]);
@@ -1494,7 +1733,7 @@ LeitherClient.prototype.SignPPT = function (data, period, audience) {
 /**
  * Signs a message with the caller's key, which this node must hold. What is signed is "LEITHER-SIGN1;" followed by the message, so a signature made here is never a passport, message or event signature; check it with Verify.
  * @param {Uint8Array | string} message bytes, or a string signed as UTF-8
- * @returns {Promise<any>} signature (64 bytes, Ed25519)
+ * @returns {Promise<unknown>} signature (64 bytes, Ed25519)
  */
 LeitherClient.prototype.Sign = function (message) {
   return this.call("Sign", [this.sid, message]);
@@ -1504,7 +1743,7 @@ LeitherClient.prototype.Sign = function (message) {
  * @param {unknown} publicKey the signer public key: 32 bytes or base64url text
  * @param {Uint8Array | string} message bytes, or a string taken as UTF-8
  * @param {unknown} signature 64 bytes or base64url text
- * @returns {Promise<any>} {valid, signer}
+ * @returns {Promise<unknown>} {valid, signer}
  */
 LeitherClient.prototype.Verify = function (publicKey, message, signature) {
   return this.call("Verify", [this.sid, publicKey, message, signature]);
@@ -1513,14 +1752,14 @@ LeitherClient.prototype.Verify = function (publicKey, message, signature) {
  * Verifies a passport: signature, audience and validity window.
  * @param {string} ppt a passport
  * @param {string} [audience] node id it must be for (default: this node)
- * @returns {Promise<any>} {signer, data, audience, notBefore, notAfter}
+ * @returns {Promise<unknown>} {signer, data, audience, notBefore, notAfter}
  */
 LeitherClient.prototype.VerifyPPT = function (ppt, audience) {
   return this.call("VerifyPPT", [this.sid, ppt, audience]);
 };
 /**
  * Who the session is and what it may do; a guest (sid "") is kind "guest".
- * @returns {Promise<any>} {userid, kind, capabilities, nodeid, idleSec}
+ * @returns {Promise<unknown>} {userid, kind, capabilities, nodeid, idleSec}
  */
 LeitherClient.prototype.WhoAmI = function () {
   return this.call("WhoAmI", [this.sid]);
@@ -1529,7 +1768,7 @@ LeitherClient.prototype.WhoAmI = function () {
  * Lets a user store data on this node (MiMei, files, replicas they ask for), with their own quota; again with another quota changes it. Unless the config says storageOpen, only the owner and admitted users store; guests never do.
  * @param {string} userId the user allowed to store data here
  * @param {number} [quotaBytes] their quota in bytes (0 = no limit; absent = the node default, config quotaUserBytes)
- * @returns {Promise<any>} {userId, admitted, quotaBytes, usage: {cur, versions, mac, temp, inbox, total}}
+ * @returns {Promise<unknown>} {userId, admitted, quotaBytes, usage: {cur, versions, mac, temp, inbox, total}}
  */
 LeitherClient.prototype.UserAdmit = function (userId, quotaBytes) {
   return this.call("UserAdmit", [this.sid, userId, quotaBytes]);
@@ -1537,14 +1776,14 @@ LeitherClient.prototype.UserAdmit = function (userId, quotaBytes) {
 /**
  * Takes away the right to store data here: later writes charged to the user are refused. What they stored stays until deleted.
  * @param {string} userId the user
- * @returns {Promise<any>} true if they were admitted
+ * @returns {Promise<unknown>} true if they were admitted
  */
 LeitherClient.prototype.UserRemove = function (userId) {
   return this.call("UserRemove", [this.sid, userId]);
 };
 /**
  * The owner, the admitted users and anyone else with data here, each with what they store and their quota.
- * @returns {Promise<any>} list of {userId, admitted, quotaBytes, usage: {cur, versions, mac, temp, inbox, total}}
+ * @returns {Promise<unknown>} list of {userId, admitted, quotaBytes, usage: {cur, versions, mac, temp, inbox, total}}
  */
 LeitherClient.prototype.UserList = function () {
   return this.call("UserList", [this.sid]);
@@ -1553,7 +1792,7 @@ LeitherClient.prototype.UserList = function () {
  * Ends every session of a user on this node and refuses their passports issued before `before`, across restarts: for a lost key or a leaked passport. The user logs in again with a passport signed after that time. A later revocation can only move the time forward.
  * @param {string} userId the user to revoke
  * @param {number} [before] unix seconds: passports issued (NotBefore) before it are refused (default: now, this second included)
- * @returns {Promise<any>} {sessions, before}: sessions ended, and the time before which the user's passports are refused
+ * @returns {Promise<unknown>} {sessions, before}: sessions ended, and the time before which the user's passports are refused
  */
 LeitherClient.prototype.UserRevoke = function (userId, before) {
   return this.call("UserRevoke", [this.sid, userId, before]);
@@ -1561,14 +1800,14 @@ LeitherClient.prototype.UserRevoke = function (userId, before) {
 /**
  * Returns its argument: checks the connection and that every value type survives the trip.
  * @param {unknown} value any Hprose value
- * @returns {Promise<any>} the value, unchanged
+ * @returns {Promise<unknown>} the value, unchanged
  */
 LeitherClient.prototype.Echo = function (value) {
   return this.call("Echo", [value]);
 };
 /**
  * What this node runs and for how long.
- * @returns {Promise<any>} {ver, build, runtime, platform, arch, uptimeSec, nodeid, peerid}
+ * @returns {Promise<unknown>} {ver, build, runtime, platform, arch, uptimeSec, nodeid, peerid}
  */
 LeitherClient.prototype.SysInfo = function () {
   return this.call("SysInfo", [this.sid]);
@@ -1576,7 +1815,7 @@ LeitherClient.prototype.SysInfo = function () {
 /**
  * Calls served per syscall and HTTP route (route templates, e.g. GET /mm/*) with error counts and latencies, summed over the range or by hour or UTC day. Other nodes are asked over HTTP with a one-minute passport signed by this node's owner key, and answer when that key owns them too; their rows carry their URL as node.
  * @param {Record<string, unknown>} [opts] {day?: "YYYY-MM-DD" (a UTC day), from?, to? (unix ms or ISO dates; default the last 24 hours), granularity?: total|hour|day (default total), sort?: count|avg|max|p95|errors|name, kind?: syscall|http, name?: one syscall or route, node?: URL or list of URLs of other nodes you own ("" = this one)}
- * @returns {Promise<any>} list of {node, kind, name, start?, count, errors, avgMs, maxMs, p95Ms}
+ * @returns {Promise<unknown>} list of {node, kind, name, start?, count, errors, avgMs, maxMs, p95Ms}
  */
 LeitherClient.prototype.MonitorStats = function (opts) {
   return this.call("MonitorStats", [this.sid, opts]);
@@ -1588,7 +1827,7 @@ LeitherClient.prototype.MonitorStats = function (opts) {
  * @param {string} mark distinguishes MiMei of the same kind; {{auto}} makes a new one each time
  * @param {number} tp 1 = file tree, 2 = database
  * @param {number} [right] rights for everyone: 0 private (default), 1 read, 3 read+write
- * @returns {Promise<any>} mid
+ * @returns {Promise<unknown>} mid
  */
 LeitherClient.prototype.MMCreate = function (appid, ext, mark, tp, right) {
   return this.call("MMCreate", [this.sid, appid, ext, mark, tp, right]);
@@ -1598,7 +1837,7 @@ LeitherClient.prototype.MMCreate = function (appid, ext, mark, tp, right) {
  * @param {string} [appid] only MiMei of this app
  * @param {number} [start] rows to skip (default 0)
  * @param {number} [count] most rows, ≤ 1000 (default 100)
- * @returns {Promise<any>} list of {mid, author, app, ext, mark, type, created, seq, bytes, last, release}
+ * @returns {Promise<unknown>} list of {mid, author, app, ext, mark, type, created, seq, bytes, last, release}
  */
 LeitherClient.prototype.MMList = function (appid, start, count) {
   return this.call("MMList", [this.sid, appid, start, count]);
@@ -1607,7 +1846,7 @@ LeitherClient.prototype.MMList = function (appid, start, count) {
  * Opens a version of a MiMei. `cur` is writable for holders of the write right; numbered versions are read-only. Handles close after 10 minutes unused.
  * @param {string} mid MiMei id
  * @param {unknown} [ver] cur | last | release | a version number (default cur)
- * @returns {Promise<any>} handle
+ * @returns {Promise<unknown>} handle
  */
 LeitherClient.prototype.MMOpen = function (mid, ver) {
   return this.call("MMOpen", [this.sid, mid, ver]);
@@ -1615,7 +1854,7 @@ LeitherClient.prototype.MMOpen = function (mid, ver) {
 /**
  * Closes a handle (an open transaction on it is dropped). Public: knowing a handle id is enough to give it up.
  * @param {string} handle from MMOpen
- * @returns {Promise<any>} true if it was open
+ * @returns {Promise<unknown>} true if it was open
  */
 LeitherClient.prototype.MMClose = function (handle) {
   return this.call("MMClose", [handle]);
@@ -1624,7 +1863,7 @@ LeitherClient.prototype.MMClose = function (handle) {
  * Freezes cur into the next numbered, read-only version and moves `last` to it.
  * @param {string} mid MiMei id
  * @param {string} [memo] a note kept with the version
- * @returns {Promise<any>} the new version number
+ * @returns {Promise<unknown>} the new version number
  */
 LeitherClient.prototype.MMBackup = function (mid, memo) {
   return this.call("MMBackup", [this.sid, mid, memo]);
@@ -1633,7 +1872,7 @@ LeitherClient.prototype.MMBackup = function (mid, memo) {
  * Points `release` at a version; a released version cannot be deleted.
  * @param {string} mid MiMei id
  * @param {unknown} ver a version number (or last)
- * @returns {Promise<any>} the released version
+ * @returns {Promise<unknown>} the released version
  */
 LeitherClient.prototype.MMRelease = function (mid, ver) {
   return this.call("MMRelease", [this.sid, mid, ver]);
@@ -1642,7 +1881,7 @@ LeitherClient.prototype.MMRelease = function (mid, ver) {
  * Replaces cur with a copy of the version.
  * @param {string} mid MiMei id
  * @param {unknown} ver a version number, last or release
- * @returns {Promise<any>} the restored version
+ * @returns {Promise<unknown>} the restored version
  */
 LeitherClient.prototype.MMRestore = function (mid, ver) {
   return this.call("MMRestore", [this.sid, mid, ver]);
@@ -1651,7 +1890,7 @@ LeitherClient.prototype.MMRestore = function (mid, ver) {
  * Deletes versions; their blocks are collected by the next gc. The released version is protected.
  * @param {string} mid MiMei id
  * @param {unknown[]} vers version numbers
- * @returns {Promise<any>} number deleted
+ * @returns {Promise<unknown>} number deleted
  */
 LeitherClient.prototype.MMDelVers = function (mid, ...vers) {
   return this.call("MMDelVers", [this.sid, mid, ...vers]);
@@ -1660,7 +1899,7 @@ LeitherClient.prototype.MMDelVers = function (mid, ...vers) {
  * Digest of a version’s content: equal on two nodes exactly when they hold the same data.
  * @param {string} mid MiMei id
  * @param {unknown} [ver] cur | last | release | a version number (default cur)
- * @returns {Promise<any>} content digest (CID)
+ * @returns {Promise<unknown>} content digest (CID)
  */
 LeitherClient.prototype.MMSum = function (mid, ver) {
   return this.call("MMSum", [this.sid, mid, ver]);
@@ -1669,7 +1908,7 @@ LeitherClient.prototype.MMSum = function (mid, ver) {
  * Adds references (counted); a referenced content id is kept by gc.
  * @param {string} mid MiMei id
  * @param {string[]} refs MiMei ids or content ids (CIDs)
- * @returns {Promise<any>} number added
+ * @returns {Promise<unknown>} number added
  */
 LeitherClient.prototype.MMAddRef = function (mid, ...refs) {
   return this.call("MMAddRef", [this.sid, mid, ...refs]);
@@ -1678,7 +1917,7 @@ LeitherClient.prototype.MMAddRef = function (mid, ...refs) {
  * Removes one count of each reference; at zero the reference goes.
  * @param {string} mid MiMei id
  * @param {string[]} refs MiMei ids or content ids
- * @returns {Promise<any>} number removed
+ * @returns {Promise<unknown>} number removed
  */
 LeitherClient.prototype.MMDelRef = function (mid, ...refs) {
   return this.call("MMDelRef", [this.sid, mid, ...refs]);
@@ -1686,7 +1925,7 @@ LeitherClient.prototype.MMDelRef = function (mid, ...refs) {
 /**
  * The references of a MiMei with their counts.
  * @param {string} mid MiMei id
- * @returns {Promise<any>} map of reference → count
+ * @returns {Promise<unknown>} map of reference → count
  */
 LeitherClient.prototype.MMGetRefs = function (mid) {
   return this.call("MMGetRefs", [this.sid, mid]);
@@ -1696,7 +1935,7 @@ LeitherClient.prototype.MMGetRefs = function (mid) {
  * @param {string} mid MiMei id
  * @param {string} member a user id, or "" for everyone
  * @param {number} right bits: 1 read, 2 write, 4 admin, 8 publish (everyone: read and write only)
- * @returns {Promise<any>} the rights stored
+ * @returns {Promise<unknown>} the rights stored
  */
 LeitherClient.prototype.MMSetRight = function (mid, member, right) {
   return this.call("MMSetRight", [this.sid, mid, member, right]);
@@ -1705,7 +1944,7 @@ LeitherClient.prototype.MMSetRight = function (mid, member, right) {
  * The rights a member holds (including what everyone may do).
  * @param {string} mid MiMei id
  * @param {string} member a user id, or "" for everyone
- * @returns {Promise<any>} rights bits
+ * @returns {Promise<unknown>} rights bits
  */
 LeitherClient.prototype.MMGetRight = function (mid, member) {
   return this.call("MMGetRight", [this.sid, mid, member]);
@@ -1714,7 +1953,7 @@ LeitherClient.prototype.MMGetRight = function (mid, member) {
  * Opens the database of an app for a scope, creating it on first use: apps keep state without knowing MiMei ids.
  * @param {string} appid the app
  * @param {string} scope user (this user’s data), node (shared on this node), app (the app’s own)
- * @returns {Promise<any>} handle
+ * @returns {Promise<unknown>} handle
  */
 LeitherClient.prototype.MMOpenAppData = function (appid, scope) {
   return this.call("MMOpenAppData", [this.sid, appid, scope]);
@@ -1722,7 +1961,7 @@ LeitherClient.prototype.MMOpenAppData = function (appid, scope) {
 /**
  * Deletes content blocks that no version or reference holds.
  * @param {number} [graceSec] keep unreferenced blocks younger than this (default 3600)
- * @returns {Promise<any>} {blocks, bytes} collected
+ * @returns {Promise<unknown>} {blocks, bytes} collected
  */
 LeitherClient.prototype.MMGc = function (graceSec) {
   return this.call("MMGc", [this.sid, graceSec]);
@@ -1732,14 +1971,14 @@ LeitherClient.prototype.MMGc = function (graceSec) {
  * @param {string} mmHandle handle of a file MiMei from MMOpen (cur to write)
  * @param {string} path path in the MiMei, "/"-separated ("" or "/" = root), or mac://<cid> for a mac file (MFOpenMacFile opens one without a MiMei handle)
  * @param {number} flag Go os flags: O_RDONLY 0, O_WRONLY 1, O_RDWR 2, | O_CREATE 0x40, O_EXCL 0x80, O_TRUNC 0x200, O_APPEND 0x400
- * @returns {Promise<any>} fsid
+ * @returns {Promise<unknown>} fsid
  */
 LeitherClient.prototype.MFOpenByPath = function (mmHandle, path, flag) {
   return this.call("MFOpenByPath", [this.sid, mmHandle, path, flag]);
 };
 /**
  * Opens a new, empty temp file for staging an upload (write it with MFSetData, commit it with MFTemp2MacFile). It is deleted when closed or expired.
- * @returns {Promise<any>} fsid
+ * @returns {Promise<unknown>} fsid
  */
 LeitherClient.prototype.MFOpenTempFile = function () {
   return this.call("MFOpenTempFile", [this.sid]);
@@ -1747,7 +1986,7 @@ LeitherClient.prototype.MFOpenTempFile = function () {
 /**
  * Opens a content-addressed file read-only. As on IPFS, whoever knows the CID may read it.
  * @param {string} cid content id from MFTemp2MacFile (or MFStat)
- * @returns {Promise<any>} fsid
+ * @returns {Promise<unknown>} fsid
  */
 LeitherClient.prototype.MFOpenMacFile = function (cid) {
   return this.call("MFOpenMacFile", [this.sid, cid]);
@@ -1757,7 +1996,7 @@ LeitherClient.prototype.MFOpenMacFile = function (cid) {
  * @param {string} fsid file handle from MFOpenByPath, MFOpenTempFile or MFOpenMacFile
  * @param {Uint8Array | string} data bytes (a string is taken as UTF-8), at most 16777216
  * @param {number} offset where to write; negative = from the end; ignored with O_APPEND
- * @returns {Promise<any>} bytes written
+ * @returns {Promise<unknown>} bytes written
  */
 LeitherClient.prototype.MFSetData = function (fsid, data, offset) {
   return this.call("MFSetData", [fsid, data, offset]);
@@ -1767,7 +2006,7 @@ LeitherClient.prototype.MFSetData = function (fsid, data, offset) {
  * @param {string} fsid file handle from MFOpenByPath, MFOpenTempFile or MFOpenMacFile
  * @param {number} offset where to read; negative = from the end
  * @param {number} count most bytes to read (≤ 16777216)
- * @returns {Promise<any>} bytes (fewer at the end of the file, none past it)
+ * @returns {Promise<unknown>} bytes (fewer at the end of the file, none past it)
  */
 LeitherClient.prototype.MFGetData = function (fsid, offset, count) {
   return this.call("MFGetData", [fsid, offset, count]);
@@ -1775,7 +2014,7 @@ LeitherClient.prototype.MFGetData = function (fsid, offset, count) {
 /**
  * Commits a temp file as a content-addressed (mac) file: 256 KiB raw sha2-256 blocks under a dag-cbor manifest, stored once however often they are committed. The temp handle stays open until MFClose.
  * @param {string} fsid file handle from MFOpenByPath, MFOpenTempFile or MFOpenMacFile
- * @returns {Promise<any>} content id (CID of the file manifest)
+ * @returns {Promise<unknown>} content id (CID of the file manifest)
  */
 LeitherClient.prototype.MFTemp2MacFile = function (fsid) {
   return this.call("MFTemp2MacFile", [fsid]);
@@ -1783,7 +2022,7 @@ LeitherClient.prototype.MFTemp2MacFile = function (fsid) {
 /**
  * Describes the open file or directory (Leither’s FileInfo). `mode` is a Go os.FileMode; `cid` is there when the content id is known.
  * @param {string} fsid file handle from MFOpenByPath, MFOpenTempFile or MFOpenMacFile
- * @returns {Promise<any>} {name, size, modTime, isDir, mode, cid?}
+ * @returns {Promise<unknown>} {name, size, modTime, isDir, mode, cid?}
  */
 LeitherClient.prototype.MFStat = function (fsid) {
   return this.call("MFStat", [fsid]);
@@ -1792,7 +2031,7 @@ LeitherClient.prototype.MFStat = function (fsid) {
  * Lists the next entries of an open directory, like Go’s File.Readdir: each call continues after the last; an empty list means the end.
  * @param {string} fsid file handle from MFOpenByPath, MFOpenTempFile or MFOpenMacFile
  * @param {number} count most entries; ≤ 0 = all that remain
- * @returns {Promise<any>} list of {name, size, modTime, isDir, mode, cid?}, by name
+ * @returns {Promise<unknown>} list of {name, size, modTime, isDir, mode, cid?}, by name
  */
 LeitherClient.prototype.MFReaddir = function (fsid, count) {
   return this.call("MFReaddir", [fsid, count]);
@@ -1800,7 +2039,7 @@ LeitherClient.prototype.MFReaddir = function (fsid, count) {
 /**
  * The size of the open file.
  * @param {string} fsid file handle from MFOpenByPath, MFOpenTempFile or MFOpenMacFile
- * @returns {Promise<any>} size in bytes (0 for a directory)
+ * @returns {Promise<unknown>} size in bytes (0 for a directory)
  */
 LeitherClient.prototype.MFGetSize = function (fsid) {
   return this.call("MFGetSize", [fsid]);
@@ -1809,7 +2048,7 @@ LeitherClient.prototype.MFGetSize = function (fsid) {
  * Cuts the file to a size, or extends it with zeros.
  * @param {string} fsid file handle from MFOpenByPath, MFOpenTempFile or MFOpenMacFile
  * @param {number} size the new size
- * @returns {Promise<any>} the new size
+ * @returns {Promise<unknown>} the new size
  */
 LeitherClient.prototype.MFTruncate = function (fsid, size) {
   return this.call("MFTruncate", [fsid, size]);
@@ -1817,7 +2056,7 @@ LeitherClient.prototype.MFTruncate = function (fsid, size) {
 /**
  * The media type, from the name’s extension or else from the first bytes; inode/directory for a directory.
  * @param {string} fsid file handle from MFOpenByPath, MFOpenTempFile or MFOpenMacFile
- * @returns {Promise<any>} media type, e.g. text/html;charset=utf-8
+ * @returns {Promise<unknown>} media type, e.g. text/html;charset=utf-8
  */
 LeitherClient.prototype.MFGetMimeType = function (fsid) {
   return this.call("MFGetMimeType", [fsid]);
@@ -1825,7 +2064,7 @@ LeitherClient.prototype.MFGetMimeType = function (fsid) {
 /**
  * Closes a file handle; a temp file is deleted. Public: knowing a handle id is enough to give it up.
  * @param {string} fsid file handle from MFOpenByPath, MFOpenTempFile or MFOpenMacFile
- * @returns {Promise<any>} true if it was open
+ * @returns {Promise<unknown>} true if it was open
  */
 LeitherClient.prototype.MFClose = function (fsid) {
   return this.call("MFClose", [fsid]);
@@ -1834,7 +2073,7 @@ LeitherClient.prototype.MFClose = function (fsid) {
  * Creates a directory and any missing parents (like os.MkdirAll); an existing directory is fine.
  * @param {string} mmHandle handle of a file MiMei from MMOpen (cur to write)
  * @param {string} path path in the MiMei, "/"-separated ("" or "/" = root)
- * @returns {Promise<any>} number of directories created
+ * @returns {Promise<unknown>} number of directories created
  */
 LeitherClient.prototype.FSMkDir = function (mmHandle, path) {
   return this.call("FSMkDir", [this.sid, mmHandle, path]);
@@ -1844,7 +2083,7 @@ LeitherClient.prototype.FSMkDir = function (mmHandle, path) {
  * @param {string} mmHandle handle of a file MiMei from MMOpen (cur to write)
  * @param {string} from path in the MiMei, "/"-separated ("" or "/" = root)
  * @param {string} to new path; its directory must exist
- * @returns {Promise<any>} true
+ * @returns {Promise<unknown>} true
  */
 LeitherClient.prototype.FSRename = function (mmHandle, from, to) {
   return this.call("FSRename", [this.sid, mmHandle, from, to]);
@@ -1853,7 +2092,7 @@ LeitherClient.prototype.FSRename = function (mmHandle, from, to) {
  * Removes a path and everything below it (like os.RemoveAll). The root cannot be removed.
  * @param {string} mmHandle handle of a file MiMei from MMOpen (cur to write)
  * @param {string} path path in the MiMei, "/"-separated ("" or "/" = root)
- * @returns {Promise<any>} number of files and directories removed (0 if the path did not exist)
+ * @returns {Promise<unknown>} number of files and directories removed (0 if the path did not exist)
  */
 LeitherClient.prototype.FSRemoveAll = function (mmHandle, path) {
   return this.call("FSRemoveAll", [this.sid, mmHandle, path]);
@@ -1862,7 +2101,7 @@ LeitherClient.prototype.FSRemoveAll = function (mmHandle, path) {
  * Starts a transaction on the handle: later writes are queued (they answer "QUEUED"), reads see committed data, and Commit applies every write at once — or none, with Conflict, if another writer changed any key the transaction touched.
  * @param {string} handle from MMOpen or MMOpenAppData
  * @param {number} timeoutSec seconds before an uncommitted transaction rolls back by itself (1..3600)
- * @returns {Promise<any>} true
+ * @returns {Promise<unknown>} true
  */
 LeitherClient.prototype.Begin = function (handle, timeoutSec) {
   return this.call("Begin", [handle, timeoutSec]);
@@ -1870,7 +2109,7 @@ LeitherClient.prototype.Begin = function (handle, timeoutSec) {
 /**
  * Applies the queued writes atomically. Fails with Conflict (nothing applied) when a key the transaction read or wrote was changed by someone else since Begin.
  * @param {string} handle from MMOpen or MMOpenAppData
- * @returns {Promise<any>} list of the queued writes’ results
+ * @returns {Promise<unknown>} list of the queued writes’ results
  */
 LeitherClient.prototype.Commit = function (handle) {
   return this.call("Commit", [handle]);
@@ -1878,7 +2117,7 @@ LeitherClient.prototype.Commit = function (handle) {
 /**
  * Drops the queued writes of the open transaction.
  * @param {string} handle from MMOpen or MMOpenAppData
- * @returns {Promise<any>} true
+ * @returns {Promise<unknown>} true
  */
 LeitherClient.prototype.Rollback = function (handle) {
   return this.call("Rollback", [handle]);
@@ -1886,7 +2125,7 @@ LeitherClient.prototype.Rollback = function (handle) {
 /**
  * The sequence number of the last write to this database (every write takes the next one).
  * @param {string} handle from MMOpen or MMOpenAppData
- * @returns {Promise<any>} integer
+ * @returns {Promise<unknown>} integer
  */
 LeitherClient.prototype.GetLastSeq = function (handle) {
   return this.call("GetLastSeq", [handle]);
@@ -1896,7 +2135,7 @@ LeitherClient.prototype.GetLastSeq = function (handle) {
  * @param {string} handle from MMOpen or MMOpenAppData
  * @param {string} key the key
  * @param {unknown} value any value
- * @returns {Promise<any>} true ("QUEUED" inside a transaction)
+ * @returns {Promise<unknown>} true ("QUEUED" inside a transaction)
  */
 LeitherClient.prototype.Set = function (handle, key, value) {
   return this.call("Set", [handle, key, value]);
@@ -1905,7 +2144,7 @@ LeitherClient.prototype.Set = function (handle, key, value) {
  * Reads a value.
  * @param {string} handle from MMOpen or MMOpenAppData
  * @param {string} key the key
- * @returns {Promise<any>} the value or null
+ * @returns {Promise<unknown>} the value or null
  */
 LeitherClient.prototype.Get = function (handle, key) {
   return this.call("Get", [handle, key]);
@@ -1914,7 +2153,7 @@ LeitherClient.prototype.Get = function (handle, key) {
  * Deletes keys of any type.
  * @param {string} handle from MMOpen or MMOpenAppData
  * @param {string[]} keys keys of any type
- * @returns {Promise<any>} number deleted ("QUEUED" inside a transaction)
+ * @returns {Promise<unknown>} number deleted ("QUEUED" inside a transaction)
  */
 LeitherClient.prototype.Del = function (handle, ...keys) {
   return this.call("Del", [handle, ...keys]);
@@ -1923,7 +2162,7 @@ LeitherClient.prototype.Del = function (handle, ...keys) {
  * Adds 1 to an integer value (missing = 0).
  * @param {string} handle from MMOpen or MMOpenAppData
  * @param {string} key the key
- * @returns {Promise<any>} the new value ("QUEUED" inside a transaction)
+ * @returns {Promise<unknown>} the new value ("QUEUED" inside a transaction)
  */
 LeitherClient.prototype.Incr = function (handle, key) {
   return this.call("Incr", [handle, key]);
@@ -1933,7 +2172,7 @@ LeitherClient.prototype.Incr = function (handle, key) {
  * @param {string} handle from MMOpen or MMOpenAppData
  * @param {string} key the key
  * @param {number} delta amount to add
- * @returns {Promise<any>} the new value ("QUEUED" inside a transaction)
+ * @returns {Promise<unknown>} the new value ("QUEUED" inside a transaction)
  */
 LeitherClient.prototype.IncrBy = function (handle, key, delta) {
   return this.call("IncrBy", [handle, key, delta]);
@@ -1944,7 +2183,7 @@ LeitherClient.prototype.IncrBy = function (handle, key, delta) {
  * @param {string} begin start after this key ("" = from the first)
  * @param {string} [match] glob: * ? [abc]
  * @param {number} count most keys to return (≤ 10000)
- * @returns {Promise<any>} list of keys
+ * @returns {Promise<unknown>} list of keys
  */
 LeitherClient.prototype.Scan = function (handle, begin, match, count) {
   return this.call("Scan", [handle, begin, match, count]);
@@ -1955,7 +2194,7 @@ LeitherClient.prototype.Scan = function (handle, begin, match, count) {
  * @param {string} key the key
  * @param {string} field field name
  * @param {unknown} value any value
- * @returns {Promise<any>} 1 if the field is new, else 0 ("QUEUED" inside a transaction)
+ * @returns {Promise<unknown>} 1 if the field is new, else 0 ("QUEUED" inside a transaction)
  */
 LeitherClient.prototype.Hset = function (handle, key, field, value) {
   return this.call("Hset", [handle, key, field, value]);
@@ -1965,7 +2204,7 @@ LeitherClient.prototype.Hset = function (handle, key, field, value) {
  * @param {string} handle from MMOpen or MMOpenAppData
  * @param {string} key the key
  * @param {string} field field name
- * @returns {Promise<any>} the value or null
+ * @returns {Promise<unknown>} the value or null
  */
 LeitherClient.prototype.Hget = function (handle, key, field) {
   return this.call("Hget", [handle, key, field]);
@@ -1975,7 +2214,7 @@ LeitherClient.prototype.Hget = function (handle, key, field) {
  * @param {string} handle from MMOpen or MMOpenAppData
  * @param {string} key the key
  * @param {unknown[]} pairs {field, value} pairs, [field, value] lists, or one map
- * @returns {Promise<any>} true ("QUEUED" inside a transaction)
+ * @returns {Promise<unknown>} true ("QUEUED" inside a transaction)
  */
 LeitherClient.prototype.Hmset = function (handle, key, ...pairs) {
   return this.call("Hmset", [handle, key, ...pairs]);
@@ -1985,7 +2224,7 @@ LeitherClient.prototype.Hmset = function (handle, key, ...pairs) {
  * @param {string} handle from MMOpen or MMOpenAppData
  * @param {string} key the key
  * @param {string[]} fields field names
- * @returns {Promise<any>} list of values (null where missing)
+ * @returns {Promise<unknown>} list of values (null where missing)
  */
 LeitherClient.prototype.Hmget = function (handle, key, ...fields) {
   return this.call("Hmget", [handle, key, ...fields]);
@@ -1994,7 +2233,7 @@ LeitherClient.prototype.Hmget = function (handle, key, ...fields) {
  * Reads the whole hash.
  * @param {string} handle from MMOpen or MMOpenAppData
  * @param {string} key the key
- * @returns {Promise<any>} map of field → value
+ * @returns {Promise<unknown>} map of field → value
  */
 LeitherClient.prototype.Hgetall = function (handle, key) {
   return this.call("Hgetall", [handle, key]);
@@ -2003,7 +2242,7 @@ LeitherClient.prototype.Hgetall = function (handle, key) {
  * Lists the fields.
  * @param {string} handle from MMOpen or MMOpenAppData
  * @param {string} key the key
- * @returns {Promise<any>} list of fields
+ * @returns {Promise<unknown>} list of fields
  */
 LeitherClient.prototype.Hkeys = function (handle, key) {
   return this.call("Hkeys", [handle, key]);
@@ -2012,7 +2251,7 @@ LeitherClient.prototype.Hkeys = function (handle, key) {
  * Counts the fields.
  * @param {string} handle from MMOpen or MMOpenAppData
  * @param {string} key the key
- * @returns {Promise<any>} number of fields
+ * @returns {Promise<unknown>} number of fields
  */
 LeitherClient.prototype.Hlen = function (handle, key) {
   return this.call("Hlen", [handle, key]);
@@ -2022,7 +2261,7 @@ LeitherClient.prototype.Hlen = function (handle, key) {
  * @param {string} handle from MMOpen or MMOpenAppData
  * @param {string} key the key
  * @param {string[]} fields field names
- * @returns {Promise<any>} number deleted ("QUEUED" inside a transaction)
+ * @returns {Promise<unknown>} number deleted ("QUEUED" inside a transaction)
  */
 LeitherClient.prototype.Hdel = function (handle, key, ...fields) {
   return this.call("Hdel", [handle, key, ...fields]);
@@ -2033,7 +2272,7 @@ LeitherClient.prototype.Hdel = function (handle, key, ...fields) {
  * @param {string} key the key
  * @param {string} field field name
  * @param {number} delta amount to add
- * @returns {Promise<any>} the new value ("QUEUED" inside a transaction)
+ * @returns {Promise<unknown>} the new value ("QUEUED" inside a transaction)
  */
 LeitherClient.prototype.HincrBy = function (handle, key, field, delta) {
   return this.call("HincrBy", [handle, key, field, delta]);
@@ -2042,7 +2281,7 @@ LeitherClient.prototype.HincrBy = function (handle, key, field, delta) {
  * Deletes the hash.
  * @param {string} handle from MMOpen or MMOpenAppData
  * @param {string} key the key
- * @returns {Promise<any>} number of fields deleted ("QUEUED" inside a transaction)
+ * @returns {Promise<unknown>} number of fields deleted ("QUEUED" inside a transaction)
  */
 LeitherClient.prototype.Hclear = function (handle, key) {
   return this.call("Hclear", [handle, key]);
@@ -2054,7 +2293,7 @@ LeitherClient.prototype.Hclear = function (handle, key) {
  * @param {string} begin start after this field
  * @param {string} [match] glob
  * @param {number} count most fields (≤ 10000)
- * @returns {Promise<any>} list of {field, value}
+ * @returns {Promise<unknown>} list of {field, value}
  */
 LeitherClient.prototype.Hscan = function (handle, key, begin, match, count) {
   return this.call("Hscan", [handle, key, begin, match, count]);
@@ -2064,7 +2303,7 @@ LeitherClient.prototype.Hscan = function (handle, key, begin, match, count) {
  * @param {string} handle from MMOpen or MMOpenAppData
  * @param {string} key the key
  * @param {unknown[]} values values to add at the head
- * @returns {Promise<any>} new length ("QUEUED" inside a transaction)
+ * @returns {Promise<unknown>} new length ("QUEUED" inside a transaction)
  */
 LeitherClient.prototype.Lpush = function (handle, key, ...values) {
   return this.call("Lpush", [handle, key, ...values]);
@@ -2074,7 +2313,7 @@ LeitherClient.prototype.Lpush = function (handle, key, ...values) {
  * @param {string} handle from MMOpen or MMOpenAppData
  * @param {string} key the key
  * @param {unknown[]} values values to add at the tail
- * @returns {Promise<any>} new length ("QUEUED" inside a transaction)
+ * @returns {Promise<unknown>} new length ("QUEUED" inside a transaction)
  */
 LeitherClient.prototype.Rpush = function (handle, key, ...values) {
   return this.call("Rpush", [handle, key, ...values]);
@@ -2083,7 +2322,7 @@ LeitherClient.prototype.Rpush = function (handle, key, ...values) {
  * Removes the head.
  * @param {string} handle from MMOpen or MMOpenAppData
  * @param {string} key the key
- * @returns {Promise<any>} the value or null ("QUEUED" inside a transaction)
+ * @returns {Promise<unknown>} the value or null ("QUEUED" inside a transaction)
  */
 LeitherClient.prototype.Lpop = function (handle, key) {
   return this.call("Lpop", [handle, key]);
@@ -2092,7 +2331,7 @@ LeitherClient.prototype.Lpop = function (handle, key) {
  * Removes the tail.
  * @param {string} handle from MMOpen or MMOpenAppData
  * @param {string} key the key
- * @returns {Promise<any>} the value or null ("QUEUED" inside a transaction)
+ * @returns {Promise<unknown>} the value or null ("QUEUED" inside a transaction)
  */
 LeitherClient.prototype.Rpop = function (handle, key) {
   return this.call("Rpop", [handle, key]);
@@ -2103,7 +2342,7 @@ LeitherClient.prototype.Rpop = function (handle, key) {
  * @param {string} key the key
  * @param {number} start first index (negative = from the end)
  * @param {number} stop last index, inclusive
- * @returns {Promise<any>} list of values
+ * @returns {Promise<unknown>} list of values
  */
 LeitherClient.prototype.Lrange = function (handle, key, start, stop) {
   return this.call("Lrange", [handle, key, start, stop]);
@@ -2113,7 +2352,7 @@ LeitherClient.prototype.Lrange = function (handle, key, start, stop) {
  * @param {string} handle from MMOpen or MMOpenAppData
  * @param {string} key the key
  * @param {number} index index (negative = from the end)
- * @returns {Promise<any>} the value or null
+ * @returns {Promise<unknown>} the value or null
  */
 LeitherClient.prototype.Lindex = function (handle, key, index) {
   return this.call("Lindex", [handle, key, index]);
@@ -2122,7 +2361,7 @@ LeitherClient.prototype.Lindex = function (handle, key, index) {
  * Counts the elements.
  * @param {string} handle from MMOpen or MMOpenAppData
  * @param {string} key the key
- * @returns {Promise<any>} length
+ * @returns {Promise<unknown>} length
  */
 LeitherClient.prototype.Llen = function (handle, key) {
   return this.call("Llen", [handle, key]);
@@ -2133,7 +2372,7 @@ LeitherClient.prototype.Llen = function (handle, key) {
  * @param {string} key the key
  * @param {number} index index (negative = from the end)
  * @param {unknown} value any value
- * @returns {Promise<any>} true ("QUEUED" inside a transaction)
+ * @returns {Promise<unknown>} true ("QUEUED" inside a transaction)
  */
 LeitherClient.prototype.Lset = function (handle, key, index, value) {
   return this.call("Lset", [handle, key, index, value]);
@@ -2142,7 +2381,7 @@ LeitherClient.prototype.Lset = function (handle, key, index, value) {
  * Deletes the list.
  * @param {string} handle from MMOpen or MMOpenAppData
  * @param {string} key the key
- * @returns {Promise<any>} number of elements deleted ("QUEUED" inside a transaction)
+ * @returns {Promise<unknown>} number of elements deleted ("QUEUED" inside a transaction)
  */
 LeitherClient.prototype.Lclear = function (handle, key) {
   return this.call("Lclear", [handle, key]);
@@ -2152,7 +2391,7 @@ LeitherClient.prototype.Lclear = function (handle, key) {
  * @param {string} handle from MMOpen or MMOpenAppData
  * @param {string} key the key
  * @param {unknown[]} members members to add
- * @returns {Promise<any>} number added ("QUEUED" inside a transaction)
+ * @returns {Promise<unknown>} number added ("QUEUED" inside a transaction)
  */
 LeitherClient.prototype.Sadd = function (handle, key, ...members) {
   return this.call("Sadd", [handle, key, ...members]);
@@ -2162,7 +2401,7 @@ LeitherClient.prototype.Sadd = function (handle, key, ...members) {
  * @param {string} handle from MMOpen or MMOpenAppData
  * @param {string} key the key
  * @param {unknown[]} members members to remove
- * @returns {Promise<any>} number removed ("QUEUED" inside a transaction)
+ * @returns {Promise<unknown>} number removed ("QUEUED" inside a transaction)
  */
 LeitherClient.prototype.Srem = function (handle, key, ...members) {
   return this.call("Srem", [handle, key, ...members]);
@@ -2171,7 +2410,7 @@ LeitherClient.prototype.Srem = function (handle, key, ...members) {
  * Lists the members.
  * @param {string} handle from MMOpen or MMOpenAppData
  * @param {string} key the key
- * @returns {Promise<any>} list of members
+ * @returns {Promise<unknown>} list of members
  */
 LeitherClient.prototype.Smembers = function (handle, key) {
   return this.call("Smembers", [handle, key]);
@@ -2180,7 +2419,7 @@ LeitherClient.prototype.Smembers = function (handle, key) {
  * Counts the members.
  * @param {string} handle from MMOpen or MMOpenAppData
  * @param {string} key the key
- * @returns {Promise<any>} number of members
+ * @returns {Promise<unknown>} number of members
  */
 LeitherClient.prototype.Scard = function (handle, key) {
   return this.call("Scard", [handle, key]);
@@ -2189,7 +2428,7 @@ LeitherClient.prototype.Scard = function (handle, key) {
  * Members of the first set not in the others.
  * @param {string} handle from MMOpen or MMOpenAppData
  * @param {string[]} keys set keys
- * @returns {Promise<any>} list of members
+ * @returns {Promise<unknown>} list of members
  */
 LeitherClient.prototype.Sdiff = function (handle, ...keys) {
   return this.call("Sdiff", [handle, ...keys]);
@@ -2198,7 +2437,7 @@ LeitherClient.prototype.Sdiff = function (handle, ...keys) {
  * Members in every set.
  * @param {string} handle from MMOpen or MMOpenAppData
  * @param {string[]} keys set keys
- * @returns {Promise<any>} list of members
+ * @returns {Promise<unknown>} list of members
  */
 LeitherClient.prototype.Sinter = function (handle, ...keys) {
   return this.call("Sinter", [handle, ...keys]);
@@ -2207,7 +2446,7 @@ LeitherClient.prototype.Sinter = function (handle, ...keys) {
  * Members in any set.
  * @param {string} handle from MMOpen or MMOpenAppData
  * @param {string[]} keys set keys
- * @returns {Promise<any>} list of members
+ * @returns {Promise<unknown>} list of members
  */
 LeitherClient.prototype.Sunion = function (handle, ...keys) {
   return this.call("Sunion", [handle, ...keys]);
@@ -2216,7 +2455,7 @@ LeitherClient.prototype.Sunion = function (handle, ...keys) {
  * Deletes the set.
  * @param {string} handle from MMOpen or MMOpenAppData
  * @param {string} key the key
- * @returns {Promise<any>} number of members deleted ("QUEUED" inside a transaction)
+ * @returns {Promise<unknown>} number of members deleted ("QUEUED" inside a transaction)
  */
 LeitherClient.prototype.Sclear = function (handle, key) {
   return this.call("Sclear", [handle, key]);
@@ -2226,7 +2465,7 @@ LeitherClient.prototype.Sclear = function (handle, key) {
  * @param {string} handle from MMOpen or MMOpenAppData
  * @param {string} key the key
  * @param {unknown[]} pairs {score, member} pairs or [score, member] lists
- * @returns {Promise<any>} number of new members ("QUEUED" inside a transaction)
+ * @returns {Promise<unknown>} number of new members ("QUEUED" inside a transaction)
  */
 LeitherClient.prototype.Zadd = function (handle, key, ...pairs) {
   return this.call("Zadd", [handle, key, ...pairs]);
@@ -2235,7 +2474,7 @@ LeitherClient.prototype.Zadd = function (handle, key, ...pairs) {
  * Counts the members.
  * @param {string} handle from MMOpen or MMOpenAppData
  * @param {string} key the key
- * @returns {Promise<any>} number of members
+ * @returns {Promise<unknown>} number of members
  */
 LeitherClient.prototype.Zcard = function (handle, key) {
   return this.call("Zcard", [handle, key]);
@@ -2246,7 +2485,7 @@ LeitherClient.prototype.Zcard = function (handle, key) {
  * @param {string} key the key
  * @param {number} min lowest score
  * @param {number} max highest score
- * @returns {Promise<any>} number of members
+ * @returns {Promise<unknown>} number of members
  */
 LeitherClient.prototype.Zcount = function (handle, key, min, max) {
   return this.call("Zcount", [handle, key, min, max]);
@@ -2256,7 +2495,7 @@ LeitherClient.prototype.Zcount = function (handle, key, min, max) {
  * @param {string} handle from MMOpen or MMOpenAppData
  * @param {string} key the key
  * @param {unknown[]} members members to remove
- * @returns {Promise<any>} number removed ("QUEUED" inside a transaction)
+ * @returns {Promise<unknown>} number removed ("QUEUED" inside a transaction)
  */
 LeitherClient.prototype.Zrem = function (handle, key, ...members) {
   return this.call("Zrem", [handle, key, ...members]);
@@ -2266,7 +2505,7 @@ LeitherClient.prototype.Zrem = function (handle, key, ...members) {
  * @param {string} handle from MMOpen or MMOpenAppData
  * @param {string} key the key
  * @param {unknown} member the member
- * @returns {Promise<any>} score or null
+ * @returns {Promise<unknown>} score or null
  */
 LeitherClient.prototype.Zscore = function (handle, key, member) {
   return this.call("Zscore", [handle, key, member]);
@@ -2276,7 +2515,7 @@ LeitherClient.prototype.Zscore = function (handle, key, member) {
  * @param {string} handle from MMOpen or MMOpenAppData
  * @param {string} key the key
  * @param {unknown} member the member
- * @returns {Promise<any>} 0-based rank or null
+ * @returns {Promise<unknown>} 0-based rank or null
  */
 LeitherClient.prototype.Zrank = function (handle, key, member) {
   return this.call("Zrank", [handle, key, member]);
@@ -2287,7 +2526,7 @@ LeitherClient.prototype.Zrank = function (handle, key, member) {
  * @param {string} key the key
  * @param {number} start first rank
  * @param {number} stop last rank, inclusive
- * @returns {Promise<any>} list of {member, score}
+ * @returns {Promise<unknown>} list of {member, score}
  */
 LeitherClient.prototype.Zrange = function (handle, key, start, stop) {
   return this.call("Zrange", [handle, key, start, stop]);
@@ -2298,7 +2537,7 @@ LeitherClient.prototype.Zrange = function (handle, key, start, stop) {
  * @param {string} key the key
  * @param {number} start first rank
  * @param {number} stop last rank, inclusive
- * @returns {Promise<any>} list of {member, score}
+ * @returns {Promise<unknown>} list of {member, score}
  */
 LeitherClient.prototype.Zrevrange = function (handle, key, start, stop) {
   return this.call("Zrevrange", [handle, key, start, stop]);
@@ -2311,7 +2550,7 @@ LeitherClient.prototype.Zrevrange = function (handle, key, start, stop) {
  * @param {number} max highest score
  * @param {number} [offset] members to skip
  * @param {number} [count] most members
- * @returns {Promise<any>} list of {member, score}
+ * @returns {Promise<unknown>} list of {member, score}
  */
 LeitherClient.prototype.Zrangebyscore = function (handle, key, min, max, offset, count) {
   return this.call("Zrangebyscore", [handle, key, min, max, offset, count]);
@@ -2324,7 +2563,7 @@ LeitherClient.prototype.Zrangebyscore = function (handle, key, min, max, offset,
  * @param {number} min lowest score
  * @param {number} [offset] members to skip
  * @param {number} [count] most members
- * @returns {Promise<any>} list of {member, score}
+ * @returns {Promise<unknown>} list of {member, score}
  */
 LeitherClient.prototype.Zrevrangebyscore = function (handle, key, max, min, offset, count) {
   return this.call("Zrevrangebyscore", [handle, key, max, min, offset, count]);
@@ -2335,7 +2574,7 @@ LeitherClient.prototype.Zrevrangebyscore = function (handle, key, max, min, offs
  * @param {string} key the key
  * @param {number} min lowest score
  * @param {number} max highest score
- * @returns {Promise<any>} number removed ("QUEUED" inside a transaction)
+ * @returns {Promise<unknown>} number removed ("QUEUED" inside a transaction)
  */
 LeitherClient.prototype.Zremrangebyscore = function (handle, key, min, max) {
   return this.call("Zremrangebyscore", [handle, key, min, max]);
@@ -2346,7 +2585,7 @@ LeitherClient.prototype.Zremrangebyscore = function (handle, key, min, max) {
  * @param {string} key the key
  * @param {number} delta amount to add
  * @param {unknown} member the member
- * @returns {Promise<any>} the new score ("QUEUED" inside a transaction)
+ * @returns {Promise<unknown>} the new score ("QUEUED" inside a transaction)
  */
 LeitherClient.prototype.ZincrBy = function (handle, key, delta, member) {
   return this.call("ZincrBy", [handle, key, delta, member]);
@@ -2355,7 +2594,7 @@ LeitherClient.prototype.ZincrBy = function (handle, key, delta, member) {
  * Deletes the sorted set.
  * @param {string} handle from MMOpen or MMOpenAppData
  * @param {string} key the key
- * @returns {Promise<any>} number of members deleted ("QUEUED" inside a transaction)
+ * @returns {Promise<unknown>} number of members deleted ("QUEUED" inside a transaction)
  */
 LeitherClient.prototype.Zclear = function (handle, key) {
   return this.call("Zclear", [handle, key]);
@@ -2363,7 +2602,7 @@ LeitherClient.prototype.Zclear = function (handle, key) {
 /**
  * Announces the MiMei's last version to the network: a record signed by the author in the DHT, this node as a provider, and a message to every provider following it. Later backups are announced by themselves; records are re-announced before they expire.
  * @param {string} mid MiMei id
- * @returns {Promise<any>} {mid, ver, cid, dht, gossip}
+ * @returns {Promise<unknown>} {mid, ver, cid, dht, gossip}
  */
 LeitherClient.prototype.MiMeiPublish = function (mid) {
   return this.call("MiMeiPublish", [this.sid, mid]);
@@ -2371,7 +2610,7 @@ LeitherClient.prototype.MiMeiPublish = function (mid) {
 /**
  * Stops announcing the MiMei and serving it (records already in the DHT expire on their own).
  * @param {string} mid MiMei id
- * @returns {Promise<any>} true if it was published
+ * @returns {Promise<unknown>} true if it was published
  */
 LeitherClient.prototype.MiMeiUnpublish = function (mid) {
   return this.call("MiMeiUnpublish", [this.sid, mid]);
@@ -2379,7 +2618,7 @@ LeitherClient.prototype.MiMeiUnpublish = function (mid) {
 /**
  * Makes this node a replica: it syncs the MiMei now, serves it, and syncs every new version the author announces within seconds.
  * @param {string} mid MiMei id
- * @returns {Promise<any>} the first sync: {mid, ver, cid, blocks, bytes, reused} or {error}
+ * @returns {Promise<unknown>} the first sync: {mid, ver, cid, blocks, bytes, reused} or {error}
  */
 LeitherClient.prototype.MiMeiProvide = function (mid) {
   return this.call("MiMeiProvide", [this.sid, mid]);
@@ -2387,7 +2626,7 @@ LeitherClient.prototype.MiMeiProvide = function (mid) {
 /**
  * Stops replicating the MiMei (the data already here stays until deleted).
  * @param {string} mid MiMei id
- * @returns {Promise<any>} true if it was provided
+ * @returns {Promise<unknown>} true if it was provided
  */
 LeitherClient.prototype.MiMeiUnprovide = function (mid) {
   return this.call("MiMeiUnprovide", [this.sid, mid]);
@@ -2396,7 +2635,7 @@ LeitherClient.prototype.MiMeiUnprovide = function (mid) {
  * Nodes that serve the MiMei (or one version of it), found through the DHT.
  * @param {string} mid MiMei id
  * @param {number} [ver] only providers of this version
- * @returns {Promise<any>} list of {peer, addrs}
+ * @returns {Promise<unknown>} list of {peer, addrs}
  */
 LeitherClient.prototype.MiMeiFindProvs = function (mid, ver) {
   return this.call("MiMeiFindProvs", [this.sid, mid, ver]);
@@ -2405,7 +2644,7 @@ LeitherClient.prototype.MiMeiFindProvs = function (mid, ver) {
  * Pulls a version from the network: the signed record is verified, every block hash-checked, and nothing is installed unless the blocks expand to the size the author signed, within the node’s limits; an interrupted sync resumes. The node owner may sync any MiMei; other users only MiMei they author or already hold a right on here. Progress: MiMeiSyncStatus.
  * @param {string} mid MiMei id
  * @param {Record<string, unknown>} [options] {ver: a version (default the newest), depth: references to follow (default 1), wait: false to return at once}
- * @returns {Promise<any>} {mid, ver, cid, blocks, bytes, reused} (or the progress when wait is false)
+ * @returns {Promise<unknown>} {mid, ver, cid, blocks, bytes, reused} (or the progress when wait is false)
  */
 LeitherClient.prototype.MiMeiSync = function (mid, options) {
   return this.call("MiMeiSync", [this.sid, mid, options]);
@@ -2413,7 +2652,7 @@ LeitherClient.prototype.MiMeiSync = function (mid, options) {
 /**
  * Progress of the latest sync of the MiMei on this node. Without a session: 20 calls at once, then 5 a second per address (Busy past that).
  * @param {string} mid MiMei id
- * @returns {Promise<any>} {state, ver, blocks, bytes, reused, error} or null
+ * @returns {Promise<unknown>} {state, ver, blocks, bytes, reused, error} or null
  */
 LeitherClient.prototype.MiMeiSyncStatus = function (mid) {
   return this.call("MiMeiSyncStatus", [this.sid, mid]);
@@ -2421,7 +2660,7 @@ LeitherClient.prototype.MiMeiSyncStatus = function (mid) {
 /**
  * Stops a running sync; blocks already fetched are kept, so the next sync resumes. Only who started the sync, or the node owner, may cancel it.
  * @param {string} mid MiMei id
- * @returns {Promise<any>} true if a sync was running
+ * @returns {Promise<unknown>} true if a sync was running
  */
 LeitherClient.prototype.MiMeiSyncCancel = function (mid) {
   return this.call("MiMeiSyncCancel", [this.sid, mid]);
@@ -2429,14 +2668,14 @@ LeitherClient.prototype.MiMeiSyncCancel = function (mid) {
 /**
  * Local versus network view: this node's versions, the newest signed record on the network, its providers.
  * @param {string} mid MiMei id
- * @returns {Promise<any>} {mid, mode, local, network, providers, sync}
+ * @returns {Promise<unknown>} {mid, mode, local, network, providers, sync}
  */
 LeitherClient.prototype.MiMeiShow = function (mid) {
   return this.call("MiMeiShow", [this.sid, mid]);
 };
 /**
  * Nodes this node is connected to: peer id, remote address of each connection, who dialed, round trip (null until measured) and whether the only path is through a relay.
- * @returns {Promise<any>} list of {peer, addrs, direction, latencyMs, relayed}
+ * @returns {Promise<unknown>} list of {peer, addrs, direction, latencyMs, relayed}
  */
 LeitherClient.prototype.SwarmPeers = function () {
   return this.call("SwarmPeers", [this.sid]);
@@ -2445,14 +2684,14 @@ LeitherClient.prototype.SwarmPeers = function () {
  * Connects to another node. NotFound when nobody answers for us there: refused, unreachable, or another peer id; Timeout when the other side never completes the handshake (typically a node of another private network: with a different key its bytes are noise).
  * @param {string} multiaddr address to dial, e.g. /ip4/1.2.3.4/tcp/4801/p2p/12D3Koo… (relayed: …/p2p/RELAY/p2p-circuit/p2p/PEER)
  * @param {number} [timeoutSec] give up after this many seconds, 1..120 (default 15)
- * @returns {Promise<any>} {peer, addrs, direction, latencyMs, relayed}
+ * @returns {Promise<unknown>} {peer, addrs, direction, latencyMs, relayed}
  */
 LeitherClient.prototype.SwarmConnect = function (multiaddr, timeoutSec) {
   return this.call("SwarmConnect", [this.sid, multiaddr, timeoutSec]);
 };
 /**
  * This node's peer id and the addresses it announces (listen addresses, confirmed public ones, relay reservations); `relayed` lists those that go through a relay. Without a session: 20 calls at once, then 5 a second per address (Busy past that).
- * @returns {Promise<any>} {peer, addrs, relayed}
+ * @returns {Promise<unknown>} {peer, addrs, relayed}
  */
 LeitherClient.prototype.SwarmAddrs = function () {
   return this.call("SwarmAddrs", [this.sid]);
@@ -2460,14 +2699,14 @@ LeitherClient.prototype.SwarmAddrs = function () {
 /**
  * Asks the DHT (not the local cache) for the addresses of a node; `from` is the peer whose answer named it. 20 s deadline.
  * @param {string} peerId the node to look for, e.g. 12D3KooW…
- * @returns {Promise<any>} {peer, addrs, from}
+ * @returns {Promise<unknown>} {peer, addrs, from}
  */
 LeitherClient.prototype.DhtFindPeer = function (peerId) {
   return this.call("DhtFindPeer", [this.sid, peerId]);
 };
 /**
  * How many nodes the network has, estimated from the routing table: its size + 1 while it holds fewer than k (20) peers (method "count"), else a fit of the XOR distances of the 20 closest peers, N = Σi² / Σi·dᵢ (method "density"; see runtime/net/netsize.ts). Without a session: 20 calls at once, then 5 a second per address (Busy past that).
- * @returns {Promise<any>} {routingTable, estimate, method, sample}
+ * @returns {Promise<unknown>} {routingTable, estimate, method, sample}
  */
 LeitherClient.prototype.DhtNetworkSize = function () {
   return this.call("DhtNetworkSize", [this.sid]);
@@ -2475,7 +2714,7 @@ LeitherClient.prototype.DhtNetworkSize = function () {
 /**
  * Sends a message from the caller to a user or a node anywhere in the network, signed with the caller's key (which this node must hold: PermissionDenied otherwise) and by this node; receivers refuse messages whose sender signature does not prove `from`. Returns at once; delivery is asynchronous: undelivered messages are kept and retried with backoff for 7 days, across restarts (see MsgStatus). A recipient's inbox holds msgInboxMax messages and is charged to them (their quota, the node's storageMaxBytes, the disk floor; 100 messages and 1 MiB for a user not admitted to store there); the oldest read ones make room, and when unread ones fill it the message is refused: QuotaExceeded here for a recipient on this node, MsgStatus lastError for one elsewhere (retried). A sender may have 1000 messages (32 MiB) waiting for other nodes.
  * @param {Record<string, unknown>} msg {to: user id or node id, app?: app id ("" = system), body: any value (≤ 224 KiB encoded)}
- * @returns {Promise<any>} message id
+ * @returns {Promise<unknown>} message id
  */
 LeitherClient.prototype.SendMsg = function (msg) {
   return this.call("SendMsg", [this.sid, msg]);
@@ -2483,7 +2722,7 @@ LeitherClient.prototype.SendMsg = function (msg) {
 /**
  * The caller's messages, oldest first (the owner also gets messages sent to the node id). Without since: the unread ones; with since: every message after that seq, read or not. Returned messages are marked read: reading is the acknowledgement. Read messages are deleted msgRetentionDays (default 30) after they arrived, or sooner to make room when the inbox is full; unread ones stay. `from` is proven: it is the key id of `pk`, the sender's public key, whose signature `sig` this node checked (messages received before senders signed have from "").
  * @param {Record<string, unknown>} [opts] {app?: only this app, since?: seq cursor, count?: 1..1000 (default 100)}
- * @returns {Promise<any>} list of {kind: "msg", seq, id, from, fromNode, to, app, body, sentAt, receivedAt, pk, sig}
+ * @returns {Promise<unknown>} list of {kind: "msg", seq, id, from, fromNode, to, app, body, sentAt, receivedAt, pk, sig}
  */
 LeitherClient.prototype.ReadMsg = function (opts) {
   return this.call("ReadMsg", [this.sid, opts]);
@@ -2491,7 +2730,7 @@ LeitherClient.prototype.ReadMsg = function (opts) {
 /**
  * Long poll: returns at once when the caller has unread messages or the session has app events queued, else waits for the next one; an empty list when the time is up. A WebSocket client keeps one PullMsg pending as its push channel.
  * @param {number} [timeoutSec] seconds to wait when nothing is there, 0..60 (default 30)
- * @returns {Promise<any>} list of unread messages (kind "msg", marked read) and app events (kind "pub"; kind "dropped" counts lost ones)
+ * @returns {Promise<unknown>} list of unread messages (kind "msg", marked read) and app events (kind "pub"; kind "dropped" counts lost ones)
  */
 LeitherClient.prototype.PullMsg = function (timeoutSec) {
   return this.call("PullMsg", [this.sid, timeoutSec]);
@@ -2499,7 +2738,7 @@ LeitherClient.prototype.PullMsg = function (timeoutSec) {
 /**
  * Where a message the caller sent from this node stands; deliveredTo is the accepting node id ("" = delivered on this node).
  * @param {string} id a message id from SendMsg
- * @returns {Promise<any>} {id, to, state: queued | delivered | expired, attempts, created, nextTry, lastError, doneAt, deliveredTo}
+ * @returns {Promise<unknown>} {id, to, state: queued | delivered | expired, attempts, created, nextTry, lastError, doneAt, deliveredTo}
  */
 LeitherClient.prototype.MsgStatus = function (id) {
   return this.call("MsgStatus", [this.sid, id]);
@@ -2508,7 +2747,7 @@ LeitherClient.prototype.MsgStatus = function (id) {
  * Subscribes the session to an app's topic on every node (gossipsub leither/app/<app>/<topic>); events arrive through PullMsg. A session that neither pulls nor subscribes for 10 minutes loses its subscriptions.
  * @param {string} app app id the topic belongs to
  * @param {string} topic topic name within the app, 1-256 characters
- * @returns {Promise<any>} the gossipsub topic name
+ * @returns {Promise<unknown>} the gossipsub topic name
  */
 LeitherClient.prototype.Subscribe = function (app, topic) {
   return this.call("Subscribe", [this.sid, app, topic]);
@@ -2517,7 +2756,7 @@ LeitherClient.prototype.Subscribe = function (app, topic) {
  * Ends the subscription of the session to a topic.
  * @param {string} app app id the topic belongs to
  * @param {string} topic topic name within the app, 1-256 characters
- * @returns {Promise<any>} true if the session was subscribed
+ * @returns {Promise<unknown>} true if the session was subscribed
  */
 LeitherClient.prototype.Unsubscribe = function (app, topic) {
   return this.call("Unsubscribe", [this.sid, app, topic]);
@@ -2527,7 +2766,7 @@ LeitherClient.prototype.Unsubscribe = function (app, topic) {
  * @param {string} app app id the topic belongs to
  * @param {string} topic topic name within the app, 1-256 characters
  * @param {unknown} data any value, ≤ 64 KiB encoded
- * @returns {Promise<any>} {peers, local}: nodes it was sent to, and other sessions here that got it
+ * @returns {Promise<unknown>} {peers, local}: nodes it was sent to, and other sessions here that got it
  */
 LeitherClient.prototype.Publish = function (app, topic, data) {
   return this.call("Publish", [this.sid, app, topic, data]);
@@ -2536,7 +2775,7 @@ LeitherClient.prototype.Publish = function (app, topic, data) {
  * Installs (or updates) an app from a signed package. Checked before anything is kept: the author’s signature, every file’s hash, the manifest, paths (no "..", absolute paths, links or devices), at most 2,000 files, 16 MiB per file and 64 MiB in all. An update must come from the same author with a higher version. Nothing is granted: the app asks for `permissions`, granted with AppGrant.
  * @param {string} fileid CID of the package committed with MFTemp2MacFile (made by leither app pack)
  * @param {string} tp package format: "tar"
- * @returns {Promise<any>} {id, name, version, author, description, icon, entry, permissions: [{name, reason}], locales?, installedAt, installedBy, ver, cid, size, url}
+ * @returns {Promise<unknown>} {id, name, version, author, description, icon, entry, permissions: [{name, reason}], locales?, installedAt, installedBy, ver, cid, size, url}
  */
 LeitherClient.prototype.UploadApp = function (fileid, tp) {
   return this.call("UploadApp", [this.sid, fileid, tp]);
@@ -2544,7 +2783,7 @@ LeitherClient.prototype.UploadApp = function (fileid, tp) {
 /**
  * Installs (or updates) an app from the nodes that provide it: its package MiMei is synced (progress: MiMeiSyncStatus with the app id), then checked as UploadApp checks a package; if it fails, the sync is undone.
  * @param {string} appid app id (the id of the app’s package MiMei, from AppList or the author)
- * @returns {Promise<any>} {id, name, version, author, description, icon, entry, permissions: [{name, reason}], locales?, installedAt, installedBy, ver, cid, size, url}
+ * @returns {Promise<unknown>} {id, name, version, author, description, icon, entry, permissions: [{name, reason}], locales?, installedAt, installedBy, ver, cid, size, url}
  */
 LeitherClient.prototype.InstallApp = function (appid) {
   return this.call("InstallApp", [this.sid, appid]);
@@ -2553,14 +2792,14 @@ LeitherClient.prototype.InstallApp = function (appid) {
  * Removes an installed app: its package and, unless keepData, the data it kept on this node. Its sessions and grants end with it.
  * @param {string} appid app id (the id of the app’s package MiMei, from AppList or the author)
  * @param {boolean} [keepData] keep the app’s data areas (MMOpenAppData) for a later install (default false: delete them)
- * @returns {Promise<any>} {id, name, dataAreas, dataKept}
+ * @returns {Promise<unknown>} {id, name, dataAreas, dataKept}
  */
 LeitherClient.prototype.UninstallApp = function (appid, keepData) {
   return this.call("UninstallApp", [this.sid, appid, keepData]);
 };
 /**
  * The apps installed on this node, by name (GetVar appinfos gives the same).
- * @returns {Promise<any>} list of {id, name, version, author, description, icon, entry, permissions: [{name, reason}], locales?, installedAt, installedBy, ver, cid, size, url}
+ * @returns {Promise<unknown>} list of {id, name, version, author, description, icon, entry, permissions: [{name, reason}], locales?, installedAt, installedBy, ver, cid, size, url}
  */
 LeitherClient.prototype.AppList = function () {
   return this.call("AppList", [this.sid]);
@@ -2570,7 +2809,7 @@ LeitherClient.prototype.AppList = function () {
  * @param {string} appid the app id
  * @param {unknown[]} capabilities capability names: mimei, user.sign, msg, msg.send, net, coin.transfer
  * @param {number} [limit] for coin.transfer: the most the app may spend, in milli-Nuo
- * @returns {Promise<any>} list of {capability, grantedAt, limit}: everything the app now holds from the caller
+ * @returns {Promise<unknown>} list of {capability, grantedAt, limit}: everything the app now holds from the caller
  */
 LeitherClient.prototype.AppGrant = function (appid, capabilities, limit) {
   return this.call("AppGrant", [this.sid, appid, capabilities, limit]);
@@ -2579,14 +2818,14 @@ LeitherClient.prototype.AppGrant = function (appid, capabilities, limit) {
  * Takes capabilities back from an app; its sessions' next call is refused. Audited.
  * @param {string} appid the app id
  * @param {unknown[]} capabilities capability names: mimei, user.sign, msg, msg.send, net, coin.transfer; none = all of them
- * @returns {Promise<any>} number of capabilities taken back
+ * @returns {Promise<unknown>} number of capabilities taken back
  */
 LeitherClient.prototype.AppRevoke = function (appid, ...capabilities) {
   return this.call("AppRevoke", [this.sid, appid, ...capabilities]);
 };
 /**
  * What the caller granted each app.
- * @returns {Promise<any>} map of app id → list of {capability, grantedAt, limit}
+ * @returns {Promise<unknown>} map of app id → list of {capability, grantedAt, limit}
  */
 LeitherClient.prototype.AppGrants = function () {
   return this.call("AppGrants", [this.sid]);
@@ -2594,7 +2833,7 @@ LeitherClient.prototype.AppGrants = function () {
 /**
  * Hands the caller's identity to a browser page without a sid in any URL: the page at `url` trades the code once for a session of its own (CodeLogin). For an app, that session is bound to the app's origin and to what the caller granted the app. `leither open` uses it.
  * @param {string} [appid] the app the page is for; absent: the launcher
- * @returns {Promise<any>} {code, url}: a one-time code, good for a minute, and the page that takes it
+ * @returns {Promise<unknown>} {code, url}: a one-time code, good for a minute, and the page that takes it
  */
 LeitherClient.prototype.SessionCode = function (appid) {
   return this.call("SessionCode", [this.sid, appid]);
@@ -2602,7 +2841,7 @@ LeitherClient.prototype.SessionCode = function (appid) {
 /**
  * Trades a one-time code for a session. From a browser the page must be the code's own: the app's origin for an app's code, the node's for the launcher's.
  * @param {string} code from SessionCode (the ?code= of the page address)
- * @returns {Promise<any>} {sid, uid, owner, app}
+ * @returns {Promise<unknown>} {sid, uid, owner, app}
  */
 LeitherClient.prototype.CodeLogin = function (code) {
   return this.call("CodeLogin", [code]);
@@ -2610,5 +2849,6 @@ LeitherClient.prototype.CodeLogin = function (code) {
 
 export {
   LeitherClient,
-  LeitherError2 as LeitherError
+  LeitherError2 as LeitherError,
+  TransportError
 };

@@ -1,23 +1,27 @@
 // The browser client served at /lib/leither.js: Hprose over WebSocket (or HTTP) to the node,
 // with one method per syscall (generated from the tables) and the sid passed for you.
 import { Reader, Tag, Writer } from '../codec/index.ts'
+import { LeitherError } from './errors.ts'
+import { ClientEvents } from './events.ts'
+import { NodeSocket, TransportError } from './socket.ts'
+
+export { LeitherError } from './errors.ts'
+export { TransportError } from './socket.ts'
 
 export interface ClientOptions {
-  /** 'ws' (default): one socket, many calls in flight. 'http': one POST per call. */
-  transport?: 'ws' | 'http'
+  /**
+   * 'auto' (default): the WebSocket, and POST /webapi/ while it cannot be opened (it is reopened in
+   * the background). 'ws': the WebSocket only. 'http': one POST per call.
+   */
+  transport?: 'ws' | 'http' | 'auto'
   /** Per-call timeout in ms (default 30 s). */
   timeout?: number
+  /** Longest wait between attempts to reopen the WebSocket, in ms (default 30 s; the first is about 250 ms). */
+  reconnectMaxMs?: number
 }
 
-/** An error the node answered with; `code` is its stable prefix (PermissionDenied, NotFound …). */
-export class LeitherError extends Error {
-  readonly code: string
-  constructor(text: string) {
-    super(text)
-    this.code = /^(\w+):/.exec(text)?.[1] ?? 'Error'
-    this.name = 'LeitherError'
-  }
-}
+/** Seconds each PullMsg of the event loop waits on the node (the node allows up to 60). */
+const PULL_SEC = 25
 
 function encodeCall(method: string, args: unknown[]): Uint8Array {
   return new Writer().writeTag(Tag.Call).write(method).reset().write(args).writeTag(Tag.End).toBytes()
@@ -32,28 +36,60 @@ function decodeReply(bytes: Uint8Array): unknown {
 }
 
 export class LeitherClient {
-  /** Session id from login(); syscalls that take a sid get it automatically ("" = guest). */
-  sid = ''
   readonly url: string
   private readonly options: Required<ClientOptions>
-  private socket: WebSocket | undefined
-  private opening: Promise<WebSocket> | undefined
-  private nextId = 1
-  private pending = new Map<number, { resolve: (v: Uint8Array) => void; reject: (e: Error) => void }>()
+  private readonly socket: NodeSocket
+  private readonly events: ClientEvents
+  private session = ''
 
   /** `url`: the node, e.g. location.origin; defaults to the page's own origin. */
   constructor(url?: string, options: ClientOptions = {}) {
     this.url = (url ?? globalThis.location?.origin ?? 'http://127.0.0.1:4800').replace(/\/+$/, '')
-    this.options = { transport: options.transport ?? 'ws', timeout: options.timeout ?? 30_000 }
+    this.options = { transport: options.transport ?? 'auto', timeout: options.timeout ?? 30_000, reconnectMaxMs: options.reconnectMaxMs ?? 30_000 }
+    this.events = new ClientEvents(() => this.request('PullMsg', [this.sid, PULL_SEC], (PULL_SEC + 15) * 1000) as Promise<{ kind: string }[]>)
+    this.socket = new NodeSocket(`${this.url.replace(/^http/, 'ws')}/ws/`, Math.min(this.options.timeout, 10_000), this.options.reconnectMaxMs, {
+      onOpen: () => {
+        this.events.emit('connect', { transport: 'ws' })
+        this.events.wake()
+      },
+      onClose: (code, reason) => this.events.emit('disconnect', { code, reason }),
+    })
+  }
+
+  /** Session id from login(); syscalls that take a sid get it automatically ("" = guest). */
+  get sid(): string {
+    return this.session
+  }
+  set sid(sid: string) {
+    this.session = sid
+    this.events.wake()
+  }
+
+  /** How calls go now: 'ws' while the WebSocket is open, else 'http' (or 'ws' for transport 'ws'). */
+  get transport(): 'ws' | 'http' {
+    if (this.options.transport === 'auto') return this.socket.isOpen || !this.socket.down ? 'ws' : 'http'
+    return this.options.transport
   }
 
   /** Calls any syscall by name with the exact wire arguments (no sid added). */
-  async call(method: string, args: unknown[] = []): Promise<unknown> {
-    const request = encodeCall(method, args)
-    const reply = this.options.transport === 'http' ? await this.post(request) : await this.send(request)
-    return decodeReply(reply)
+  call(method: string, args: unknown[] = []): Promise<unknown> {
+    return this.request(method, args, this.options.timeout)
   }
 
+  /**
+   * Listens to an event; returns a function that stops listening. 'message' (a message for the
+   * user, marked read), 'pubsub' (an event of a subscribed topic), 'dropped' ({count} events the
+   * node's queue lost): while any of these has a listener, the client keeps a PullMsg waiting on
+   * the node (it needs a session: login() or signIn() first). 'connect' / 'disconnect' ({code,
+   * reason}): the WebSocket opened or closed. 'error': a failed PullMsg (it is tried again).
+   */
+  on(type: string, fn: (value: any) => void): () => void {
+    return this.events.on(type, fn)
+  }
+
+  off(type: string, fn: (value: any) => void): void {
+    this.events.off(type, fn)
+  }
   /** Logs in with a passport and keeps the sid for later calls. */
   async login(ppt: string): Promise<{ sid: string; uid: string; owner: boolean }> {
     const r = (await this.call('Login', [ppt])) as { sid: string; uid: string; owner: boolean }
@@ -94,74 +130,44 @@ export class LeitherClient {
     }
   }
 
+  /** Closes the WebSocket, stops reconnecting and removes every listener; later calls open a new one. */
   close(): void {
-    this.socket?.close()
-    this.socket = undefined
-    this.opening = undefined
+    this.events.clear()
+    this.socket.close()
   }
 
-  private async post(body: Uint8Array): Promise<Uint8Array> {
-    const r = await fetch(`${this.url}/webapi/`, {
-      method: 'POST',
-      body: body as Uint8Array<ArrayBuffer>,
-      credentials: 'include',
-      signal: AbortSignal.timeout(this.options.timeout),
-    })
-    if (!r.ok) throw new LeitherError(`Transport: HTTP ${r.status}`)
-    return new Uint8Array(await r.arrayBuffer())
+  private async request(method: string, args: unknown[], timeoutMs: number): Promise<unknown> {
+    const body = encodeCall(method, args)
+    const how = this.options.transport
+    if (how === 'http') return decodeReply(await this.post(body, timeoutMs))
+    if (how === 'ws' || this.socket.isOpen) return decodeReply(await this.socket.send(body, timeoutMs))
+    // auto: try the socket unless it is known down (it is reopened in the background); HTTP otherwise.
+    if (!this.socket.down) {
+      let opened = false
+      try {
+        await this.socket.open()
+        opened = true
+      } catch {}
+      if (opened) return decodeReply(await this.socket.send(body, timeoutMs))
+    }
+    return decodeReply(await this.post(body, timeoutMs))
   }
 
-  private open(): Promise<WebSocket> {
-    if (this.socket?.readyState === 1) return Promise.resolve(this.socket)
-    this.opening ??= new Promise<WebSocket>((resolve, reject) => {
-      const ws = new WebSocket(`${this.url.replace(/^http/, 'ws')}/ws/`, ['hprose'])
-      ws.binaryType = 'arraybuffer'
-      ws.onopen = () => {
-        this.socket = ws
-        resolve(ws)
-      }
-      ws.onmessage = (e) => {
-        const data = new Uint8Array(e.data as ArrayBuffer)
-        const id = new DataView(data.buffer, data.byteOffset).getUint32(0)
-        const waiter = this.pending.get(id)
-        this.pending.delete(id)
-        waiter?.resolve(data.subarray(4))
-      }
-      ws.onclose = () => {
-        this.socket = undefined
-        this.opening = undefined
-        const err = new LeitherError('Transport: the connection to the node closed')
-        for (const w of this.pending.values()) w.reject(err)
-        this.pending.clear()
-        reject(err)
-      }
-    })
-    return this.opening
-  }
-
-  private async send(body: Uint8Array): Promise<Uint8Array> {
-    const ws = await this.open()
-    const id = this.nextId
-    this.nextId = this.nextId >= 0x7fffffff ? 1 : this.nextId + 1
-    const frame = new Uint8Array(4 + body.length)
-    new DataView(frame.buffer).setUint32(0, id)
-    frame.set(body, 4)
-    return new Promise<Uint8Array>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id)
-        reject(new LeitherError(`Timeout: no reply within ${this.options.timeout} ms`))
-      }, this.options.timeout)
-      this.pending.set(id, {
-        resolve: (v) => {
-          clearTimeout(timer)
-          resolve(v)
-        },
-        reject: (e) => {
-          clearTimeout(timer)
-          reject(e)
-        },
+  private async post(body: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
+    let r: Response
+    try {
+      r = await fetch(`${this.url}/webapi/`, {
+        method: 'POST',
+        body: body as Uint8Array<ArrayBuffer>,
+        credentials: 'include',
+        signal: AbortSignal.timeout(timeoutMs),
       })
-      ws.send(frame)
-    })
+    } catch (e) {
+      const err = e as Error
+      if (err.name === 'TimeoutError') throw new LeitherError(`Timeout: no reply within ${timeoutMs} ms`)
+      throw new TransportError(`POST ${this.url}/webapi/ failed: ${err.message}`)
+    }
+    if (!r.ok) throw new TransportError(`POST ${this.url}/webapi/ answered HTTP ${r.status}`)
+    return new Uint8Array(await r.arrayBuffer())
   }
 }
