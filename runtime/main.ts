@@ -149,6 +149,7 @@ export const COMMANDS: Command[] = [
       { name: 'kind', type: 'string', value: 'KIND', choices: ['syscall', 'http'], help: 'only syscalls or only HTTP routes' },
       { name: 'node', type: 'list', value: 'URL', help: 'node to ask (default http://127.0.0.1:<port from config>)' },
       { name: 'json', type: 'bool', help: 'print JSON' },
+      { name: 'open', type: 'bool', help: 'open the monitor page in a browser instead (a one-time sign-in link; the first --node)' },
     ],
     run: async (p) => (await import('./cli/monitor.ts')).monitorCommand(p),
   },

@@ -20,6 +20,16 @@ import f8 from '../../apps/launcher/style.css' with { type: 'file' }
 import f9 from '../../apps/launcher/ui.js' with { type: 'file' }
 // @ts-ignore: a "file" import of a script, style or image
 import f10 from '../../apps/launcher/users.js' with { type: 'file' }
+// @ts-ignore: a "file" import of a script, style or image
+import f11 from '../../apps/monitor/app.js' with { type: 'file' }
+// @ts-ignore: a "file" import of a script, style or image
+import f12 from '../../apps/monitor/chart.js' with { type: 'file' }
+// @ts-ignore: a "file" import of a script, style or image
+import f13 from '../../apps/monitor/i18n.js' with { type: 'file' }
+import f14 from '../../apps/monitor/index.html' with { type: 'file' }
+import f15 from '../../apps/monitor/manifest.json' with { type: 'file' }
+// @ts-ignore: a "file" import of a script, style or image
+import f16 from '../../apps/monitor/style.css' with { type: 'file' }
 
 const files: Record<string, unknown> = {
   "launcher/app.js": f0,
@@ -33,6 +43,12 @@ const files: Record<string, unknown> = {
   "launcher/style.css": f8,
   "launcher/ui.js": f9,
   "launcher/users.js": f10,
+  "monitor/app.js": f11,
+  "monitor/chart.js": f12,
+  "monitor/i18n.js": f13,
+  "monitor/index.html": f14,
+  "monitor/manifest.json": f15,
+  "monitor/style.css": f16,
 }
 
 export const EMBEDDED_APPS = files as Record<string, string>

@@ -1,10 +1,12 @@
 // `leither monitor`: the calls a node served on one day, per syscall and HTTP route, as a table.
 import { loadConfig, resolveDataDir } from '../config/index.ts'
 import { LeitherError } from '../errors.ts'
-import { findUserKey } from '../identity/index.ts'
+import { findUserKey, signPassport, type KeyPair } from '../identity/index.ts'
+import { callRemote, RemoteCallError } from '../rpc/client.ts'
 import { remoteStats, sortRows, type StatsRow } from '../monitor/index.ts'
 import type { SortKey } from '../monitor/query.ts'
 import type { Parsed } from './args.ts'
+import { linkFor, openBrowser } from './open.ts'
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/
 
@@ -20,6 +22,26 @@ export function formatTable(rows: readonly StatsRow[], withNode: boolean): strin
   return [line(header), ...body.map(line)].join('\n')
 }
 
+/** `--open`: a one-time link that opens the monitor page (apps/monitor on the node's origin) signed in as the owner. */
+async function openPage(url: string, key: KeyPair): Promise<number> {
+  try {
+    const nodeid = String(await callRemote(url, 'GetVar', ['', 'nodeid']))
+    const ppt = signPassport(key, { audience: nodeid, data: { CertFor: 'Self' }, ttl: 300 })
+    const { sid } = (await callRemote(url, 'Login', [ppt])) as { sid: string }
+    const { code, url: page } = (await callRemote(url, 'SessionCode', [sid])) as { code: string; url: string }
+    const link = new URL(linkFor(page, url))
+    link.pathname = '/apps/monitor/'
+    link.search = `?code=${encodeURIComponent(code)}`
+    console.log('Open the monitor (the link works once, within a minute):')
+    console.log(link.href)
+    if (!openBrowser(link.href)) console.error('(no browser to start here: open the link yourself)')
+    return 0
+  } catch (err) {
+    console.error(`leither monitor: ${err instanceof RemoteCallError ? err.message : (err as Error).message}`)
+    return 1
+  }
+}
+
 export async function monitorCommand(p: Parsed): Promise<number> {
   const dataDir = resolveDataDir(p.flags.data as string | undefined)
   const { config } = loadConfig(dataDir)
@@ -30,6 +52,7 @@ export async function monitorCommand(p: Parsed): Promise<number> {
   }
   const sort = ((p.flags.sort as string | undefined) ?? 'count') as SortKey
   const nodes = (p.flags.node as string[] | undefined) ?? [`http://127.0.0.1:${config.port}`]
+  if (p.flags.open) return openPage(nodes[0]!.replace(/\/$/, ''), findUserKey(dataDir, config.owner, (m) => console.error(`warning: ${m}`)))
   const opts: Record<string, unknown> = { day, sort, ...(p.flags.kind ? { kind: p.flags.kind } : {}) }
   let rows: StatsRow[]
   try {

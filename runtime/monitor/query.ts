@@ -43,7 +43,7 @@ const DATE = /^\d{4}-\d{2}-\d{2}$/
 
 /** A time as MonitorStats takes it: unix ms, or an ISO date (YYYY-MM-DD is that UTC midnight). */
 export function parseTime(v: unknown, what: string): number {
-  const t = typeof v === 'number' ? v : typeof v === 'string' ? Date.parse(DATE.test(v) ? `${v}T00:00:00Z` : v) : NaN
+  const t = typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : typeof v === 'string' ? Date.parse(DATE.test(v) ? `${v}T00:00:00Z` : v) : NaN
   if (!Number.isFinite(t)) throw new InvalidParams(`MonitorStats: ${what} must be unix ms or an ISO date like 2026-01-31, got ${JSON.stringify(v)}`)
   return t
 }
