@@ -264,14 +264,14 @@ export declare class LeitherClient {
   /**
    * Opens a session. The sid is the first argument of later calls; it survives node restarts and expires when idle.
    * @param {string} ppt a passport with CertFor=Self, signed by the user key for this node (audience = node id)
-   * @returns {Promise<unknown>} {sid, uid, owner}
+   * @returns {Promise<LoginResult>} {sid, uid, owner}
    */
-  Login(ppt: string): Promise<unknown>
+  Login(ppt: string): Promise<LoginResult>
   /**
    * Ends the session given as sid, and the passport it was opened with: that passport does not log in again (sign a new one).
-   * @returns {Promise<unknown>} true
+   * @returns {Promise<boolean>} true
    */
-  Logout(): Promise<unknown>
+  Logout(): Promise<boolean>
   /**
    * Reads a node variable. Guests (sid "") may read it; userid is "" for them.
    * @param {string} name ver | now | port | nodeid | peerid | nodeaddrs | userid | nodepk | appids | appinfos | mminfo | mmversions | mmprovs (the last three take a MiMei id)
@@ -284,35 +284,35 @@ export declare class LeitherClient {
    * @param {Record<string, unknown>} data string keys and values to sign, e.g. {CertFor: "Self"}
    * @param {number} period validity in minutes, 1..passportMaxSec/60 (default config: 10080, 7 days)
    * @param {string} [audience] node id the passport is for (default: this node)
-   * @returns {Promise<unknown>} passport (string)
+   * @returns {Promise<string>} passport (string)
    */
-  SignPPT(data: Record<string, unknown>, period: number, audience?: string): Promise<unknown>
+  SignPPT(data: Record<string, unknown>, period: number, audience?: string): Promise<string>
   /**
    * Signs a message with the caller's key, which this node must hold. What is signed is "LEITHER-SIGN1;" followed by the message, so a signature made here is never a passport, message or event signature; check it with Verify.
    * @param {Uint8Array | string} message bytes, or a string signed as UTF-8
-   * @returns {Promise<unknown>} signature (64 bytes, Ed25519)
+   * @returns {Promise<Uint8Array>} signature (64 bytes, Ed25519)
    */
-  Sign(message: Uint8Array | string): Promise<unknown>
+  Sign(message: Uint8Array | string): Promise<Uint8Array>
   /**
    * Checks a signature made by Sign (Ed25519 over "LEITHER-SIGN1;" + message); signer is the key id of the public key.
    * @param {unknown} publicKey the signer public key: 32 bytes or base64url text
    * @param {Uint8Array | string} message bytes, or a string taken as UTF-8
    * @param {unknown} signature 64 bytes or base64url text
-   * @returns {Promise<unknown>} {valid, signer}
+   * @returns {Promise<{ valid: boolean; signer: string }>} {valid, signer}
    */
-  Verify(publicKey: unknown, message: Uint8Array | string, signature: unknown): Promise<unknown>
+  Verify(publicKey: unknown, message: Uint8Array | string, signature: unknown): Promise<{ valid: boolean; signer: string }>
   /**
    * Verifies a passport: signature, audience and validity window.
    * @param {string} ppt a passport
    * @param {string} [audience] node id it must be for (default: this node)
-   * @returns {Promise<unknown>} {signer, data, audience, notBefore, notAfter}
+   * @returns {Promise<{ signer: string; data: Record<string, string>; audience: string; notBefore: number; notAfter: number }>} {signer, data, audience, notBefore, notAfter}
    */
-  VerifyPPT(ppt: string, audience?: string): Promise<unknown>
+  VerifyPPT(ppt: string, audience?: string): Promise<{ signer: string; data: Record<string, string>; audience: string; notBefore: number; notAfter: number }>
   /**
    * Who the session is and what it may do; a guest (sid "") is kind "guest".
-   * @returns {Promise<unknown>} {userid, kind, capabilities, nodeid, idleSec}
+   * @returns {Promise<{ userid: string; kind: 'guest' | 'user' | 'owner'; capabilities: string[]; nodeid: string; idleSec: number }>} {userid, kind, capabilities, nodeid, idleSec}
    */
-  WhoAmI(): Promise<unknown>
+  WhoAmI(): Promise<{ userid: string; kind: 'guest' | 'user' | 'owner'; capabilities: string[]; nodeid: string; idleSec: number }>
   /**
    * Lets a user store data on this node (MiMei, files, replicas they ask for), with their own quota; again with another quota changes it. Unless the config says storageOpen, only the owner and admitted users store; guests never do.
    * @param {string} userId the user allowed to store data here

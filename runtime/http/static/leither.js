@@ -1699,14 +1699,14 @@ class LeitherClient {
 /**
  * Opens a session. The sid is the first argument of later calls; it survives node restarts and expires when idle.
  * @param {string} ppt a passport with CertFor=Self, signed by the user key for this node (audience = node id)
- * @returns {Promise<unknown>} {sid, uid, owner}
+ * @returns {Promise<LoginResult>} {sid, uid, owner}
  */
 LeitherClient.prototype.Login = function (ppt) {
   return this.call("Login", [ppt]);
 };
 /**
  * Ends the session given as sid, and the passport it was opened with: that passport does not log in again (sign a new one).
- * @returns {Promise<unknown>} true
+ * @returns {Promise<boolean>} true
  */
 LeitherClient.prototype.Logout = function () {
   return this.call("Logout", [this.sid]);
@@ -1725,7 +1725,7 @@ LeitherClient.prototype.GetVar = function (name, ...args) {
  * @param {Record<string, unknown>} data string keys and values to sign, e.g. {CertFor: "Self"}
  * @param {number} period validity in minutes, 1..passportMaxSec/60 (default config: 10080, 7 days)
  * @param {string} [audience] node id the passport is for (default: this node)
- * @returns {Promise<unknown>} passport (string)
+ * @returns {Promise<string>} passport (string)
  */
 LeitherClient.prototype.SignPPT = function (data, period, audience) {
   return this.call("SignPPT", [this.sid, data, period, audience]);
@@ -1733,7 +1733,7 @@ LeitherClient.prototype.SignPPT = function (data, period, audience) {
 /**
  * Signs a message with the caller's key, which this node must hold. What is signed is "LEITHER-SIGN1;" followed by the message, so a signature made here is never a passport, message or event signature; check it with Verify.
  * @param {Uint8Array | string} message bytes, or a string signed as UTF-8
- * @returns {Promise<unknown>} signature (64 bytes, Ed25519)
+ * @returns {Promise<Uint8Array>} signature (64 bytes, Ed25519)
  */
 LeitherClient.prototype.Sign = function (message) {
   return this.call("Sign", [this.sid, message]);
@@ -1743,7 +1743,7 @@ LeitherClient.prototype.Sign = function (message) {
  * @param {unknown} publicKey the signer public key: 32 bytes or base64url text
  * @param {Uint8Array | string} message bytes, or a string taken as UTF-8
  * @param {unknown} signature 64 bytes or base64url text
- * @returns {Promise<unknown>} {valid, signer}
+ * @returns {Promise<{ valid: boolean; signer: string }>} {valid, signer}
  */
 LeitherClient.prototype.Verify = function (publicKey, message, signature) {
   return this.call("Verify", [this.sid, publicKey, message, signature]);
@@ -1752,14 +1752,14 @@ LeitherClient.prototype.Verify = function (publicKey, message, signature) {
  * Verifies a passport: signature, audience and validity window.
  * @param {string} ppt a passport
  * @param {string} [audience] node id it must be for (default: this node)
- * @returns {Promise<unknown>} {signer, data, audience, notBefore, notAfter}
+ * @returns {Promise<{ signer: string; data: Record<string, string>; audience: string; notBefore: number; notAfter: number }>} {signer, data, audience, notBefore, notAfter}
  */
 LeitherClient.prototype.VerifyPPT = function (ppt, audience) {
   return this.call("VerifyPPT", [this.sid, ppt, audience]);
 };
 /**
  * Who the session is and what it may do; a guest (sid "") is kind "guest".
- * @returns {Promise<unknown>} {userid, kind, capabilities, nodeid, idleSec}
+ * @returns {Promise<{ userid: string; kind: 'guest' | 'user' | 'owner'; capabilities: string[]; nodeid: string; idleSec: number }>} {userid, kind, capabilities, nodeid, idleSec}
  */
 LeitherClient.prototype.WhoAmI = function () {
   return this.call("WhoAmI", [this.sid]);
