@@ -23,6 +23,7 @@ export const USERS_SYSCALLS = [
       { name: 'quotaBytes', type: 'int', optional: true, doc: 'their quota in bytes (0 = no limit; absent = the node default, config quotaUserBytes)' },
     ],
     returns: USAGE,
+    returnsType: 'StoredUser',
     capability: 'node.admin',
     errors: ['InvalidParams', 'PermissionDenied'],
     doc:
@@ -35,6 +36,7 @@ export const USERS_SYSCALLS = [
     sid: true,
     params: [{ name: 'userId', type: 'string', doc: 'the user' }],
     returns: 'true if they were admitted',
+    returnsType: 'boolean',
     capability: 'node.admin',
     errors: ['InvalidParams', 'PermissionDenied'],
     doc: 'Takes away the right to store data here: later writes charged to the user are refused. What they stored stays until deleted.',
@@ -45,6 +47,7 @@ export const USERS_SYSCALLS = [
     sid: true,
     params: [],
     returns: `list of ${USAGE}`,
+    returnsType: 'StoredUser[]',
     capability: 'node.admin',
     errors: ['PermissionDenied'],
     doc: 'The owner, the admitted users and anyone else with data here, each with what they store and their quota.',
@@ -58,6 +61,7 @@ export const USERS_SYSCALLS = [
       { name: 'before', type: 'int', optional: true, doc: 'unix seconds: passports issued (NotBefore) before it are refused (default: now, this second included)' },
     ],
     returns: '{sessions, before}: sessions ended, and the time before which the user\'s passports are refused',
+    returnsType: '{ sessions: number; before: number }',
     capability: 'node.admin',
     errors: ['InvalidParams', 'PermissionDenied'],
     doc:

@@ -317,27 +317,27 @@ export declare class LeitherClient {
    * Lets a user store data on this node (MiMei, files, replicas they ask for), with their own quota; again with another quota changes it. Unless the config says storageOpen, only the owner and admitted users store; guests never do.
    * @param {string} userId the user allowed to store data here
    * @param {number} [quotaBytes] their quota in bytes (0 = no limit; absent = the node default, config quotaUserBytes)
-   * @returns {Promise<unknown>} {userId, admitted, quotaBytes, usage: {cur, versions, mac, temp, inbox, total}}
+   * @returns {Promise<StoredUser>} {userId, admitted, quotaBytes, usage: {cur, versions, mac, temp, inbox, total}}
    */
-  UserAdmit(userId: string, quotaBytes?: number): Promise<unknown>
+  UserAdmit(userId: string, quotaBytes?: number): Promise<StoredUser>
   /**
    * Takes away the right to store data here: later writes charged to the user are refused. What they stored stays until deleted.
    * @param {string} userId the user
-   * @returns {Promise<unknown>} true if they were admitted
+   * @returns {Promise<boolean>} true if they were admitted
    */
-  UserRemove(userId: string): Promise<unknown>
+  UserRemove(userId: string): Promise<boolean>
   /**
    * The owner, the admitted users and anyone else with data here, each with what they store and their quota.
-   * @returns {Promise<unknown>} list of {userId, admitted, quotaBytes, usage: {cur, versions, mac, temp, inbox, total}}
+   * @returns {Promise<StoredUser[]>} list of {userId, admitted, quotaBytes, usage: {cur, versions, mac, temp, inbox, total}}
    */
-  UserList(): Promise<unknown>
+  UserList(): Promise<StoredUser[]>
   /**
    * Ends every session of a user on this node and refuses their passports issued before `before`, across restarts: for a lost key or a leaked passport. The user logs in again with a passport signed after that time. A later revocation can only move the time forward.
    * @param {string} userId the user to revoke
    * @param {number} [before] unix seconds: passports issued (NotBefore) before it are refused (default: now, this second included)
-   * @returns {Promise<unknown>} {sessions, before}: sessions ended, and the time before which the user's passports are refused
+   * @returns {Promise<{ sessions: number; before: number }>} {sessions, before}: sessions ended, and the time before which the user's passports are refused
    */
-  UserRevoke(userId: string, before?: number): Promise<unknown>
+  UserRevoke(userId: string, before?: number): Promise<{ sessions: number; before: number }>
   /**
    * Returns its argument: checks the connection and that every value type survives the trip.
    * @param {unknown} value any Hprose value

@@ -1768,7 +1768,7 @@ LeitherClient.prototype.WhoAmI = function () {
  * Lets a user store data on this node (MiMei, files, replicas they ask for), with their own quota; again with another quota changes it. Unless the config says storageOpen, only the owner and admitted users store; guests never do.
  * @param {string} userId the user allowed to store data here
  * @param {number} [quotaBytes] their quota in bytes (0 = no limit; absent = the node default, config quotaUserBytes)
- * @returns {Promise<unknown>} {userId, admitted, quotaBytes, usage: {cur, versions, mac, temp, inbox, total}}
+ * @returns {Promise<StoredUser>} {userId, admitted, quotaBytes, usage: {cur, versions, mac, temp, inbox, total}}
  */
 LeitherClient.prototype.UserAdmit = function (userId, quotaBytes) {
   return this.call("UserAdmit", [this.sid, userId, quotaBytes]);
@@ -1776,14 +1776,14 @@ LeitherClient.prototype.UserAdmit = function (userId, quotaBytes) {
 /**
  * Takes away the right to store data here: later writes charged to the user are refused. What they stored stays until deleted.
  * @param {string} userId the user
- * @returns {Promise<unknown>} true if they were admitted
+ * @returns {Promise<boolean>} true if they were admitted
  */
 LeitherClient.prototype.UserRemove = function (userId) {
   return this.call("UserRemove", [this.sid, userId]);
 };
 /**
  * The owner, the admitted users and anyone else with data here, each with what they store and their quota.
- * @returns {Promise<unknown>} list of {userId, admitted, quotaBytes, usage: {cur, versions, mac, temp, inbox, total}}
+ * @returns {Promise<StoredUser[]>} list of {userId, admitted, quotaBytes, usage: {cur, versions, mac, temp, inbox, total}}
  */
 LeitherClient.prototype.UserList = function () {
   return this.call("UserList", [this.sid]);
@@ -1792,7 +1792,7 @@ LeitherClient.prototype.UserList = function () {
  * Ends every session of a user on this node and refuses their passports issued before `before`, across restarts: for a lost key or a leaked passport. The user logs in again with a passport signed after that time. A later revocation can only move the time forward.
  * @param {string} userId the user to revoke
  * @param {number} [before] unix seconds: passports issued (NotBefore) before it are refused (default: now, this second included)
- * @returns {Promise<unknown>} {sessions, before}: sessions ended, and the time before which the user's passports are refused
+ * @returns {Promise<{ sessions: number; before: number }>} {sessions, before}: sessions ended, and the time before which the user's passports are refused
  */
 LeitherClient.prototype.UserRevoke = function (userId, before) {
   return this.call("UserRevoke", [this.sid, userId, before]);
