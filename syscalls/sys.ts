@@ -21,6 +21,7 @@ export const SYS_SYSCALLS = [
     sid: false,
     params: [{ name: 'value', type: 'any', doc: 'any Hprose value' }],
     returns: 'the value, unchanged',
+    returnsType: 'unknown',
     capability: 'public',
     errors: ['InvalidParams'],
     doc: 'Returns its argument: checks the connection and that every value type survives the trip.',
@@ -31,6 +32,7 @@ export const SYS_SYSCALLS = [
     sid: true,
     params: [],
     returns: '{ver, build, runtime, platform, arch, uptimeSec, nodeid, peerid}',
+    returnsType: '{ ver: string; build: string; runtime: string; platform: string; arch: string; uptimeSec: number; nodeid: string; peerid: string }',
     capability: 'public',
     errors: [],
     doc: 'What this node runs and for how long.',
@@ -60,6 +62,7 @@ export const SYS_SYSCALLS = [
       },
     ],
     returns: 'list of {node, kind, name, start?, count, errors, avgMs, maxMs, p95Ms}',
+    returnsType: 'StatsRow[]',
     capability: 'node.admin',
     errors: ['PermissionDenied', 'InvalidParams', 'NotFound', 'Timeout'],
     doc:

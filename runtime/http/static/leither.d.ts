@@ -346,15 +346,15 @@ export declare class LeitherClient {
   Echo(value: unknown): Promise<unknown>
   /**
    * What this node runs and for how long.
-   * @returns {Promise<unknown>} {ver, build, runtime, platform, arch, uptimeSec, nodeid, peerid}
+   * @returns {Promise<{ ver: string; build: string; runtime: string; platform: string; arch: string; uptimeSec: number; nodeid: string; peerid: string }>} {ver, build, runtime, platform, arch, uptimeSec, nodeid, peerid}
    */
-  SysInfo(): Promise<unknown>
+  SysInfo(): Promise<{ ver: string; build: string; runtime: string; platform: string; arch: string; uptimeSec: number; nodeid: string; peerid: string }>
   /**
    * Calls served per syscall and HTTP route (route templates, e.g. GET /mm/*) with error counts and latencies, summed over the range or by hour or UTC day. Other nodes are asked over HTTP with a one-minute passport signed by this node's owner key, and answer when that key owns them too; their rows carry their URL as node.
    * @param {Record<string, unknown>} [opts] {day?: "YYYY-MM-DD" (a UTC day), from?, to? (unix ms or ISO dates; default the last 24 hours), granularity?: total|hour|day (default total), sort?: count|avg|max|p95|errors|name, kind?: syscall|http, name?: one syscall or route, node?: URL or list of URLs of other nodes you own ("" = this one)}
-   * @returns {Promise<unknown>} list of {node, kind, name, start?, count, errors, avgMs, maxMs, p95Ms}
+   * @returns {Promise<StatsRow[]>} list of {node, kind, name, start?, count, errors, avgMs, maxMs, p95Ms}
    */
-  MonitorStats(opts?: Record<string, unknown>): Promise<unknown>
+  MonitorStats(opts?: Record<string, unknown>): Promise<StatsRow[]>
   /**
    * Creates a MiMei owned by the caller, or returns the existing one: the id is derived from author, app, ext and mark.
    * @param {string} appid app the MiMei belongs to ("" for none)

@@ -1807,7 +1807,7 @@ LeitherClient.prototype.Echo = function (value) {
 };
 /**
  * What this node runs and for how long.
- * @returns {Promise<unknown>} {ver, build, runtime, platform, arch, uptimeSec, nodeid, peerid}
+ * @returns {Promise<{ ver: string; build: string; runtime: string; platform: string; arch: string; uptimeSec: number; nodeid: string; peerid: string }>} {ver, build, runtime, platform, arch, uptimeSec, nodeid, peerid}
  */
 LeitherClient.prototype.SysInfo = function () {
   return this.call("SysInfo", [this.sid]);
@@ -1815,7 +1815,7 @@ LeitherClient.prototype.SysInfo = function () {
 /**
  * Calls served per syscall and HTTP route (route templates, e.g. GET /mm/*) with error counts and latencies, summed over the range or by hour or UTC day. Other nodes are asked over HTTP with a one-minute passport signed by this node's owner key, and answer when that key owns them too; their rows carry their URL as node.
  * @param {Record<string, unknown>} [opts] {day?: "YYYY-MM-DD" (a UTC day), from?, to? (unix ms or ISO dates; default the last 24 hours), granularity?: total|hour|day (default total), sort?: count|avg|max|p95|errors|name, kind?: syscall|http, name?: one syscall or route, node?: URL or list of URLs of other nodes you own ("" = this one)}
- * @returns {Promise<unknown>} list of {node, kind, name, start?, count, errors, avgMs, maxMs, p95Ms}
+ * @returns {Promise<StatsRow[]>} list of {node, kind, name, start?, count, errors, avgMs, maxMs, p95Ms}
  */
 LeitherClient.prototype.MonitorStats = function (opts) {
   return this.call("MonitorStats", [this.sid, opts]);
