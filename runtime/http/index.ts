@@ -39,6 +39,7 @@ export interface HttpComponents extends BaseComponents {
 /** The request's context as the monitor reads it: when it arrived, which route answered. */
 interface Timed {
   startedAt: number
+  /** The route template (an app origin's files are all one route). */
   route?: string
   set: { status?: number | string }
   responseValue?: unknown
@@ -92,10 +93,18 @@ export function http() {
           ;(ctx as unknown as Timed).startedAt = performance.now()
           const { request } = ctx
           const why = refusal(origins, request)
-          if (why) return refuse(request, why)
+          if (!why) return
+          components.monitor?.http(request.method, '(refused: host or origin)', 0, true)
+          return refuse(request, why)
         })
         // Then app origins: <app label>.localhost serves that app's files and nothing of the node's pages.
-        .onRequest(({ request }) => (components.apps ? serveAppOrigin(components.apps, request) : undefined))
+        .onRequest((ctx) => {
+          const served = components.apps ? serveAppOrigin(components.apps, ctx.request) : undefined
+          if (!served || !components.monitor) return served
+          const c = ctx as unknown as Timed
+          c.route = '(app origin files)'
+          return served.then((res) => (record(c, res.status >= 400), res))
+        })
         // Every routed request, counted under its route template (/mm/*, not the path): as its handler's
         // reply is mapped, or as it fails. (onAfterResponse would cost a setImmediate per request.)
         .mapResponse((ctx) => void record(ctx as unknown as Timed, false))

@@ -4,6 +4,8 @@ import { afterAll, describe, expect, test } from 'bun:test'
 import { bootTest, loginPassport, type TestKernel } from '../helpers/kernel.ts'
 import { tempDir } from '../helpers/node.ts'
 import { callRemote } from '../../runtime/rpc/client.ts'
+import { appHost as appHostLabel, appId } from '../../runtime/apps/ids.ts'
+import { generateKeyPair } from '../../runtime/identity/index.ts'
 
 const dir = tempDir()
 afterAll(() => dir[Symbol.dispose]())
@@ -44,6 +46,10 @@ describe('monitor on a node', () => {
     for (const path of ['/mm/AAAA/a.txt', '/mm/BBBB/dir/b.txt', '/mm/CCCC/c']) expect((await fetch(node.url + path)).status).toBeGreaterThanOrEqual(400)
     expect((await fetch(`${node.url}/getvar?name=ver`)).status).toBe(200)
     expect((await fetch(`${node.url}/no/such/route`)).status).toBe(404)
+    // Refused before any route (a page elsewhere), and an app origin's files (no such app here).
+    expect((await fetch(`${node.url}/webapi/`, { method: 'POST', headers: { origin: 'http://evil.example' }, body: 'x' })).status).toBe(403)
+    const appHost = `${appHostLabel(appId(generateKeyPair().id, 'nothing'))}.localhost:${node.http.port}`
+    expect((await fetch(`${node.url}/index.html`, { headers: { host: appHost } })).status).toBe(404)
 
     const rows = await stats(node)
     const echo = row(rows, 'syscall', 'Echo')!
@@ -61,6 +67,8 @@ describe('monitor on a node', () => {
     expect(row(rows, 'http', 'GET /mm/*')).toMatchObject({ count: 3, errors: 3 })
     expect(row(rows, 'http', 'GET /getvar')).toMatchObject({ count: 1, errors: 0 })
     expect(row(rows, 'http', 'GET (no route)')).toMatchObject({ count: 1, errors: 1 })
+    expect(row(rows, 'http', 'POST (refused: host or origin)')).toMatchObject({ count: 1, errors: 1 })
+    expect(row(rows, 'http', 'GET (app origin files)')).toMatchObject({ count: 1, errors: 1 })
     expect(rows.some((r) => r.name.includes('AAAA') || r.name.includes('no/such'))).toBe(false)
     // Sorted by count, largest first.
     expect(rows.map((r) => r.count)).toEqual(rows.map((r) => r.count).sort((a, b) => b - a))
@@ -83,7 +91,6 @@ describe('monitor on a node', () => {
 
   test('only the owner may read them; a session of another user is refused', async () => {
     await using node = await bootTest({}, dir)
-    const { generateKeyPair } = await import('../../runtime/identity/index.ts')
     const { sid } = (await callRemote(node.url, 'Login', [loginPassport(node, generateKeyPair())])) as { sid: string }
     await expect(callRemote(node.url, 'MonitorStats', [sid, {}])).rejects.toThrow(/PermissionDenied: MonitorStats needs node.admin/)
     await expect(callRemote(node.url, 'MonitorStats', ['', {}])).rejects.toThrow(/PermissionDenied/)
