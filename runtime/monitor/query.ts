@@ -41,16 +41,20 @@ const DAY_MS = DAY_SEC * 1000
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/
 
+/** A decoded option value for an error message: only strings and numbers are quoted (cycles and BigInt cannot be). */
+const shown = (v: unknown): string =>
+  typeof v === 'string' ? JSON.stringify(v.slice(0, 60)) : typeof v === 'number' ? String(v) : Array.isArray(v) ? 'a list' : typeof v === 'bigint' ? 'a long integer' : `a ${typeof v === 'object' ? 'map' : typeof v}`
+
 /** A time as MonitorStats takes it: unix ms, or an ISO date (YYYY-MM-DD is that UTC midnight). */
 export function parseTime(v: unknown, what: string): number {
   const t = typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : typeof v === 'string' ? Date.parse(DATE.test(v) ? `${v}T00:00:00Z` : v) : NaN
-  if (!Number.isFinite(t)) throw new InvalidParams(`MonitorStats: ${what} must be unix ms or an ISO date like 2026-01-31, got ${JSON.stringify(v)}`)
+  if (!Number.isFinite(t)) throw new InvalidParams(`MonitorStats: ${what} must be unix ms or an ISO date like 2026-01-31, got ${shown(v)}`)
   return t
 }
 
 function oneOf<T extends string>(v: unknown, list: readonly T[], what: string, fallback: T): T {
   if (v === undefined || v === null) return fallback
-  if (!list.includes(v as T)) throw new InvalidParams(`MonitorStats: ${what} must be one of ${list.join(', ')}, got ${JSON.stringify(v)}`)
+  if (!list.includes(v as T)) throw new InvalidParams(`MonitorStats: ${what} must be one of ${list.join(', ')}, got ${shown(v)}`)
   return v as T
 }
 
@@ -60,7 +64,7 @@ export function parseStatsOptions(opts: Record<string, unknown> | undefined, now
   let from: number
   let to: number
   if (o.day !== undefined && o.day !== null) {
-    if (typeof o.day !== 'string' || !DATE.test(o.day)) throw new InvalidParams(`MonitorStats: day must be YYYY-MM-DD, got ${JSON.stringify(o.day)}`)
+    if (typeof o.day !== 'string' || !DATE.test(o.day)) throw new InvalidParams(`MonitorStats: day must be YYYY-MM-DD, got ${shown(o.day)}`)
     from = parseTime(o.day, 'day')
     to = from + DAY_MS
   } else {
@@ -77,7 +81,7 @@ export function parseStatsOptions(opts: Record<string, unknown> | undefined, now
   const nodes = raw.map((n) => {
     if (n === '' || n === 'self') return ''
     if (typeof n !== 'string' || !/^https?:\/\/[^/\s]+\/?$/.test(n)) {
-      throw new InvalidParams(`MonitorStats: node must be "" (this node) or a node's URL like http://10.0.0.2:4800, got ${JSON.stringify(n)}`)
+      throw new InvalidParams(`MonitorStats: node must be "" (this node) or a node's URL like http://10.0.0.2:4800, got ${shown(n)}`)
     }
     return n.replace(/\/$/, '')
   })

@@ -131,4 +131,12 @@ describe('values named in error messages', () => {
       expect(await failure(callLocal(node, 'AppRevoke', sid, 'AAAAAAAAAAAAAAAAAAAAAAAAAAA', bad))).toMatch(/^InvalidParams: not app capabilities: (a list|a long integer|a map); known: /)
     }
   })
+
+  test('MonitorStats with options that are cyclic lists or BigInts is InvalidParams', async () => {
+    const self: unknown[] = [1]
+    self.push(self)
+    for (const opts of [{ kind: self }, { kind: 2n ** 70n }, { from: 2n ** 2000n }, { node: [self] }, { day: self }]) {
+      expect(await failure(callLocal(node, 'MonitorStats', sid, opts))).toMatch(/^InvalidParams: MonitorStats: \w+ must be .*, got (a list|a long integer|a map)$/)
+    }
+  })
 })
