@@ -362,113 +362,113 @@ export declare class LeitherClient {
    * @param {string} mark distinguishes MiMei of the same kind; {{auto}} makes a new one each time
    * @param {number} tp 1 = file tree, 2 = database
    * @param {number} [right] rights for everyone: 0 private (default), 1 read, 3 read+write
-   * @returns {Promise<unknown>} mid
+   * @returns {Promise<string>} mid
    */
-  MMCreate(appid: string, ext: string, mark: string, tp: number, right?: number): Promise<unknown>
+  MMCreate(appid: string, ext: string, mark: string, tp: number, right?: number): Promise<string>
   /**
    * The caller's MiMei, newest first (the node owner sees every MiMei on the node).
    * @param {string} [appid] only MiMei of this app
    * @param {number} [start] rows to skip (default 0)
    * @param {number} [count] most rows, ≤ 1000 (default 100)
-   * @returns {Promise<unknown>} list of {mid, author, app, ext, mark, type, created, seq, bytes, last, release}
+   * @returns {Promise<MiMeiInfo[]>} list of {mid, author, app, ext, mark, type, created, seq, bytes, last, release}
    */
-  MMList(appid?: string, start?: number, count?: number): Promise<unknown>
+  MMList(appid?: string, start?: number, count?: number): Promise<MiMeiInfo[]>
   /**
    * Opens a version of a MiMei. `cur` is writable for holders of the write right; numbered versions are read-only. Handles close after 10 minutes unused.
    * @param {string} mid MiMei id
    * @param {unknown} [ver] cur | last | release | a version number (default cur)
-   * @returns {Promise<unknown>} handle
+   * @returns {Promise<string>} handle
    */
-  MMOpen(mid: string, ver?: unknown): Promise<unknown>
+  MMOpen(mid: string, ver?: unknown): Promise<string>
   /**
    * Closes a handle (an open transaction on it is dropped). Public: knowing a handle id is enough to give it up.
    * @param {string} handle from MMOpen
-   * @returns {Promise<unknown>} true if it was open
+   * @returns {Promise<boolean>} true if it was open
    */
-  MMClose(handle: string): Promise<unknown>
+  MMClose(handle: string): Promise<boolean>
   /**
    * Freezes cur into the next numbered, read-only version and moves `last` to it.
    * @param {string} mid MiMei id
    * @param {string} [memo] a note kept with the version
-   * @returns {Promise<unknown>} the new version number
+   * @returns {Promise<number>} the new version number
    */
-  MMBackup(mid: string, memo?: string): Promise<unknown>
+  MMBackup(mid: string, memo?: string): Promise<number>
   /**
    * Points `release` at a version; a released version cannot be deleted.
    * @param {string} mid MiMei id
    * @param {unknown} ver a version number (or last)
-   * @returns {Promise<unknown>} the released version
+   * @returns {Promise<number>} the released version
    */
-  MMRelease(mid: string, ver: unknown): Promise<unknown>
+  MMRelease(mid: string, ver: unknown): Promise<number>
   /**
    * Replaces cur with a copy of the version.
    * @param {string} mid MiMei id
    * @param {unknown} ver a version number, last or release
-   * @returns {Promise<unknown>} the restored version
+   * @returns {Promise<number>} the restored version
    */
-  MMRestore(mid: string, ver: unknown): Promise<unknown>
+  MMRestore(mid: string, ver: unknown): Promise<number>
   /**
    * Deletes versions; their blocks are collected by the next gc. The released version is protected.
    * @param {string} mid MiMei id
    * @param {unknown[]} vers version numbers
-   * @returns {Promise<unknown>} number deleted
+   * @returns {Promise<number>} number deleted
    */
-  MMDelVers(mid: string, ...vers: unknown[]): Promise<unknown>
+  MMDelVers(mid: string, ...vers: unknown[]): Promise<number>
   /**
    * Digest of a version’s content: equal on two nodes exactly when they hold the same data.
    * @param {string} mid MiMei id
    * @param {unknown} [ver] cur | last | release | a version number (default cur)
-   * @returns {Promise<unknown>} content digest (CID)
+   * @returns {Promise<string>} content digest (CID)
    */
-  MMSum(mid: string, ver?: unknown): Promise<unknown>
+  MMSum(mid: string, ver?: unknown): Promise<string>
   /**
    * Adds references (counted); a referenced content id is kept by gc.
    * @param {string} mid MiMei id
    * @param {string[]} refs MiMei ids or content ids (CIDs)
-   * @returns {Promise<unknown>} number added
+   * @returns {Promise<number>} number added
    */
-  MMAddRef(mid: string, ...refs: string[]): Promise<unknown>
+  MMAddRef(mid: string, ...refs: string[]): Promise<number>
   /**
    * Removes one count of each reference; at zero the reference goes.
    * @param {string} mid MiMei id
    * @param {string[]} refs MiMei ids or content ids
-   * @returns {Promise<unknown>} number removed
+   * @returns {Promise<number>} number removed
    */
-  MMDelRef(mid: string, ...refs: string[]): Promise<unknown>
+  MMDelRef(mid: string, ...refs: string[]): Promise<number>
   /**
    * The references of a MiMei with their counts.
    * @param {string} mid MiMei id
-   * @returns {Promise<unknown>} map of reference → count
+   * @returns {Promise<Record<string, number>>} map of reference → count
    */
-  MMGetRefs(mid: string): Promise<unknown>
+  MMGetRefs(mid: string): Promise<Record<string, number>>
   /**
    * Sets the rights of a member; 0 removes them.
    * @param {string} mid MiMei id
    * @param {string} member a user id, or "" for everyone
    * @param {number} right bits: 1 read, 2 write, 4 admin, 8 publish (everyone: read and write only)
-   * @returns {Promise<unknown>} the rights stored
+   * @returns {Promise<number>} the rights stored
    */
-  MMSetRight(mid: string, member: string, right: number): Promise<unknown>
+  MMSetRight(mid: string, member: string, right: number): Promise<number>
   /**
    * The rights a member holds (including what everyone may do).
    * @param {string} mid MiMei id
    * @param {string} member a user id, or "" for everyone
-   * @returns {Promise<unknown>} rights bits
+   * @returns {Promise<number>} rights bits
    */
-  MMGetRight(mid: string, member: string): Promise<unknown>
+  MMGetRight(mid: string, member: string): Promise<number>
   /**
    * Opens the database of an app for a scope, creating it on first use: apps keep state without knowing MiMei ids.
    * @param {string} appid the app
    * @param {string} scope user (this user’s data), node (shared on this node), app (the app’s own)
-   * @returns {Promise<unknown>} handle
+   * @returns {Promise<string>} handle
    */
-  MMOpenAppData(appid: string, scope: string): Promise<unknown>
+  MMOpenAppData(appid: string, scope: string): Promise<string>
   /**
    * Deletes content blocks that no version or reference holds.
    * @param {number} [graceSec] keep unreferenced blocks younger than this (default 3600)
-   * @returns {Promise<unknown>} {blocks, bytes} collected
+   * @returns {Promise<{ blocks: number; bytes: number }>} {blocks, bytes} collected
    */
-  MMGc(graceSec?: number): Promise<unknown>
+  MMGc(graceSec?: number): Promise<{ blocks: number; bytes: number }>
   /**
    * Opens a file or directory of an open file MiMei, as os.OpenFile does. Writing needs a writable cur handle; a numbered version’s handle gives read-only files read from its snapshot. Handles close after 10 minutes unused.
    * @param {string} mmHandle handle of a file MiMei from MMOpen (cur to write)

@@ -1827,7 +1827,7 @@ LeitherClient.prototype.MonitorStats = function (opts) {
  * @param {string} mark distinguishes MiMei of the same kind; {{auto}} makes a new one each time
  * @param {number} tp 1 = file tree, 2 = database
  * @param {number} [right] rights for everyone: 0 private (default), 1 read, 3 read+write
- * @returns {Promise<unknown>} mid
+ * @returns {Promise<string>} mid
  */
 LeitherClient.prototype.MMCreate = function (appid, ext, mark, tp, right) {
   return this.call("MMCreate", [this.sid, appid, ext, mark, tp, right]);
@@ -1837,7 +1837,7 @@ LeitherClient.prototype.MMCreate = function (appid, ext, mark, tp, right) {
  * @param {string} [appid] only MiMei of this app
  * @param {number} [start] rows to skip (default 0)
  * @param {number} [count] most rows, ≤ 1000 (default 100)
- * @returns {Promise<unknown>} list of {mid, author, app, ext, mark, type, created, seq, bytes, last, release}
+ * @returns {Promise<MiMeiInfo[]>} list of {mid, author, app, ext, mark, type, created, seq, bytes, last, release}
  */
 LeitherClient.prototype.MMList = function (appid, start, count) {
   return this.call("MMList", [this.sid, appid, start, count]);
@@ -1846,7 +1846,7 @@ LeitherClient.prototype.MMList = function (appid, start, count) {
  * Opens a version of a MiMei. `cur` is writable for holders of the write right; numbered versions are read-only. Handles close after 10 minutes unused.
  * @param {string} mid MiMei id
  * @param {unknown} [ver] cur | last | release | a version number (default cur)
- * @returns {Promise<unknown>} handle
+ * @returns {Promise<string>} handle
  */
 LeitherClient.prototype.MMOpen = function (mid, ver) {
   return this.call("MMOpen", [this.sid, mid, ver]);
@@ -1854,7 +1854,7 @@ LeitherClient.prototype.MMOpen = function (mid, ver) {
 /**
  * Closes a handle (an open transaction on it is dropped). Public: knowing a handle id is enough to give it up.
  * @param {string} handle from MMOpen
- * @returns {Promise<unknown>} true if it was open
+ * @returns {Promise<boolean>} true if it was open
  */
 LeitherClient.prototype.MMClose = function (handle) {
   return this.call("MMClose", [handle]);
@@ -1863,7 +1863,7 @@ LeitherClient.prototype.MMClose = function (handle) {
  * Freezes cur into the next numbered, read-only version and moves `last` to it.
  * @param {string} mid MiMei id
  * @param {string} [memo] a note kept with the version
- * @returns {Promise<unknown>} the new version number
+ * @returns {Promise<number>} the new version number
  */
 LeitherClient.prototype.MMBackup = function (mid, memo) {
   return this.call("MMBackup", [this.sid, mid, memo]);
@@ -1872,7 +1872,7 @@ LeitherClient.prototype.MMBackup = function (mid, memo) {
  * Points `release` at a version; a released version cannot be deleted.
  * @param {string} mid MiMei id
  * @param {unknown} ver a version number (or last)
- * @returns {Promise<unknown>} the released version
+ * @returns {Promise<number>} the released version
  */
 LeitherClient.prototype.MMRelease = function (mid, ver) {
   return this.call("MMRelease", [this.sid, mid, ver]);
@@ -1881,7 +1881,7 @@ LeitherClient.prototype.MMRelease = function (mid, ver) {
  * Replaces cur with a copy of the version.
  * @param {string} mid MiMei id
  * @param {unknown} ver a version number, last or release
- * @returns {Promise<unknown>} the restored version
+ * @returns {Promise<number>} the restored version
  */
 LeitherClient.prototype.MMRestore = function (mid, ver) {
   return this.call("MMRestore", [this.sid, mid, ver]);
@@ -1890,7 +1890,7 @@ LeitherClient.prototype.MMRestore = function (mid, ver) {
  * Deletes versions; their blocks are collected by the next gc. The released version is protected.
  * @param {string} mid MiMei id
  * @param {unknown[]} vers version numbers
- * @returns {Promise<unknown>} number deleted
+ * @returns {Promise<number>} number deleted
  */
 LeitherClient.prototype.MMDelVers = function (mid, ...vers) {
   return this.call("MMDelVers", [this.sid, mid, ...vers]);
@@ -1899,7 +1899,7 @@ LeitherClient.prototype.MMDelVers = function (mid, ...vers) {
  * Digest of a version’s content: equal on two nodes exactly when they hold the same data.
  * @param {string} mid MiMei id
  * @param {unknown} [ver] cur | last | release | a version number (default cur)
- * @returns {Promise<unknown>} content digest (CID)
+ * @returns {Promise<string>} content digest (CID)
  */
 LeitherClient.prototype.MMSum = function (mid, ver) {
   return this.call("MMSum", [this.sid, mid, ver]);
@@ -1908,7 +1908,7 @@ LeitherClient.prototype.MMSum = function (mid, ver) {
  * Adds references (counted); a referenced content id is kept by gc.
  * @param {string} mid MiMei id
  * @param {string[]} refs MiMei ids or content ids (CIDs)
- * @returns {Promise<unknown>} number added
+ * @returns {Promise<number>} number added
  */
 LeitherClient.prototype.MMAddRef = function (mid, ...refs) {
   return this.call("MMAddRef", [this.sid, mid, ...refs]);
@@ -1917,7 +1917,7 @@ LeitherClient.prototype.MMAddRef = function (mid, ...refs) {
  * Removes one count of each reference; at zero the reference goes.
  * @param {string} mid MiMei id
  * @param {string[]} refs MiMei ids or content ids
- * @returns {Promise<unknown>} number removed
+ * @returns {Promise<number>} number removed
  */
 LeitherClient.prototype.MMDelRef = function (mid, ...refs) {
   return this.call("MMDelRef", [this.sid, mid, ...refs]);
@@ -1925,7 +1925,7 @@ LeitherClient.prototype.MMDelRef = function (mid, ...refs) {
 /**
  * The references of a MiMei with their counts.
  * @param {string} mid MiMei id
- * @returns {Promise<unknown>} map of reference → count
+ * @returns {Promise<Record<string, number>>} map of reference → count
  */
 LeitherClient.prototype.MMGetRefs = function (mid) {
   return this.call("MMGetRefs", [this.sid, mid]);
@@ -1935,7 +1935,7 @@ LeitherClient.prototype.MMGetRefs = function (mid) {
  * @param {string} mid MiMei id
  * @param {string} member a user id, or "" for everyone
  * @param {number} right bits: 1 read, 2 write, 4 admin, 8 publish (everyone: read and write only)
- * @returns {Promise<unknown>} the rights stored
+ * @returns {Promise<number>} the rights stored
  */
 LeitherClient.prototype.MMSetRight = function (mid, member, right) {
   return this.call("MMSetRight", [this.sid, mid, member, right]);
@@ -1944,7 +1944,7 @@ LeitherClient.prototype.MMSetRight = function (mid, member, right) {
  * The rights a member holds (including what everyone may do).
  * @param {string} mid MiMei id
  * @param {string} member a user id, or "" for everyone
- * @returns {Promise<unknown>} rights bits
+ * @returns {Promise<number>} rights bits
  */
 LeitherClient.prototype.MMGetRight = function (mid, member) {
   return this.call("MMGetRight", [this.sid, mid, member]);
@@ -1953,7 +1953,7 @@ LeitherClient.prototype.MMGetRight = function (mid, member) {
  * Opens the database of an app for a scope, creating it on first use: apps keep state without knowing MiMei ids.
  * @param {string} appid the app
  * @param {string} scope user (this user’s data), node (shared on this node), app (the app’s own)
- * @returns {Promise<unknown>} handle
+ * @returns {Promise<string>} handle
  */
 LeitherClient.prototype.MMOpenAppData = function (appid, scope) {
   return this.call("MMOpenAppData", [this.sid, appid, scope]);
@@ -1961,7 +1961,7 @@ LeitherClient.prototype.MMOpenAppData = function (appid, scope) {
 /**
  * Deletes content blocks that no version or reference holds.
  * @param {number} [graceSec] keep unreferenced blocks younger than this (default 3600)
- * @returns {Promise<unknown>} {blocks, bytes} collected
+ * @returns {Promise<{ blocks: number; bytes: number }>} {blocks, bytes} collected
  */
 LeitherClient.prototype.MMGc = function (graceSec) {
   return this.call("MMGc", [this.sid, graceSec]);
