@@ -474,102 +474,102 @@ export declare class LeitherClient {
    * @param {string} mmHandle handle of a file MiMei from MMOpen (cur to write)
    * @param {string} path path in the MiMei, "/"-separated ("" or "/" = root), or mac://<cid> for a mac file (MFOpenMacFile opens one without a MiMei handle)
    * @param {number} flag Go os flags: O_RDONLY 0, O_WRONLY 1, O_RDWR 2, | O_CREATE 0x40, O_EXCL 0x80, O_TRUNC 0x200, O_APPEND 0x400
-   * @returns {Promise<unknown>} fsid
+   * @returns {Promise<string>} fsid
    */
-  MFOpenByPath(mmHandle: string, path: string, flag: number): Promise<unknown>
+  MFOpenByPath(mmHandle: string, path: string, flag: number): Promise<string>
   /**
    * Opens a new, empty temp file for staging an upload (write it with MFSetData, commit it with MFTemp2MacFile). It is deleted when closed or expired.
-   * @returns {Promise<unknown>} fsid
+   * @returns {Promise<string>} fsid
    */
-  MFOpenTempFile(): Promise<unknown>
+  MFOpenTempFile(): Promise<string>
   /**
    * Opens a content-addressed file read-only. As on IPFS, whoever knows the CID may read it.
    * @param {string} cid content id from MFTemp2MacFile (or MFStat)
-   * @returns {Promise<unknown>} fsid
+   * @returns {Promise<string>} fsid
    */
-  MFOpenMacFile(cid: string): Promise<unknown>
+  MFOpenMacFile(cid: string): Promise<string>
   /**
    * Writes bytes at an offset (a gap past the end reads as zeros). A write to cur takes a sequence number and counts against the quotas; when it would exceed one, nothing is written.
    * @param {string} fsid file handle from MFOpenByPath, MFOpenTempFile or MFOpenMacFile
    * @param {Uint8Array | string} data bytes (a string is taken as UTF-8), at most 16777216
    * @param {number} offset where to write; negative = from the end; ignored with O_APPEND
-   * @returns {Promise<unknown>} bytes written
+   * @returns {Promise<number>} bytes written
    */
-  MFSetData(fsid: string, data: Uint8Array | string, offset: number): Promise<unknown>
+  MFSetData(fsid: string, data: Uint8Array | string, offset: number): Promise<number>
   /**
    * Reads bytes from an offset.
    * @param {string} fsid file handle from MFOpenByPath, MFOpenTempFile or MFOpenMacFile
    * @param {number} offset where to read; negative = from the end
    * @param {number} count most bytes to read (≤ 16777216)
-   * @returns {Promise<unknown>} bytes (fewer at the end of the file, none past it)
+   * @returns {Promise<Uint8Array>} bytes (fewer at the end of the file, none past it)
    */
-  MFGetData(fsid: string, offset: number, count: number): Promise<unknown>
+  MFGetData(fsid: string, offset: number, count: number): Promise<Uint8Array>
   /**
    * Commits a temp file as a content-addressed (mac) file: 256 KiB raw sha2-256 blocks under a dag-cbor manifest, stored once however often they are committed. The temp handle stays open until MFClose.
    * @param {string} fsid file handle from MFOpenByPath, MFOpenTempFile or MFOpenMacFile
-   * @returns {Promise<unknown>} content id (CID of the file manifest)
+   * @returns {Promise<string>} content id (CID of the file manifest)
    */
-  MFTemp2MacFile(fsid: string): Promise<unknown>
+  MFTemp2MacFile(fsid: string): Promise<string>
   /**
    * Describes the open file or directory (Leither’s FileInfo). `mode` is a Go os.FileMode; `cid` is there when the content id is known.
    * @param {string} fsid file handle from MFOpenByPath, MFOpenTempFile or MFOpenMacFile
-   * @returns {Promise<unknown>} {name, size, modTime, isDir, mode, cid?}
+   * @returns {Promise<FileInfo>} {name, size, modTime, isDir, mode, cid?}
    */
-  MFStat(fsid: string): Promise<unknown>
+  MFStat(fsid: string): Promise<FileInfo>
   /**
    * Lists the next entries of an open directory, like Go’s File.Readdir: each call continues after the last; an empty list means the end.
    * @param {string} fsid file handle from MFOpenByPath, MFOpenTempFile or MFOpenMacFile
    * @param {number} count most entries; ≤ 0 = all that remain
-   * @returns {Promise<unknown>} list of {name, size, modTime, isDir, mode, cid?}, by name
+   * @returns {Promise<FileInfo[]>} list of {name, size, modTime, isDir, mode, cid?}, by name
    */
-  MFReaddir(fsid: string, count: number): Promise<unknown>
+  MFReaddir(fsid: string, count: number): Promise<FileInfo[]>
   /**
    * The size of the open file.
    * @param {string} fsid file handle from MFOpenByPath, MFOpenTempFile or MFOpenMacFile
-   * @returns {Promise<unknown>} size in bytes (0 for a directory)
+   * @returns {Promise<number>} size in bytes (0 for a directory)
    */
-  MFGetSize(fsid: string): Promise<unknown>
+  MFGetSize(fsid: string): Promise<number>
   /**
    * Cuts the file to a size, or extends it with zeros.
    * @param {string} fsid file handle from MFOpenByPath, MFOpenTempFile or MFOpenMacFile
    * @param {number} size the new size
-   * @returns {Promise<unknown>} the new size
+   * @returns {Promise<number>} the new size
    */
-  MFTruncate(fsid: string, size: number): Promise<unknown>
+  MFTruncate(fsid: string, size: number): Promise<number>
   /**
    * The media type, from the name’s extension or else from the first bytes; inode/directory for a directory.
    * @param {string} fsid file handle from MFOpenByPath, MFOpenTempFile or MFOpenMacFile
-   * @returns {Promise<unknown>} media type, e.g. text/html;charset=utf-8
+   * @returns {Promise<string>} media type, e.g. text/html;charset=utf-8
    */
-  MFGetMimeType(fsid: string): Promise<unknown>
+  MFGetMimeType(fsid: string): Promise<string>
   /**
    * Closes a file handle; a temp file is deleted. Public: knowing a handle id is enough to give it up.
    * @param {string} fsid file handle from MFOpenByPath, MFOpenTempFile or MFOpenMacFile
-   * @returns {Promise<unknown>} true if it was open
+   * @returns {Promise<boolean>} true if it was open
    */
-  MFClose(fsid: string): Promise<unknown>
+  MFClose(fsid: string): Promise<boolean>
   /**
    * Creates a directory and any missing parents (like os.MkdirAll); an existing directory is fine.
    * @param {string} mmHandle handle of a file MiMei from MMOpen (cur to write)
    * @param {string} path path in the MiMei, "/"-separated ("" or "/" = root)
-   * @returns {Promise<unknown>} number of directories created
+   * @returns {Promise<number>} number of directories created
    */
-  FSMkDir(mmHandle: string, path: string): Promise<unknown>
+  FSMkDir(mmHandle: string, path: string): Promise<number>
   /**
    * Moves a file or directory, as os.Rename: a file replaces an existing file; any other existing target is a Conflict. Open handles follow the move.
    * @param {string} mmHandle handle of a file MiMei from MMOpen (cur to write)
    * @param {string} from path in the MiMei, "/"-separated ("" or "/" = root)
    * @param {string} to new path; its directory must exist
-   * @returns {Promise<unknown>} true
+   * @returns {Promise<true>} true
    */
-  FSRename(mmHandle: string, from: string, to: string): Promise<unknown>
+  FSRename(mmHandle: string, from: string, to: string): Promise<true>
   /**
    * Removes a path and everything below it (like os.RemoveAll). The root cannot be removed.
    * @param {string} mmHandle handle of a file MiMei from MMOpen (cur to write)
    * @param {string} path path in the MiMei, "/"-separated ("" or "/" = root)
-   * @returns {Promise<unknown>} number of files and directories removed (0 if the path did not exist)
+   * @returns {Promise<number>} number of files and directories removed (0 if the path did not exist)
    */
-  FSRemoveAll(mmHandle: string, path: string): Promise<unknown>
+  FSRemoveAll(mmHandle: string, path: string): Promise<number>
   /**
    * Starts a transaction on the handle: later writes are queued (they answer "QUEUED"), reads see committed data, and Commit applies every write at once — or none, with Conflict, if another writer changed any key the transaction touched.
    * @param {string} handle from MMOpen or MMOpenAppData

@@ -1971,14 +1971,14 @@ LeitherClient.prototype.MMGc = function (graceSec) {
  * @param {string} mmHandle handle of a file MiMei from MMOpen (cur to write)
  * @param {string} path path in the MiMei, "/"-separated ("" or "/" = root), or mac://<cid> for a mac file (MFOpenMacFile opens one without a MiMei handle)
  * @param {number} flag Go os flags: O_RDONLY 0, O_WRONLY 1, O_RDWR 2, | O_CREATE 0x40, O_EXCL 0x80, O_TRUNC 0x200, O_APPEND 0x400
- * @returns {Promise<unknown>} fsid
+ * @returns {Promise<string>} fsid
  */
 LeitherClient.prototype.MFOpenByPath = function (mmHandle, path, flag) {
   return this.call("MFOpenByPath", [this.sid, mmHandle, path, flag]);
 };
 /**
  * Opens a new, empty temp file for staging an upload (write it with MFSetData, commit it with MFTemp2MacFile). It is deleted when closed or expired.
- * @returns {Promise<unknown>} fsid
+ * @returns {Promise<string>} fsid
  */
 LeitherClient.prototype.MFOpenTempFile = function () {
   return this.call("MFOpenTempFile", [this.sid]);
@@ -1986,7 +1986,7 @@ LeitherClient.prototype.MFOpenTempFile = function () {
 /**
  * Opens a content-addressed file read-only. As on IPFS, whoever knows the CID may read it.
  * @param {string} cid content id from MFTemp2MacFile (or MFStat)
- * @returns {Promise<unknown>} fsid
+ * @returns {Promise<string>} fsid
  */
 LeitherClient.prototype.MFOpenMacFile = function (cid) {
   return this.call("MFOpenMacFile", [this.sid, cid]);
@@ -1996,7 +1996,7 @@ LeitherClient.prototype.MFOpenMacFile = function (cid) {
  * @param {string} fsid file handle from MFOpenByPath, MFOpenTempFile or MFOpenMacFile
  * @param {Uint8Array | string} data bytes (a string is taken as UTF-8), at most 16777216
  * @param {number} offset where to write; negative = from the end; ignored with O_APPEND
- * @returns {Promise<unknown>} bytes written
+ * @returns {Promise<number>} bytes written
  */
 LeitherClient.prototype.MFSetData = function (fsid, data, offset) {
   return this.call("MFSetData", [fsid, data, offset]);
@@ -2006,7 +2006,7 @@ LeitherClient.prototype.MFSetData = function (fsid, data, offset) {
  * @param {string} fsid file handle from MFOpenByPath, MFOpenTempFile or MFOpenMacFile
  * @param {number} offset where to read; negative = from the end
  * @param {number} count most bytes to read (≤ 16777216)
- * @returns {Promise<unknown>} bytes (fewer at the end of the file, none past it)
+ * @returns {Promise<Uint8Array>} bytes (fewer at the end of the file, none past it)
  */
 LeitherClient.prototype.MFGetData = function (fsid, offset, count) {
   return this.call("MFGetData", [fsid, offset, count]);
@@ -2014,7 +2014,7 @@ LeitherClient.prototype.MFGetData = function (fsid, offset, count) {
 /**
  * Commits a temp file as a content-addressed (mac) file: 256 KiB raw sha2-256 blocks under a dag-cbor manifest, stored once however often they are committed. The temp handle stays open until MFClose.
  * @param {string} fsid file handle from MFOpenByPath, MFOpenTempFile or MFOpenMacFile
- * @returns {Promise<unknown>} content id (CID of the file manifest)
+ * @returns {Promise<string>} content id (CID of the file manifest)
  */
 LeitherClient.prototype.MFTemp2MacFile = function (fsid) {
   return this.call("MFTemp2MacFile", [fsid]);
@@ -2022,7 +2022,7 @@ LeitherClient.prototype.MFTemp2MacFile = function (fsid) {
 /**
  * Describes the open file or directory (Leither’s FileInfo). `mode` is a Go os.FileMode; `cid` is there when the content id is known.
  * @param {string} fsid file handle from MFOpenByPath, MFOpenTempFile or MFOpenMacFile
- * @returns {Promise<unknown>} {name, size, modTime, isDir, mode, cid?}
+ * @returns {Promise<FileInfo>} {name, size, modTime, isDir, mode, cid?}
  */
 LeitherClient.prototype.MFStat = function (fsid) {
   return this.call("MFStat", [fsid]);
@@ -2031,7 +2031,7 @@ LeitherClient.prototype.MFStat = function (fsid) {
  * Lists the next entries of an open directory, like Go’s File.Readdir: each call continues after the last; an empty list means the end.
  * @param {string} fsid file handle from MFOpenByPath, MFOpenTempFile or MFOpenMacFile
  * @param {number} count most entries; ≤ 0 = all that remain
- * @returns {Promise<unknown>} list of {name, size, modTime, isDir, mode, cid?}, by name
+ * @returns {Promise<FileInfo[]>} list of {name, size, modTime, isDir, mode, cid?}, by name
  */
 LeitherClient.prototype.MFReaddir = function (fsid, count) {
   return this.call("MFReaddir", [fsid, count]);
@@ -2039,7 +2039,7 @@ LeitherClient.prototype.MFReaddir = function (fsid, count) {
 /**
  * The size of the open file.
  * @param {string} fsid file handle from MFOpenByPath, MFOpenTempFile or MFOpenMacFile
- * @returns {Promise<unknown>} size in bytes (0 for a directory)
+ * @returns {Promise<number>} size in bytes (0 for a directory)
  */
 LeitherClient.prototype.MFGetSize = function (fsid) {
   return this.call("MFGetSize", [fsid]);
@@ -2048,7 +2048,7 @@ LeitherClient.prototype.MFGetSize = function (fsid) {
  * Cuts the file to a size, or extends it with zeros.
  * @param {string} fsid file handle from MFOpenByPath, MFOpenTempFile or MFOpenMacFile
  * @param {number} size the new size
- * @returns {Promise<unknown>} the new size
+ * @returns {Promise<number>} the new size
  */
 LeitherClient.prototype.MFTruncate = function (fsid, size) {
   return this.call("MFTruncate", [fsid, size]);
@@ -2056,7 +2056,7 @@ LeitherClient.prototype.MFTruncate = function (fsid, size) {
 /**
  * The media type, from the name’s extension or else from the first bytes; inode/directory for a directory.
  * @param {string} fsid file handle from MFOpenByPath, MFOpenTempFile or MFOpenMacFile
- * @returns {Promise<unknown>} media type, e.g. text/html;charset=utf-8
+ * @returns {Promise<string>} media type, e.g. text/html;charset=utf-8
  */
 LeitherClient.prototype.MFGetMimeType = function (fsid) {
   return this.call("MFGetMimeType", [fsid]);
@@ -2064,7 +2064,7 @@ LeitherClient.prototype.MFGetMimeType = function (fsid) {
 /**
  * Closes a file handle; a temp file is deleted. Public: knowing a handle id is enough to give it up.
  * @param {string} fsid file handle from MFOpenByPath, MFOpenTempFile or MFOpenMacFile
- * @returns {Promise<unknown>} true if it was open
+ * @returns {Promise<boolean>} true if it was open
  */
 LeitherClient.prototype.MFClose = function (fsid) {
   return this.call("MFClose", [fsid]);
@@ -2073,7 +2073,7 @@ LeitherClient.prototype.MFClose = function (fsid) {
  * Creates a directory and any missing parents (like os.MkdirAll); an existing directory is fine.
  * @param {string} mmHandle handle of a file MiMei from MMOpen (cur to write)
  * @param {string} path path in the MiMei, "/"-separated ("" or "/" = root)
- * @returns {Promise<unknown>} number of directories created
+ * @returns {Promise<number>} number of directories created
  */
 LeitherClient.prototype.FSMkDir = function (mmHandle, path) {
   return this.call("FSMkDir", [this.sid, mmHandle, path]);
@@ -2083,7 +2083,7 @@ LeitherClient.prototype.FSMkDir = function (mmHandle, path) {
  * @param {string} mmHandle handle of a file MiMei from MMOpen (cur to write)
  * @param {string} from path in the MiMei, "/"-separated ("" or "/" = root)
  * @param {string} to new path; its directory must exist
- * @returns {Promise<unknown>} true
+ * @returns {Promise<true>} true
  */
 LeitherClient.prototype.FSRename = function (mmHandle, from, to) {
   return this.call("FSRename", [this.sid, mmHandle, from, to]);
@@ -2092,7 +2092,7 @@ LeitherClient.prototype.FSRename = function (mmHandle, from, to) {
  * Removes a path and everything below it (like os.RemoveAll). The root cannot be removed.
  * @param {string} mmHandle handle of a file MiMei from MMOpen (cur to write)
  * @param {string} path path in the MiMei, "/"-separated ("" or "/" = root)
- * @returns {Promise<unknown>} number of files and directories removed (0 if the path did not exist)
+ * @returns {Promise<number>} number of files and directories removed (0 if the path did not exist)
  */
 LeitherClient.prototype.FSRemoveAll = function (mmHandle, path) {
   return this.call("FSRemoveAll", [this.sid, mmHandle, path]);
