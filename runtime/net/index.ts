@@ -21,6 +21,7 @@ import type { Identity } from '../identity/index.ts'
 import type { BaseComponents, Subsystem } from '../kernel.ts'
 import { bunNoiseCrypto } from './crypto.ts'
 import { applyBunCompat } from './bun-compat.ts'
+import { repairGossip, type GossipRepair } from './gossip-repair.ts'
 import { DHT_NAMESPACE, selectDhtRecord, validateDhtRecord } from './records.ts'
 
 export interface NetComponents extends BaseComponents {
@@ -47,6 +48,13 @@ export type NetServices = {
 /** The DHT protocol of Leither networks: separate from IPFS's, so the two never mix records. */
 export const DHT_PROTOCOL = '/leither/kad/1.0.0'
 
+/** The connection monitor's ping: its interval, and a timeout below it so pings never overlap. */
+const PING_INTERVAL_MS = 30_000
+const PING_TIMEOUT_MS = 25_000
+
+/** How gossipsub's peer scoring writes this machine's addresses (multiaddr host strings). */
+const LOOPBACK_IPS = ['127.0.0.1', '::1']
+
 function listenAddrs(host: string, port: number): string[] {
   const ip = host.includes(':') ? 'ip6' : 'ip4'
   const h = host === 'localhost' ? '127.0.0.1' : host
@@ -59,6 +67,7 @@ export function net() {
     const { config, identity } = components
     const log = components.log.child('net')
     let node: Libp2p<NetServices> | undefined
+    let repair: GossipRepair | undefined
 
     return {
       name: 'net',
@@ -77,7 +86,10 @@ export function net() {
         raw.set(key.publicKey, 32)
         const services: Record<string, unknown> = {
           identify: identify(),
-          ping: ping(),
+          // Two pingers share the protocol: the connection monitor (below) and kad-dht, which pings a
+          // peer before adding it to its routing table. With the spec's one outbound stream per
+          // peer, the second ping failed and the monitor aborted the connection for it.
+          ping: ping({ timeout: PING_TIMEOUT_MS, maxOutboundStreams: 2, maxInboundStreams: 4 }),
           dht: kadDHT({
             protocol: DHT_PROTOCOL,
             clientMode: config.dhtServer === 'never',
@@ -85,7 +97,15 @@ export function net() {
             validators: { [DHT_NAMESPACE]: validateDhtRecord },
             selectors: { [DHT_NAMESPACE]: selectDhtRecord },
           }),
-          pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, emitSelf: false }),
+          pubsub: gossipsub({
+            allowPublishToZeroTopicPeers: true,
+            emitSelf: false,
+            // Peer scoring counts peers per IP and, past 10, scores each of them (n - 10)² × -5: at
+            // 20 nodes on one host every peer fell below the graylist threshold (-80), its RPCs
+            // (subscriptions, grafts) were ignored and no mesh formed. Nodes on this machine are
+            // not a Sybil risk to it; other addresses keep the limit.
+            scoreParams: { IPColocationFactorWhitelist: new Set(LOOPBACK_IPS) },
+          }),
           autonat: autoNAT(),
           dcutr: dcutr(),
         }
@@ -112,12 +132,20 @@ export function net() {
           // libp2p refuses a host's 6th connection within a second; a home network behind one
           // address, or nodes on one machine, open more than that when they start together.
           connectionManager: { inboundConnectionThreshold: 50 },
+          // libp2p pings every connection (default every 10 s, timing out after 5 s or more) and
+          // aborts it when a ping fails. A busy event loop (20 nodes in one process, a large
+          // commit) lost healthy connections that way, and gossipsub never reopens its streams on
+          // a peer's remaining connections. One monitor ping at a time per connection, generous.
+          connectionMonitor: { pingInterval: PING_INTERVAL_MS, pingTimeout: { minTimeout: PING_TIMEOUT_MS, maxTimeout: PING_TIMEOUT_MS } },
           services: services as never,
         })) as unknown as Libp2p<NetServices>
         if (config.dhtServer === 'always') await node.services.dht.setMode('server')
+        repair = repairGossip(node as unknown as Libp2p, node.services.pubsub)
         log.info('libp2p started', { peerid: node.peerId.toString(), addrs: this.addrs() })
       },
       async stop() {
+        repair?.stop()
+        repair = undefined
         await node?.stop()
         node = undefined
       },

@@ -305,7 +305,8 @@ export class Replication implements Subsystem {
     const next = () => {
       const wanted = this.pending.get(mid)
       this.pending.delete(mid)
-      if (this.running && wanted && (this.recordFor(mid)?.ver ?? 0) < (wanted.ver ?? Infinity)) this.startSync(mid, wanted)
+      // Against the installed version: the announcement's record is already kept (onGossip).
+      if (this.running && wanted && this.installedVer(mid) < (wanted.ver ?? Infinity)) this.startSync(mid, wanted)
     }
     job.done.then(
       (result) => {
@@ -354,8 +355,7 @@ export class Replication implements Subsystem {
       return
     }
     if (topicOf(record.mid) !== msg.topic || this.mode(record.mid) !== 'provide') return
-    const local = (this.recordFor(record.mid)?.ver ?? 0)
-    if (record.ver <= local) return
+    if (record.ver <= this.installedVer(record.mid)) return
     this.keepRecord(record)
     this.log.info('new version announced', { mid: record.mid, ver: record.ver })
     this.startSync(record.mid, { ver: record.ver, from: msg.from ? [msg.from] : [] })
@@ -443,6 +443,11 @@ export class Replication implements Subsystem {
       if (record) this.announce(record).catch(() => {})
       if (mode === 'provide') this.libp2p.contentRouting.provide(providerCid('mimei', mid)).catch(() => {})
     }
+  }
+
+  /** The newest version installed here (0 when none): what a sync brings, not what was announced. */
+  private installedVer(mid: string): number {
+    return this.safe(() => this.c.mimei.row(mid).last) ?? 0
   }
 
   private safe<T>(fn: () => T): T | undefined {
