@@ -574,35 +574,35 @@ export declare class LeitherClient {
    * Starts a transaction on the handle: later writes are queued (they answer "QUEUED"), reads see committed data, and Commit applies every write at once — or none, with Conflict, if another writer changed any key the transaction touched.
    * @param {string} handle from MMOpen or MMOpenAppData
    * @param {number} timeoutSec seconds before an uncommitted transaction rolls back by itself (1..3600)
-   * @returns {Promise<unknown>} true
+   * @returns {Promise<true>} true
    */
-  Begin(handle: string, timeoutSec: number): Promise<unknown>
+  Begin(handle: string, timeoutSec: number): Promise<true>
   /**
    * Applies the queued writes atomically. Fails with Conflict (nothing applied) when a key the transaction read or wrote was changed by someone else since Begin.
    * @param {string} handle from MMOpen or MMOpenAppData
-   * @returns {Promise<unknown>} list of the queued writes’ results
+   * @returns {Promise<unknown[]>} list of the queued writes’ results
    */
-  Commit(handle: string): Promise<unknown>
+  Commit(handle: string): Promise<unknown[]>
   /**
    * Drops the queued writes of the open transaction.
    * @param {string} handle from MMOpen or MMOpenAppData
-   * @returns {Promise<unknown>} true
+   * @returns {Promise<true>} true
    */
-  Rollback(handle: string): Promise<unknown>
+  Rollback(handle: string): Promise<true>
   /**
    * The sequence number of the last write to this database (every write takes the next one).
    * @param {string} handle from MMOpen or MMOpenAppData
-   * @returns {Promise<unknown>} integer
+   * @returns {Promise<number>} integer
    */
-  GetLastSeq(handle: string): Promise<unknown>
+  GetLastSeq(handle: string): Promise<number>
   /**
    * Stores a value under a key.
    * @param {string} handle from MMOpen or MMOpenAppData
    * @param {string} key the key
    * @param {unknown} value any value
-   * @returns {Promise<unknown>} true ("QUEUED" inside a transaction)
+   * @returns {Promise<true | 'QUEUED'>} true ("QUEUED" inside a transaction)
    */
-  Set(handle: string, key: string, value: unknown): Promise<unknown>
+  Set(handle: string, key: string, value: unknown): Promise<true | 'QUEUED'>
   /**
    * Reads a value.
    * @param {string} handle from MMOpen or MMOpenAppData
@@ -614,42 +614,42 @@ export declare class LeitherClient {
    * Deletes keys of any type.
    * @param {string} handle from MMOpen or MMOpenAppData
    * @param {string[]} keys keys of any type
-   * @returns {Promise<unknown>} number deleted ("QUEUED" inside a transaction)
+   * @returns {Promise<number | 'QUEUED'>} number deleted ("QUEUED" inside a transaction)
    */
-  Del(handle: string, ...keys: string[]): Promise<unknown>
+  Del(handle: string, ...keys: string[]): Promise<number | 'QUEUED'>
   /**
    * Adds 1 to an integer value (missing = 0).
    * @param {string} handle from MMOpen or MMOpenAppData
    * @param {string} key the key
-   * @returns {Promise<unknown>} the new value ("QUEUED" inside a transaction)
+   * @returns {Promise<number | bigint | 'QUEUED'>} the new value ("QUEUED" inside a transaction)
    */
-  Incr(handle: string, key: string): Promise<unknown>
+  Incr(handle: string, key: string): Promise<number | bigint | 'QUEUED'>
   /**
    * Adds delta to an integer value.
    * @param {string} handle from MMOpen or MMOpenAppData
    * @param {string} key the key
    * @param {number} delta amount to add
-   * @returns {Promise<unknown>} the new value ("QUEUED" inside a transaction)
+   * @returns {Promise<number | bigint | 'QUEUED'>} the new value ("QUEUED" inside a transaction)
    */
-  IncrBy(handle: string, key: string, delta: number): Promise<unknown>
+  IncrBy(handle: string, key: string, delta: number): Promise<number | bigint | 'QUEUED'>
   /**
    * Lists keys in order.
    * @param {string} handle from MMOpen or MMOpenAppData
    * @param {string} begin start after this key ("" = from the first)
    * @param {string} [match] glob: * ? [abc]
    * @param {number} count most keys to return (≤ 10000)
-   * @returns {Promise<unknown>} list of keys
+   * @returns {Promise<string[]>} list of keys
    */
-  Scan(handle: string, begin: string, match?: string, count: number): Promise<unknown>
+  Scan(handle: string, begin: string, match?: string, count: number): Promise<string[]>
   /**
    * Sets one field.
    * @param {string} handle from MMOpen or MMOpenAppData
    * @param {string} key the key
    * @param {string} field field name
    * @param {unknown} value any value
-   * @returns {Promise<unknown>} 1 if the field is new, else 0 ("QUEUED" inside a transaction)
+   * @returns {Promise<0 | 1 | 'QUEUED'>} 1 if the field is new, else 0 ("QUEUED" inside a transaction)
    */
-  Hset(handle: string, key: string, field: string, value: unknown): Promise<unknown>
+  Hset(handle: string, key: string, field: string, value: unknown): Promise<0 | 1 | 'QUEUED'>
   /**
    * Reads one field.
    * @param {string} handle from MMOpen or MMOpenAppData
@@ -663,62 +663,62 @@ export declare class LeitherClient {
    * @param {string} handle from MMOpen or MMOpenAppData
    * @param {string} key the key
    * @param {unknown[]} pairs {field, value} pairs, [field, value] lists, or one map
-   * @returns {Promise<unknown>} true ("QUEUED" inside a transaction)
+   * @returns {Promise<true | 'QUEUED'>} true ("QUEUED" inside a transaction)
    */
-  Hmset(handle: string, key: string, ...pairs: unknown[]): Promise<unknown>
+  Hmset(handle: string, key: string, ...pairs: unknown[]): Promise<true | 'QUEUED'>
   /**
    * Reads several fields.
    * @param {string} handle from MMOpen or MMOpenAppData
    * @param {string} key the key
    * @param {string[]} fields field names
-   * @returns {Promise<unknown>} list of values (null where missing)
+   * @returns {Promise<unknown[]>} list of values (null where missing)
    */
-  Hmget(handle: string, key: string, ...fields: string[]): Promise<unknown>
+  Hmget(handle: string, key: string, ...fields: string[]): Promise<unknown[]>
   /**
    * Reads the whole hash.
    * @param {string} handle from MMOpen or MMOpenAppData
    * @param {string} key the key
-   * @returns {Promise<unknown>} map of field → value
+   * @returns {Promise<Record<string, unknown>>} map of field → value
    */
-  Hgetall(handle: string, key: string): Promise<unknown>
+  Hgetall(handle: string, key: string): Promise<Record<string, unknown>>
   /**
    * Lists the fields.
    * @param {string} handle from MMOpen or MMOpenAppData
    * @param {string} key the key
-   * @returns {Promise<unknown>} list of fields
+   * @returns {Promise<string[]>} list of fields
    */
-  Hkeys(handle: string, key: string): Promise<unknown>
+  Hkeys(handle: string, key: string): Promise<string[]>
   /**
    * Counts the fields.
    * @param {string} handle from MMOpen or MMOpenAppData
    * @param {string} key the key
-   * @returns {Promise<unknown>} number of fields
+   * @returns {Promise<number>} number of fields
    */
-  Hlen(handle: string, key: string): Promise<unknown>
+  Hlen(handle: string, key: string): Promise<number>
   /**
    * Deletes fields.
    * @param {string} handle from MMOpen or MMOpenAppData
    * @param {string} key the key
    * @param {string[]} fields field names
-   * @returns {Promise<unknown>} number deleted ("QUEUED" inside a transaction)
+   * @returns {Promise<number | 'QUEUED'>} number deleted ("QUEUED" inside a transaction)
    */
-  Hdel(handle: string, key: string, ...fields: string[]): Promise<unknown>
+  Hdel(handle: string, key: string, ...fields: string[]): Promise<number | 'QUEUED'>
   /**
    * Adds to an integer field.
    * @param {string} handle from MMOpen or MMOpenAppData
    * @param {string} key the key
    * @param {string} field field name
    * @param {number} delta amount to add
-   * @returns {Promise<unknown>} the new value ("QUEUED" inside a transaction)
+   * @returns {Promise<number | bigint | 'QUEUED'>} the new value ("QUEUED" inside a transaction)
    */
-  HincrBy(handle: string, key: string, field: string, delta: number): Promise<unknown>
+  HincrBy(handle: string, key: string, field: string, delta: number): Promise<number | bigint | 'QUEUED'>
   /**
    * Deletes the hash.
    * @param {string} handle from MMOpen or MMOpenAppData
    * @param {string} key the key
-   * @returns {Promise<unknown>} number of fields deleted ("QUEUED" inside a transaction)
+   * @returns {Promise<number | 'QUEUED'>} number of fields deleted ("QUEUED" inside a transaction)
    */
-  Hclear(handle: string, key: string): Promise<unknown>
+  Hclear(handle: string, key: string): Promise<number | 'QUEUED'>
   /**
    * Lists fields in order.
    * @param {string} handle from MMOpen or MMOpenAppData
@@ -726,48 +726,48 @@ export declare class LeitherClient {
    * @param {string} begin start after this field
    * @param {string} [match] glob
    * @param {number} count most fields (≤ 10000)
-   * @returns {Promise<unknown>} list of {field, value}
+   * @returns {Promise<{ field: string; value: unknown }[]>} list of {field, value}
    */
-  Hscan(handle: string, key: string, begin: string, match?: string, count: number): Promise<unknown>
+  Hscan(handle: string, key: string, begin: string, match?: string, count: number): Promise<{ field: string; value: unknown }[]>
   /**
    * Adds values at the head.
    * @param {string} handle from MMOpen or MMOpenAppData
    * @param {string} key the key
    * @param {unknown[]} values values to add at the head
-   * @returns {Promise<unknown>} new length ("QUEUED" inside a transaction)
+   * @returns {Promise<number | 'QUEUED'>} new length ("QUEUED" inside a transaction)
    */
-  Lpush(handle: string, key: string, ...values: unknown[]): Promise<unknown>
+  Lpush(handle: string, key: string, ...values: unknown[]): Promise<number | 'QUEUED'>
   /**
    * Adds values at the tail.
    * @param {string} handle from MMOpen or MMOpenAppData
    * @param {string} key the key
    * @param {unknown[]} values values to add at the tail
-   * @returns {Promise<unknown>} new length ("QUEUED" inside a transaction)
+   * @returns {Promise<number | 'QUEUED'>} new length ("QUEUED" inside a transaction)
    */
-  Rpush(handle: string, key: string, ...values: unknown[]): Promise<unknown>
+  Rpush(handle: string, key: string, ...values: unknown[]): Promise<number | 'QUEUED'>
   /**
    * Removes the head.
    * @param {string} handle from MMOpen or MMOpenAppData
    * @param {string} key the key
-   * @returns {Promise<unknown>} the value or null ("QUEUED" inside a transaction)
+   * @returns {Promise<unknown | 'QUEUED'>} the value or null ("QUEUED" inside a transaction)
    */
-  Lpop(handle: string, key: string): Promise<unknown>
+  Lpop(handle: string, key: string): Promise<unknown | 'QUEUED'>
   /**
    * Removes the tail.
    * @param {string} handle from MMOpen or MMOpenAppData
    * @param {string} key the key
-   * @returns {Promise<unknown>} the value or null ("QUEUED" inside a transaction)
+   * @returns {Promise<unknown | 'QUEUED'>} the value or null ("QUEUED" inside a transaction)
    */
-  Rpop(handle: string, key: string): Promise<unknown>
+  Rpop(handle: string, key: string): Promise<unknown | 'QUEUED'>
   /**
    * Reads a range.
    * @param {string} handle from MMOpen or MMOpenAppData
    * @param {string} key the key
    * @param {number} start first index (negative = from the end)
    * @param {number} stop last index, inclusive
-   * @returns {Promise<unknown>} list of values
+   * @returns {Promise<unknown[]>} list of values
    */
-  Lrange(handle: string, key: string, start: number, stop: number): Promise<unknown>
+  Lrange(handle: string, key: string, start: number, stop: number): Promise<unknown[]>
   /**
    * Reads one element.
    * @param {string} handle from MMOpen or MMOpenAppData
@@ -780,149 +780,149 @@ export declare class LeitherClient {
    * Counts the elements.
    * @param {string} handle from MMOpen or MMOpenAppData
    * @param {string} key the key
-   * @returns {Promise<unknown>} length
+   * @returns {Promise<number>} length
    */
-  Llen(handle: string, key: string): Promise<unknown>
+  Llen(handle: string, key: string): Promise<number>
   /**
    * Replaces one element.
    * @param {string} handle from MMOpen or MMOpenAppData
    * @param {string} key the key
    * @param {number} index index (negative = from the end)
    * @param {unknown} value any value
-   * @returns {Promise<unknown>} true ("QUEUED" inside a transaction)
+   * @returns {Promise<true | 'QUEUED'>} true ("QUEUED" inside a transaction)
    */
-  Lset(handle: string, key: string, index: number, value: unknown): Promise<unknown>
+  Lset(handle: string, key: string, index: number, value: unknown): Promise<true | 'QUEUED'>
   /**
    * Deletes the list.
    * @param {string} handle from MMOpen or MMOpenAppData
    * @param {string} key the key
-   * @returns {Promise<unknown>} number of elements deleted ("QUEUED" inside a transaction)
+   * @returns {Promise<number | 'QUEUED'>} number of elements deleted ("QUEUED" inside a transaction)
    */
-  Lclear(handle: string, key: string): Promise<unknown>
+  Lclear(handle: string, key: string): Promise<number | 'QUEUED'>
   /**
    * Adds members.
    * @param {string} handle from MMOpen or MMOpenAppData
    * @param {string} key the key
    * @param {unknown[]} members members to add
-   * @returns {Promise<unknown>} number added ("QUEUED" inside a transaction)
+   * @returns {Promise<number | 'QUEUED'>} number added ("QUEUED" inside a transaction)
    */
-  Sadd(handle: string, key: string, ...members: unknown[]): Promise<unknown>
+  Sadd(handle: string, key: string, ...members: unknown[]): Promise<number | 'QUEUED'>
   /**
    * Removes members.
    * @param {string} handle from MMOpen or MMOpenAppData
    * @param {string} key the key
    * @param {unknown[]} members members to remove
-   * @returns {Promise<unknown>} number removed ("QUEUED" inside a transaction)
+   * @returns {Promise<number | 'QUEUED'>} number removed ("QUEUED" inside a transaction)
    */
-  Srem(handle: string, key: string, ...members: unknown[]): Promise<unknown>
+  Srem(handle: string, key: string, ...members: unknown[]): Promise<number | 'QUEUED'>
   /**
    * Lists the members.
    * @param {string} handle from MMOpen or MMOpenAppData
    * @param {string} key the key
-   * @returns {Promise<unknown>} list of members
+   * @returns {Promise<unknown[]>} list of members
    */
-  Smembers(handle: string, key: string): Promise<unknown>
+  Smembers(handle: string, key: string): Promise<unknown[]>
   /**
    * Counts the members.
    * @param {string} handle from MMOpen or MMOpenAppData
    * @param {string} key the key
-   * @returns {Promise<unknown>} number of members
+   * @returns {Promise<number>} number of members
    */
-  Scard(handle: string, key: string): Promise<unknown>
+  Scard(handle: string, key: string): Promise<number>
   /**
    * Members of the first set not in the others.
    * @param {string} handle from MMOpen or MMOpenAppData
    * @param {string[]} keys set keys
-   * @returns {Promise<unknown>} list of members
+   * @returns {Promise<unknown[]>} list of members
    */
-  Sdiff(handle: string, ...keys: string[]): Promise<unknown>
+  Sdiff(handle: string, ...keys: string[]): Promise<unknown[]>
   /**
    * Members in every set.
    * @param {string} handle from MMOpen or MMOpenAppData
    * @param {string[]} keys set keys
-   * @returns {Promise<unknown>} list of members
+   * @returns {Promise<unknown[]>} list of members
    */
-  Sinter(handle: string, ...keys: string[]): Promise<unknown>
+  Sinter(handle: string, ...keys: string[]): Promise<unknown[]>
   /**
    * Members in any set.
    * @param {string} handle from MMOpen or MMOpenAppData
    * @param {string[]} keys set keys
-   * @returns {Promise<unknown>} list of members
+   * @returns {Promise<unknown[]>} list of members
    */
-  Sunion(handle: string, ...keys: string[]): Promise<unknown>
+  Sunion(handle: string, ...keys: string[]): Promise<unknown[]>
   /**
    * Deletes the set.
    * @param {string} handle from MMOpen or MMOpenAppData
    * @param {string} key the key
-   * @returns {Promise<unknown>} number of members deleted ("QUEUED" inside a transaction)
+   * @returns {Promise<number | 'QUEUED'>} number of members deleted ("QUEUED" inside a transaction)
    */
-  Sclear(handle: string, key: string): Promise<unknown>
+  Sclear(handle: string, key: string): Promise<number | 'QUEUED'>
   /**
    * Adds members with scores (updates the score of existing ones).
    * @param {string} handle from MMOpen or MMOpenAppData
    * @param {string} key the key
    * @param {unknown[]} pairs {score, member} pairs or [score, member] lists
-   * @returns {Promise<unknown>} number of new members ("QUEUED" inside a transaction)
+   * @returns {Promise<number | 'QUEUED'>} number of new members ("QUEUED" inside a transaction)
    */
-  Zadd(handle: string, key: string, ...pairs: unknown[]): Promise<unknown>
+  Zadd(handle: string, key: string, ...pairs: unknown[]): Promise<number | 'QUEUED'>
   /**
    * Counts the members.
    * @param {string} handle from MMOpen or MMOpenAppData
    * @param {string} key the key
-   * @returns {Promise<unknown>} number of members
+   * @returns {Promise<number>} number of members
    */
-  Zcard(handle: string, key: string): Promise<unknown>
+  Zcard(handle: string, key: string): Promise<number>
   /**
    * Counts members with min ≤ score ≤ max.
    * @param {string} handle from MMOpen or MMOpenAppData
    * @param {string} key the key
    * @param {number} min lowest score
    * @param {number} max highest score
-   * @returns {Promise<unknown>} number of members
+   * @returns {Promise<number>} number of members
    */
-  Zcount(handle: string, key: string, min: number, max: number): Promise<unknown>
+  Zcount(handle: string, key: string, min: number, max: number): Promise<number>
   /**
    * Removes members.
    * @param {string} handle from MMOpen or MMOpenAppData
    * @param {string} key the key
    * @param {unknown[]} members members to remove
-   * @returns {Promise<unknown>} number removed ("QUEUED" inside a transaction)
+   * @returns {Promise<number | 'QUEUED'>} number removed ("QUEUED" inside a transaction)
    */
-  Zrem(handle: string, key: string, ...members: unknown[]): Promise<unknown>
+  Zrem(handle: string, key: string, ...members: unknown[]): Promise<number | 'QUEUED'>
   /**
    * Reads a member's score.
    * @param {string} handle from MMOpen or MMOpenAppData
    * @param {string} key the key
    * @param {unknown} member the member
-   * @returns {Promise<unknown>} score or null
+   * @returns {Promise<number | null>} score or null
    */
-  Zscore(handle: string, key: string, member: unknown): Promise<unknown>
+  Zscore(handle: string, key: string, member: unknown): Promise<number | null>
   /**
    * Rank by ascending score.
    * @param {string} handle from MMOpen or MMOpenAppData
    * @param {string} key the key
    * @param {unknown} member the member
-   * @returns {Promise<unknown>} 0-based rank or null
+   * @returns {Promise<number | null>} 0-based rank or null
    */
-  Zrank(handle: string, key: string, member: unknown): Promise<unknown>
+  Zrank(handle: string, key: string, member: unknown): Promise<number | null>
   /**
    * Members by ascending score.
    * @param {string} handle from MMOpen or MMOpenAppData
    * @param {string} key the key
    * @param {number} start first rank
    * @param {number} stop last rank, inclusive
-   * @returns {Promise<unknown>} list of {member, score}
+   * @returns {Promise<ScoredMember[]>} list of {member, score}
    */
-  Zrange(handle: string, key: string, start: number, stop: number): Promise<unknown>
+  Zrange(handle: string, key: string, start: number, stop: number): Promise<ScoredMember[]>
   /**
    * Members by descending score.
    * @param {string} handle from MMOpen or MMOpenAppData
    * @param {string} key the key
    * @param {number} start first rank
    * @param {number} stop last rank, inclusive
-   * @returns {Promise<unknown>} list of {member, score}
+   * @returns {Promise<ScoredMember[]>} list of {member, score}
    */
-  Zrevrange(handle: string, key: string, start: number, stop: number): Promise<unknown>
+  Zrevrange(handle: string, key: string, start: number, stop: number): Promise<ScoredMember[]>
   /**
    * Members with min ≤ score ≤ max, ascending.
    * @param {string} handle from MMOpen or MMOpenAppData
@@ -931,9 +931,9 @@ export declare class LeitherClient {
    * @param {number} max highest score
    * @param {number} [offset] members to skip
    * @param {number} [count] most members
-   * @returns {Promise<unknown>} list of {member, score}
+   * @returns {Promise<ScoredMember[]>} list of {member, score}
    */
-  Zrangebyscore(handle: string, key: string, min: number, max: number, offset?: number, count?: number): Promise<unknown>
+  Zrangebyscore(handle: string, key: string, min: number, max: number, offset?: number, count?: number): Promise<ScoredMember[]>
   /**
    * Members with min ≤ score ≤ max, descending.
    * @param {string} handle from MMOpen or MMOpenAppData
@@ -942,34 +942,34 @@ export declare class LeitherClient {
    * @param {number} min lowest score
    * @param {number} [offset] members to skip
    * @param {number} [count] most members
-   * @returns {Promise<unknown>} list of {member, score}
+   * @returns {Promise<ScoredMember[]>} list of {member, score}
    */
-  Zrevrangebyscore(handle: string, key: string, max: number, min: number, offset?: number, count?: number): Promise<unknown>
+  Zrevrangebyscore(handle: string, key: string, max: number, min: number, offset?: number, count?: number): Promise<ScoredMember[]>
   /**
    * Removes members with min ≤ score ≤ max.
    * @param {string} handle from MMOpen or MMOpenAppData
    * @param {string} key the key
    * @param {number} min lowest score
    * @param {number} max highest score
-   * @returns {Promise<unknown>} number removed ("QUEUED" inside a transaction)
+   * @returns {Promise<number | 'QUEUED'>} number removed ("QUEUED" inside a transaction)
    */
-  Zremrangebyscore(handle: string, key: string, min: number, max: number): Promise<unknown>
+  Zremrangebyscore(handle: string, key: string, min: number, max: number): Promise<number | 'QUEUED'>
   /**
    * Adds to a member's score.
    * @param {string} handle from MMOpen or MMOpenAppData
    * @param {string} key the key
    * @param {number} delta amount to add
    * @param {unknown} member the member
-   * @returns {Promise<unknown>} the new score ("QUEUED" inside a transaction)
+   * @returns {Promise<number | 'QUEUED'>} the new score ("QUEUED" inside a transaction)
    */
-  ZincrBy(handle: string, key: string, delta: number, member: unknown): Promise<unknown>
+  ZincrBy(handle: string, key: string, delta: number, member: unknown): Promise<number | 'QUEUED'>
   /**
    * Deletes the sorted set.
    * @param {string} handle from MMOpen or MMOpenAppData
    * @param {string} key the key
-   * @returns {Promise<unknown>} number of members deleted ("QUEUED" inside a transaction)
+   * @returns {Promise<number | 'QUEUED'>} number of members deleted ("QUEUED" inside a transaction)
    */
-  Zclear(handle: string, key: string): Promise<unknown>
+  Zclear(handle: string, key: string): Promise<number | 'QUEUED'>
   /**
    * Announces the MiMei's last version to the network: a record signed by the author in the DHT, this node as a provider, and a message to every provider following it. Later backups are announced by themselves; records are re-announced before they expire.
    * @param {string} mid MiMei id

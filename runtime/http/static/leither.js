@@ -2101,7 +2101,7 @@ LeitherClient.prototype.FSRemoveAll = function (mmHandle, path) {
  * Starts a transaction on the handle: later writes are queued (they answer "QUEUED"), reads see committed data, and Commit applies every write at once — or none, with Conflict, if another writer changed any key the transaction touched.
  * @param {string} handle from MMOpen or MMOpenAppData
  * @param {number} timeoutSec seconds before an uncommitted transaction rolls back by itself (1..3600)
- * @returns {Promise<unknown>} true
+ * @returns {Promise<true>} true
  */
 LeitherClient.prototype.Begin = function (handle, timeoutSec) {
   return this.call("Begin", [handle, timeoutSec]);
@@ -2109,7 +2109,7 @@ LeitherClient.prototype.Begin = function (handle, timeoutSec) {
 /**
  * Applies the queued writes atomically. Fails with Conflict (nothing applied) when a key the transaction read or wrote was changed by someone else since Begin.
  * @param {string} handle from MMOpen or MMOpenAppData
- * @returns {Promise<unknown>} list of the queued writes’ results
+ * @returns {Promise<unknown[]>} list of the queued writes’ results
  */
 LeitherClient.prototype.Commit = function (handle) {
   return this.call("Commit", [handle]);
@@ -2117,7 +2117,7 @@ LeitherClient.prototype.Commit = function (handle) {
 /**
  * Drops the queued writes of the open transaction.
  * @param {string} handle from MMOpen or MMOpenAppData
- * @returns {Promise<unknown>} true
+ * @returns {Promise<true>} true
  */
 LeitherClient.prototype.Rollback = function (handle) {
   return this.call("Rollback", [handle]);
@@ -2125,7 +2125,7 @@ LeitherClient.prototype.Rollback = function (handle) {
 /**
  * The sequence number of the last write to this database (every write takes the next one).
  * @param {string} handle from MMOpen or MMOpenAppData
- * @returns {Promise<unknown>} integer
+ * @returns {Promise<number>} integer
  */
 LeitherClient.prototype.GetLastSeq = function (handle) {
   return this.call("GetLastSeq", [handle]);
@@ -2135,7 +2135,7 @@ LeitherClient.prototype.GetLastSeq = function (handle) {
  * @param {string} handle from MMOpen or MMOpenAppData
  * @param {string} key the key
  * @param {unknown} value any value
- * @returns {Promise<unknown>} true ("QUEUED" inside a transaction)
+ * @returns {Promise<true | 'QUEUED'>} true ("QUEUED" inside a transaction)
  */
 LeitherClient.prototype.Set = function (handle, key, value) {
   return this.call("Set", [handle, key, value]);
@@ -2153,7 +2153,7 @@ LeitherClient.prototype.Get = function (handle, key) {
  * Deletes keys of any type.
  * @param {string} handle from MMOpen or MMOpenAppData
  * @param {string[]} keys keys of any type
- * @returns {Promise<unknown>} number deleted ("QUEUED" inside a transaction)
+ * @returns {Promise<number | 'QUEUED'>} number deleted ("QUEUED" inside a transaction)
  */
 LeitherClient.prototype.Del = function (handle, ...keys) {
   return this.call("Del", [handle, ...keys]);
@@ -2162,7 +2162,7 @@ LeitherClient.prototype.Del = function (handle, ...keys) {
  * Adds 1 to an integer value (missing = 0).
  * @param {string} handle from MMOpen or MMOpenAppData
  * @param {string} key the key
- * @returns {Promise<unknown>} the new value ("QUEUED" inside a transaction)
+ * @returns {Promise<number | bigint | 'QUEUED'>} the new value ("QUEUED" inside a transaction)
  */
 LeitherClient.prototype.Incr = function (handle, key) {
   return this.call("Incr", [handle, key]);
@@ -2172,7 +2172,7 @@ LeitherClient.prototype.Incr = function (handle, key) {
  * @param {string} handle from MMOpen or MMOpenAppData
  * @param {string} key the key
  * @param {number} delta amount to add
- * @returns {Promise<unknown>} the new value ("QUEUED" inside a transaction)
+ * @returns {Promise<number | bigint | 'QUEUED'>} the new value ("QUEUED" inside a transaction)
  */
 LeitherClient.prototype.IncrBy = function (handle, key, delta) {
   return this.call("IncrBy", [handle, key, delta]);
@@ -2183,7 +2183,7 @@ LeitherClient.prototype.IncrBy = function (handle, key, delta) {
  * @param {string} begin start after this key ("" = from the first)
  * @param {string} [match] glob: * ? [abc]
  * @param {number} count most keys to return (≤ 10000)
- * @returns {Promise<unknown>} list of keys
+ * @returns {Promise<string[]>} list of keys
  */
 LeitherClient.prototype.Scan = function (handle, begin, match, count) {
   return this.call("Scan", [handle, begin, match, count]);
@@ -2194,7 +2194,7 @@ LeitherClient.prototype.Scan = function (handle, begin, match, count) {
  * @param {string} key the key
  * @param {string} field field name
  * @param {unknown} value any value
- * @returns {Promise<unknown>} 1 if the field is new, else 0 ("QUEUED" inside a transaction)
+ * @returns {Promise<0 | 1 | 'QUEUED'>} 1 if the field is new, else 0 ("QUEUED" inside a transaction)
  */
 LeitherClient.prototype.Hset = function (handle, key, field, value) {
   return this.call("Hset", [handle, key, field, value]);
@@ -2214,7 +2214,7 @@ LeitherClient.prototype.Hget = function (handle, key, field) {
  * @param {string} handle from MMOpen or MMOpenAppData
  * @param {string} key the key
  * @param {unknown[]} pairs {field, value} pairs, [field, value] lists, or one map
- * @returns {Promise<unknown>} true ("QUEUED" inside a transaction)
+ * @returns {Promise<true | 'QUEUED'>} true ("QUEUED" inside a transaction)
  */
 LeitherClient.prototype.Hmset = function (handle, key, ...pairs) {
   return this.call("Hmset", [handle, key, ...pairs]);
@@ -2224,7 +2224,7 @@ LeitherClient.prototype.Hmset = function (handle, key, ...pairs) {
  * @param {string} handle from MMOpen or MMOpenAppData
  * @param {string} key the key
  * @param {string[]} fields field names
- * @returns {Promise<unknown>} list of values (null where missing)
+ * @returns {Promise<unknown[]>} list of values (null where missing)
  */
 LeitherClient.prototype.Hmget = function (handle, key, ...fields) {
   return this.call("Hmget", [handle, key, ...fields]);
@@ -2233,7 +2233,7 @@ LeitherClient.prototype.Hmget = function (handle, key, ...fields) {
  * Reads the whole hash.
  * @param {string} handle from MMOpen or MMOpenAppData
  * @param {string} key the key
- * @returns {Promise<unknown>} map of field → value
+ * @returns {Promise<Record<string, unknown>>} map of field → value
  */
 LeitherClient.prototype.Hgetall = function (handle, key) {
   return this.call("Hgetall", [handle, key]);
@@ -2242,7 +2242,7 @@ LeitherClient.prototype.Hgetall = function (handle, key) {
  * Lists the fields.
  * @param {string} handle from MMOpen or MMOpenAppData
  * @param {string} key the key
- * @returns {Promise<unknown>} list of fields
+ * @returns {Promise<string[]>} list of fields
  */
 LeitherClient.prototype.Hkeys = function (handle, key) {
   return this.call("Hkeys", [handle, key]);
@@ -2251,7 +2251,7 @@ LeitherClient.prototype.Hkeys = function (handle, key) {
  * Counts the fields.
  * @param {string} handle from MMOpen or MMOpenAppData
  * @param {string} key the key
- * @returns {Promise<unknown>} number of fields
+ * @returns {Promise<number>} number of fields
  */
 LeitherClient.prototype.Hlen = function (handle, key) {
   return this.call("Hlen", [handle, key]);
@@ -2261,7 +2261,7 @@ LeitherClient.prototype.Hlen = function (handle, key) {
  * @param {string} handle from MMOpen or MMOpenAppData
  * @param {string} key the key
  * @param {string[]} fields field names
- * @returns {Promise<unknown>} number deleted ("QUEUED" inside a transaction)
+ * @returns {Promise<number | 'QUEUED'>} number deleted ("QUEUED" inside a transaction)
  */
 LeitherClient.prototype.Hdel = function (handle, key, ...fields) {
   return this.call("Hdel", [handle, key, ...fields]);
@@ -2272,7 +2272,7 @@ LeitherClient.prototype.Hdel = function (handle, key, ...fields) {
  * @param {string} key the key
  * @param {string} field field name
  * @param {number} delta amount to add
- * @returns {Promise<unknown>} the new value ("QUEUED" inside a transaction)
+ * @returns {Promise<number | bigint | 'QUEUED'>} the new value ("QUEUED" inside a transaction)
  */
 LeitherClient.prototype.HincrBy = function (handle, key, field, delta) {
   return this.call("HincrBy", [handle, key, field, delta]);
@@ -2281,7 +2281,7 @@ LeitherClient.prototype.HincrBy = function (handle, key, field, delta) {
  * Deletes the hash.
  * @param {string} handle from MMOpen or MMOpenAppData
  * @param {string} key the key
- * @returns {Promise<unknown>} number of fields deleted ("QUEUED" inside a transaction)
+ * @returns {Promise<number | 'QUEUED'>} number of fields deleted ("QUEUED" inside a transaction)
  */
 LeitherClient.prototype.Hclear = function (handle, key) {
   return this.call("Hclear", [handle, key]);
@@ -2293,7 +2293,7 @@ LeitherClient.prototype.Hclear = function (handle, key) {
  * @param {string} begin start after this field
  * @param {string} [match] glob
  * @param {number} count most fields (≤ 10000)
- * @returns {Promise<unknown>} list of {field, value}
+ * @returns {Promise<{ field: string; value: unknown }[]>} list of {field, value}
  */
 LeitherClient.prototype.Hscan = function (handle, key, begin, match, count) {
   return this.call("Hscan", [handle, key, begin, match, count]);
@@ -2303,7 +2303,7 @@ LeitherClient.prototype.Hscan = function (handle, key, begin, match, count) {
  * @param {string} handle from MMOpen or MMOpenAppData
  * @param {string} key the key
  * @param {unknown[]} values values to add at the head
- * @returns {Promise<unknown>} new length ("QUEUED" inside a transaction)
+ * @returns {Promise<number | 'QUEUED'>} new length ("QUEUED" inside a transaction)
  */
 LeitherClient.prototype.Lpush = function (handle, key, ...values) {
   return this.call("Lpush", [handle, key, ...values]);
@@ -2313,7 +2313,7 @@ LeitherClient.prototype.Lpush = function (handle, key, ...values) {
  * @param {string} handle from MMOpen or MMOpenAppData
  * @param {string} key the key
  * @param {unknown[]} values values to add at the tail
- * @returns {Promise<unknown>} new length ("QUEUED" inside a transaction)
+ * @returns {Promise<number | 'QUEUED'>} new length ("QUEUED" inside a transaction)
  */
 LeitherClient.prototype.Rpush = function (handle, key, ...values) {
   return this.call("Rpush", [handle, key, ...values]);
@@ -2322,7 +2322,7 @@ LeitherClient.prototype.Rpush = function (handle, key, ...values) {
  * Removes the head.
  * @param {string} handle from MMOpen or MMOpenAppData
  * @param {string} key the key
- * @returns {Promise<unknown>} the value or null ("QUEUED" inside a transaction)
+ * @returns {Promise<unknown | 'QUEUED'>} the value or null ("QUEUED" inside a transaction)
  */
 LeitherClient.prototype.Lpop = function (handle, key) {
   return this.call("Lpop", [handle, key]);
@@ -2331,7 +2331,7 @@ LeitherClient.prototype.Lpop = function (handle, key) {
  * Removes the tail.
  * @param {string} handle from MMOpen or MMOpenAppData
  * @param {string} key the key
- * @returns {Promise<unknown>} the value or null ("QUEUED" inside a transaction)
+ * @returns {Promise<unknown | 'QUEUED'>} the value or null ("QUEUED" inside a transaction)
  */
 LeitherClient.prototype.Rpop = function (handle, key) {
   return this.call("Rpop", [handle, key]);
@@ -2342,7 +2342,7 @@ LeitherClient.prototype.Rpop = function (handle, key) {
  * @param {string} key the key
  * @param {number} start first index (negative = from the end)
  * @param {number} stop last index, inclusive
- * @returns {Promise<unknown>} list of values
+ * @returns {Promise<unknown[]>} list of values
  */
 LeitherClient.prototype.Lrange = function (handle, key, start, stop) {
   return this.call("Lrange", [handle, key, start, stop]);
@@ -2361,7 +2361,7 @@ LeitherClient.prototype.Lindex = function (handle, key, index) {
  * Counts the elements.
  * @param {string} handle from MMOpen or MMOpenAppData
  * @param {string} key the key
- * @returns {Promise<unknown>} length
+ * @returns {Promise<number>} length
  */
 LeitherClient.prototype.Llen = function (handle, key) {
   return this.call("Llen", [handle, key]);
@@ -2372,7 +2372,7 @@ LeitherClient.prototype.Llen = function (handle, key) {
  * @param {string} key the key
  * @param {number} index index (negative = from the end)
  * @param {unknown} value any value
- * @returns {Promise<unknown>} true ("QUEUED" inside a transaction)
+ * @returns {Promise<true | 'QUEUED'>} true ("QUEUED" inside a transaction)
  */
 LeitherClient.prototype.Lset = function (handle, key, index, value) {
   return this.call("Lset", [handle, key, index, value]);
@@ -2381,7 +2381,7 @@ LeitherClient.prototype.Lset = function (handle, key, index, value) {
  * Deletes the list.
  * @param {string} handle from MMOpen or MMOpenAppData
  * @param {string} key the key
- * @returns {Promise<unknown>} number of elements deleted ("QUEUED" inside a transaction)
+ * @returns {Promise<number | 'QUEUED'>} number of elements deleted ("QUEUED" inside a transaction)
  */
 LeitherClient.prototype.Lclear = function (handle, key) {
   return this.call("Lclear", [handle, key]);
@@ -2391,7 +2391,7 @@ LeitherClient.prototype.Lclear = function (handle, key) {
  * @param {string} handle from MMOpen or MMOpenAppData
  * @param {string} key the key
  * @param {unknown[]} members members to add
- * @returns {Promise<unknown>} number added ("QUEUED" inside a transaction)
+ * @returns {Promise<number | 'QUEUED'>} number added ("QUEUED" inside a transaction)
  */
 LeitherClient.prototype.Sadd = function (handle, key, ...members) {
   return this.call("Sadd", [handle, key, ...members]);
@@ -2401,7 +2401,7 @@ LeitherClient.prototype.Sadd = function (handle, key, ...members) {
  * @param {string} handle from MMOpen or MMOpenAppData
  * @param {string} key the key
  * @param {unknown[]} members members to remove
- * @returns {Promise<unknown>} number removed ("QUEUED" inside a transaction)
+ * @returns {Promise<number | 'QUEUED'>} number removed ("QUEUED" inside a transaction)
  */
 LeitherClient.prototype.Srem = function (handle, key, ...members) {
   return this.call("Srem", [handle, key, ...members]);
@@ -2410,7 +2410,7 @@ LeitherClient.prototype.Srem = function (handle, key, ...members) {
  * Lists the members.
  * @param {string} handle from MMOpen or MMOpenAppData
  * @param {string} key the key
- * @returns {Promise<unknown>} list of members
+ * @returns {Promise<unknown[]>} list of members
  */
 LeitherClient.prototype.Smembers = function (handle, key) {
   return this.call("Smembers", [handle, key]);
@@ -2419,7 +2419,7 @@ LeitherClient.prototype.Smembers = function (handle, key) {
  * Counts the members.
  * @param {string} handle from MMOpen or MMOpenAppData
  * @param {string} key the key
- * @returns {Promise<unknown>} number of members
+ * @returns {Promise<number>} number of members
  */
 LeitherClient.prototype.Scard = function (handle, key) {
   return this.call("Scard", [handle, key]);
@@ -2428,7 +2428,7 @@ LeitherClient.prototype.Scard = function (handle, key) {
  * Members of the first set not in the others.
  * @param {string} handle from MMOpen or MMOpenAppData
  * @param {string[]} keys set keys
- * @returns {Promise<unknown>} list of members
+ * @returns {Promise<unknown[]>} list of members
  */
 LeitherClient.prototype.Sdiff = function (handle, ...keys) {
   return this.call("Sdiff", [handle, ...keys]);
@@ -2437,7 +2437,7 @@ LeitherClient.prototype.Sdiff = function (handle, ...keys) {
  * Members in every set.
  * @param {string} handle from MMOpen or MMOpenAppData
  * @param {string[]} keys set keys
- * @returns {Promise<unknown>} list of members
+ * @returns {Promise<unknown[]>} list of members
  */
 LeitherClient.prototype.Sinter = function (handle, ...keys) {
   return this.call("Sinter", [handle, ...keys]);
@@ -2446,7 +2446,7 @@ LeitherClient.prototype.Sinter = function (handle, ...keys) {
  * Members in any set.
  * @param {string} handle from MMOpen or MMOpenAppData
  * @param {string[]} keys set keys
- * @returns {Promise<unknown>} list of members
+ * @returns {Promise<unknown[]>} list of members
  */
 LeitherClient.prototype.Sunion = function (handle, ...keys) {
   return this.call("Sunion", [handle, ...keys]);
@@ -2455,7 +2455,7 @@ LeitherClient.prototype.Sunion = function (handle, ...keys) {
  * Deletes the set.
  * @param {string} handle from MMOpen or MMOpenAppData
  * @param {string} key the key
- * @returns {Promise<unknown>} number of members deleted ("QUEUED" inside a transaction)
+ * @returns {Promise<number | 'QUEUED'>} number of members deleted ("QUEUED" inside a transaction)
  */
 LeitherClient.prototype.Sclear = function (handle, key) {
   return this.call("Sclear", [handle, key]);
@@ -2465,7 +2465,7 @@ LeitherClient.prototype.Sclear = function (handle, key) {
  * @param {string} handle from MMOpen or MMOpenAppData
  * @param {string} key the key
  * @param {unknown[]} pairs {score, member} pairs or [score, member] lists
- * @returns {Promise<unknown>} number of new members ("QUEUED" inside a transaction)
+ * @returns {Promise<number | 'QUEUED'>} number of new members ("QUEUED" inside a transaction)
  */
 LeitherClient.prototype.Zadd = function (handle, key, ...pairs) {
   return this.call("Zadd", [handle, key, ...pairs]);
@@ -2474,7 +2474,7 @@ LeitherClient.prototype.Zadd = function (handle, key, ...pairs) {
  * Counts the members.
  * @param {string} handle from MMOpen or MMOpenAppData
  * @param {string} key the key
- * @returns {Promise<unknown>} number of members
+ * @returns {Promise<number>} number of members
  */
 LeitherClient.prototype.Zcard = function (handle, key) {
   return this.call("Zcard", [handle, key]);
@@ -2485,7 +2485,7 @@ LeitherClient.prototype.Zcard = function (handle, key) {
  * @param {string} key the key
  * @param {number} min lowest score
  * @param {number} max highest score
- * @returns {Promise<unknown>} number of members
+ * @returns {Promise<number>} number of members
  */
 LeitherClient.prototype.Zcount = function (handle, key, min, max) {
   return this.call("Zcount", [handle, key, min, max]);
@@ -2495,7 +2495,7 @@ LeitherClient.prototype.Zcount = function (handle, key, min, max) {
  * @param {string} handle from MMOpen or MMOpenAppData
  * @param {string} key the key
  * @param {unknown[]} members members to remove
- * @returns {Promise<unknown>} number removed ("QUEUED" inside a transaction)
+ * @returns {Promise<number | 'QUEUED'>} number removed ("QUEUED" inside a transaction)
  */
 LeitherClient.prototype.Zrem = function (handle, key, ...members) {
   return this.call("Zrem", [handle, key, ...members]);
@@ -2505,7 +2505,7 @@ LeitherClient.prototype.Zrem = function (handle, key, ...members) {
  * @param {string} handle from MMOpen or MMOpenAppData
  * @param {string} key the key
  * @param {unknown} member the member
- * @returns {Promise<unknown>} score or null
+ * @returns {Promise<number | null>} score or null
  */
 LeitherClient.prototype.Zscore = function (handle, key, member) {
   return this.call("Zscore", [handle, key, member]);
@@ -2515,7 +2515,7 @@ LeitherClient.prototype.Zscore = function (handle, key, member) {
  * @param {string} handle from MMOpen or MMOpenAppData
  * @param {string} key the key
  * @param {unknown} member the member
- * @returns {Promise<unknown>} 0-based rank or null
+ * @returns {Promise<number | null>} 0-based rank or null
  */
 LeitherClient.prototype.Zrank = function (handle, key, member) {
   return this.call("Zrank", [handle, key, member]);
@@ -2526,7 +2526,7 @@ LeitherClient.prototype.Zrank = function (handle, key, member) {
  * @param {string} key the key
  * @param {number} start first rank
  * @param {number} stop last rank, inclusive
- * @returns {Promise<unknown>} list of {member, score}
+ * @returns {Promise<ScoredMember[]>} list of {member, score}
  */
 LeitherClient.prototype.Zrange = function (handle, key, start, stop) {
   return this.call("Zrange", [handle, key, start, stop]);
@@ -2537,7 +2537,7 @@ LeitherClient.prototype.Zrange = function (handle, key, start, stop) {
  * @param {string} key the key
  * @param {number} start first rank
  * @param {number} stop last rank, inclusive
- * @returns {Promise<unknown>} list of {member, score}
+ * @returns {Promise<ScoredMember[]>} list of {member, score}
  */
 LeitherClient.prototype.Zrevrange = function (handle, key, start, stop) {
   return this.call("Zrevrange", [handle, key, start, stop]);
@@ -2550,7 +2550,7 @@ LeitherClient.prototype.Zrevrange = function (handle, key, start, stop) {
  * @param {number} max highest score
  * @param {number} [offset] members to skip
  * @param {number} [count] most members
- * @returns {Promise<unknown>} list of {member, score}
+ * @returns {Promise<ScoredMember[]>} list of {member, score}
  */
 LeitherClient.prototype.Zrangebyscore = function (handle, key, min, max, offset, count) {
   return this.call("Zrangebyscore", [handle, key, min, max, offset, count]);
@@ -2563,7 +2563,7 @@ LeitherClient.prototype.Zrangebyscore = function (handle, key, min, max, offset,
  * @param {number} min lowest score
  * @param {number} [offset] members to skip
  * @param {number} [count] most members
- * @returns {Promise<unknown>} list of {member, score}
+ * @returns {Promise<ScoredMember[]>} list of {member, score}
  */
 LeitherClient.prototype.Zrevrangebyscore = function (handle, key, max, min, offset, count) {
   return this.call("Zrevrangebyscore", [handle, key, max, min, offset, count]);
@@ -2574,7 +2574,7 @@ LeitherClient.prototype.Zrevrangebyscore = function (handle, key, max, min, offs
  * @param {string} key the key
  * @param {number} min lowest score
  * @param {number} max highest score
- * @returns {Promise<unknown>} number removed ("QUEUED" inside a transaction)
+ * @returns {Promise<number | 'QUEUED'>} number removed ("QUEUED" inside a transaction)
  */
 LeitherClient.prototype.Zremrangebyscore = function (handle, key, min, max) {
   return this.call("Zremrangebyscore", [handle, key, min, max]);
@@ -2585,7 +2585,7 @@ LeitherClient.prototype.Zremrangebyscore = function (handle, key, min, max) {
  * @param {string} key the key
  * @param {number} delta amount to add
  * @param {unknown} member the member
- * @returns {Promise<unknown>} the new score ("QUEUED" inside a transaction)
+ * @returns {Promise<number | 'QUEUED'>} the new score ("QUEUED" inside a transaction)
  */
 LeitherClient.prototype.ZincrBy = function (handle, key, delta, member) {
   return this.call("ZincrBy", [handle, key, delta, member]);
@@ -2594,7 +2594,7 @@ LeitherClient.prototype.ZincrBy = function (handle, key, delta, member) {
  * Deletes the sorted set.
  * @param {string} handle from MMOpen or MMOpenAppData
  * @param {string} key the key
- * @returns {Promise<unknown>} number of members deleted ("QUEUED" inside a transaction)
+ * @returns {Promise<number | 'QUEUED'>} number of members deleted ("QUEUED" inside a transaction)
  */
 LeitherClient.prototype.Zclear = function (handle, key) {
   return this.call("Zclear", [handle, key]);
