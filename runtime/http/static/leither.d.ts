@@ -973,59 +973,59 @@ export declare class LeitherClient {
   /**
    * Announces the MiMei's last version to the network: a record signed by the author in the DHT, this node as a provider, and a message to every provider following it. Later backups are announced by themselves; records are re-announced before they expire.
    * @param {string} mid MiMei id
-   * @returns {Promise<unknown>} {mid, ver, cid, dht, gossip}
+   * @returns {Promise<VersionSummary & { dht: boolean; gossip: number }>} {mid, ver, cid, dht, gossip}
    */
-  MiMeiPublish(mid: string): Promise<unknown>
+  MiMeiPublish(mid: string): Promise<VersionSummary & { dht: boolean; gossip: number }>
   /**
    * Stops announcing the MiMei and serving it (records already in the DHT expire on their own).
    * @param {string} mid MiMei id
-   * @returns {Promise<unknown>} true if it was published
+   * @returns {Promise<boolean>} true if it was published
    */
-  MiMeiUnpublish(mid: string): Promise<unknown>
+  MiMeiUnpublish(mid: string): Promise<boolean>
   /**
    * Makes this node a replica: it syncs the MiMei now, serves it, and syncs every new version the author announces within seconds.
    * @param {string} mid MiMei id
-   * @returns {Promise<unknown>} the first sync: {mid, ver, cid, blocks, bytes, reused} or {error}
+   * @returns {Promise<SyncResult | { error: string }>} the first sync: {mid, ver, cid, blocks, bytes, reused} or {error}
    */
-  MiMeiProvide(mid: string): Promise<unknown>
+  MiMeiProvide(mid: string): Promise<SyncResult | { error: string }>
   /**
    * Stops replicating the MiMei (the data already here stays until deleted).
    * @param {string} mid MiMei id
-   * @returns {Promise<unknown>} true if it was provided
+   * @returns {Promise<boolean>} true if it was provided
    */
-  MiMeiUnprovide(mid: string): Promise<unknown>
+  MiMeiUnprovide(mid: string): Promise<boolean>
   /**
    * Nodes that serve the MiMei (or one version of it), found through the DHT.
    * @param {string} mid MiMei id
    * @param {number} [ver] only providers of this version
-   * @returns {Promise<unknown>} list of {peer, addrs}
+   * @returns {Promise<Provider[]>} list of {peer, addrs}
    */
-  MiMeiFindProvs(mid: string, ver?: number): Promise<unknown>
+  MiMeiFindProvs(mid: string, ver?: number): Promise<Provider[]>
   /**
    * Pulls a version from the network: the signed record is verified, every block hash-checked, and nothing is installed unless the blocks expand to the size the author signed, within the node’s limits; an interrupted sync resumes. The node owner may sync any MiMei; other users only MiMei they author or already hold a right on here. Progress: MiMeiSyncStatus.
    * @param {string} mid MiMei id
    * @param {Record<string, unknown>} [options] {ver: a version (default the newest), depth: references to follow (default 1), wait: false to return at once}
-   * @returns {Promise<unknown>} {mid, ver, cid, blocks, bytes, reused} (or the progress when wait is false)
+   * @returns {Promise<SyncResult | SyncProgress>} {mid, ver, cid, blocks, bytes, reused} (or the progress when wait is false)
    */
-  MiMeiSync(mid: string, options?: Record<string, unknown>): Promise<unknown>
+  MiMeiSync(mid: string, options?: Record<string, unknown>): Promise<SyncResult | SyncProgress>
   /**
    * Progress of the latest sync of the MiMei on this node. Without a session: 20 calls at once, then 5 a second per address (Busy past that).
    * @param {string} mid MiMei id
-   * @returns {Promise<unknown>} {state, ver, blocks, bytes, reused, error} or null
+   * @returns {Promise<SyncProgress | null>} {state, ver, blocks, bytes, reused, error} or null
    */
-  MiMeiSyncStatus(mid: string): Promise<unknown>
+  MiMeiSyncStatus(mid: string): Promise<SyncProgress | null>
   /**
    * Stops a running sync; blocks already fetched are kept, so the next sync resumes. Only who started the sync, or the node owner, may cancel it.
    * @param {string} mid MiMei id
-   * @returns {Promise<unknown>} true if a sync was running
+   * @returns {Promise<boolean>} true if a sync was running
    */
-  MiMeiSyncCancel(mid: string): Promise<unknown>
+  MiMeiSyncCancel(mid: string): Promise<boolean>
   /**
    * Local versus network view: this node's versions, the newest signed record on the network, its providers.
    * @param {string} mid MiMei id
-   * @returns {Promise<unknown>} {mid, mode, local, network, providers, sync}
+   * @returns {Promise<{ mid: string; mode: 'publish' | 'provide' | 'none'; local: { last: number | null; release: number | null; versions: number } | null; network: VersionSummary | null; providers: Provider[]; sync: SyncProgress | null }>} {mid, mode, local, network, providers, sync}
    */
-  MiMeiShow(mid: string): Promise<unknown>
+  MiMeiShow(mid: string): Promise<{ mid: string; mode: 'publish' | 'provide' | 'none'; local: { last: number | null; release: number | null; versions: number } | null; network: VersionSummary | null; providers: Provider[]; sync: SyncProgress | null }>
   /**
    * Nodes this node is connected to: peer id, remote address of each connection, who dialed, round trip (null until measured) and whether the only path is through a relay.
    * @returns {Promise<unknown>} list of {peer, addrs, direction, latencyMs, relayed}

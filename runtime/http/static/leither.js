@@ -2602,7 +2602,7 @@ LeitherClient.prototype.Zclear = function (handle, key) {
 /**
  * Announces the MiMei's last version to the network: a record signed by the author in the DHT, this node as a provider, and a message to every provider following it. Later backups are announced by themselves; records are re-announced before they expire.
  * @param {string} mid MiMei id
- * @returns {Promise<unknown>} {mid, ver, cid, dht, gossip}
+ * @returns {Promise<VersionSummary & { dht: boolean; gossip: number }>} {mid, ver, cid, dht, gossip}
  */
 LeitherClient.prototype.MiMeiPublish = function (mid) {
   return this.call("MiMeiPublish", [this.sid, mid]);
@@ -2610,7 +2610,7 @@ LeitherClient.prototype.MiMeiPublish = function (mid) {
 /**
  * Stops announcing the MiMei and serving it (records already in the DHT expire on their own).
  * @param {string} mid MiMei id
- * @returns {Promise<unknown>} true if it was published
+ * @returns {Promise<boolean>} true if it was published
  */
 LeitherClient.prototype.MiMeiUnpublish = function (mid) {
   return this.call("MiMeiUnpublish", [this.sid, mid]);
@@ -2618,7 +2618,7 @@ LeitherClient.prototype.MiMeiUnpublish = function (mid) {
 /**
  * Makes this node a replica: it syncs the MiMei now, serves it, and syncs every new version the author announces within seconds.
  * @param {string} mid MiMei id
- * @returns {Promise<unknown>} the first sync: {mid, ver, cid, blocks, bytes, reused} or {error}
+ * @returns {Promise<SyncResult | { error: string }>} the first sync: {mid, ver, cid, blocks, bytes, reused} or {error}
  */
 LeitherClient.prototype.MiMeiProvide = function (mid) {
   return this.call("MiMeiProvide", [this.sid, mid]);
@@ -2626,7 +2626,7 @@ LeitherClient.prototype.MiMeiProvide = function (mid) {
 /**
  * Stops replicating the MiMei (the data already here stays until deleted).
  * @param {string} mid MiMei id
- * @returns {Promise<unknown>} true if it was provided
+ * @returns {Promise<boolean>} true if it was provided
  */
 LeitherClient.prototype.MiMeiUnprovide = function (mid) {
   return this.call("MiMeiUnprovide", [this.sid, mid]);
@@ -2635,7 +2635,7 @@ LeitherClient.prototype.MiMeiUnprovide = function (mid) {
  * Nodes that serve the MiMei (or one version of it), found through the DHT.
  * @param {string} mid MiMei id
  * @param {number} [ver] only providers of this version
- * @returns {Promise<unknown>} list of {peer, addrs}
+ * @returns {Promise<Provider[]>} list of {peer, addrs}
  */
 LeitherClient.prototype.MiMeiFindProvs = function (mid, ver) {
   return this.call("MiMeiFindProvs", [this.sid, mid, ver]);
@@ -2644,7 +2644,7 @@ LeitherClient.prototype.MiMeiFindProvs = function (mid, ver) {
  * Pulls a version from the network: the signed record is verified, every block hash-checked, and nothing is installed unless the blocks expand to the size the author signed, within the node’s limits; an interrupted sync resumes. The node owner may sync any MiMei; other users only MiMei they author or already hold a right on here. Progress: MiMeiSyncStatus.
  * @param {string} mid MiMei id
  * @param {Record<string, unknown>} [options] {ver: a version (default the newest), depth: references to follow (default 1), wait: false to return at once}
- * @returns {Promise<unknown>} {mid, ver, cid, blocks, bytes, reused} (or the progress when wait is false)
+ * @returns {Promise<SyncResult | SyncProgress>} {mid, ver, cid, blocks, bytes, reused} (or the progress when wait is false)
  */
 LeitherClient.prototype.MiMeiSync = function (mid, options) {
   return this.call("MiMeiSync", [this.sid, mid, options]);
@@ -2652,7 +2652,7 @@ LeitherClient.prototype.MiMeiSync = function (mid, options) {
 /**
  * Progress of the latest sync of the MiMei on this node. Without a session: 20 calls at once, then 5 a second per address (Busy past that).
  * @param {string} mid MiMei id
- * @returns {Promise<unknown>} {state, ver, blocks, bytes, reused, error} or null
+ * @returns {Promise<SyncProgress | null>} {state, ver, blocks, bytes, reused, error} or null
  */
 LeitherClient.prototype.MiMeiSyncStatus = function (mid) {
   return this.call("MiMeiSyncStatus", [this.sid, mid]);
@@ -2660,7 +2660,7 @@ LeitherClient.prototype.MiMeiSyncStatus = function (mid) {
 /**
  * Stops a running sync; blocks already fetched are kept, so the next sync resumes. Only who started the sync, or the node owner, may cancel it.
  * @param {string} mid MiMei id
- * @returns {Promise<unknown>} true if a sync was running
+ * @returns {Promise<boolean>} true if a sync was running
  */
 LeitherClient.prototype.MiMeiSyncCancel = function (mid) {
   return this.call("MiMeiSyncCancel", [this.sid, mid]);
@@ -2668,7 +2668,7 @@ LeitherClient.prototype.MiMeiSyncCancel = function (mid) {
 /**
  * Local versus network view: this node's versions, the newest signed record on the network, its providers.
  * @param {string} mid MiMei id
- * @returns {Promise<unknown>} {mid, mode, local, network, providers, sync}
+ * @returns {Promise<{ mid: string; mode: 'publish' | 'provide' | 'none'; local: { last: number | null; release: number | null; versions: number } | null; network: VersionSummary | null; providers: Provider[]; sync: SyncProgress | null }>} {mid, mode, local, network, providers, sync}
  */
 LeitherClient.prototype.MiMeiShow = function (mid) {
   return this.call("MiMeiShow", [this.sid, mid]);
