@@ -1028,32 +1028,32 @@ export declare class LeitherClient {
   MiMeiShow(mid: string): Promise<{ mid: string; mode: 'publish' | 'provide' | 'none'; local: { last: number | null; release: number | null; versions: number } | null; network: VersionSummary | null; providers: Provider[]; sync: SyncProgress | null }>
   /**
    * Nodes this node is connected to: peer id, remote address of each connection, who dialed, round trip (null until measured) and whether the only path is through a relay.
-   * @returns {Promise<unknown>} list of {peer, addrs, direction, latencyMs, relayed}
+   * @returns {Promise<PeerInfo[]>} list of {peer, addrs, direction, latencyMs, relayed}
    */
-  SwarmPeers(): Promise<unknown>
+  SwarmPeers(): Promise<PeerInfo[]>
   /**
    * Connects to another node. NotFound when nobody answers for us there: refused, unreachable, or another peer id; Timeout when the other side never completes the handshake (typically a node of another private network: with a different key its bytes are noise).
    * @param {string} multiaddr address to dial, e.g. /ip4/1.2.3.4/tcp/4801/p2p/12D3Koo… (relayed: …/p2p/RELAY/p2p-circuit/p2p/PEER)
    * @param {number} [timeoutSec] give up after this many seconds, 1..120 (default 15)
-   * @returns {Promise<unknown>} {peer, addrs, direction, latencyMs, relayed}
+   * @returns {Promise<PeerInfo>} {peer, addrs, direction, latencyMs, relayed}
    */
-  SwarmConnect(multiaddr: string, timeoutSec?: number): Promise<unknown>
+  SwarmConnect(multiaddr: string, timeoutSec?: number): Promise<PeerInfo>
   /**
    * This node's peer id and the addresses it announces (listen addresses, confirmed public ones, relay reservations); `relayed` lists those that go through a relay. Without a session: 20 calls at once, then 5 a second per address (Busy past that).
-   * @returns {Promise<unknown>} {peer, addrs, relayed}
+   * @returns {Promise<{ peer: string; addrs: string[]; relayed: string[] }>} {peer, addrs, relayed}
    */
-  SwarmAddrs(): Promise<unknown>
+  SwarmAddrs(): Promise<{ peer: string; addrs: string[]; relayed: string[] }>
   /**
    * Asks the DHT (not the local cache) for the addresses of a node; `from` is the peer whose answer named it. 20 s deadline.
    * @param {string} peerId the node to look for, e.g. 12D3KooW…
-   * @returns {Promise<unknown>} {peer, addrs, from}
+   * @returns {Promise<{ peer: string; addrs: string[]; from: string }>} {peer, addrs, from}
    */
-  DhtFindPeer(peerId: string): Promise<unknown>
+  DhtFindPeer(peerId: string): Promise<{ peer: string; addrs: string[]; from: string }>
   /**
    * How many nodes the network has, estimated from the routing table: its size + 1 while it holds fewer than k (20) peers (method "count"), else a fit of the XOR distances of the 20 closest peers, N = Σi² / Σi·dᵢ (method "density"; see runtime/net/netsize.ts). Without a session: 20 calls at once, then 5 a second per address (Busy past that).
-   * @returns {Promise<unknown>} {routingTable, estimate, method, sample}
+   * @returns {Promise<{ routingTable: number; estimate: number; method: 'count' | 'density'; sample: number }>} {routingTable, estimate, method, sample}
    */
-  DhtNetworkSize(): Promise<unknown>
+  DhtNetworkSize(): Promise<{ routingTable: number; estimate: number; method: 'count' | 'density'; sample: number }>
   /**
    * Sends a message from the caller to a user or a node anywhere in the network, signed with the caller's key (which this node must hold: PermissionDenied otherwise) and by this node; receivers refuse messages whose sender signature does not prove `from`. Returns at once; delivery is asynchronous: undelivered messages are kept and retried with backoff for 7 days, across restarts (see MsgStatus). A recipient's inbox holds msgInboxMax messages and is charged to them (their quota, the node's storageMaxBytes, the disk floor; 100 messages and 1 MiB for a user not admitted to store there); the oldest read ones make room, and when unread ones fill it the message is refused: QuotaExceeded here for a recipient on this node, MsgStatus lastError for one elsewhere (retried). A sender may have 1000 messages (32 MiB) waiting for other nodes.
    * @param {Record<string, unknown>} msg {to: user id or node id, app?: app id ("" = system), body: any value (≤ 224 KiB encoded)}

@@ -2675,7 +2675,7 @@ LeitherClient.prototype.MiMeiShow = function (mid) {
 };
 /**
  * Nodes this node is connected to: peer id, remote address of each connection, who dialed, round trip (null until measured) and whether the only path is through a relay.
- * @returns {Promise<unknown>} list of {peer, addrs, direction, latencyMs, relayed}
+ * @returns {Promise<PeerInfo[]>} list of {peer, addrs, direction, latencyMs, relayed}
  */
 LeitherClient.prototype.SwarmPeers = function () {
   return this.call("SwarmPeers", [this.sid]);
@@ -2684,14 +2684,14 @@ LeitherClient.prototype.SwarmPeers = function () {
  * Connects to another node. NotFound when nobody answers for us there: refused, unreachable, or another peer id; Timeout when the other side never completes the handshake (typically a node of another private network: with a different key its bytes are noise).
  * @param {string} multiaddr address to dial, e.g. /ip4/1.2.3.4/tcp/4801/p2p/12D3Koo… (relayed: …/p2p/RELAY/p2p-circuit/p2p/PEER)
  * @param {number} [timeoutSec] give up after this many seconds, 1..120 (default 15)
- * @returns {Promise<unknown>} {peer, addrs, direction, latencyMs, relayed}
+ * @returns {Promise<PeerInfo>} {peer, addrs, direction, latencyMs, relayed}
  */
 LeitherClient.prototype.SwarmConnect = function (multiaddr, timeoutSec) {
   return this.call("SwarmConnect", [this.sid, multiaddr, timeoutSec]);
 };
 /**
  * This node's peer id and the addresses it announces (listen addresses, confirmed public ones, relay reservations); `relayed` lists those that go through a relay. Without a session: 20 calls at once, then 5 a second per address (Busy past that).
- * @returns {Promise<unknown>} {peer, addrs, relayed}
+ * @returns {Promise<{ peer: string; addrs: string[]; relayed: string[] }>} {peer, addrs, relayed}
  */
 LeitherClient.prototype.SwarmAddrs = function () {
   return this.call("SwarmAddrs", [this.sid]);
@@ -2699,14 +2699,14 @@ LeitherClient.prototype.SwarmAddrs = function () {
 /**
  * Asks the DHT (not the local cache) for the addresses of a node; `from` is the peer whose answer named it. 20 s deadline.
  * @param {string} peerId the node to look for, e.g. 12D3KooW…
- * @returns {Promise<unknown>} {peer, addrs, from}
+ * @returns {Promise<{ peer: string; addrs: string[]; from: string }>} {peer, addrs, from}
  */
 LeitherClient.prototype.DhtFindPeer = function (peerId) {
   return this.call("DhtFindPeer", [this.sid, peerId]);
 };
 /**
  * How many nodes the network has, estimated from the routing table: its size + 1 while it holds fewer than k (20) peers (method "count"), else a fit of the XOR distances of the 20 closest peers, N = Σi² / Σi·dᵢ (method "density"; see runtime/net/netsize.ts). Without a session: 20 calls at once, then 5 a second per address (Busy past that).
- * @returns {Promise<unknown>} {routingTable, estimate, method, sample}
+ * @returns {Promise<{ routingTable: number; estimate: number; method: 'count' | 'density'; sample: number }>} {routingTable, estimate, method, sample}
  */
 LeitherClient.prototype.DhtNetworkSize = function () {
   return this.call("DhtNetworkSize", [this.sid]);
