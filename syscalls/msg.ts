@@ -34,6 +34,7 @@ export const MSG_SYSCALLS = [
     sid: true,
     params: [{ name: 'msg', type: 'map', doc: '{to: user id or node id, app?: app id ("" = system), body: any value (≤ 224 KiB encoded)}' }],
     returns: 'message id',
+    returnsType: 'string',
     app: 'msg.send',
     capability: 'session',
     errors: ['InvalidParams', 'PermissionDenied', 'QuotaExceeded', 'DiskFull'],
@@ -56,6 +57,7 @@ export const MSG_SYSCALLS = [
     sid: true,
     params: [{ name: 'opts', type: 'map', optional: true, doc: '{app?: only this app, since?: seq cursor, count?: 1..1000 (default 100)}' }],
     returns: 'list of {kind: "msg", seq, id, from, fromNode, to, app, body, sentAt, receivedAt, pk, sig}',
+    returnsType: 'InboxMessage[]',
     capability: 'session',
     errors: ['InvalidParams', 'PermissionDenied'],
     doc:
@@ -74,6 +76,7 @@ export const MSG_SYSCALLS = [
     sid: true,
     params: [{ name: 'timeoutSec', type: 'int', optional: true, doc: `seconds to wait when nothing is there, 0..${PULL_MAX_SEC} (default 30)` }],
     returns: 'list of unread messages (kind "msg", marked read) and app events (kind "pub"; kind "dropped" counts lost ones)',
+    returnsType: 'PullItem[]',
     capability: 'session',
     errors: ['InvalidParams', 'PermissionDenied'],
     doc:
@@ -90,6 +93,7 @@ export const MSG_SYSCALLS = [
     sid: true,
     params: [{ name: 'id', type: 'string', doc: 'a message id from SendMsg' }],
     returns: '{id, to, state: queued | delivered | expired, attempts, created, nextTry, lastError, doneAt, deliveredTo}',
+    returnsType: 'OutboxStatus',
     capability: 'session',
     errors: ['NotFound', 'PermissionDenied'],
     doc: 'Where a message the caller sent from this node stands; deliveredTo is the accepting node id ("" = delivered on this node).',
@@ -100,6 +104,7 @@ export const MSG_SYSCALLS = [
     sid: true,
     params: [...APP_TOPIC],
     returns: 'the gossipsub topic name',
+    returnsType: 'string',
     capability: 'session',
     errors: ['InvalidParams', 'PermissionDenied'],
     doc:
@@ -112,6 +117,7 @@ export const MSG_SYSCALLS = [
     sid: true,
     params: [...APP_TOPIC],
     returns: 'true if the session was subscribed',
+    returnsType: 'boolean',
     capability: 'session',
     errors: ['InvalidParams', 'PermissionDenied'],
     doc: 'Ends the subscription of the session to a topic.',
@@ -122,6 +128,7 @@ export const MSG_SYSCALLS = [
     sid: true,
     params: [...APP_TOPIC, { name: 'data', type: 'any', doc: 'any value, ≤ 64 KiB encoded' }],
     returns: '{peers, local}: nodes it was sent to, and other sessions here that got it',
+    returnsType: '{ peers: number; local: number }',
     capability: 'session',
     errors: ['InvalidParams', 'PermissionDenied'],
     doc:

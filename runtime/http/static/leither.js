@@ -2714,7 +2714,7 @@ LeitherClient.prototype.DhtNetworkSize = function () {
 /**
  * Sends a message from the caller to a user or a node anywhere in the network, signed with the caller's key (which this node must hold: PermissionDenied otherwise) and by this node; receivers refuse messages whose sender signature does not prove `from`. Returns at once; delivery is asynchronous: undelivered messages are kept and retried with backoff for 7 days, across restarts (see MsgStatus). A recipient's inbox holds msgInboxMax messages and is charged to them (their quota, the node's storageMaxBytes, the disk floor; 100 messages and 1 MiB for a user not admitted to store there); the oldest read ones make room, and when unread ones fill it the message is refused: QuotaExceeded here for a recipient on this node, MsgStatus lastError for one elsewhere (retried). A sender may have 1000 messages (32 MiB) waiting for other nodes.
  * @param {Record<string, unknown>} msg {to: user id or node id, app?: app id ("" = system), body: any value (≤ 224 KiB encoded)}
- * @returns {Promise<unknown>} message id
+ * @returns {Promise<string>} message id
  */
 LeitherClient.prototype.SendMsg = function (msg) {
   return this.call("SendMsg", [this.sid, msg]);
@@ -2722,7 +2722,7 @@ LeitherClient.prototype.SendMsg = function (msg) {
 /**
  * The caller's messages, oldest first (the owner also gets messages sent to the node id). Without since: the unread ones; with since: every message after that seq, read or not. Returned messages are marked read: reading is the acknowledgement. Read messages are deleted msgRetentionDays (default 30) after they arrived, or sooner to make room when the inbox is full; unread ones stay. `from` is proven: it is the key id of `pk`, the sender's public key, whose signature `sig` this node checked (messages received before senders signed have from "").
  * @param {Record<string, unknown>} [opts] {app?: only this app, since?: seq cursor, count?: 1..1000 (default 100)}
- * @returns {Promise<unknown>} list of {kind: "msg", seq, id, from, fromNode, to, app, body, sentAt, receivedAt, pk, sig}
+ * @returns {Promise<InboxMessage[]>} list of {kind: "msg", seq, id, from, fromNode, to, app, body, sentAt, receivedAt, pk, sig}
  */
 LeitherClient.prototype.ReadMsg = function (opts) {
   return this.call("ReadMsg", [this.sid, opts]);
@@ -2730,7 +2730,7 @@ LeitherClient.prototype.ReadMsg = function (opts) {
 /**
  * Long poll: returns at once when the caller has unread messages or the session has app events queued, else waits for the next one; an empty list when the time is up. A WebSocket client keeps one PullMsg pending as its push channel.
  * @param {number} [timeoutSec] seconds to wait when nothing is there, 0..60 (default 30)
- * @returns {Promise<unknown>} list of unread messages (kind "msg", marked read) and app events (kind "pub"; kind "dropped" counts lost ones)
+ * @returns {Promise<PullItem[]>} list of unread messages (kind "msg", marked read) and app events (kind "pub"; kind "dropped" counts lost ones)
  */
 LeitherClient.prototype.PullMsg = function (timeoutSec) {
   return this.call("PullMsg", [this.sid, timeoutSec]);
@@ -2738,7 +2738,7 @@ LeitherClient.prototype.PullMsg = function (timeoutSec) {
 /**
  * Where a message the caller sent from this node stands; deliveredTo is the accepting node id ("" = delivered on this node).
  * @param {string} id a message id from SendMsg
- * @returns {Promise<unknown>} {id, to, state: queued | delivered | expired, attempts, created, nextTry, lastError, doneAt, deliveredTo}
+ * @returns {Promise<OutboxStatus>} {id, to, state: queued | delivered | expired, attempts, created, nextTry, lastError, doneAt, deliveredTo}
  */
 LeitherClient.prototype.MsgStatus = function (id) {
   return this.call("MsgStatus", [this.sid, id]);
@@ -2747,7 +2747,7 @@ LeitherClient.prototype.MsgStatus = function (id) {
  * Subscribes the session to an app's topic on every node (gossipsub leither/app/<app>/<topic>); events arrive through PullMsg. A session that neither pulls nor subscribes for 10 minutes loses its subscriptions.
  * @param {string} app app id the topic belongs to
  * @param {string} topic topic name within the app, 1-256 characters
- * @returns {Promise<unknown>} the gossipsub topic name
+ * @returns {Promise<string>} the gossipsub topic name
  */
 LeitherClient.prototype.Subscribe = function (app, topic) {
   return this.call("Subscribe", [this.sid, app, topic]);
@@ -2756,7 +2756,7 @@ LeitherClient.prototype.Subscribe = function (app, topic) {
  * Ends the subscription of the session to a topic.
  * @param {string} app app id the topic belongs to
  * @param {string} topic topic name within the app, 1-256 characters
- * @returns {Promise<unknown>} true if the session was subscribed
+ * @returns {Promise<boolean>} true if the session was subscribed
  */
 LeitherClient.prototype.Unsubscribe = function (app, topic) {
   return this.call("Unsubscribe", [this.sid, app, topic]);
@@ -2766,7 +2766,7 @@ LeitherClient.prototype.Unsubscribe = function (app, topic) {
  * @param {string} app app id the topic belongs to
  * @param {string} topic topic name within the app, 1-256 characters
  * @param {unknown} data any value, ≤ 64 KiB encoded
- * @returns {Promise<unknown>} {peers, local}: nodes it was sent to, and other sessions here that got it
+ * @returns {Promise<{ peers: number; local: number }>} {peers, local}: nodes it was sent to, and other sessions here that got it
  */
 LeitherClient.prototype.Publish = function (app, topic, data) {
   return this.call("Publish", [this.sid, app, topic, data]);
