@@ -2775,7 +2775,7 @@ LeitherClient.prototype.Publish = function (app, topic, data) {
  * Installs (or updates) an app from a signed package. Checked before anything is kept: the author’s signature, every file’s hash, the manifest, paths (no "..", absolute paths, links or devices), at most 2,000 files, 16 MiB per file and 64 MiB in all. An update must come from the same author with a higher version. Nothing is granted: the app asks for `permissions`, granted with AppGrant.
  * @param {string} fileid CID of the package committed with MFTemp2MacFile (made by leither app pack)
  * @param {string} tp package format: "tar"
- * @returns {Promise<unknown>} {id, name, version, author, description, icon, entry, permissions: [{name, reason}], locales?, installedAt, installedBy, ver, cid, size, url}
+ * @returns {Promise<AppInfo>} {id, name, version, author, description, icon, entry, permissions: [{name, reason}], locales?, installedAt, installedBy, ver, cid, size, url}
  */
 LeitherClient.prototype.UploadApp = function (fileid, tp) {
   return this.call("UploadApp", [this.sid, fileid, tp]);
@@ -2783,7 +2783,7 @@ LeitherClient.prototype.UploadApp = function (fileid, tp) {
 /**
  * Installs (or updates) an app from the nodes that provide it: its package MiMei is synced (progress: MiMeiSyncStatus with the app id), then checked as UploadApp checks a package; if it fails, the sync is undone.
  * @param {string} appid app id (the id of the app’s package MiMei, from AppList or the author)
- * @returns {Promise<unknown>} {id, name, version, author, description, icon, entry, permissions: [{name, reason}], locales?, installedAt, installedBy, ver, cid, size, url}
+ * @returns {Promise<AppInfo>} {id, name, version, author, description, icon, entry, permissions: [{name, reason}], locales?, installedAt, installedBy, ver, cid, size, url}
  */
 LeitherClient.prototype.InstallApp = function (appid) {
   return this.call("InstallApp", [this.sid, appid]);
@@ -2792,14 +2792,14 @@ LeitherClient.prototype.InstallApp = function (appid) {
  * Removes an installed app: its package and, unless keepData, the data it kept on this node. Its sessions and grants end with it.
  * @param {string} appid app id (the id of the app’s package MiMei, from AppList or the author)
  * @param {boolean} [keepData] keep the app’s data areas (MMOpenAppData) for a later install (default false: delete them)
- * @returns {Promise<unknown>} {id, name, dataAreas, dataKept}
+ * @returns {Promise<{ id: string; name: string; dataAreas: number; dataKept: boolean }>} {id, name, dataAreas, dataKept}
  */
 LeitherClient.prototype.UninstallApp = function (appid, keepData) {
   return this.call("UninstallApp", [this.sid, appid, keepData]);
 };
 /**
  * The apps installed on this node, by name (GetVar appinfos gives the same).
- * @returns {Promise<unknown>} list of {id, name, version, author, description, icon, entry, permissions: [{name, reason}], locales?, installedAt, installedBy, ver, cid, size, url}
+ * @returns {Promise<AppInfo[]>} list of {id, name, version, author, description, icon, entry, permissions: [{name, reason}], locales?, installedAt, installedBy, ver, cid, size, url}
  */
 LeitherClient.prototype.AppList = function () {
   return this.call("AppList", [this.sid]);
