@@ -1130,31 +1130,31 @@ export declare class LeitherClient {
    * @param {string} appid the app id
    * @param {unknown[]} capabilities capability names: mimei, user.sign, msg, msg.send, net, coin.transfer
    * @param {number} [limit] for coin.transfer: the most the app may spend, in milli-Nuo
-   * @returns {Promise<unknown>} list of {capability, grantedAt, limit}: everything the app now holds from the caller
+   * @returns {Promise<AppGrantInfo[]>} list of {capability, grantedAt, limit}: everything the app now holds from the caller
    */
-  AppGrant(appid: string, capabilities: unknown[], limit?: number): Promise<unknown>
+  AppGrant(appid: string, capabilities: unknown[], limit?: number): Promise<AppGrantInfo[]>
   /**
    * Takes capabilities back from an app; its sessions' next call is refused. Audited.
    * @param {string} appid the app id
    * @param {unknown[]} capabilities capability names: mimei, user.sign, msg, msg.send, net, coin.transfer; none = all of them
-   * @returns {Promise<unknown>} number of capabilities taken back
+   * @returns {Promise<number>} number of capabilities taken back
    */
-  AppRevoke(appid: string, ...capabilities: unknown[]): Promise<unknown>
+  AppRevoke(appid: string, ...capabilities: unknown[]): Promise<number>
   /**
    * What the caller granted each app.
-   * @returns {Promise<unknown>} map of app id → list of {capability, grantedAt, limit}
+   * @returns {Promise<Record<string, AppGrantInfo[]>>} map of app id → list of {capability, grantedAt, limit}
    */
-  AppGrants(): Promise<unknown>
+  AppGrants(): Promise<Record<string, AppGrantInfo[]>>
   /**
    * Hands the caller's identity to a browser page without a sid in any URL: the page at `url` trades the code once for a session of its own (CodeLogin). For an app, that session is bound to the app's origin and to what the caller granted the app. `leither open` uses it.
    * @param {string} [appid] the app the page is for; absent: the launcher
-   * @returns {Promise<unknown>} {code, url}: a one-time code, good for a minute, and the page that takes it
+   * @returns {Promise<{ code: string; url: string }>} {code, url}: a one-time code, good for a minute, and the page that takes it
    */
-  SessionCode(appid?: string): Promise<unknown>
+  SessionCode(appid?: string): Promise<{ code: string; url: string }>
   /**
    * Trades a one-time code for a session. From a browser the page must be the code's own: the app's origin for an app's code, the node's for the launcher's.
    * @param {string} code from SessionCode (the ?code= of the page address)
-   * @returns {Promise<unknown>} {sid, uid, owner, app}
+   * @returns {Promise<LoginResult & { app: string }>} {sid, uid, owner, app}
    */
-  CodeLogin(code: string): Promise<unknown>
+  CodeLogin(code: string): Promise<LoginResult & { app: string }>
 }

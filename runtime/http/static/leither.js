@@ -2809,7 +2809,7 @@ LeitherClient.prototype.AppList = function () {
  * @param {string} appid the app id
  * @param {unknown[]} capabilities capability names: mimei, user.sign, msg, msg.send, net, coin.transfer
  * @param {number} [limit] for coin.transfer: the most the app may spend, in milli-Nuo
- * @returns {Promise<unknown>} list of {capability, grantedAt, limit}: everything the app now holds from the caller
+ * @returns {Promise<AppGrantInfo[]>} list of {capability, grantedAt, limit}: everything the app now holds from the caller
  */
 LeitherClient.prototype.AppGrant = function (appid, capabilities, limit) {
   return this.call("AppGrant", [this.sid, appid, capabilities, limit]);
@@ -2818,14 +2818,14 @@ LeitherClient.prototype.AppGrant = function (appid, capabilities, limit) {
  * Takes capabilities back from an app; its sessions' next call is refused. Audited.
  * @param {string} appid the app id
  * @param {unknown[]} capabilities capability names: mimei, user.sign, msg, msg.send, net, coin.transfer; none = all of them
- * @returns {Promise<unknown>} number of capabilities taken back
+ * @returns {Promise<number>} number of capabilities taken back
  */
 LeitherClient.prototype.AppRevoke = function (appid, ...capabilities) {
   return this.call("AppRevoke", [this.sid, appid, ...capabilities]);
 };
 /**
  * What the caller granted each app.
- * @returns {Promise<unknown>} map of app id → list of {capability, grantedAt, limit}
+ * @returns {Promise<Record<string, AppGrantInfo[]>>} map of app id → list of {capability, grantedAt, limit}
  */
 LeitherClient.prototype.AppGrants = function () {
   return this.call("AppGrants", [this.sid]);
@@ -2833,7 +2833,7 @@ LeitherClient.prototype.AppGrants = function () {
 /**
  * Hands the caller's identity to a browser page without a sid in any URL: the page at `url` trades the code once for a session of its own (CodeLogin). For an app, that session is bound to the app's origin and to what the caller granted the app. `leither open` uses it.
  * @param {string} [appid] the app the page is for; absent: the launcher
- * @returns {Promise<unknown>} {code, url}: a one-time code, good for a minute, and the page that takes it
+ * @returns {Promise<{ code: string; url: string }>} {code, url}: a one-time code, good for a minute, and the page that takes it
  */
 LeitherClient.prototype.SessionCode = function (appid) {
   return this.call("SessionCode", [this.sid, appid]);
@@ -2841,7 +2841,7 @@ LeitherClient.prototype.SessionCode = function (appid) {
 /**
  * Trades a one-time code for a session. From a browser the page must be the code's own: the app's origin for an app's code, the node's for the launcher's.
  * @param {string} code from SessionCode (the ?code= of the page address)
- * @returns {Promise<unknown>} {sid, uid, owner, app}
+ * @returns {Promise<LoginResult & { app: string }>} {sid, uid, owner, app}
  */
 LeitherClient.prototype.CodeLogin = function (code) {
   return this.call("CodeLogin", [code]);
