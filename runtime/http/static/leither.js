@@ -1461,38 +1461,42 @@ class NodeSocket {
       return Promise.resolve(this.socket);
     this.opening ??= new Promise((resolve, reject) => {
       let ws;
+      let settled = false;
       const fail = (why) => {
+        if (settled)
+          return;
+        settled = true;
         clearTimeout(timer);
+        if (ws) {
+          ws.onopen = ws.onclose = ws.onerror = null;
+          ws.close();
+        }
         this.opening = undefined;
         this.down = true;
         this.failures++;
         this.schedule();
         reject(new TransportError(`cannot open the WebSocket ${this.url}: ${why}`));
       };
-      const timer = setTimeout(() => {
-        ws.onclose = null;
-        ws.close();
-        fail(`no answer within ${this.openTimeoutMs} ms`);
-      }, this.openTimeoutMs);
+      const timer = setTimeout(() => fail(`no answer within ${this.openTimeoutMs} ms`), this.openTimeoutMs);
       try {
         ws = new WebSocket(this.url, ["hprose"]);
       } catch (e) {
         return fail(e.message);
       }
+      const socket = ws;
       ws.binaryType = "arraybuffer";
       ws.onopen = () => {
-        if (this.stopped) {
-          ws.onclose = null;
-          ws.close();
+        if (this.stopped)
           return fail("the client was closed");
-        }
+        settled = true;
         clearTimeout(timer);
-        this.socket = ws;
+        socket.onerror = null;
+        this.socket = socket;
         this.opening = undefined;
         this.down = false;
         this.failures = 0;
-        ws.onclose = (e) => this.closed(ws, e.code, e.reason);
-        resolve(ws);
+        socket.onclose = (e) => this.closed(socket, e.code, e.reason);
+        resolve(socket);
         this.hooks.onOpen();
       };
       ws.onmessage = (e) => {
@@ -1505,6 +1509,7 @@ class NodeSocket {
         waiter?.resolve(data.subarray(4));
       };
       ws.onclose = (e) => fail(`closed with code ${e.code}${e.reason ? ` (${e.reason})` : ""}`);
+      ws.onerror = () => fail("refused or unreachable");
     });
     return this.opening;
   }
