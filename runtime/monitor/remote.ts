@@ -37,7 +37,7 @@ async function call(url: string, method: string, args: unknown[]): Promise<unkno
   if (tag === Tag.Error) {
     const text = String(value)
     if (/^(PermissionDenied|InvalidSignature)/.test(text)) {
-      throw new PermissionDenied(`the node at ${url} refused ${method} (${text.slice(0, 300)}); its owner must be you: run it with your key (leither key export)`)
+      throw new PermissionDenied(`the node at ${url} refused ${method} (${text.slice(0, 300)}); its owner must be you: copy your keys/users/<id>.key there and set "owner" to your id in its leither.json`)
     }
     throw new InvalidParams(`the node at ${url} refused ${method}: ${text.slice(0, 300)}`)
   }
