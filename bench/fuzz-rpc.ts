@@ -25,7 +25,7 @@ function flag(name: string): string | undefined {
   if (v === undefined || v.startsWith('--')) throw new Error(`--${name} needs a value`)
   return v
 }
-const COUNT = Number(flag('count') ?? (process.argv.includes('--quick') ? 20_000 : 200_000))
+const COUNT = Number(flag('count') ?? (process.argv.includes('--quick') ? 20_000 : 500_000))
 const SEED = Number(flag('seed') ?? 20261125) >>> 0
 /** Whole run bound; a fuzz run that takes longer is reported as a failure. */
 const MAX_SECONDS = Number(flag('max-seconds') ?? 900)
@@ -189,8 +189,11 @@ const MUTATIONS: [string, Mutation][] = [
 ]
 
 /** A request: a quarter grammar-made; else 4 % valid as is, otherwise one to three mutations of a corpus entry (hand-made or per-syscall, half each). */
-function nextRequest(): { body: Uint8Array; kind: string } {
-  if (rand() < GRAMMAR_SHARE) return { body: grammarRequest(rand, pool).body, kind: 'grammar' }
+function nextRequest(): { body: Uint8Array; kind: string; calls?: string[] } {
+  if (rand() < GRAMMAR_SHARE) {
+    const { body, calls } = grammarRequest(rand, pool)
+    return { body, kind: 'grammar', calls }
+  }
   const base = rand() < 0.5 ? pick(CORPUS) : pick(SYSCALL_CORPUS)
   if (rand() < 0.04) return { body: base, kind: 'valid' }
   let body = base
@@ -296,7 +299,7 @@ let internal = 0
 let wire = 0
 const failures: string[] = []
 let failureCount = 0
-let slowest: { ms: number; body: Uint8Array; kind: string } = { ms: 0, body: new Uint8Array(0), kind: '' }
+let slowest: { ms: number; body: Uint8Array; kind: string; calls?: string[]; at: number } = { ms: 0, body: new Uint8Array(0), kind: '', at: 0 }
 let maxReply = 0
 const byKind = new Map<string, number>()
 let done = 0
@@ -322,7 +325,7 @@ let timedOut = false
 for (let i = 0; i < COUNT; i++) {
   // Calls log out, close handles and delete MiMei: fresh real values now and then.
   if (i % 1000 === 0) await fillPool(kernel, pool)
-  const { body, kind } = nextRequest()
+  const { body, kind, calls } = nextRequest()
   current = body
   byKind.set(kind, (byKind.get(kind) ?? 0) + 1)
   const t0 = performance.now()
@@ -337,7 +340,7 @@ for (let i = 0; i < COUNT; i++) {
   }
   const now = performance.now()
   lastProgress = now
-  if (now - t0 > slowest.ms) slowest = { ms: now - t0, body, kind }
+  if (now - t0 > slowest.ms) slowest = { ms: now - t0, body, kind, calls, at: i }
   if (!(reply instanceof Uint8Array) || reply.length < 2) {
     fail(`reply ${String(reply)} for ${hex(body)}`)
     continue
@@ -408,7 +411,7 @@ const markdown = [
       ['`Internal` replies (handlers that crashed)', internal === 0 ? '0' : `**${internal}**`],
       ['malformed replies, Internal replies or exceptions escaping', failureCount === 0 ? '0' : `**${failureCount}**`],
       ['ERROR lines logged (the bench handler, the kernel log)', `${logged.error}, ${fileErrors.length}${logged.warn ? ` (+${logged.warn} warnings)` : ''}`],
-      ['slowest request', `${slowest.ms.toFixed(1)} ms (${slowest.kind}, ${slowest.body.length} bytes); alone again: ${(slowestAgainMs * 1000).toFixed(0)} µs (best of 5)`],
+      ['slowest request', `${slowest.ms.toFixed(1)} ms (#${slowest.at}, ${slowest.kind}${slowest.calls ? ` ${slowest.calls.join(', ')}` : ''}, ${slowest.body.length} bytes); alone again: ${(slowestAgainMs * 1000).toFixed(0)} µs (best of 5)`],
       ['largest reply', `${maxReply.toLocaleString('en-US')} bytes`],
       ['RSS before → peak → after GC', `${f1(before.rss)} → ${f1(peakRss)} → ${f1(after.rss)} MB (growth ${rssGrowthMb.toFixed(1)} MB, limit ${RSS_GROWTH_LIMIT_MB} MB: ${memoryOk ? 'bounded' : '**not bounded**'})`],
       ['JS heap used before → after GC', `${f1(before.heapUsed)} → ${f1(after.heapUsed)} MB`],
