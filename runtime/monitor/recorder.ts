@@ -11,7 +11,7 @@ export class Stat {
   totalMs = 0
   maxMs = 0
   readonly hist = new Uint32Array(BUCKETS)
-  /** Since the node started; never reset (MonitorStats of old and Dispatcher.stats read them). */
+  /** Before this hour's counters, since the node started (Dispatcher.stats reads the sum). */
   allCount = 0
   allErrors = 0
   allTotalMs = 0
@@ -26,13 +26,17 @@ export class Stat {
     this.totalMs += ms
     if (ms > this.maxMs) this.maxMs = ms
     this.hist[bucketOf(ms)]++
-    this.allCount++
-    this.allTotalMs += ms
-    if (ms > this.allMaxMs) this.allMaxMs = ms
-    if (failed) {
-      this.errors++
-      this.allErrors++
-    }
+    if (failed) this.errors++
+  }
+
+  /** Moves the current counters into the since-start ones and zeroes them. */
+  reset(): void {
+    this.allCount += this.count
+    this.allErrors += this.errors
+    this.allTotalMs += this.totalMs
+    if (this.maxMs > this.allMaxMs) this.allMaxMs = this.maxMs
+    this.count = this.errors = this.totalMs = this.maxMs = 0
+    this.hist.fill(0)
   }
 }
 
@@ -90,7 +94,9 @@ export class Recorder {
   /** Per syscall, since start. */
   totals(): Map<string, { count: number; errors: number; totalMs: number; maxMs: number }> {
     const out = new Map<string, { count: number; errors: number; totalMs: number; maxMs: number }>()
-    for (const [name, s] of this.syscalls) out.set(name, { count: s.allCount, errors: s.allErrors, totalMs: s.allTotalMs, maxMs: s.allMaxMs })
+    for (const [name, s] of this.syscalls) {
+      out.set(name, { count: s.allCount + s.count, errors: s.allErrors + s.errors, totalMs: s.allTotalMs + s.totalMs, maxMs: Math.max(s.allMaxMs, s.maxMs) })
+    }
     return out
   }
 
@@ -126,8 +132,7 @@ export class Recorder {
     for (const s of this.all) {
       if (s.count === 0) continue
       out.push({ hour: this.hourStart, kind: s.kind, name: s.name, count: s.count, errors: s.errors, totalMs: s.totalMs, maxMs: s.maxMs, hist: s.hist.slice() })
-      s.count = s.errors = s.totalMs = s.maxMs = 0
-      s.hist.fill(0)
+      s.reset()
     }
   }
 }
