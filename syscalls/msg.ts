@@ -85,7 +85,7 @@ export const MSG_SYSCALLS = [
     async handler(ctx, timeoutSec) {
       const t = timeoutSec ?? 30
       if (t < 0 || t > PULL_MAX_SEC) throw new InvalidParams(`PullMsg: timeoutSec must be 0..${PULL_MAX_SEC}`)
-      return ctx.sys.messages.pull(ctx.grant, t)
+      return ctx.sys.messages.pull(ctx.grant, t, ctx.meta.signal)
     },
   }),
   syscall<[string]>({

@@ -31,6 +31,8 @@ interface SocketQueue {
   raw: any
   /** The Origin the page sent when it opened the socket (none from programs): sessions are bound to it. */
   origin: string | undefined
+  /** Aborted when the socket closes: its long polls then leave messages for the next one. */
+  gone: AbortController
 }
 
 /**
@@ -84,7 +86,7 @@ export function rpcRoutes(rpc: RpcHandler, log: Logger, maxBodyBytes: number, or
     const bounded = declared !== null && Number(declared) <= maxBodyBytes && !request.headers.has('transfer-encoding')
     const body = bounded ? new Uint8Array(await request.arrayBuffer()) : await readLimited(request, maxBodyBytes)
     if (!body) return tooLarge(origin)
-    const reply = await rpc.handle(body, { transport: 'http', remote, ...(origin !== null ? { origin } : {}) })
+    const reply = await rpc.handle(body, { transport: 'http', remote, signal: request.signal, ...(origin !== null ? { origin } : {}) })
     // RPC errors travel inside the body (E…z) with status 200, as every Hprose client expects.
     return new Response(reply as Uint8Array<ArrayBuffer>, { status: 200, headers: { ...TEXT, ...cors(origin) } })
   }
@@ -107,10 +109,11 @@ export function rpcRoutes(rpc: RpcHandler, log: Logger, maxBodyBytes: number, or
   /** Sockets holding requests that wait: who can be closed to make room. */
   const holders = new Set<SocketQueue>()
   const queueOf = (raw: any): SocketQueue =>
-    (raw.data.rpcQueue ??= { running: 0, heldBytes: 0, waiting: [], waitingBytes: 0, closed: false, raw, origin: raw.data.request?.headers?.get('origin') ?? undefined })
+    (raw.data.rpcQueue ??= { running: 0, heldBytes: 0, waiting: [], waitingBytes: 0, closed: false, raw, origin: raw.data.request?.headers?.get('origin') ?? undefined, gone: new AbortController() })
   /** Drops what a closing socket still has waiting; requests already running finish. */
   const drop = (queue: SocketQueue) => {
     queue.closed = true
+    queue.gone.abort()
     holders.delete(queue)
     for (const w of queue.waiting.splice(0)) {
       queue.heldBytes -= w.bytes
@@ -155,7 +158,7 @@ export function rpcRoutes(rpc: RpcHandler, log: Logger, maxBodyBytes: number, or
     const run = async () => {
       queue.running++
       try {
-        const reply = await rpc.handle(message.subarray(4), { transport: 'ws', remote: raw.remoteAddress, ...(queue.origin ? { origin: queue.origin } : {}) })
+        const reply = await rpc.handle(message.subarray(4), { transport: 'ws', remote: raw.remoteAddress, signal: queue.gone.signal, ...(queue.origin ? { origin: queue.origin } : {}) })
         const framed = new Uint8Array(4 + reply.length)
         framed.set(id)
         framed.set(reply, 4)

@@ -66,8 +66,8 @@ export interface Messages extends Subsystem {
   send(grant: Grant, req: SendRequest): string
   /** The caller's messages (node messages too for the owner), oldest first; marks them read. */
   read(grant: Grant, req: ReadRequest): InboxMessage[]
-  /** Unread messages and app events of the session; waits up to timeoutSec for the first. */
-  pull(grant: Grant, timeoutSec: number): Promise<PullItem[]>
+  /** Unread messages and app events of the session; waits up to timeoutSec for the first (none once `gone` is aborted). */
+  pull(grant: Grant, timeoutSec: number, gone?: AbortSignal): Promise<PullItem[]>
   /** Where a message the caller sent stands. */
   status(grant: Grant, id: string): OutboxStatus
   /** Prunes the inboxes now (msg-limits.ts sweep); the node does it as it starts and every 10 minutes. */
@@ -354,11 +354,13 @@ export function messages(init: MessagesInit = {}) {
         return st.read({ recipients: recipientsOf(grant), app: req.app, since: req.since, count })
       },
 
-      async pull(grant, timeoutSec) {
+      async pull(grant, timeoutSec, gone) {
         touch(grant.userId)
         const deadline = Date.now() + Math.max(0, Math.min(timeoutSec, PULL_MAX_SEC)) * 1000
         const keys = [`u:${grant.userId}`, `s:${grant.sid}`]
         while (true) {
+          // The caller's connection is gone: what it would take stays for the next pull.
+          if (gone?.aborted) return []
           const events = pubsub?.take(grant.sid, PULL_BATCH) ?? []
           const msgs = st.read({ recipients: recipientsOf(grant), count: PULL_BATCH })
           const items: PullItem[] = [...events, ...msgs]

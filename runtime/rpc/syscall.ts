@@ -76,6 +76,8 @@ export interface CallMeta {
   readonly origin?: string
   /** Hprose 3 request headers (`H` map), if any. */
   readonly headers?: Readonly<Record<string, unknown>>
+  /** Aborted when the connection that made the call is gone: long waits (PullMsg) then end without taking anything. */
+  readonly signal?: AbortSignal
 }
 
 export interface CallContext {

@@ -1459,6 +1459,8 @@ class NodeSocket {
     this.stopped = false;
     if (this.socket?.readyState === 1)
       return Promise.resolve(this.socket);
+    if (this.socket)
+      this.closed(this.socket, 1006, "the socket was closing");
     this.opening ??= new Promise((resolve, reject) => {
       let ws;
       let settled = false;
@@ -1514,7 +1516,9 @@ class NodeSocket {
     return this.opening;
   }
   async send(body, timeoutMs) {
-    const ws = await this.open();
+    let ws = await this.open();
+    if (ws.readyState !== 1)
+      ws = await this.open();
     const id = this.nextId;
     this.nextId = this.nextId >= 2147483647 ? 1 : this.nextId + 1;
     const frame = new Uint8Array(4 + body.length);
@@ -1555,9 +1559,10 @@ class NodeSocket {
   }
   failAll(why) {
     const err = new TransportError(why);
-    for (const w of this.pending.values())
+    const waiting = this.pending;
+    this.pending = new Map;
+    for (const w of waiting.values())
       w.reject(err);
-    this.pending.clear();
   }
   schedule() {
     if (this.stopped || this.retry)

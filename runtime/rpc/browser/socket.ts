@@ -26,7 +26,8 @@ export class NodeSocket {
   private socket: WebSocket | undefined
   private opening: Promise<WebSocket> | undefined
   private nextId = 1
-  private readonly pending = new Map<number, Waiter>()
+  /** Calls waiting on the current socket (a new socket gets a new map). */
+  private pending = new Map<number, Waiter>()
   private failures = 0
   private retry: ReturnType<typeof setTimeout> | undefined
   /** True after close() until the next call: no reconnecting. */
@@ -49,6 +50,8 @@ export class NodeSocket {
   open(): Promise<WebSocket> {
     this.stopped = false
     if (this.socket?.readyState === 1) return Promise.resolve(this.socket)
+    // Closing but not yet reported closed: done with it now, so its calls and the next socket's never mix.
+    if (this.socket) this.closed(this.socket, 1006, 'the socket was closing')
     this.opening ??= new Promise<WebSocket>((resolve, reject) => {
       let ws: WebSocket | undefined
       let settled = false
@@ -105,7 +108,9 @@ export class NodeSocket {
 
   /** Sends one request on the open (or opening) socket and waits for its reply. */
   async send(body: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
-    const ws = await this.open()
+    let ws = await this.open()
+    // It began closing as it was handed over: nothing was sent yet, so another socket may take the call.
+    if (ws.readyState !== 1) ws = await this.open()
     const id = this.nextId
     this.nextId = this.nextId >= 0x7fffffff ? 1 : this.nextId + 1
     const frame = new Uint8Array(4 + body.length)
@@ -149,8 +154,9 @@ export class NodeSocket {
 
   private failAll(why: string): void {
     const err = new TransportError(why)
-    for (const w of this.pending.values()) w.reject(err)
-    this.pending.clear()
+    const waiting = this.pending
+    this.pending = new Map()
+    for (const w of waiting.values()) w.reject(err)
   }
 
   /** Next reconnect attempt: 250 ms, doubling up to reconnectMaxMs, with jitter so pages do not return together. */
