@@ -138,7 +138,8 @@ export const COMMANDS: Command[] = [
     summary: 'Print the calls a node served on one day, per syscall and HTTP route: count, errors, avg, p95, max.',
     details: [
       'Days are UTC days. Each node is asked with a login signed by the owner key in the data dir, so',
-      'other nodes answer when you own them too (copy your keys/users/<id>.key there and set "owner" in its leither.json).',
+      'other nodes answer when you own them too: copy your keys/users/<id>.key there and set "owner"',
+      'to your id in its leither.json.',
       '',
       'Example:  leither monitor --day 2026-01-31 --sort max --node http://10.0.0.2:4800 --node http://10.0.0.3:4800',
     ].join('\n'),
