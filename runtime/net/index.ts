@@ -40,8 +40,8 @@ export type NetServices = {
   ping: ReturnType<ReturnType<typeof ping>>
   dht: KadDHT
   pubsub: ReturnType<ReturnType<typeof gossipsub>>
-  autonat: unknown
-  dcutr: unknown
+  autonat?: unknown
+  dcutr?: unknown
   relay?: unknown
 }
 
@@ -62,6 +62,16 @@ function listenAddrs(host: string, port: number): string[] {
   return [`/${ip}/${h}/tcp/${port}`, `/${ip}/${h}/tcp/${port === 0 ? 0 : port + 1}/ws`, '/p2p-circuit']
 }
 
+/** Parts of the stack that can be left out, for measuring what each costs (bench/rss-services.ts). */
+export const OPTIONAL_SERVICES = ['autonat', 'dcutr', 'relay', 'circuit', 'websockets'] as const
+
+/** LEITHER_NET_OFF=autonat,dcutr,… leaves those out; a diagnostic, not a setting (nodes need them). */
+function servicesOff(v = process.env.LEITHER_NET_OFF ?? ''): Set<string> {
+  const names = v.split(',').map((s) => s.trim()).filter(Boolean)
+  for (const n of names) if (!(OPTIONAL_SERVICES as readonly string[]).includes(n)) throw new Error(`LEITHER_NET_OFF: unknown part ${n} (known: ${OPTIONAL_SERVICES.join(', ')})`)
+  return new Set(names)
+}
+
 export function net() {
   return (components: NetComponents): Net => {
     const { config, identity } = components
@@ -80,6 +90,8 @@ export function net() {
       },
       async start() {
         applyBunCompat()
+        const off = servicesOff()
+        const offFilter = (a: string) => !(off.has('websockets') && a.includes('/ws')) && !(off.has('circuit') && a.includes('/p2p-circuit'))
         const key = identity.nodeKey
         const raw = new Uint8Array(64)
         raw.set(key.secretKey)
@@ -106,10 +118,10 @@ export function net() {
             // not a Sybil risk to it; other addresses keep the limit.
             scoreParams: { IPColocationFactorWhitelist: new Set(LOOPBACK_IPS) },
           }),
-          autonat: autoNAT(),
-          dcutr: dcutr(),
         }
-        if (config.relayReservations > 0) {
+        if (!off.has('autonat')) services.autonat = autoNAT()
+        if (!off.has('dcutr')) services.dcutr = dcutr()
+        if (config.relayReservations > 0 && !off.has('relay')) {
           // The protocol's defaults (128 KiB and 2 minutes per circuit) suit hole punching only; a
           // NATed Leither node serves MiMei through its relay, so circuits carry real syncs.
           services.relay = circuitRelayServer({
@@ -121,8 +133,8 @@ export function net() {
         if (config.bootstrap.length) discovery.push(bootstrap({ list: config.bootstrap }))
         node = (await createLibp2p({
           privateKey: privateKeyFromRaw(raw),
-          addresses: { listen: config.listen.length ? config.listen : listenAddrs(config.p2pHost, config.p2pPort) },
-          transports: [tcp(), webSockets(), circuitRelayTransport()],
+          addresses: { listen: (config.listen.length ? config.listen : listenAddrs(config.p2pHost, config.p2pPort)).filter(offFilter) },
+          transports: [tcp(), ...(off.has('websockets') ? [] : [webSockets()]), ...(off.has('circuit') ? [] : [circuitRelayTransport()])],
           connectionEncrypters: [noise({ crypto: bunNoiseCrypto })],
           streamMuxers: [yamux()],
           connectionProtector: config.networkKey ? preSharedKey({ psk: new TextEncoder().encode(config.networkKey) }) : undefined,

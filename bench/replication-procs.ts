@@ -1,0 +1,113 @@
+// Propagation of a new version across N nodes that are separate `leither run` processes on
+// 127.0.0.1 (bench/replication.ts runs it next to the in-process variant). Times come from the
+// nodes' own log lines (ISO timestamps, one clock): from just before the author's MMBackup call to
+// each provider's "synced" line for that version.
+import { connect, type NodeSession } from '../runtime/cli/session.ts'
+import { callRemote } from '../runtime/rpc/client.ts'
+import type { Parsed } from '../runtime/cli/args.ts'
+import { startNode, tempDir, type RunningNode } from '../test/helpers/node.ts'
+import { percentile } from './net-dht.ts'
+
+export interface ProcPropagation {
+  n: number
+  rounds: number
+  misses: number
+  /** Providers whose log shows the announcement arriving by gossip, per version. */
+  gossiped: number[]
+  p50: number
+  p95: number
+  max: number
+  /** From MMBackup to the announcement's arrival (the providers that heard it by gossip). */
+  heardP50: number
+  heardP95: number
+}
+
+const WITHIN_MS = 45_000
+
+interface Node {
+  proc: RunningNode
+  dir: string & Disposable
+  s: NodeSession
+}
+
+/** Log lines of `node` (its stderr) as [time ms, line] after `from` that match `re`. */
+function linesOf(node: Node, re: RegExp): { at: number; line: string }[] {
+  const out = []
+  for (const line of node.proc.stderr().split('\n')) {
+    if (!re.test(line)) continue
+    const at = Date.parse(line.slice(0, 24))
+    if (Number.isFinite(at)) out.push({ at, line })
+  }
+  return out
+}
+
+async function boot(bootstrap: string[], env: Record<string, string>): Promise<Node> {
+  const dir = tempDir('leither-bench-')
+  const args = ['--data', dir, '--port', '0', '--host', '127.0.0.1', '--log-level', 'info', ...bootstrap.flatMap((a) => ['--bootstrap', a])]
+  const proc = await startNode(args, { env, timeoutMs: 60_000 })
+  const s = connect({ flags: { data: dir, node: proc.url }, args: [] } as unknown as Parsed)
+  await s.login()
+  return { proc, dir, s }
+}
+
+async function until(what: string, check: () => Promise<boolean>, ms = 60_000): Promise<void> {
+  for (const deadline = Date.now() + ms; Date.now() < deadline; await Bun.sleep(200)) if (await check()) return
+  throw new Error(`timed out waiting for ${what}`)
+}
+
+/** Node i bootstraps to node i-1 and, every third node, to node 0 too (as the in-process variant links). */
+export async function propagationProcesses(n: number, rounds: number, env: Record<string, string> = {}): Promise<ProcPropagation> {
+  const nodes: Node[] = []
+  try {
+    for (let i = 0; i < n; i++) {
+      const tcp = async (k: Node) => ((await k.s.call('GetVar', [k.s.sid, 'nodeaddrs'])) as string[]).find((a) => !a.includes('/ws') && !a.includes('p2p-circuit'))!
+      const boots = i === 0 ? [] : [await tcp(nodes[i - 1]), ...(i % 3 === 0 && i > 1 ? [await tcp(nodes[0])] : [])]
+      nodes.push(await boot(boots, env))
+    }
+    const [author, ...others] = nodes
+    await Promise.all(others.map((k) => until('a peer', async () => ((await k.s.call('SwarmPeers', [k.s.sid])) as unknown[]).length > 0)))
+    const sa = author.s.sid
+    const mid = (await author.s.call('MMCreate', [sa, 'bench', 'feed', '', 2, 1])) as string
+    const h = await author.s.call('MMOpen', [sa, mid, 'cur'])
+    await author.s.call('Set', [h, 'n', 0])
+    await author.s.call('MMBackup', [sa, mid, ''])
+    await author.s.call('MiMeiPublish', [sa, mid])
+    // MiMeiProvide answers after the first sync, which 20 processes on a loaded machine may delay.
+    await Promise.all(others.map((k) => callRemote(k.proc.url, 'MiMeiProvide', [k.s.sid, mid], 180_000)))
+    // As in-process: let the gossip mesh settle (grafting happens on heartbeats) before timing.
+    await Bun.sleep(3000)
+    const latencies: number[] = []
+    const gossiped: number[] = []
+    const heardMs: number[] = []
+    let misses = 0
+    for (let round = 2; round < rounds + 2; round++) {
+      await author.s.call('Set', [h, 'n', round])
+      const synced = new RegExp(`\\[replication\\] synced( by delta)? mid=${mid} ver=${round}\\b`)
+      const heard = new RegExp(`\\[replication\\] new version announced mid=${mid} ver=${round}\\b`)
+      const t0 = Date.now()
+      await author.s.call('MMBackup', [sa, mid, ''])
+      const all = () => others.every((k) => linesOf(k, synced).length > 0)
+      for (const deadline = t0 + WITHIN_MS; Date.now() < deadline && !all(); ) await Bun.sleep(50)
+      for (const k of others) {
+        const at = linesOf(k, synced)[0]?.at
+        if (at === undefined) misses++
+        else latencies.push(at - t0)
+      }
+      const heardAt = others.map((k) => linesOf(k, heard)[0]?.at).filter((at) => at !== undefined)
+      gossiped.push(heardAt.length)
+      heardMs.push(...heardAt.map((at) => at - t0))
+    }
+    return { n, rounds, misses, gossiped, p50: percentile(latencies, 50), p95: percentile(latencies, 95), max: latencies.length ? Math.max(...latencies) : NaN, heardP50: percentile(heardMs, 50), heardP95: percentile(heardMs, 95) }
+  } finally {
+    await Promise.all(nodes.map(async (k) => {
+      await k.s.close().catch(() => {})
+      await k.proc.stop()
+      k.dir[Symbol.dispose]()
+    }))
+  }
+}
+
+if (import.meta.main) {
+  const n = Number(process.argv[2] ?? 20)
+  console.log(await propagationProcesses(n, Number(process.argv[3] ?? 3)))
+}
