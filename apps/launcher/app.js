@@ -87,6 +87,7 @@ async function main() {
   $('#tabs').hidden = false
   $('#me').hidden = false
   $('#tab-users').hidden = !state.me.owner
+  $('#tab-monitor').hidden = !state.me.owner
   $('#who').textContent = `${state.me.owner ? t('owner') : t('user')} · ${who.userid.slice(0, 8)}…`
   $('#who').title = who.userid
   $('#signout').addEventListener('click', async () => {

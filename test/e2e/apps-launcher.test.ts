@@ -145,6 +145,10 @@ describe('launcher', () => {
     await page.click('a[data-tab="apps"]')
     await page.waitForSelector(`[data-app="${id}"]`)
     await page.screenshot({ path: join(SCREENSHOTS, 'launcher-phone.png') })
+    // The owner's monitor is one click away, in the same session (same tab and origin).
+    await page.click('#tab-monitor')
+    await page.waitForURL(/\/apps\/monitor\/$/)
+    await page.waitForSelector('table')
     await page.close()
   })
 
@@ -155,6 +159,7 @@ describe('launcher', () => {
     const sid = ((await callLocal(node, 'Login', ppt)) as { sid: string }).sid
     const page = await signedInLauncher(context, sid)
     expect(await page.isHidden('#tab-users')).toBe(true)
+    expect(await page.isHidden('#tab-monitor')).toBe(true)
     expect(await page.textContent('#who')).toContain('User')
     const refused = await page.evaluate(async () => {
       const { LeitherClient } = await import('/lib/leither.js' as string)
