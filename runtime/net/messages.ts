@@ -9,7 +9,7 @@ import { isKeyId, listUserKeys, loadUserKey, type Identity, type KeyPair } from 
 import type { BaseComponents, Subsystem } from '../kernel.ts'
 import { encodeValue } from '../mimei/db/core.ts'
 import type { Storage } from '../mimei/storage.ts'
-import type { Grant } from '../rpc/grant.ts'
+import type { Grant } from '../permissions/index.ts'
 import type { Store } from '../store/index.ts'
 import type { Net } from './index.ts'
 import { appPubsub, type AppPubsub, type QueuedEvent } from './msg-pubsub.ts'
