@@ -127,7 +127,11 @@ function sharedTypes(): string[] {
 /** Types of /lib/leither.js (its declaration file beside it), for editors and TypeScript apps. */
 export function browserClientTypes(): string {
   const methods = ROWS().map((row) => {
-    const params = row.params.map((p) => `${p.rest ? '...' : ''}${p.name}${p.optional ? '?' : ''}: ${TS_TYPE[p.type]}${p.rest ? '[]' : ''}`)
+    // An optional parameter before a required one (Scan's match) is a required slot that takes undefined.
+    const tailOptional = (i: number) => row.params.slice(i).every((p) => p.optional || p.rest)
+    const params = row.params.map((p, i) =>
+      p.rest ? `...${p.name}: ${TS_TYPE[p.type]}[]` : p.optional && !tailOptional(i) ? `${p.name}: ${TS_TYPE[p.type]} | undefined` : `${p.name}${p.optional ? '?' : ''}: ${TS_TYPE[p.type]}`,
+    )
     return `${jsDocOf(row, '  ')}\n  ${row.name}(${params.join(', ')}): Promise<${returnsTypeOf(row)}>`
   })
   return [

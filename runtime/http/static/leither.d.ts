@@ -640,7 +640,7 @@ export declare class LeitherClient {
    * @param {number} count most keys to return (≤ 10000)
    * @returns {Promise<string[]>} list of keys
    */
-  Scan(handle: string, begin: string, match?: string, count: number): Promise<string[]>
+  Scan(handle: string, begin: string, match: string | undefined, count: number): Promise<string[]>
   /**
    * Sets one field.
    * @param {string} handle from MMOpen or MMOpenAppData
@@ -728,7 +728,7 @@ export declare class LeitherClient {
    * @param {number} count most fields (≤ 10000)
    * @returns {Promise<{ field: string; value: unknown }[]>} list of {field, value}
    */
-  Hscan(handle: string, key: string, begin: string, match?: string, count: number): Promise<{ field: string; value: unknown }[]>
+  Hscan(handle: string, key: string, begin: string, match: string | undefined, count: number): Promise<{ field: string; value: unknown }[]>
   /**
    * Adds values at the head.
    * @param {string} handle from MMOpen or MMOpenAppData
