@@ -20,6 +20,7 @@ import { replication, type Replication } from './net/replication.ts'
 import { messages, type Messages } from './net/messages.ts'
 import { apps, type Apps } from './apps/index.ts'
 import { monitor, type Monitor } from './monitor/index.ts'
+import { ledger, type Ledger } from './ledger/index.ts'
 
 export interface BootOptions {
   dataDir: string
@@ -49,6 +50,8 @@ export interface Kernel {
   readonly apps: Apps
   /** Counts and latencies of every syscall and HTTP route, kept by hour and day. */
   readonly monitor: Monitor
+  /** The coin ledger (Nuo). */
+  readonly ledger: Ledger
   readonly dispatcher: Dispatcher
   /** The Hprose request handler behind every transport. */
   readonly rpc: RpcHandler
@@ -96,6 +99,7 @@ export async function boot(opts: BootOptions): Promise<Kernel> {
     sess.revokeApp(appId)
   })
   const mon = monitor()({ ...base, store: db })
+  const coin = ledger()({ ...base, identity: ident, db: () => db.db })
   const dispatcher = createDispatcher(SYSCALL_TABLES, {
     ...base,
     identity: ident,
@@ -108,13 +112,14 @@ export async function boot(opts: BootOptions): Promise<Kernel> {
     messages: msgs,
     apps: installed,
     monitor: mon,
+    ledger: coin,
     publicVars: () => vars,
   })
   const rpc = createRpcHandler(dispatcher, log.child('rpc'))
   const server = http()({ ...base, vars: () => vars, rpc, mimei: mm, permissions: perms, apps: installed, monitor: mon })
   const vars = publicVars({ nodeId: () => ident.nodeId, peerId: () => ident.peerId, port: () => server.port, nodeAddrs: () => network?.addrs() ?? [] })
 
-  const order: Subsystem[] = [ident, db, sess, mm, ...(network ? [network] : []), ...(repl ? [repl] : []), msgs, installed, mon, server]
+  const order: Subsystem[] = [ident, db, sess, mm, ...(network ? [network] : []), ...(repl ? [repl] : []), msgs, installed, mon, coin, server]
   const started: Subsystem[] = []
 
   const stopAll = async () => {
@@ -155,6 +160,7 @@ export async function boot(opts: BootOptions): Promise<Kernel> {
     messages: msgs,
     apps: installed,
     monitor: mon,
+    ledger: coin,
     dispatcher,
     rpc,
     http: server,

@@ -11,6 +11,7 @@ import { USER_SYSCALLS } from './user.ts'
 import { USERS_SYSCALLS } from './users.ts'
 import { APP_SYSCALLS } from './app.ts'
 import { GRANT_SYSCALLS } from './grants.ts'
+import { COIN_SYSCALLS } from './coin.ts'
 import { FAMILY_APP_ACCESS } from '../runtime/permissions/app-capabilities.ts'
 
 /**
@@ -34,6 +35,7 @@ export const SYSCALL_FAMILIES: readonly { readonly name: string; readonly rows: 
   { name: 'msg', rows: MSG_SYSCALLS },
   { name: 'app', rows: APP_SYSCALLS },
   { name: 'grants', rows: GRANT_SYSCALLS },
+  { name: 'coin', rows: COIN_SYSCALLS },
 ].map((f) => ({ name: f.name, rows: withAppAccess(f.name, f.rows) }))
 
 export const SYSCALL_TABLES: readonly (readonly SyscallRow[])[] = SYSCALL_FAMILIES.map((f) => f.rows)

@@ -68,6 +68,12 @@ export interface Config {
    * `["/p2p-circuit"]` makes a node that cannot be dialed directly, reachable only through a relay.
    */
   listen: string[]
+  /** The coin's genesis account (a key id) holding the whole supply at first; "" = the node owner (a one-node network). */
+  coinGenesis: string
+  /** The coin's supply in 毫 (1/1000 Nuo), all of it in the genesis account's open block. */
+  coinSupply: number
+  /** Node ids of the coin's notaries; a send is final when more than two thirds co-signed it. [] = this node alone. */
+  coinNotaries: string[]
 }
 
 interface Field {
@@ -197,6 +203,21 @@ export const CONFIG_FIELDS: Record<keyof Config, Field> = {
     check: (v) => Array.isArray(v) && v.every((a) => typeof a === 'string' && a.startsWith('/')),
     expect: 'a list of multiaddrs',
   },
+  coinGenesis: {
+    doc: 'the coin genesis account, a key id ("" = the node owner)',
+    check: (v) => v === '' || (typeof v === 'string' && /^[A-Za-z0-9_-]{27}$/.test(v)),
+    expect: 'a key id (27 base64url characters) or ""',
+  },
+  coinSupply: {
+    doc: 'the coin supply in 毫 (1/1000 Nuo), held by the genesis account at first',
+    check: (v) => Number.isSafeInteger(v) && (v as number) >= 0,
+    expect: 'an integer >= 0',
+  },
+  coinNotaries: {
+    doc: 'node ids of the coin notaries ([] = this node alone)',
+    check: (v) => Array.isArray(v) && v.length <= 64 && v.every((n) => typeof n === 'string' && /^[A-Za-z0-9_-]{27}$/.test(n)),
+    expect: 'a list of at most 64 node ids',
+  },
 }
 
 export const DEFAULT_CONFIG: Config = {
@@ -229,6 +250,9 @@ export const DEFAULT_CONFIG: Config = {
   networkKey: '',
   relayReservations: 16,
   listen: [],
+  coinGenesis: '',
+  coinSupply: 1_000_000_000,
+  coinNotaries: [],
 }
 
 export type Env = Record<string, string | undefined>

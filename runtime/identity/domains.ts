@@ -8,11 +8,25 @@ import { sign, verify, type KeyPair } from './keys.ts'
  * - the Sign syscall: SIGN_PREFIX + the caller's bytes
  * - app packages: APP_PREFIX + fields("leither-app/1", …) (runtime/apps/package.ts)
  * - messages and app events: fields(tag, …): a u32 length first, so a zero byte first
+ * - ledger blocks: COIN_PREFIX + the block's CBOR body; notaries' co-signatures: NOTARY_PREFIX + the block hash
  * None is a prefix of another, so no signature of one kind verifies as another.
  */
 export const SIGN_PREFIX = 'LEITHER-SIGN1;'
 /** An app package's author signature: the manifest's name and version and every file's hash. */
 export const APP_PREFIX = 'LEITHER-APP1;'
+/** A ledger block, signed by its account's key (runtime/ledger/block.ts). */
+export const COIN_PREFIX = 'LEITHER-COIN1;'
+/** A notary's co-signature of a ledger block's hash (runtime/ledger/notary.ts). */
+export const NOTARY_PREFIX = 'LEITHER-NOTARY1;'
+
+/** A prefix's bytes followed by data: what a signature of that kind covers. */
+export function prefixed(prefix: string, data: Uint8Array): Uint8Array {
+  const p = new TextEncoder().encode(prefix)
+  const out = new Uint8Array(p.length + data.length)
+  out.set(p)
+  out.set(data, p.length)
+  return out
+}
 
 export const DOMAIN = {
   /** The sending node's signature of a message envelope. */

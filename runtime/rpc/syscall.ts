@@ -13,6 +13,7 @@ import type { Apps } from '../apps/installer.ts'
 import type { Capability, Grant, HandleKind, Permissions } from '../permissions/index.ts'
 import type { AppAccess } from '../permissions/app-capabilities.ts'
 import type { Monitor } from '../monitor/index.ts'
+import type { Ledger } from '../ledger/index.ts'
 
 /**
  * Parameter types as they arrive decoded from Hprose:
@@ -66,6 +67,8 @@ export interface Services {
   readonly publicVars: () => VarTable
   /** Counts and latencies of every syscall and HTTP route (the dispatcher records each call here). */
   readonly monitor: Monitor
+  /** The coin ledger: accounts, transfers, notarization. */
+  readonly ledger: Ledger
 }
 
 /** Per-call facts from the transport, for handlers that need them. */

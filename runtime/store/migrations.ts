@@ -211,4 +211,20 @@ export const MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (span, start, kind, name)) STRICT, WITHOUT ROWID`)
     },
   },
+  {
+    version: 14,
+    name: 'coin ledger: blocks of every account, notary co-signatures and what this notary signed',
+    up(db) {
+      // Final blocks of every account's chain (runtime/ledger/block.ts): body and sig are the block;
+      // the rest is read from the body, for queries. A send is received once: source is unique.
+      db.run(`CREATE TABLE coin_blocks (hash BLOB PRIMARY KEY, account TEXT NOT NULL, height INTEGER NOT NULL, type TEXT NOT NULL,
+        balance INTEGER NOT NULL, peer TEXT, amount INTEGER, source BLOB UNIQUE, time INTEGER NOT NULL, body BLOB NOT NULL, sig BLOB NOT NULL,
+        UNIQUE (account, height)) STRICT`)
+      db.run('CREATE INDEX coin_blocks_to ON coin_blocks (peer, type)')
+      // Co-signatures of notaries (node ids) on final blocks.
+      db.run('CREATE TABLE coin_cosigs (hash BLOB NOT NULL, notary TEXT NOT NULL, sig BLOB NOT NULL, PRIMARY KEY (hash, notary)) STRICT, WITHOUT ROWID')
+      // What this node co-signed as a notary: one block per predecessor, ever (prev empty for open).
+      db.run('CREATE TABLE coin_notes (account TEXT NOT NULL, prev BLOB NOT NULL, hash BLOB NOT NULL, PRIMARY KEY (account, prev)) STRICT, WITHOUT ROWID')
+    },
+  },
 ]

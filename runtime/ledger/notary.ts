@@ -1,0 +1,39 @@
+// Notaries: who they are, the quorum, and this node's co-signature, given only to a block that
+// extends the account's chain as this node knows it and to no other block after the same predecessor.
+import { Conflict } from '../errors.ts'
+import { NOTARY_PREFIX, prefixed, sign, verify, type KeyPair } from '../identity/index.ts'
+import { checkNext, BlockError, hex, sameBytes, type Block, type ChainContext } from './block.ts'
+import type { LedgerStore } from './store.ts'
+
+export interface Cosig {
+  readonly notary: string
+  readonly sig: Uint8Array
+}
+
+/** More than two thirds of `n` notaries. */
+export const quorumOf = (n: number): number => Math.floor((2 * n) / 3) + 1
+
+export const cosigBytes = (hash: Uint8Array): Uint8Array => prefixed(NOTARY_PREFIX, hash)
+
+export function verifyCosig(publicKey: Uint8Array, hash: Uint8Array, sig: Uint8Array): boolean {
+  return verify(publicKey, cosigBytes(hash), sig)
+}
+
+/**
+ * Checks `b` against the account's head here and co-signs it, recording that this node signed
+ * `b` after its predecessor. Throws Conflict when another block after the same predecessor was
+ * signed before (a double spend), BlockError when `b` does not extend the chain.
+ */
+export function cosign(nodeKey: KeyPair, store: LedgerStore, ctx: ChainContext, b: Block): Cosig {
+  const signed = store.noted(b.account, b.prev)
+  if (signed && !sameBytes(signed, b.hash)) {
+    throw new Conflict(`another block of account ${b.account} after the same predecessor was notarized (${hex(signed).slice(0, 16)}…): a double spend is refused`)
+  }
+  if (!signed) {
+    const head = store.head(b.account)
+    if (head && !sameBytes(head.hash, b.prev)) throw new BlockError('wrong predecessor: not the head of the account')
+    checkNext(head, b, store.openKey(b.account), ctx, { has: (s) => store.isReceived(Buffer.from(s, 'hex')) })
+    store.note(b.account, b.prev, b.hash)
+  }
+  return { notary: nodeKey.id, sig: sign(nodeKey, cosigBytes(b.hash)) }
+}

@@ -1,0 +1,102 @@
+// The ledger's tables: final blocks of every account, notaries' co-signatures, and what this node
+// co-signed as a notary (one block per predecessor, ever).
+import type { Database } from 'bun:sqlite'
+import { decodeBlock, type Block } from './block.ts'
+
+interface BlockRow {
+  body: Uint8Array
+  sig: Uint8Array
+}
+
+export interface LedgerStore {
+  head(account: string): Block | undefined
+  height(account: string): number
+  byHash(hash: Uint8Array): Block | undefined
+  isReceived(source: Uint8Array): boolean
+  /** Appends a final block (checked by the caller) with its co-signatures. */
+  append(b: Block, cosigs: readonly { notary: string; sig: Uint8Array }[]): void
+  /** Blocks of an account, newest first. */
+  history(account: string, start: number, count: number): Block[]
+  chain(account: string): Block[]
+  /** Final sends to `account` not yet received by it. */
+  pending(account: string): Block[]
+  /** Final sends to any account not yet received. */
+  pendingAll(): Block[]
+  /** The block this notary co-signed after `prev` of `account`, if any. */
+  noted(account: string, prev: Uint8Array): Uint8Array | undefined
+  /** Records that this notary co-signed `hash` after `prev` of `account`. */
+  note(account: string, prev: Uint8Array, hash: Uint8Array): void
+  /** The public key from the account's open block. */
+  openKey(account: string): Uint8Array | undefined
+  accounts(): string[]
+}
+
+const toBlock = (r: BlockRow | null): Block | undefined => (r ? decodeBlock({ body: new Uint8Array(r.body), sig: new Uint8Array(r.sig) }) : undefined)
+
+export function ledgerStore(db: () => Database): LedgerStore {
+  const q = (sql: string) => db().query(sql)
+  return {
+    head(account) {
+      return toBlock(q('SELECT body, sig FROM coin_blocks WHERE account = ? ORDER BY height DESC LIMIT 1').get(account) as BlockRow | null)
+    },
+    height(account) {
+      return ((q('SELECT max(height) AS h FROM coin_blocks WHERE account = ?').get(account) as { h: number | null }).h ?? -1) + 1
+    },
+    byHash(hash) {
+      return toBlock(q('SELECT body, sig FROM coin_blocks WHERE hash = ?').get(hash) as BlockRow | null)
+    },
+    isReceived(source) {
+      return q('SELECT 1 FROM coin_blocks WHERE source = ?').get(source) !== null
+    },
+    append(b, cosigs) {
+      db().transaction(() => {
+        const height = this.height(b.account)
+        q(`INSERT INTO coin_blocks (hash, account, height, type, balance, peer, amount, source, time, body, sig)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
+          b.hash,
+          b.account,
+          height,
+          b.type,
+          b.balance,
+          b.type === 'send' ? b.to! : b.type === 'receive' ? (this.byHash(b.source!)?.account ?? null) : null,
+          b.amount ?? null,
+          b.source ?? null,
+          b.time,
+          b.body,
+          b.sig,
+        )
+        for (const c of cosigs) q('INSERT OR IGNORE INTO coin_cosigs (hash, notary, sig) VALUES (?, ?, ?)').run(b.hash, c.notary, c.sig)
+      })()
+    },
+    history(account, start, count) {
+      const rows = q('SELECT body, sig FROM coin_blocks WHERE account = ? ORDER BY height DESC LIMIT ? OFFSET ?').all(account, count, start) as BlockRow[]
+      return rows.map((r) => toBlock(r)!)
+    },
+    chain(account) {
+      return (q('SELECT body, sig FROM coin_blocks WHERE account = ? ORDER BY height').all(account) as BlockRow[]).map((r) => toBlock(r)!)
+    },
+    pending(account) {
+      const rows = q(`SELECT s.body, s.sig FROM coin_blocks s WHERE s.peer = ? AND s.type = 'send'
+        AND NOT EXISTS (SELECT 1 FROM coin_blocks r WHERE r.source = s.hash) ORDER BY s.rowid`).all(account) as BlockRow[]
+      return rows.map((r) => toBlock(r)!)
+    },
+    pendingAll() {
+      const rows = q(`SELECT s.body, s.sig FROM coin_blocks s WHERE s.type = 'send'
+        AND NOT EXISTS (SELECT 1 FROM coin_blocks r WHERE r.source = s.hash)`).all() as BlockRow[]
+      return rows.map((r) => toBlock(r)!)
+    },
+    noted(account, prev) {
+      const had = q('SELECT hash FROM coin_notes WHERE account = ? AND prev = ?').get(account, prev) as { hash: Uint8Array } | null
+      return had ? new Uint8Array(had.hash) : undefined
+    },
+    note(account, prev, hash) {
+      q('INSERT INTO coin_notes (account, prev, hash) VALUES (?, ?, ?)').run(account, prev, hash)
+    },
+    openKey(account) {
+      return toBlock(q('SELECT body, sig FROM coin_blocks WHERE account = ? AND height = 0').get(account) as BlockRow | null)?.key
+    },
+    accounts() {
+      return (q('SELECT DISTINCT account FROM coin_blocks ORDER BY account').all() as { account: string }[]).map((r) => r.account)
+    },
+  }
+}
