@@ -47,9 +47,10 @@ export function ledger() {
   return (c: LedgerComponents): Ledger => {
     const log = c.log.child('ledger')
     const store: LedgerStore = ledgerStore(c.db)
-    const genesis = c.config.coinGenesis || c.config.owner
+    // The owner is known once identity has started (a first run creates it): settled in start().
+    let genesis = c.config.coinGenesis || c.config.owner
     const supply = BigInt(c.config.coinSupply)
-    const ctx: ChainContext = { genesis, supply, sendOf: (h) => store.byHash(h) }
+    const ctx = { genesis, supply, sendOf: (h: Uint8Array) => store.byHash(h) } satisfies ChainContext
     const notaries = () => (c.config.coinNotaries.length ? c.config.coinNotaries : [c.identity.nodeId])
     // One block at a time per account: a second transfer builds on the first instead of conflicting.
     const queues = new Map<string, Promise<unknown>>()
@@ -104,12 +105,15 @@ export function ledger() {
 
     return {
       name: 'ledger',
-      genesis,
+      get genesis() {
+        return genesis
+      },
       supply,
       get notaries() {
         return notaries()
       },
       async start() {
+        genesis = ctx.genesis = c.config.coinGenesis || c.config.owner
         const key = keyOf(genesis)
         if (key && !store.head(genesis)) {
           await serial(genesis, () => open(key))

@@ -2856,6 +2856,43 @@ LeitherClient.prototype.SessionCode = function (appid) {
 LeitherClient.prototype.CodeLogin = function (code) {
   return this.call("CodeLogin", [code]);
 };
+/**
+ * The balance of an account on this node's ledger, in 毫 (1/1000 Nuo).
+ * @param {string} [account] the account (a user or node id); absent: the caller's
+ * @returns {Promise<{ account: string; balance: bigint; pending: bigint; height: number }>} {account, balance, pending, height}: balance and pending (sent to it, final, not yet received) in 毫 as BigInt
+ */
+LeitherClient.prototype.CoinBalance = function (account) {
+  return this.call("CoinBalance", [this.sid, account]);
+};
+/**
+ * Pays from the caller's account; returns when more than two thirds of the notaries co-signed the send. Fails with Conflict for insufficient funds or a conflicting block of the same account, Timeout when no quorum answers. The caller's key must be on this node.
+ * @param {string} to the receiving account (a user or node id)
+ * @param {number} amount how much, in 毫 (1/1000 Nuo)
+ * @param {string} [memo] a note for the receiver (at most 256 characters)
+ * @returns {Promise<{ hash: string; type: 'open' | 'send' | 'receive'; account: string; balance: bigint; time: number; to?: string; amount?: bigint; memo?: string; source?: string }>} the send block once final: {hash, type: open|send|receive, account, balance, time, to?, amount?, memo?, source?} (amounts in 毫, BigInt)
+ */
+LeitherClient.prototype.CoinTransfer = function (to, amount, memo) {
+  return this.call("CoinTransfer", [this.sid, to, amount, memo]);
+};
+/**
+ * An account's chain of blocks, newest first.
+ * @param {string} [account] the account; absent: the caller's
+ * @param {number} [start] blocks to skip, newest first (default 0)
+ * @param {number} [count] blocks to return (default 100, at most 1000)
+ * @returns {Promise<{ hash: string; type: 'open' | 'send' | 'receive'; account: string; balance: bigint; time: number; to?: string; amount?: bigint; memo?: string; source?: string }[]>} list of {hash, type: open|send|receive, account, balance, time, to?, amount?, memo?, source?} (amounts in 毫, BigInt), newest first
+ */
+LeitherClient.prototype.CoinHistory = function (account, start, count) {
+  return this.call("CoinHistory", [this.sid, account, start, count]);
+};
+/**
+ * Issues coins from the supply the genesis account holds (config coinGenesis and coinSupply): only the genesis account may call it, with its key on this node. The total supply never changes.
+ * @param {string} to the receiving account
+ * @param {number} amount how much, in 毫
+ * @returns {Promise<{ hash: string; type: 'open' | 'send' | 'receive'; account: string; balance: bigint; time: number; to?: string; amount?: bigint; memo?: string; source?: string }>} the send block once final: {hash, type: open|send|receive, account, balance, time, to?, amount?, memo?, source?} (amounts in 毫, BigInt)
+ */
+LeitherClient.prototype.CoinMint = function (to, amount) {
+  return this.call("CoinMint", [this.sid, to, amount]);
+};
 
 export {
   LeitherClient,
