@@ -1,5 +1,5 @@
 // Child of fuzz-found.test.ts: boots a node, stores one value that could freeze it, prints the error text.
-//   bun fuzz-found-child.ts branching-cycle | doubling
+//   bun fuzz-found-child.ts branching-cycle | doubling | zadd-bytes
 import { bootTest, callLocal, failure, loginPassport } from '../helpers/kernel.ts'
 
 const CASES: Record<string, () => [string, unknown]> = {
@@ -10,6 +10,8 @@ const CASES: Record<string, () => [string, unknown]> = {
     return ['Sadd', list]
   },
   /** 40 levels of [x, x]: a few hundred bytes on the wire, 2^40 elements once expanded. */
+  /** A score pair that is 16 MiB of bytes: walking it as an object made 16M entries (seconds, gigabytes). */
+  'zadd-bytes': () => ['Zadd', new Uint8Array(16 << 20).fill(7)],
   doubling: () => {
     let v: unknown = ['leaf']
     for (let i = 0; i < 40; i++) v = [v, v]

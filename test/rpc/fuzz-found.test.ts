@@ -59,6 +59,7 @@ describe('database values', () => {
   for (const [name, refused] of [
     ['branching-cycle', /^InvalidParams: .*contain itself/],
     ['doubling', /^InvalidParams: .*expands to more than/],
+    ['zadd-bytes', /^InvalidParams: pair 1 must be \{score, member\}/],
   ] as const) {
     test(`${name}: refused without freezing the node`, async () => {
       const proc = Bun.spawn([process.execPath, join(import.meta.dir, 'fuzz-found-child.ts'), name], { stdout: 'pipe', stderr: 'pipe' })
@@ -68,6 +69,17 @@ describe('database values', () => {
       expect({ code, out: out.trim() }).toEqual({ code: 0, out: expect.stringMatching(refused) })
     }, 60_000)
   }
+})
+
+describe('pairs', () => {
+  test('Hmset with bytes as its one pair is InvalidParams, not one field per byte', async () => {
+    expect(await failure(callLocal(node, 'Hmset', handle, 'hm', new Uint8Array(1000).fill(1)))).toMatch(/^InvalidParams: pair 1 must be \{field, value\}/)
+    expect(await failure(callLocal(node, 'Hmset', handle, 'hm', new Date(0)))).toMatch(/^InvalidParams: pair 1 must be \{field, value\}/)
+    expect(await callLocal(node, 'Hlen', handle, 'hm')).toBe(0)
+    // A map of fields is still taken as one pair each.
+    expect(await callLocal(node, 'Hmset', handle, 'hm', { a: 1, b: 2 })).toBe(true)
+    expect(await callLocal(node, 'Hlen', handle, 'hm')).toBe(2)
+  })
 })
 
 describe('version arguments', () => {

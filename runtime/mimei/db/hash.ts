@@ -30,7 +30,9 @@ export function hget(t: DbTarget, key: string, field: string): unknown {
 
 /** Pairs as Leither's FVPair {Field, Value} (any case), [field, value] lists, or one map. */
 export function fieldPairs(pairs: unknown[]): [string, unknown][] {
-  if (pairs.length === 1 && pairs[0] && typeof pairs[0] === 'object' && !Array.isArray(pairs[0])) {
+  // Only maps are read field by field: bytes and dates are no pair (and bytes have a key per byte).
+  const isMap = (p: unknown) => !!p && typeof p === 'object' && !Array.isArray(p) && !ArrayBuffer.isView(p) && !(p instanceof Date)
+  if (pairs.length === 1 && isMap(pairs[0])) {
     const m = pairs[0] as Record<string, unknown>
     const keys = Object.keys(m).map((k) => k.toLowerCase())
     if (!(keys.length === 2 && keys.includes('field') && keys.includes('value'))) {
@@ -39,7 +41,7 @@ export function fieldPairs(pairs: unknown[]): [string, unknown][] {
   }
   return pairs.map((p, i) => {
     if (Array.isArray(p) && p.length === 2 && typeof p[0] === 'string') return [p[0], p[1]]
-    if (p && typeof p === 'object') {
+    if (isMap(p)) {
       const e = Object.entries(p as Record<string, unknown>)
       const f = e.find(([k]) => k.toLowerCase() === 'field')
       const v = e.find(([k]) => k.toLowerCase() === 'value')

@@ -13,7 +13,8 @@ export function scorePairs(pairs: unknown[]): ScorePair[] {
     let score: unknown
     let member: unknown
     if (Array.isArray(p) && p.length === 2) [score, member] = p
-    else if (p && typeof p === 'object') {
+    // Only maps are read field by field: bytes and dates are no pair (and bytes have a key per byte).
+    else if (p && typeof p === 'object' && !ArrayBuffer.isView(p) && !(p instanceof Date)) {
       for (const [k, v] of Object.entries(p as Record<string, unknown>)) {
         if (k.toLowerCase() === 'score') score = v
         if (k.toLowerCase() === 'member') member = v
