@@ -112,6 +112,7 @@ export const COMMANDS: Command[] = [
     run: async (p) => (await import('./cli/open.ts')).openCommand(p),
   },
   ...userCommands(),
+  ...coinCommands(),
   {
     name: 'gc',
     summary: 'Delete content blocks that no MiMei version or reference holds (on a running node).',
@@ -326,6 +327,39 @@ function userCommands(): Command[] {
       maxArgs: 0,
       flags: [DATA_FLAG, NODE_FLAG, { name: 'json', type: 'bool', help: 'print JSON' }],
       run: async (p) => (await load()).userList(p),
+    },
+  ]
+}
+
+/** `leither coin …`: the owner's account of the coin (Nuo). */
+function coinCommands(): Command[] {
+  const load = () => import('./cli/coin.ts')
+  return [
+    {
+      name: 'coin balance',
+      summary: "Print the balance of the owner's account (or of ACCOUNT) in Nuo.",
+      args: '[ACCOUNT]',
+      maxArgs: 1,
+      details: '1 Nuo = 1000 毫 = 1 MB of traffic credit. Pending: sent to the account, final, not yet received.',
+      flags: [DATA_FLAG, NODE_FLAG, { name: 'json', type: 'bool', help: 'print JSON (amounts in 毫)' }],
+      run: async (p) => (await load()).coinBalance(p),
+    },
+    {
+      name: 'coin send',
+      summary: "Pay ACCOUNT from the owner's account; returns once the transfer is final.",
+      args: 'ACCOUNT AMOUNT [MEMO]',
+      maxArgs: 64,
+      details: 'AMOUNT in Nuo with up to three decimals, e.g. 1.5 (= 1500 毫). Fails on insufficient funds or when no quorum of notaries answers.',
+      flags: [DATA_FLAG, NODE_FLAG],
+      run: async (p) => (await load()).coinSend(p),
+    },
+    {
+      name: 'coin history',
+      summary: "The blocks of the owner's account (or of ACCOUNT), newest first.",
+      args: '[ACCOUNT]',
+      maxArgs: 1,
+      flags: [DATA_FLAG, NODE_FLAG, { name: 'count', type: 'int', min: 1, value: 'N', help: 'blocks to show (default 20)' }, { name: 'json', type: 'bool', help: 'print JSON (amounts in 毫)' }],
+      run: async (p) => (await load()).coinHistory(p),
     },
   ]
 }
