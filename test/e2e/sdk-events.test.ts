@@ -81,4 +81,34 @@ describe('/lib/leither.js events', () => {
     )
     expect(out).toEqual({ local: 1, app: 'chat-app', topic: 'room1', data: { text: 'hello' }, from: owner })
   })
+
+  test('the loop stops with the last listener: what its last pull took waits for the next listener, later messages stay unread', async () => {
+    const owner = keyId(ownerKey(node).publicKey)
+    const out = await page.evaluate(
+      async ({ pptA, pptB, owner }) => {
+        const { LeitherClient } = await import('/lib/leither.js' as string)
+        const a = new LeitherClient()
+        const b = new LeitherClient()
+        await a.login(pptA)
+        await b.login(pptB)
+        let arrived: (body: unknown) => void = () => {}
+        const stop = a.on('message', (m: { body: unknown }) => arrived(m.body))
+        const one = await new Promise((resolve) => {
+          arrived = resolve
+          void b.SendMsg({ to: owner, body: 'one' })
+        })
+        // The loop has its next PullMsg waiting; with no listener left it is the last one.
+        stop()
+        await b.SendMsg({ to: owner, body: 'two' })
+        await b.SendMsg({ to: owner, body: 'three' })
+        const unread = (await b.ReadMsg()).map((m: { body: unknown }) => m.body)
+        const two = await new Promise((resolve) => a.on('message', (m: { body: unknown }) => resolve(m.body)))
+        a.close()
+        b.close()
+        return { one, two, unread }
+      },
+      { pptA: loginPassport(node), pptB: loginPassport(node), owner },
+    )
+    expect(out).toEqual({ one: 'one', two: 'two', unread: ['three'] })
+  })
 })

@@ -1445,6 +1445,7 @@ class NodeSocket {
   failures = 0;
   retry;
   stopped = false;
+  epoch = 0;
   down = false;
   constructor(url, openTimeoutMs, reconnectMaxMs, hooks) {
     this.url = url;
@@ -1516,9 +1517,12 @@ class NodeSocket {
     return this.opening;
   }
   async send(body, timeoutMs) {
+    const epoch = this.epoch;
     let ws = await this.open();
-    if (ws.readyState !== 1)
+    if (ws.readyState !== 1 && epoch === this.epoch)
       ws = await this.open();
+    if (epoch !== this.epoch || ws.readyState !== 1)
+      throw new TransportError("the client was closed before the call was sent");
     const id = this.nextId;
     this.nextId = this.nextId >= 2147483647 ? 1 : this.nextId + 1;
     const frame = new Uint8Array(4 + body.length);
@@ -1538,6 +1542,7 @@ class NodeSocket {
   }
   close() {
     this.stopped = true;
+    this.epoch++;
     clearTimeout(this.retry);
     this.retry = undefined;
     const ws = this.socket;
@@ -1597,6 +1602,7 @@ class LeitherClient {
   socket;
   events;
   session = "";
+  posts = new AbortController;
   constructor(url, options = {}) {
     this.url = (url ?? globalThis.location?.origin ?? "http://127.0.0.1:4800").replace(/\/+$/, "");
     this.options = { transport: options.transport ?? "auto", timeout: options.timeout ?? 30000, reconnectMaxMs: options.reconnectMaxMs ?? 30000 };
@@ -1665,6 +1671,8 @@ class LeitherClient {
   close() {
     this.events.clear();
     this.socket.close();
+    this.posts.abort();
+    this.posts = new AbortController;
   }
   async request(method, args, timeoutMs) {
     const body = encodeCall(method, args);
@@ -1691,12 +1699,14 @@ class LeitherClient {
         method: "POST",
         body,
         credentials: "include",
-        signal: AbortSignal.timeout(timeoutMs)
+        signal: AbortSignal.any([this.posts.signal, AbortSignal.timeout(timeoutMs)])
       });
     } catch (e) {
       const err = e;
       if (err.name === "TimeoutError")
         throw new LeitherError2(`Timeout: no reply within ${timeoutMs} ms`);
+      if (err.name === "AbortError")
+        throw new TransportError("the client was closed before the reply came");
       throw new TransportError(`POST ${this.url}/webapi/ failed: ${err.message}`);
     }
     if (!r.ok)

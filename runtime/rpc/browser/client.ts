@@ -41,6 +41,8 @@ export class LeitherClient {
   private readonly socket: NodeSocket
   private readonly events: ClientEvents
   private session = ''
+  /** Aborts the POSTs in flight when the client is closed (a long poll then ends on the node too). */
+  private posts = new AbortController()
 
   /** `url`: the node, e.g. location.origin; defaults to the page's own origin. */
   constructor(url?: string, options: ClientOptions = {}) {
@@ -134,6 +136,8 @@ export class LeitherClient {
   close(): void {
     this.events.clear()
     this.socket.close()
+    this.posts.abort()
+    this.posts = new AbortController()
   }
 
   private async request(method: string, args: unknown[], timeoutMs: number): Promise<unknown> {
@@ -160,11 +164,12 @@ export class LeitherClient {
         method: 'POST',
         body: body as Uint8Array<ArrayBuffer>,
         credentials: 'include',
-        signal: AbortSignal.timeout(timeoutMs),
+        signal: AbortSignal.any([this.posts.signal, AbortSignal.timeout(timeoutMs)]),
       })
     } catch (e) {
       const err = e as Error
       if (err.name === 'TimeoutError') throw new LeitherError(`Timeout: no reply within ${timeoutMs} ms`)
+      if (err.name === 'AbortError') throw new TransportError('the client was closed before the reply came')
       throw new TransportError(`POST ${this.url}/webapi/ failed: ${err.message}`)
     }
     if (!r.ok) throw new TransportError(`POST ${this.url}/webapi/ answered HTTP ${r.status}`)

@@ -32,6 +32,8 @@ export class NodeSocket {
   private retry: ReturnType<typeof setTimeout> | undefined
   /** True after close() until the next call: no reconnecting. */
   private stopped = false
+  /** Counts close() calls: a call that began before one is not sent on a socket opened after it. */
+  private epoch = 0
   /** The last attempt to open failed (or the socket closed) and none has succeeded since. */
   down = false
 
@@ -108,9 +110,11 @@ export class NodeSocket {
 
   /** Sends one request on the open (or opening) socket and waits for its reply. */
   async send(body: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
+    const epoch = this.epoch
     let ws = await this.open()
     // It began closing as it was handed over: nothing was sent yet, so another socket may take the call.
-    if (ws.readyState !== 1) ws = await this.open()
+    if (ws.readyState !== 1 && epoch === this.epoch) ws = await this.open()
+    if (epoch !== this.epoch || ws.readyState !== 1) throw new TransportError('the client was closed before the call was sent')
     const id = this.nextId
     this.nextId = this.nextId >= 0x7fffffff ? 1 : this.nextId + 1
     const frame = new Uint8Array(4 + body.length)
@@ -132,6 +136,7 @@ export class NodeSocket {
   /** Closes the socket and stops reconnecting (a later call opens a new one). */
   close(): void {
     this.stopped = true
+    this.epoch++
     clearTimeout(this.retry)
     this.retry = undefined
     const ws = this.socket
