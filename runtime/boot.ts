@@ -99,7 +99,7 @@ export async function boot(opts: BootOptions): Promise<Kernel> {
     sess.revokeApp(appId)
   })
   const mon = monitor()({ ...base, store: db })
-  const coin = ledger()({ ...base, identity: ident, db: () => db.db })
+  const coin = ledger()({ ...base, identity: ident, db: () => db.db, net: network })
   const dispatcher = createDispatcher(SYSCALL_TABLES, {
     ...base,
     identity: ident,

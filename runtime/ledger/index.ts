@@ -5,8 +5,11 @@ import { Conflict, InvalidParams, Timeout } from '../errors.ts'
 import { loadUserKey, type KeyPair } from '../identity/index.ts'
 import type { Identity } from '../identity/index.ts'
 import type { BaseComponents, Subsystem } from '../kernel.ts'
-import { BlockError, decodeBlock, makeBlock, MEMO_MAX, type Block, type ChainContext, type SignedBlock } from './block.ts'
-import { cosign, quorumOf, type Cosig } from './notary.ts'
+import type { Net } from '../net/index.ts'
+import { offenseLog } from '../net/wire.ts'
+import { BlockError, checkNext, decodeBlock, makeBlock, MEMO_MAX, sameBytes, type Block, type ChainContext, type SignedBlock } from './block.ts'
+import { cosign, quorumOf, verifyCosig, type Cosig } from './notary.ts'
+import { askCosign, COIN_PROTOCOL, peersByNodeId, sendFinal, serveCoin, type FinalBlock } from './proto.ts'
 import { ledgerStore, type LedgerStore } from './store.ts'
 
 export * from './block.ts'
@@ -36,21 +39,31 @@ export interface Ledger extends Subsystem {
   keyOf(account: string): KeyPair | undefined
   /** Sum of every chain's balance and every pending send: equals the supply when all is well. */
   total(): bigint
+  /** Called with every block that became final here (made here or taken in from another node). */
+  onFinal(listener: (b: Block) => void): () => void
 }
 
 export interface LedgerComponents extends BaseComponents {
   readonly identity: Identity
   readonly db: () => Database
+  /** Absent on an offline node: then only this node can notarize. */
+  readonly net?: Net
 }
 
 export function ledger() {
   return (c: LedgerComponents): Ledger => {
     const log = c.log.child('ledger')
     const store: LedgerStore = ledgerStore(c.db)
-    // The owner is known once identity has started (a first run creates it): settled in start().
-    let genesis = c.config.coinGenesis || c.config.owner
+    // Read when used: the owner is known once identity has started (a first run creates it).
+    const genesisId = () => c.config.coinGenesis || c.config.owner
     const supply = BigInt(c.config.coinSupply)
-    const ctx = { genesis, supply, sendOf: (h: Uint8Array) => store.byHash(h) } satisfies ChainContext
+    const ctx: ChainContext = {
+      get genesis() {
+        return genesisId()
+      },
+      supply,
+      sendOf: (h: Uint8Array) => store.byHash(h),
+    }
     const notaries = () => (c.config.coinNotaries.length ? c.config.coinNotaries : [c.identity.nodeId])
     // One block at a time per account: a second transfer builds on the first instead of conflicting.
     const queues = new Map<string, Promise<unknown>>()
@@ -65,6 +78,64 @@ export function ledger() {
     const keyOf = (account: string): KeyPair | undefined =>
       account === c.identity.nodeId ? c.identity.nodeKey : loadUserKey(c.dataDir, account, (m) => log.warn(m))
 
+    const listeners = new Set<(b: Block) => void>()
+    const finalized = (b: Block, cosigs: readonly Cosig[]) => {
+      store.append(b, cosigs)
+      for (const l of listeners) l(b)
+      const receiver = b.type === 'send' ? keyOf(b.to!) : undefined
+      if (receiver && !sending.has(b.hash)) void receiveAll(receiver).catch((err) => log.warn('receive failed', { account: b.to, error: (err as Error).message }))
+    }
+    /** Sends this node made: the transfer itself receives them (and awaits it). */
+    const sending = new Set<Uint8Array>()
+
+    /** Public keys of the notaries this node can check co-signatures of. */
+    const notaryKeys = () => {
+      const keys = new Map<string, Uint8Array>([[c.identity.nodeId, c.identity.nodeKey.publicKey]])
+      if (c.net) for (const [id, p] of peersByNodeId(c.net.libp2p)) keys.set(id, p.publicKey)
+      return keys
+    }
+
+    /** Takes in a block made final elsewhere: a quorum of valid co-signatures, and it extends the chain here. */
+    function acceptFinal(f: FinalBlock): void {
+      const b = decodeBlock(f.block)
+      if (store.byHash(b.hash)) return
+      const all = notaries()
+      const keys = notaryKeys()
+      const valid = f.cosigs.filter((s, i) => all.includes(s.notary) && f.cosigs.findIndex((o) => o.notary === s.notary) === i && keys.has(s.notary) && verifyCosig(keys.get(s.notary)!, b.hash, s.sig))
+      if (valid.length < quorumOf(all.length)) throw new Error(`a final block needs ${quorumOf(all.length)} valid notary co-signatures, it has ${valid.length}`)
+      const head = store.head(b.account)
+      if (head ? !sameBytes(head.hash, b.prev) : b.type !== 'open') throw new Error('the block does not extend the chain known here')
+      checkNext(head, b, store.openKey(b.account), ctx, { has: (s) => store.isReceived(Buffer.from(s, 'hex')) })
+      finalized(b, valid)
+    }
+
+    const finalOf = (b: Block | undefined): FinalBlock[] => (b ? [{ block: { body: b.body, sig: b.sig }, cosigs: store.cosigsOf(b.hash) }] : [])
+
+    /** Asks the other notaries this node is connected to; resolves once `need` co-signed or all answered. */
+    async function remoteCosigs(b: Block, others: string[], need: number): Promise<{ cosigs: Cosig[]; refusals: string[] }> {
+      const cosigs: Cosig[] = []
+      const refusals: string[] = []
+      if (!c.net || need <= 0) return { cosigs, refusals }
+      const peers = peersByNodeId(c.net.libp2p)
+      const deps = [...finalOf(b.prev.length ? store.byHash(b.prev) : undefined), ...finalOf(b.type === 'receive' ? store.byHash(b.source!) : undefined)]
+      await new Promise<void>((done) => {
+        let left = others.length
+        if (!left) return done()
+        for (const id of others) {
+          const p = peers.get(id)
+          const ask = p ? askCosign(c.net!.libp2p, p.peer, b, deps) : Promise.reject(new Error(`notary ${id} is not connected`))
+          ask
+            .then((sig) => {
+              if (verifyCosig(p!.publicKey, b.hash, sig)) cosigs.push({ notary: id, sig })
+              else refusals.push(`${id}: bad co-signature`)
+            })
+            .catch((err) => refusals.push(`${id}: ${(err as Error).message}`))
+            .finally(() => (--left === 0 || cosigs.length >= need) && done())
+        }
+      })
+      return { cosigs, refusals }
+    }
+
     async function submit(signed: SignedBlock): Promise<Block> {
       let b: Block
       try {
@@ -72,8 +143,10 @@ export function ledger() {
       } catch (err) {
         throw new InvalidParams(`not a ledger block: ${(err as Error).message}`)
       }
+      if (store.byHash(b.hash)) return b
       const cosigs: Cosig[] = []
       const all = notaries()
+      const need = quorumOf(all.length)
       if (all.includes(c.identity.nodeId)) {
         try {
           cosigs.push(cosign(c.identity.nodeKey, store, ctx, b))
@@ -82,16 +155,27 @@ export function ledger() {
           throw err
         }
       }
-      // Other notaries are asked over /leither/coin/1.0.0 (not yet: a network of several notaries waits here).
-      if (cosigs.length < quorumOf(all.length)) {
-        throw new Timeout(`no quorum: ${cosigs.length} of ${all.length} notaries co-signed, ${quorumOf(all.length)} needed (coinNotaries in leither.json)`)
+      const others = all.filter((n) => n !== c.identity.nodeId)
+      const remote = await remoteCosigs(b, others, need - cosigs.length)
+      cosigs.push(...remote.cosigs)
+      if (cosigs.length < need) {
+        const why = remote.refusals.join('; ')
+        if (/double spend|predecessor/.test(why)) throw new Conflict(`block refused by the notaries: ${why}`)
+        throw new Timeout(`no quorum: ${cosigs.length} of ${all.length} notaries co-signed, ${need} needed (coinNotaries in leither.json)${why ? `: ${why}` : ''}`)
       }
-      if (!store.byHash(b.hash)) store.append(b, cosigs)
+      if (store.byHash(b.hash)) return b
+      if (b.type === 'send') sending.add(b.hash)
+      finalized(b, cosigs)
+      sending.delete(b.hash)
+      if (c.net) {
+        const f: FinalBlock = { block: { body: b.body, sig: b.sig }, cosigs }
+        await Promise.allSettled([...peersByNodeId(c.net.libp2p).values()].map((p) => sendFinal(c.net!.libp2p, p.peer, f)))
+      }
       return b
     }
 
     const open = (key: KeyPair) =>
-      submit(makeBlock(key, { type: 'open', prev: new Uint8Array(), balance: key.id === genesis ? supply : 0n, time: Date.now(), key: key.publicKey }))
+      submit(makeBlock(key, { type: 'open', prev: new Uint8Array(), balance: key.id === genesisId() ? supply : 0n, time: Date.now(), key: key.publicKey }))
 
     /** Receives every final send waiting for an account whose key is here. */
     const receiveAll = (key: KeyPair) =>
@@ -106,21 +190,43 @@ export function ledger() {
     return {
       name: 'ledger',
       get genesis() {
-        return genesis
+        return genesisId()
       },
       supply,
       get notaries() {
         return notaries()
       },
       async start() {
-        genesis = ctx.genesis = c.config.coinGenesis || c.config.owner
-        const key = keyOf(genesis)
-        if (key && !store.head(genesis)) {
-          await serial(genesis, () => open(key))
-          log.info('opened the genesis account', { account: genesis, supply: String(supply) })
+        if (c.net) {
+          await serveCoin(
+            c.net.libp2p,
+            {
+              cosign(block, deps) {
+                for (const d of deps) {
+                  try {
+                    acceptFinal(d)
+                  } catch {
+                    // A dependency that does not hold is ignored; the block is then checked without it.
+                  }
+                }
+                const b = decodeBlock(block)
+                return cosign(c.identity.nodeKey, store, ctx, b).sig
+              },
+              final: acceptFinal,
+            },
+            offenseLog(log),
+          )
+        }
+        // With other notaries this waits for them: the genesis account is opened on its first transfer.
+        const key = keyOf(genesisId())
+        if (key && !store.head(key.id) && notaries().every((n) => n === c.identity.nodeId)) {
+          await serial(key.id, () => open(key))
+          log.info('opened the genesis account', { account: key.id, supply: String(supply) })
         }
       },
-      stop() {},
+      async stop() {
+        if (c.net) await c.net.libp2p.unhandle(COIN_PROTOCOL.id).catch(() => {})
+      },
       info(account) {
         const head = store.head(account)
         const pending = store.pending(account).reduce((n, b) => n + b.amount!, 0n)
@@ -130,7 +236,7 @@ export function ledger() {
         if (amount <= 0n) throw new InvalidParams('the amount is an integer of 毫 > 0')
         if (to === key.id) throw new InvalidParams('a transfer to the same account')
         if (memo.length > MEMO_MAX) throw new InvalidParams(`a memo is at most ${MEMO_MAX} characters`)
-        if (store.pending(key.id).length) await receiveAll(key)
+        if (store.pending(key.id).length || (key.id === genesisId() && !store.head(key.id))) await receiveAll(key)
         const sent = await serial(key.id, async () => {
           const head = store.head(key.id)
           const balance = head?.balance ?? 0n
@@ -147,6 +253,10 @@ export function ledger() {
       history: (account, start, count) => store.history(account, start, count),
       chain: (account) => store.chain(account),
       keyOf,
+      onFinal(listener) {
+        listeners.add(listener)
+        return () => listeners.delete(listener)
+      },
       total() {
         return store.accounts().reduce((n, a) => n + (store.head(a)?.balance ?? 0n), 0n) + store.pendingAll().reduce((n, b) => n + b.amount!, 0n)
       },

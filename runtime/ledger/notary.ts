@@ -10,8 +10,12 @@ export interface Cosig {
   readonly sig: Uint8Array
 }
 
-/** More than two thirds of `n` notaries. */
-export const quorumOf = (n: number): number => Math.floor((2 * n) / 3) + 1
+/**
+ * Two thirds of `n` notaries, rounded up, and always a majority: any two quorums share a notary,
+ * and a notary signs one block per predecessor, so two conflicting blocks never both become final.
+ * With three notaries, two suffice: one may be down.
+ */
+export const quorumOf = (n: number): number => Math.max(Math.ceil((2 * n) / 3), Math.floor(n / 2) + 1)
 
 export const cosigBytes = (hash: Uint8Array): Uint8Array => prefixed(NOTARY_PREFIX, hash)
 

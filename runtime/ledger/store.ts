@@ -29,6 +29,7 @@ export interface LedgerStore {
   /** The public key from the account's open block. */
   openKey(account: string): Uint8Array | undefined
   accounts(): string[]
+  cosigsOf(hash: Uint8Array): { notary: string; sig: Uint8Array }[]
 }
 
 const toBlock = (r: BlockRow | null): Block | undefined => (r ? decodeBlock({ body: new Uint8Array(r.body), sig: new Uint8Array(r.sig) }) : undefined)
@@ -94,6 +95,9 @@ export function ledgerStore(db: () => Database): LedgerStore {
     },
     openKey(account) {
       return toBlock(q('SELECT body, sig FROM coin_blocks WHERE account = ? AND height = 0').get(account) as BlockRow | null)?.key
+    },
+    cosigsOf(hash) {
+      return (q('SELECT notary, sig FROM coin_cosigs WHERE hash = ?').all(hash) as { notary: string; sig: Uint8Array }[]).map((r) => ({ notary: r.notary, sig: new Uint8Array(r.sig) }))
     },
     accounts() {
       return (q('SELECT DISTINCT account FROM coin_blocks ORDER BY account').all() as { account: string }[]).map((r) => r.account)
