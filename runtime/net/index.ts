@@ -48,9 +48,16 @@ export type NetServices = {
 /** The DHT protocol of Leither networks: separate from IPFS's, so the two never mix records. */
 export const DHT_PROTOCOL = '/leither/kad/1.0.0'
 
-/** The connection monitor's ping: its interval, and a timeout below it so pings never overlap. */
+/**
+ * The connection monitor's ping: its interval, and a timeout below it so pings never overlap.
+ * LEITHER_PING_INTERVAL_MS changes the interval (tests that wait for a measured round trip).
+ */
 const PING_INTERVAL_MS = 30_000
 const PING_TIMEOUT_MS = 25_000
+function pingTiming(): { interval: number; timeout: number } {
+  const interval = Number(process.env.LEITHER_PING_INTERVAL_MS) || PING_INTERVAL_MS
+  return { interval, timeout: Math.min(PING_TIMEOUT_MS, Math.floor(interval * 0.8)) }
+}
 
 /** How gossipsub's peer scoring writes this machine's addresses (multiaddr host strings). */
 const LOOPBACK_IPS = ['127.0.0.1', '::1']
@@ -96,6 +103,7 @@ export function net() {
         const raw = new Uint8Array(64)
         raw.set(key.secretKey)
         raw.set(key.publicKey, 32)
+        const pinging = pingTiming()
         const services: Record<string, unknown> = {
           identify: identify(),
           // Two pingers share the protocol: the connection monitor (below) and kad-dht, which pings a
@@ -148,7 +156,7 @@ export function net() {
           // aborts it when a ping fails. A busy event loop (20 nodes in one process, a large
           // commit) lost healthy connections that way, and gossipsub never reopens its streams on
           // a peer's remaining connections. One monitor ping at a time per connection, generous.
-          connectionMonitor: { pingInterval: PING_INTERVAL_MS, pingTimeout: { minTimeout: PING_TIMEOUT_MS, maxTimeout: PING_TIMEOUT_MS } },
+          connectionMonitor: { pingInterval: pinging.interval, pingTimeout: { minTimeout: pinging.timeout, maxTimeout: pinging.timeout } },
           services: services as never,
         })) as unknown as Libp2p<NetServices>
         if (config.dhtServer === 'always') await node.services.dht.setMode('server')

@@ -27,8 +27,9 @@ describe('DhtFindPeer', () => {
     const found = (await callLocal(a, 'DhtFindPeer', await ownerSid(a), peerIdOf(c))) as { peer: string; addrs: string[]; from: string }
     expect(found.peer).toBe(peerIdOf(c))
     expect(found.addrs).toContain(tcpAddr(c).replace(/\/p2p\/.*$/, ''))
-    // The answer came from B's routing table, not from C itself or A's own store.
-    expect(found.from).toBe(peerIdOf(b))
+    // A knew only B, so C's address came from B: the answer is B's, or C's own once A dialed the
+    // address B gave (the walk asks whoever it learns of, and either may answer first). Never A's.
+    expect([peerIdOf(b), peerIdOf(c)]).toContain(found.from)
   }, 30_000)
 
   test('an unknown peer is NotFound; a malformed id is InvalidParams; guests are denied', async () => {
