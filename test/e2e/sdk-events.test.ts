@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import type { Browser, Page } from 'playwright-core'
 import { bootTest, loginPassport, ownerKey, type TestKernel } from '../helpers/kernel.ts'
 import { launchBrowser } from '../helpers/browser.ts'
-import { keyId } from '../../runtime/identity/index.ts'
+import { generateKeyPair, keyId } from '../../runtime/identity/index.ts'
 
 let node: TestKernel
 let browser: Browser
@@ -77,7 +77,8 @@ describe('/lib/leither.js events', () => {
         b.close()
         return { local: sent.local, app: e.app, topic: e.topic, data: e.data, from: e.from }
       },
-      { pptA: loginPassport(node), pptB: loginPassport(node) },
+      // The subscriber is another user: its long poll never waits for the owner's messages the next test sends.
+      { pptA: loginPassport(node, generateKeyPair()), pptB: loginPassport(node) },
     )
     expect(out).toEqual({ local: 1, app: 'chat-app', topic: 'room1', data: { text: 'hello' }, from: owner })
   })
