@@ -70,8 +70,8 @@ export const COIN_SYSCALLS = [
     app: 'coin.transfer',
     errors: ['InvalidParams', 'PermissionDenied', 'Conflict', 'Timeout'],
     doc:
-      "Pays from the caller's account; returns when more than two thirds of the notaries co-signed the send. " +
-      'Fails with Conflict for insufficient funds or a conflicting block of the same account, Timeout when no quorum answers. ' +
+      "Pays from the caller's account; returns when a quorum of the notaries (two thirds, rounded up) co-signed the send. " +
+      'Fails with Conflict for insufficient funds or a conflicting block of the same account (a double spend), Timeout when no quorum answers (that block is tried again before the account\'s next one). ' +
       "The caller's key must be on this node.",
     async handler(ctx, to, amount, memo) {
       const key = callerKey(ctx, 'CoinTransfer')

@@ -72,7 +72,7 @@ export interface Config {
   coinGenesis: string
   /** The coin's supply in 毫 (1/1000 Nuo), all of it in the genesis account's open block. */
   coinSupply: number
-  /** Node ids of the coin's notaries; a send is final when more than two thirds co-signed it. [] = this node alone. */
+  /** Node ids of the coin's notaries; a block is final when two thirds of them (rounded up) co-signed it. [] = this node alone. */
   coinNotaries: string[]
 }
 

@@ -129,11 +129,23 @@ export function ledger() {
               if (verifyCosig(p!.publicKey, b.hash, sig)) cosigs.push({ notary: id, sig })
               else refusals.push(`${id}: bad co-signature`)
             })
-            .catch((err) => refusals.push(`${id}: ${(err as Error).message}`))
+            .catch((err) => refusals.push(`${id}: ${(err as Error)?.message ?? String(err)}`))
             .finally(() => (--left === 0 || cosigs.length >= need) && done())
         }
       })
       return { cosigs, refusals }
+    }
+
+    /** Blocks of accounts here that this notary co-signed but that found no quorum (in memory only). */
+    const unfinished = new Map<string, Block>()
+    /** Before an account's next block: the one that found no quorum gets another try; throws if it fails again. */
+    const retryUnfinished = async (account: string) => {
+      const b = unfinished.get(account)
+      if (!b) return
+      const head = store.head(account)
+      // Another block after the same predecessor became final (a double spend lost): this one is dead.
+      if (head ? !sameBytes(head.hash, b.prev) : b.type !== 'open') unfinished.delete(account)
+      else await submit({ body: b.body, sig: b.sig })
     }
 
     async function submit(signed: SignedBlock): Promise<Block> {
@@ -159,10 +171,14 @@ export function ledger() {
       const remote = await remoteCosigs(b, others, need - cosigs.length)
       cosigs.push(...remote.cosigs)
       if (cosigs.length < need) {
+        // This node co-signed it: no other block may follow the same predecessor here, so it is tried again first.
+        if (cosigs.some((x) => x.notary === c.identity.nodeId)) unfinished.set(b.account, b)
         const why = remote.refusals.join('; ')
         if (/double spend|predecessor/.test(why)) throw new Conflict(`block refused by the notaries: ${why}`)
-        throw new Timeout(`no quorum: ${cosigs.length} of ${all.length} notaries co-signed, ${need} needed (coinNotaries in leither.json)${why ? `: ${why}` : ''}`)
+        const later = unfinished.get(b.account) === b ? '; the block is tried again before the account\'s next one and may still become final' : ''
+        throw new Timeout(`no quorum: ${cosigs.length} of ${all.length} notaries co-signed, ${need} needed (coinNotaries in leither.json)${why ? `: ${why}` : ''}${later}`)
       }
+      unfinished.delete(b.account)
       if (store.byHash(b.hash)) return b
       if (b.type === 'send') sending.add(b.hash)
       finalized(b, cosigs)
@@ -180,6 +196,7 @@ export function ledger() {
     /** Receives every final send waiting for an account whose key is here. */
     const receiveAll = (key: KeyPair) =>
       serial(key.id, async () => {
+        await retryUnfinished(key.id)
         if (!store.head(key.id)) await open(key)
         for (const send of store.pending(key.id)) {
           const head = store.head(key.id)!
@@ -238,6 +255,7 @@ export function ledger() {
         if (memo.length > MEMO_MAX) throw new InvalidParams(`a memo is at most ${MEMO_MAX} characters`)
         if (store.pending(key.id).length || (key.id === genesisId() && !store.head(key.id))) await receiveAll(key)
         const sent = await serial(key.id, async () => {
+          await retryUnfinished(key.id)
           const head = store.head(key.id)
           const balance = head?.balance ?? 0n
           if (!head || balance < amount) {

@@ -1,7 +1,7 @@
 // The ledger across three nodes, each a notary: transfers between users on different nodes, balances
 // agree everywhere; with one notary down transfers still finalize, with two down they fail clearly.
 import { expect, test } from 'bun:test'
-import { copyFileSync, mkdirSync } from 'node:fs'
+import { copyFileSync, mkdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { tempDir } from '../helpers/node.ts'
 import { createUserKey } from '../../runtime/identity/index.ts'
@@ -9,6 +9,7 @@ import type { TestKernel } from '../helpers/kernel.ts'
 import { callLocal, failure, loginPassport } from '../helpers/kernel.ts'
 import { bootNetwork, link } from '../helpers/network.ts'
 import { quorumOf } from '../../runtime/ledger/notary.ts'
+import { makeBlock } from '../../runtime/ledger/block.ts'
 
 /** Resolves once `check` holds on `node`, looked at after every block that becomes final there. */
 function until(node: TestKernel, check: () => boolean): Promise<void> {
@@ -44,20 +45,35 @@ test('three nodes, three notaries: transfers between users on different nodes; o
   await callLocal(a, 'CoinMint', await login(a, g), alice.id, 5000)
   await until(b, () => b.ledger.info(alice.id).balance === 5000n)
   await callLocal(b, 'CoinTransfer', await login(b, alice), carol.id, 1200, 'hello')
-  const expected = { [g.id]: 995_000n, [alice.id]: 3800n, [carol.id]: 1200n }
+  const expected: Record<string, bigint> = { [g.id]: 995_000n, [alice.id]: 3800n, [carol.id]: 1200n }
   const agrees = (n: TestKernel) => () => Object.entries(expected).every(([acct, bal]) => n.ledger.info(acct).balance === bal)
   for (const n of net.nodes) await until(n, agrees(n))
   for (const n of net.nodes) expect(n.ledger.total()).toBe(1_000_000n)
 
+  // A double spend: alice's key on two nodes, two conflicting sends after the same block, at once.
+  copyFileSync(join(b.dataDir, 'keys', 'users', `${alice.id}.key`), join(c.dataDir, 'keys', 'users', `${alice.id}.key`))
+  const head = b.ledger.chain(alice.id).at(-1)!
+  const spend = (to: string) => makeBlock(alice, { type: 'send', prev: head.hash, balance: head.balance - 3000n, time: Date.now(), to, amount: 3000n })
+  const results = await Promise.allSettled([b.ledger.submit(spend(carol.id)), c.ledger.submit(spend(g.id))])
+  const final = results.filter((r) => r.status === 'fulfilled')
+  expect(final.length).toBeLessThanOrEqual(1)
+  for (const r of results) if (r.status === 'rejected') expect((r.reason as { wireText(): string }).wireText()).toMatch(/^Conflict: .*double spend/)
+  const spent = final.length ? 3000n : 0n
+  for (const n of net.nodes) await until(n, () => n.ledger.info(alice.id).balance === 3800n - spent)
+  for (const n of net.nodes) await until(n, () => n.ledger.total() === 1_000_000n)
+  expected[alice.id] = 3800n - spent
+  rmSync(join(c.dataDir, 'keys', 'users', `${alice.id}.key`))
+
   // One notary down: two of three co-sign.
   await c.stop()
   await callLocal(b, 'CoinTransfer', await login(b, alice), g.id, 100, '')
-  await until(a, () => a.ledger.info(g.id).balance === 995_100n)
-  expect(b.ledger.info(alice.id).balance).toBe(3700n)
+  await until(a, () => a.ledger.info(g.id).pending === 0n && a.ledger.info(alice.id).balance === expected[alice.id]! - 100n)
+  expect(b.ledger.info(alice.id).balance).toBe(expected[alice.id]! - 100n)
+  const gBalance = a.ledger.info(g.id).balance
 
   // Two down: a clear failure, and nothing moved.
   await b.stop()
   expect(await failure(callLocal(a, 'CoinTransfer', await login(a, g), alice.id, 1, ''))).toMatch(/^Timeout: no quorum: 1 of 3 notaries co-signed, 2 needed/)
-  expect(a.ledger.info(g.id).balance).toBe(995_100n)
+  expect(a.ledger.info(g.id).balance).toBe(gBalance)
   expect(a.ledger.total()).toBe(1_000_000n)
 }, 60_000)
