@@ -152,3 +152,15 @@ describe('values named in error messages', () => {
     }
   })
 })
+
+describe('files', () => {
+  test('MFTemp2MacFile whose temp file is closed while it is hashed answers NotFound, not a missing file', async () => {
+    const fsid = (await callLocal(node, 'MFOpenTempFile', sid)) as string
+    for (let at = 0; at < 64 << 20; at += 8 << 20) await callLocal(node, 'MFSetData', fsid, new Uint8Array(8 << 20).fill(at >> 20), at)
+    const committing = failure(callLocal(node, 'MFTemp2MacFile', fsid))
+    // 64 MiB are hashed in slices that give the event loop back: close the file between two of them.
+    await new Promise((resolve) => setTimeout(resolve, 0))
+    expect(await callLocal(node, 'MFClose', fsid)).toBe(true)
+    expect(await committing).toMatch(/^NotFound: /)
+  })
+})

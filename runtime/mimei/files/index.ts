@@ -207,6 +207,9 @@ export class FileStore {
     const { blocks, db } = this.host.mimei
     // In slices: other requests run while a large file is hashed and stored.
     const r = await chunkFileSliced(h.source.path, blocks, { maxBytes: this.host.maxFileBytes() })
+    // The handle may have been closed (and its file removed) while the file was hashed: NotFound
+    // as for any closed handle; the blocks stored meanwhile are unpinned, gc takes them.
+    this.get(id)
     const user = h.owner.userId
     const staged = statSync(h.source.path).size
     db.transaction(() => {
