@@ -206,9 +206,16 @@ export class FileStore {
     if (h.source.kind !== 'temp') throw new InvalidParams('MFTemp2MacFile takes a handle from MFOpenTempFile')
     const { blocks, db } = this.host.mimei
     // In slices: other requests run while a large file is hashed and stored.
-    const r = await chunkFileSliced(h.source.path, blocks, { maxBytes: this.host.maxFileBytes() })
-    // The handle may have been closed (and its file removed) while the file was hashed: NotFound
-    // as for any closed handle; the blocks stored meanwhile are unpinned, gc takes them.
+    // The handle may be closed (and its file removed) while the file is hashed: NotFound as for
+    // any closed handle, whether the read noticed first or not; blocks stored meanwhile are
+    // unpinned, gc takes them.
+    let r: Awaited<ReturnType<typeof chunkFileSliced>>
+    try {
+      r = await chunkFileSliced(h.source.path, blocks, { maxBytes: this.host.maxFileBytes() })
+    } catch (err) {
+      this.get(id)
+      throw err
+    }
     this.get(id)
     const user = h.owner.userId
     const staged = statSync(h.source.path).size
