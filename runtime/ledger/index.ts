@@ -5,11 +5,12 @@ import { Conflict, InvalidParams, Timeout } from '../errors.ts'
 import { loadUserKey, type KeyPair } from '../identity/index.ts'
 import type { Identity } from '../identity/index.ts'
 import type { BaseComponents, Subsystem } from '../kernel.ts'
+import type { PeerId } from '@libp2p/interface'
 import type { Net } from '../net/index.ts'
 import { offenseLog } from '../net/wire.ts'
 import { BlockError, checkNext, decodeBlock, makeBlock, MEMO_MAX, sameBytes, type Block, type ChainContext, type SignedBlock } from './block.ts'
 import { cosign, quorumOf, verifyCosig, type Cosig } from './notary.ts'
-import { askCosign, COIN_PROTOCOL, peersByNodeId, sendFinal, serveCoin, type FinalBlock } from './proto.ts'
+import { askCosign, CHAIN_PAGE, COIN_PROTOCOL, fetchChain, peersByNodeId, sendFinal, serveCoin, type FinalBlock } from './proto.ts'
 import { ledgerStore, type LedgerStore } from './store.ts'
 
 export * from './block.ts'
@@ -89,10 +90,13 @@ export function ledger() {
     const sending = new Set<Uint8Array>()
 
     /** Public keys of the notaries this node can check co-signatures of. */
+    /** Kept while the node runs: a notary's key learned from a connection still checks its co-signatures once it is gone. */
+    const knownKeys = new Map<string, Uint8Array>()
+    const learnKeys = () => void notaryKeys()
     const notaryKeys = () => {
-      const keys = new Map<string, Uint8Array>([[c.identity.nodeId, c.identity.nodeKey.publicKey]])
-      if (c.net) for (const [id, p] of peersByNodeId(c.net.libp2p)) keys.set(id, p.publicKey)
-      return keys
+      knownKeys.set(c.identity.nodeId, c.identity.nodeKey.publicKey)
+      if (c.net) for (const [id, p] of peersByNodeId(c.net.libp2p)) knownKeys.set(id, p.publicKey)
+      return knownKeys
     }
 
     /** Takes in a block made final elsewhere: a quorum of valid co-signatures, and it extends the chain here. */
@@ -107,6 +111,23 @@ export function ledger() {
       if (head ? !sameBytes(head.hash, b.prev) : b.type !== 'open') throw new Error('the block does not extend the chain known here')
       checkNext(head, b, store.openKey(b.account), ctx, { has: (s) => store.isReceived(Buffer.from(s, 'hex')) })
       finalized(b, valid)
+    }
+
+    /** Takes in the final blocks of an account this node lacks, from a peer that has them. */
+    async function catchUp(peer: PeerId, account: string): Promise<void> {
+      for (let page = 0; page < 1000; page++) {
+        const blocks = await fetchChain(c.net!.libp2p, peer, account, store.height(account))
+        for (const f of blocks) acceptFinal(f)
+        if (blocks.length < CHAIN_PAGE) return
+      }
+    }
+    /** A block from a peer that does not follow this node's head of its account: catch up on that account from the peer. */
+    const behind = (b: Block) => b.type !== 'open' && !store.byHash(b.prev)
+    /** A dependency that does not hold is left out; the block is then checked without it. */
+    const tryAccept = (f: FinalBlock) => {
+      try {
+        acceptFinal(f)
+      } catch {}
     }
 
     const finalOf = (b: Block | undefined): FinalBlock[] => (b ? [{ block: { body: b.body, sig: b.sig }, cosigs: store.cosigsOf(b.hash) }] : [])
@@ -129,7 +150,7 @@ export function ledger() {
               if (verifyCosig(p!.publicKey, b.hash, sig)) cosigs.push({ notary: id, sig })
               else refusals.push(`${id}: bad co-signature`)
             })
-            .catch((err) => refusals.push(`${id}: ${(err as Error)?.message ?? String(err)}`))
+            .catch((err) => refusals.push(`${id}: ${err instanceof Error ? err.message : 'the stream ended'}`))
             .finally(() => (--left === 0 || cosigs.length >= need) && done())
         }
       })
@@ -190,8 +211,10 @@ export function ledger() {
       return b
     }
 
+    // Opens and receives are made the same way every time (their time is fixed: 0, the send's), so
+    // one made again after a crash is the very block the notaries may have co-signed before.
     const open = (key: KeyPair) =>
-      submit(makeBlock(key, { type: 'open', prev: new Uint8Array(), balance: key.id === genesisId() ? supply : 0n, time: Date.now(), key: key.publicKey }))
+      submit(makeBlock(key, { type: 'open', prev: new Uint8Array(), balance: key.id === genesisId() ? supply : 0n, time: 0, key: key.publicKey }))
 
     /** Receives every final send waiting for an account whose key is here. */
     const receiveAll = (key: KeyPair) =>
@@ -200,7 +223,7 @@ export function ledger() {
         if (!store.head(key.id)) await open(key)
         for (const send of store.pending(key.id)) {
           const head = store.head(key.id)!
-          await submit(makeBlock(key, { type: 'receive', prev: head.hash, balance: head.balance + send.amount!, time: Date.now(), amount: send.amount, source: send.hash }))
+          await submit(makeBlock(key, { type: 'receive', prev: head.hash, balance: head.balance + send.amount!, time: send.time, amount: send.amount, source: send.hash }))
         }
       })
 
@@ -215,21 +238,24 @@ export function ledger() {
       },
       async start() {
         if (c.net) {
+          c.net.libp2p.addEventListener('connection:open', learnKeys)
           await serveCoin(
             c.net.libp2p,
             {
-              cosign(block, deps) {
-                for (const d of deps) {
-                  try {
-                    acceptFinal(d)
-                  } catch {
-                    // A dependency that does not hold is ignored; the block is then checked without it.
-                  }
-                }
+              async cosign(block, deps, peer) {
                 const b = decodeBlock(block)
+                for (const d of deps) tryAccept(d)
+                if (behind(b)) await catchUp(peer, b.account)
+                const source = b.type === 'receive' && !store.byHash(b.source!) ? deps.map((d) => decodeBlock(d.block)).find((d) => sameBytes(d.hash, b.source!)) : undefined
+                if (source) await catchUp(peer, source.account)
                 return cosign(c.identity.nodeKey, store, ctx, b).sig
               },
-              final: acceptFinal,
+              async final(f, peer) {
+                const b = decodeBlock(f.block)
+                if (behind(b)) await catchUp(peer, b.account)
+                acceptFinal(f)
+              },
+              chain: (account, from) => store.chainFrom(account, from, CHAIN_PAGE).map((b) => finalOf(b)[0]!),
             },
             offenseLog(log),
           )
@@ -242,6 +268,7 @@ export function ledger() {
         }
       },
       async stop() {
+        c.net?.libp2p.removeEventListener('connection:open', learnKeys)
         if (c.net) await c.net.libp2p.unhandle(COIN_PROTOCOL.id).catch(() => {})
       },
       info(account) {

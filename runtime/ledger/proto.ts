@@ -2,7 +2,7 @@
 // co-signatures) to the other nodes. Peers are known by node id from their libp2p key.
 import type { Libp2p, PeerId } from '@libp2p/interface'
 import { keyId } from '../identity/index.ts'
-import { bytes, list, object, optional, request, serve, str, type offenseLog, type ProtocolSpec } from '../net/wire.ts'
+import { bytes, int, list, object, optional, request, serve, str, type offenseLog, type ProtocolSpec } from '../net/wire.ts'
 import { BLOCK_MAX_BYTES, type Block, type SignedBlock } from './block.ts'
 import type { Cosig } from './notary.ts'
 
@@ -13,8 +13,12 @@ export interface FinalBlock {
 }
 
 export interface CoinRequest {
+  /** cosign | final | chain */
   op: string
-  block: SignedBlock
+  block?: SignedBlock
+  /** chain: whose blocks, from which height on (at most CHAIN_PAGE). */
+  account?: string
+  from?: number
   /** cosign: final blocks the notary may lack (the account's head, a receive's send), each with co-signatures. */
   deps?: FinalBlock[]
   /** final: the co-signatures of `block`. */
@@ -22,33 +26,52 @@ export interface CoinRequest {
 }
 
 const MAX_NOTARIES = 64
+/** Final blocks per chain answer. */
+export const CHAIN_PAGE = 64
 const signedBlock = object({ body: bytes(BLOCK_MAX_BYTES), sig: bytes(64) })
 const cosig = object({ notary: str(27), sig: bytes(64) })
 const final = object({ block: signedBlock, cosigs: list(cosig, MAX_NOTARIES) })
 
-export const COIN_PROTOCOL: ProtocolSpec<CoinRequest, { sig?: Uint8Array; ok?: boolean }> = {
+export interface CoinResponse {
+  sig?: Uint8Array
+  ok?: boolean
+  blocks?: FinalBlock[]
+}
+
+export const COIN_PROTOCOL: ProtocolSpec<CoinRequest, CoinResponse> = {
   id: '/leither/coin/1.0.0',
-  maxBytes: 4 * (BLOCK_MAX_BYTES + 64) + 4 * MAX_NOTARIES * 128,
-  request: object({ op: str(8), block: signedBlock, deps: optional(list(final, 2)), cosigs: optional(list(cosig, MAX_NOTARIES)) }),
-  response: object({ sig: optional(bytes(64)), ok: optional((v) => v === true) }),
+  maxBytes: CHAIN_PAGE * (BLOCK_MAX_BYTES + 64 + MAX_NOTARIES * 128),
+  request: object({
+    op: str(8),
+    block: optional(signedBlock),
+    deps: optional(list(final, 2)),
+    cosigs: optional(list(cosig, MAX_NOTARIES)),
+    account: optional(str(27)),
+    from: optional(int),
+  }),
+  response: object({ sig: optional(bytes(64)), ok: optional((v) => v === true), blocks: optional(list(final, CHAIN_PAGE)) }),
   timeoutMs: 10_000,
 }
 
 export interface CoinHandlers {
   /** Co-signs `block` (after taking `deps` in); throws a reason to refuse. */
-  cosign(block: SignedBlock, deps: FinalBlock[]): Uint8Array
+  cosign(block: SignedBlock, deps: FinalBlock[], peer: PeerId): Uint8Array | Promise<Uint8Array>
   /** Takes in a final block from another node; throws when it does not hold. */
-  final(f: FinalBlock): void
+  final(f: FinalBlock, peer: PeerId): void | Promise<void>
+  /** Final blocks of an account from a height on, with their co-signatures. */
+  chain(account: string, from: number): FinalBlock[]
 }
 
 export function serveCoin(libp2p: Libp2p, h: CoinHandlers, offense: ReturnType<typeof offenseLog>) {
   return serve(
     libp2p,
     COIN_PROTOCOL,
-    (req) => {
-      if (req.op === 'cosign') return { sig: h.cosign(req.block, req.deps ?? []) }
+    async (req, peer) => {
+      if (req.op === 'chain' && req.account !== undefined) return { blocks: h.chain(req.account, Math.max(0, req.from ?? 0)) }
+      if (!req.block) throw new Error(`${req.op} needs a block`)
+      if (req.op === 'cosign') return { sig: await h.cosign(req.block, req.deps ?? [], peer) }
       if (req.op === 'final') {
-        h.final({ block: req.block, cosigs: req.cosigs ?? [] })
+        await h.final({ block: req.block, cosigs: req.cosigs ?? [] }, peer)
         return { ok: true }
       }
       throw new Error(`unknown op ${req.op}`)
@@ -76,4 +99,8 @@ export async function askCosign(libp2p: Libp2p, peer: PeerId, b: Block, deps: Fi
 
 export async function sendFinal(libp2p: Libp2p, peer: PeerId, f: FinalBlock): Promise<void> {
   await request(libp2p, peer, COIN_PROTOCOL, { op: 'final', block: f.block, cosigs: f.cosigs })
+}
+
+export async function fetchChain(libp2p: Libp2p, peer: PeerId, account: string, from: number): Promise<FinalBlock[]> {
+  return (await request(libp2p, peer, COIN_PROTOCOL, { op: 'chain', account, from })).blocks ?? []
 }

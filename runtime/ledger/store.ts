@@ -18,6 +18,8 @@ export interface LedgerStore {
   /** Blocks of an account, newest first. */
   history(account: string, start: number, count: number): Block[]
   chain(account: string): Block[]
+  /** Up to `count` blocks of an account from `height` on, oldest first. */
+  chainFrom(account: string, height: number, count: number): Block[]
   /** Final sends to `account` not yet received by it. */
   pending(account: string): Block[]
   /** Final sends to any account not yet received. */
@@ -75,6 +77,9 @@ export function ledgerStore(db: () => Database): LedgerStore {
     },
     chain(account) {
       return (q('SELECT body, sig FROM coin_blocks WHERE account = ? ORDER BY height').all(account) as BlockRow[]).map((r) => toBlock(r)!)
+    },
+    chainFrom(account, height, count) {
+      return (q('SELECT body, sig FROM coin_blocks WHERE account = ? AND height >= ? ORDER BY height LIMIT ?').all(account, height, count) as BlockRow[]).map((r) => toBlock(r)!)
     },
     pending(account) {
       const rows = q(`SELECT s.body, s.sig FROM coin_blocks s WHERE s.peer = ? AND s.type = 'send'

@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { tempDir } from '../helpers/node.ts'
 import { createUserKey } from '../../runtime/identity/index.ts'
 import type { TestKernel } from '../helpers/kernel.ts'
-import { callLocal, failure, loginPassport } from '../helpers/kernel.ts'
+import { bootTest, callLocal, failure, loginPassport } from '../helpers/kernel.ts'
 import { bootNetwork, link } from '../helpers/network.ts'
 import { quorumOf } from '../../runtime/ledger/notary.ts'
 import { makeBlock } from '../../runtime/ledger/block.ts'
@@ -15,7 +15,7 @@ import { makeBlock } from '../../runtime/ledger/block.ts'
 function until(node: TestKernel, check: () => boolean): Promise<void> {
   return new Promise((resolve, reject) => {
     if (check()) return resolve()
-    const guard = setTimeout(() => (off(), reject(new Error('the ledger did not settle'))), 20_000)
+    const guard = setTimeout(() => (off(), reject(new Error(`the ledger did not settle: ${check}`))), 20_000)
     const off = node.ledger.onFinal(() => {
       if (check()) (clearTimeout(guard), off(), resolve())
     })
@@ -26,7 +26,7 @@ test('quorum: two thirds rounded up and a majority', () => {
   expect([1, 2, 3, 4, 5, 6, 7].map(quorumOf)).toEqual([1, 2, 2, 3, 4, 4, 5])
 })
 
-test('three nodes, three notaries: transfers between users on different nodes; one notary down; two down', async () => {
+test('three nodes, three notaries: transfers between users on different nodes; one notary down; it catches up after a restart; two down', async () => {
   // The genesis key is made apart and handed to node a after boot, so no node opens an account before the notaries are set.
   using keys = tempDir()
   const g = createUserKey(keys, 'genesis')
@@ -60,20 +60,34 @@ test('three nodes, three notaries: transfers between users on different nodes; o
   for (const r of results) if (r.status === 'rejected') expect((r.reason as { wireText(): string }).wireText()).toMatch(/^Conflict: .*double spend/)
   const spent = final.length ? 3000n : 0n
   for (const n of net.nodes) await until(n, () => n.ledger.info(alice.id).balance === 3800n - spent)
-  for (const n of net.nodes) await until(n, () => n.ledger.total() === 1_000_000n)
+  for (const n of net.nodes) await until(n, () => n.ledger.total() === 1_000_000n && n.ledger.info(carol.id).pending === 0n && n.ledger.info(g.id).pending === 0n)
   expected[alice.id] = 3800n - spent
   rmSync(join(c.dataDir, 'keys', 'users', `${alice.id}.key`))
 
   // One notary down: two of three co-sign.
   await c.stop()
-  await callLocal(b, 'CoinTransfer', await login(b, alice), g.id, 100, '')
+  // Two blocks of alice's chain that c misses (so one dependency does not make up for them).
+  await callLocal(b, 'CoinTransfer', await login(b, alice), g.id, 60, '')
+  await callLocal(b, 'CoinTransfer', await login(b, alice), g.id, 40, '')
   await until(a, () => a.ledger.info(g.id).pending === 0n && a.ledger.info(alice.id).balance === expected[alice.id]! - 100n)
   expect(b.ledger.info(alice.id).balance).toBe(expected[alice.id]! - 100n)
-  const gBalance = a.ledger.info(g.id).balance
 
-  // Two down: a clear failure, and nothing moved.
-  await b.stop()
-  expect(await failure(callLocal(a, 'CoinTransfer', await login(a, g), alice.id, 1, ''))).toMatch(/^Timeout: no quorum: 1 of 3 notaries co-signed, 2 needed/)
-  expect(a.ledger.info(g.id).balance).toBe(gBalance)
-  expect(a.ledger.total()).toBe(1_000_000n)
+  // The notary that was down comes back; with another one down, it catches up on what it missed from its peer and co-signs.
+  const c2 = await bootTest({ p2p: true, coinSupply: 1_000_000, coinGenesis: g.id, coinNotaries: net.nodes.map((x) => x.identity.nodeId) }, c.dataDir)
+  try {
+    await link(c2, a)
+    await link(c2, b)
+    await a.stop()
+    await callLocal(b, 'CoinTransfer', await login(b, alice), carol.id, 50, 'after the restart')
+    await until(c2, () => c2.ledger.info(carol.id).balance === expected[carol.id]! + 50n && c2.ledger.info(alice.id).balance === expected[alice.id]! - 150n)
+    expect(c2.ledger.total()).toBe(1_000_000n)
+
+    // Two down: a clear failure, and nothing moved.
+    await c2.stop()
+    expect(await failure(callLocal(b, 'CoinTransfer', await login(b, alice), g.id, 1, ''))).toMatch(/^Timeout: no quorum: 1 of 3 notaries co-signed, 2 needed/)
+    expect(b.ledger.info(alice.id).balance).toBe(expected[alice.id]! - 150n)
+    expect(b.ledger.total()).toBe(1_000_000n)
+  } finally {
+    await c2.stop()
+  }
 }, 60_000)
