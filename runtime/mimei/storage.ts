@@ -4,32 +4,17 @@ import { statfsSync } from 'node:fs'
 import type { Database } from 'bun:sqlite'
 import { DiskFull, InvalidParams, PermissionDenied, QuotaExceeded } from '../errors.ts'
 import type { Config } from '../config/index.ts'
+import type { StoredUser, Usage } from '../rpc/browser/types.ts'
 
-/**
- * What a user's stored bytes are made of. Everything is charged to somebody:
- * - cur: the live data of MiMei charged to them (their own; replicas they asked for);
- * - versions: the numbered versions of those MiMei (logical size, as the author signed it);
- * - mac: content-addressed files they committed, while their pin lasts;
- * - temp: upload staging files they hold open;
- * - inbox: messages waiting for them on this node.
+/*
+ * What a user's stored bytes are made of (Usage): everything is charged to somebody —
+ * cur: the live data of MiMei charged to them (their own; replicas they asked for);
+ * versions: the numbered versions of those MiMei (logical size, as the author signed it);
+ * mac: content-addressed files they committed, while their pin lasts;
+ * temp: upload staging files they hold open; inbox: messages waiting for them on this node.
+ * The shapes are the wire's (UserList, UserAdmit), declared once for the node and the browser.
  */
-export interface Usage {
-  cur: number
-  versions: number
-  mac: number
-  temp: number
-  inbox: number
-  total: number
-}
-
-export interface StoredUser {
-  userId: string
-  /** Unix seconds of UserAdmit; 0 for the node owner. */
-  admitted: number
-  /** Their own quota in bytes; null = the node's default (config quotaUserBytes). */
-  quotaBytes: number | null
-  usage: Usage
-}
+export type { StoredUser, Usage } from '../rpc/browser/types.ts'
 
 export interface StorageDeps {
   readonly db: Database

@@ -1,5 +1,6 @@
 // MonitorStats options → a query over the monitor table, and its answer: rows with count, errors, avg, max, p95.
 import { InvalidParams } from '../errors.ts'
+import type { StatsRow } from '../rpc/browser/types.ts'
 import { quantileMs } from './histogram.ts'
 import type { Kind } from './recorder.ts'
 import { DAY_SEC, HOUR_SEC, sumRows, type MonitorTable, type StoredRow } from './store.ts'
@@ -19,19 +20,8 @@ export interface StatsQuery {
   name?: string
 }
 
-export interface StatsRow {
-  /** '' = the node that answered; else the URL it was asked at. */
-  node: string
-  kind: Kind
-  name: string
-  /** Start of the hour or day (unix ms); absent for granularity total. */
-  start?: number
-  count: number
-  errors: number
-  avgMs: number
-  maxMs: number
-  p95Ms: number
-}
+/** One row of MonitorStats: the wire's shape, declared once for the node and the browser. */
+export type { StatsRow } from '../rpc/browser/types.ts'
 
 /** Stored rows one query may read: past it the caller is asked to narrow the range or name a row. */
 export const MAX_ROWS = 50_000

@@ -2,6 +2,7 @@
 // from providers (hash-checked), install the version, then follow references to the depth asked.
 // Progress is observable, the job can be cancelled, and a new job resumes where one stopped:
 // blocks already here are not fetched again.
+import type { SyncResult } from '../rpc/browser/types.ts'
 import type { Libp2p, PeerId } from '@libp2p/interface'
 import { NotFound, Timeout } from '../errors.ts'
 import type { Logger } from '../log/index.ts'
@@ -42,15 +43,8 @@ export interface SyncProgress {
   error?: string
 }
 
-export interface SyncResult {
-  mid: string
-  ver: number
-  cid: string
-  blocks: number
-  bytes: number
-  reused: number
-  delta?: boolean
-}
+/** What a finished sync brought: the wire's shape (MiMeiSync), declared once for node and browser. */
+export type { SyncResult } from '../rpc/browser/types.ts'
 
 const PARALLEL = 4
 
