@@ -157,16 +157,10 @@ export function ledger() {
       return { cosigs, refusals }
     }
 
-    /** Blocks of accounts here that this notary co-signed but that found no quorum (in memory only). */
-    const unfinished = new Map<string, Block>()
-    /** Before an account's next block: the one that found no quorum gets another try; throws if it fails again. */
+    /** Before an account's next block: one this notary co-signed that found no quorum gets another try (also after a restart). */
     const retryUnfinished = async (account: string) => {
-      const b = unfinished.get(account)
-      if (!b) return
-      const head = store.head(account)
-      // Another block after the same predecessor became final (a double spend lost): this one is dead.
-      if (head ? !sameBytes(head.hash, b.prev) : b.type !== 'open') unfinished.delete(account)
-      else await submit({ body: b.body, sig: b.sig })
+      const b = store.unfinished(account)
+      if (b) await submit({ body: b.body, sig: b.sig })
     }
 
     async function submit(signed: SignedBlock): Promise<Block> {
@@ -192,14 +186,12 @@ export function ledger() {
       const remote = await remoteCosigs(b, others, need - cosigs.length)
       cosigs.push(...remote.cosigs)
       if (cosigs.length < need) {
-        // This node co-signed it: no other block may follow the same predecessor here, so it is tried again first.
-        if (cosigs.some((x) => x.notary === c.identity.nodeId)) unfinished.set(b.account, b)
         const why = remote.refusals.join('; ')
         if (/double spend|predecessor/.test(why)) throw new Conflict(`block refused by the notaries: ${why}`)
-        const later = unfinished.get(b.account) === b ? '; the block is tried again before the account\'s next one and may still become final' : ''
+        // This node co-signed it: no other block may follow the same predecessor here, so it is tried again first.
+        const later = cosigs.some((x) => x.notary === c.identity.nodeId) ? '; the block is tried again before the account\'s next one and may still become final' : ''
         throw new Timeout(`no quorum: ${cosigs.length} of ${all.length} notaries co-signed, ${need} needed (coinNotaries in leither.json)${why ? `: ${why}` : ''}${later}`)
       }
-      unfinished.delete(b.account)
       if (store.byHash(b.hash)) return b
       if (b.type === 'send') sending.add(b.hash)
       finalized(b, cosigs)

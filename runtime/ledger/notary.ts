@@ -37,7 +37,7 @@ export function cosign(nodeKey: KeyPair, store: LedgerStore, ctx: ChainContext, 
     const head = store.head(b.account)
     if (head && !sameBytes(head.hash, b.prev)) throw new BlockError('wrong predecessor: not the head of the account')
     checkNext(head, b, store.openKey(b.account), ctx, { has: (s) => store.isReceived(Buffer.from(s, 'hex')) })
-    store.note(b.account, b.prev, b.hash)
+    store.note(b)
   }
   return { notary: nodeKey.id, sig: sign(nodeKey, cosigBytes(b.hash)) }
 }

@@ -26,8 +26,10 @@ export interface LedgerStore {
   pendingAll(): Block[]
   /** The block this notary co-signed after `prev` of `account`, if any. */
   noted(account: string, prev: Uint8Array): Uint8Array | undefined
-  /** Records that this notary co-signed `hash` after `prev` of `account`. */
-  note(account: string, prev: Uint8Array, hash: Uint8Array): void
+  /** Records that this notary co-signed block `b` (after its predecessor). */
+  note(b: Block): void
+  /** A block this notary co-signed after the account's head (or as its open block) that is not final. */
+  unfinished(account: string): Block | undefined
   /** The public key from the account's open block. */
   openKey(account: string): Uint8Array | undefined
   accounts(): string[]
@@ -95,8 +97,14 @@ export function ledgerStore(db: () => Database): LedgerStore {
       const had = q('SELECT hash FROM coin_notes WHERE account = ? AND prev = ?').get(account, prev) as { hash: Uint8Array } | null
       return had ? new Uint8Array(had.hash) : undefined
     },
-    note(account, prev, hash) {
-      q('INSERT INTO coin_notes (account, prev, hash) VALUES (?, ?, ?)').run(account, prev, hash)
+    note(b) {
+      q('INSERT INTO coin_notes (account, prev, hash, body, sig) VALUES (?, ?, ?, ?, ?)').run(b.account, b.prev, b.hash, b.body, b.sig)
+    },
+    unfinished(account) {
+      const prev = this.head(account)?.hash ?? new Uint8Array()
+      const row = q(`SELECT body, sig FROM coin_notes n WHERE account = ? AND prev = ? AND body IS NOT NULL
+        AND NOT EXISTS (SELECT 1 FROM coin_blocks b WHERE b.hash = n.hash)`).get(account, prev) as BlockRow | null
+      return toBlock(row)
     },
     openKey(account) {
       return toBlock(q('SELECT body, sig FROM coin_blocks WHERE account = ? AND height = 0').get(account) as BlockRow | null)?.key

@@ -227,4 +227,14 @@ export const MIGRATIONS: readonly Migration[] = [
       db.run('CREATE TABLE coin_notes (account TEXT NOT NULL, prev BLOB NOT NULL, hash BLOB NOT NULL, PRIMARY KEY (account, prev)) STRICT, WITHOUT ROWID')
     },
   },
+  {
+    version: 15,
+    name: 'coin ledger: the blocks this notary co-signed, kept until final',
+    up(db) {
+      // A block this node co-signed is kept with the note, so after a crash it is tried again
+      // rather than leaving its account with a predecessor no other block may follow.
+      db.run('ALTER TABLE coin_notes ADD COLUMN body BLOB')
+      db.run('ALTER TABLE coin_notes ADD COLUMN sig BLOB')
+    },
+  },
 ]
