@@ -5,12 +5,10 @@ import { Conflict, InvalidParams, Timeout } from '../errors.ts'
 import { loadUserKey, type KeyPair } from '../identity/index.ts'
 import type { Identity } from '../identity/index.ts'
 import type { BaseComponents, Subsystem } from '../kernel.ts'
-import type { PeerId } from '@libp2p/interface'
 import type { Net } from '../net/index.ts'
-import { offenseLog } from '../net/wire.ts'
-import { BlockError, checkNext, decodeBlock, makeBlock, MEMO_MAX, sameBytes, type Block, type ChainContext, type SignedBlock } from './block.ts'
-import { cosign, quorumOf, verifyCosig, type Cosig } from './notary.ts'
-import { askCosign, CHAIN_PAGE, COIN_PROTOCOL, fetchChain, peersByNodeId, sendFinal, serveCoin, type FinalBlock } from './proto.ts'
+import { BlockError, decodeBlock, makeBlock, MEMO_MAX, type Block, type ChainContext, type SignedBlock } from './block.ts'
+import { cosign, quorumOf, type Cosig } from './notary.ts'
+import { ledgerPeers } from './peers.ts'
 import { ledgerStore, type LedgerStore } from './store.ts'
 
 export * from './block.ts'
@@ -89,73 +87,7 @@ export function ledger() {
     /** Sends this node made: the transfer itself receives them (and awaits it). */
     const sending = new Set<Uint8Array>()
 
-    /** Public keys of the notaries this node can check co-signatures of. */
-    /** Kept while the node runs: a notary's key learned from a connection still checks its co-signatures once it is gone. */
-    const knownKeys = new Map<string, Uint8Array>()
-    const learnKeys = () => void notaryKeys()
-    const notaryKeys = () => {
-      knownKeys.set(c.identity.nodeId, c.identity.nodeKey.publicKey)
-      if (c.net) for (const [id, p] of peersByNodeId(c.net.libp2p)) knownKeys.set(id, p.publicKey)
-      return knownKeys
-    }
-
-    /** Takes in a block made final elsewhere: a quorum of valid co-signatures, and it extends the chain here. */
-    function acceptFinal(f: FinalBlock): void {
-      const b = decodeBlock(f.block)
-      if (store.byHash(b.hash)) return
-      const all = notaries()
-      const keys = notaryKeys()
-      const valid = f.cosigs.filter((s, i) => all.includes(s.notary) && f.cosigs.findIndex((o) => o.notary === s.notary) === i && keys.has(s.notary) && verifyCosig(keys.get(s.notary)!, b.hash, s.sig))
-      if (valid.length < quorumOf(all.length)) throw new Error(`a final block needs ${quorumOf(all.length)} valid notary co-signatures, it has ${valid.length}`)
-      const head = store.head(b.account)
-      if (head ? !sameBytes(head.hash, b.prev) : b.type !== 'open') throw new Error('the block does not extend the chain known here')
-      checkNext(head, b, store.openKey(b.account), ctx, { has: (s) => store.isReceived(Buffer.from(s, 'hex')) })
-      finalized(b, valid)
-    }
-
-    /** Takes in the final blocks of an account this node lacks, from a peer that has them. */
-    async function catchUp(peer: PeerId, account: string): Promise<void> {
-      for (let page = 0; page < 1000; page++) {
-        const blocks = await fetchChain(c.net!.libp2p, peer, account, store.height(account))
-        for (const f of blocks) acceptFinal(f)
-        if (blocks.length < CHAIN_PAGE) return
-      }
-    }
-    /** A block from a peer that does not follow this node's head of its account: catch up on that account from the peer. */
-    const behind = (b: Block) => b.type !== 'open' && !store.byHash(b.prev)
-    /** A dependency that does not hold is left out; the block is then checked without it. */
-    const tryAccept = (f: FinalBlock) => {
-      try {
-        acceptFinal(f)
-      } catch {}
-    }
-
-    const finalOf = (b: Block | undefined): FinalBlock[] => (b ? [{ block: { body: b.body, sig: b.sig }, cosigs: store.cosigsOf(b.hash) }] : [])
-
-    /** Asks the other notaries this node is connected to; resolves once `need` co-signed or all answered. */
-    async function remoteCosigs(b: Block, others: string[], need: number): Promise<{ cosigs: Cosig[]; refusals: string[] }> {
-      const cosigs: Cosig[] = []
-      const refusals: string[] = []
-      if (!c.net || need <= 0) return { cosigs, refusals }
-      const peers = peersByNodeId(c.net.libp2p)
-      const deps = [...finalOf(b.prev.length ? store.byHash(b.prev) : undefined), ...finalOf(b.type === 'receive' ? store.byHash(b.source!) : undefined)]
-      await new Promise<void>((done) => {
-        let left = others.length
-        if (!left) return done()
-        for (const id of others) {
-          const p = peers.get(id)
-          const ask = p ? askCosign(c.net!.libp2p, p.peer, b, deps) : Promise.reject(new Error(`notary ${id} is not connected`))
-          ask
-            .then((sig) => {
-              if (verifyCosig(p!.publicKey, b.hash, sig)) cosigs.push({ notary: id, sig })
-              else refusals.push(`${id}: bad co-signature`)
-            })
-            .catch((err) => refusals.push(`${id}: ${err instanceof Error ? err.message : 'the stream ended'}`))
-            .finally(() => (--left === 0 || cosigs.length >= need) && done())
-        }
-      })
-      return { cosigs, refusals }
-    }
+    const peers = ledgerPeers({ identity: c.identity, net: c.net, log, store, ctx, notaries, finalized })
 
     /** Before an account's next block: one this notary co-signed that found no quorum gets another try (also after a restart). */
     const retryUnfinished = async (account: string) => {
@@ -183,7 +115,7 @@ export function ledger() {
         }
       }
       const others = all.filter((n) => n !== c.identity.nodeId)
-      const remote = await remoteCosigs(b, others, need - cosigs.length)
+      const remote = await peers.cosigs(b, others, need - cosigs.length)
       cosigs.push(...remote.cosigs)
       if (cosigs.length < need) {
         const why = remote.refusals.join('; ')
@@ -196,10 +128,7 @@ export function ledger() {
       if (b.type === 'send') sending.add(b.hash)
       finalized(b, cosigs)
       sending.delete(b.hash)
-      if (c.net) {
-        const f: FinalBlock = { block: { body: b.body, sig: b.sig }, cosigs }
-        await Promise.allSettled([...peersByNodeId(c.net.libp2p).values()].map((p) => sendFinal(c.net!.libp2p, p.peer, f)))
-      }
+      await peers.broadcast({ block: { body: b.body, sig: b.sig }, cosigs })
       return b
     }
 
@@ -229,29 +158,7 @@ export function ledger() {
         return notaries()
       },
       async start() {
-        if (c.net) {
-          c.net.libp2p.addEventListener('connection:open', learnKeys)
-          await serveCoin(
-            c.net.libp2p,
-            {
-              async cosign(block, deps, peer) {
-                const b = decodeBlock(block)
-                for (const d of deps) tryAccept(d)
-                if (behind(b)) await catchUp(peer, b.account)
-                const source = b.type === 'receive' && !store.byHash(b.source!) ? deps.map((d) => decodeBlock(d.block)).find((d) => sameBytes(d.hash, b.source!)) : undefined
-                if (source) await catchUp(peer, source.account)
-                return cosign(c.identity.nodeKey, store, ctx, b).sig
-              },
-              async final(f, peer) {
-                const b = decodeBlock(f.block)
-                if (behind(b)) await catchUp(peer, b.account)
-                acceptFinal(f)
-              },
-              chain: (account, from) => store.chainFrom(account, from, CHAIN_PAGE).map((b) => finalOf(b)[0]!),
-            },
-            offenseLog(log),
-          )
-        }
+        await peers.start()
         // With other notaries this waits for them: the genesis account is opened on its first transfer.
         const key = keyOf(genesisId())
         if (key && !store.head(key.id) && notaries().every((n) => n === c.identity.nodeId)) {
@@ -260,8 +167,7 @@ export function ledger() {
         }
       },
       async stop() {
-        c.net?.libp2p.removeEventListener('connection:open', learnKeys)
-        if (c.net) await c.net.libp2p.unhandle(COIN_PROTOCOL.id).catch(() => {})
+        await peers.stop()
       },
       info(account) {
         const head = store.head(account)

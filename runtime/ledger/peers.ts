@@ -1,0 +1,137 @@
+// The ledger among nodes: asking the other notaries to co-sign, handing final blocks to every
+// connected node, taking in theirs, and catching up on an account from a peer that is ahead.
+import type { PeerId } from '@libp2p/interface'
+import type { Identity } from '../identity/index.ts'
+import type { Logger } from '../log/index.ts'
+import type { Net } from '../net/index.ts'
+import { offenseLog } from '../net/wire.ts'
+import { checkNext, decodeBlock, sameBytes, type Block, type ChainContext } from './block.ts'
+import { cosign, quorumOf, verifyCosig, type Cosig } from './notary.ts'
+import { askCosign, CHAIN_PAGE, COIN_PROTOCOL, fetchChain, peersByNodeId, sendFinal, serveCoin, type FinalBlock } from './proto.ts'
+import type { LedgerStore } from './store.ts'
+
+export interface PeersComponents {
+  readonly identity: Identity
+  readonly net?: Net
+  readonly log: Logger
+  readonly store: LedgerStore
+  readonly ctx: ChainContext
+  readonly notaries: () => string[]
+  /** Appends a block that became final (and receives it for a local key). */
+  readonly finalized: (b: Block, cosigs: readonly Cosig[]) => void
+}
+
+export interface LedgerPeers {
+  /** Asks the other notaries; resolves once `need` co-signed or all answered. */
+  cosigs(b: Block, others: string[], need: number): Promise<{ cosigs: Cosig[]; refusals: string[] }>
+  /** Hands a final block to every connected node. */
+  broadcast(f: FinalBlock): Promise<void>
+  start(): Promise<void>
+  stop(): Promise<void>
+}
+
+export function ledgerPeers(c: PeersComponents): LedgerPeers {
+  const { store, ctx, notaries, finalized } = c
+  /** Kept while the node runs: a notary's key learned from a connection still checks its co-signatures once it is gone. */
+  const knownKeys = new Map<string, Uint8Array>()
+  const learnKeys = () => void notaryKeys()
+  const notaryKeys = () => {
+    knownKeys.set(c.identity.nodeId, c.identity.nodeKey.publicKey)
+    if (c.net) for (const [id, p] of peersByNodeId(c.net.libp2p)) knownKeys.set(id, p.publicKey)
+    return knownKeys
+  }
+
+  /** Takes in a block made final elsewhere: a quorum of valid co-signatures, and it extends the chain here. */
+  function acceptFinal(f: FinalBlock): void {
+    const b = decodeBlock(f.block)
+    if (store.byHash(b.hash)) return
+    const all = notaries()
+    const keys = notaryKeys()
+    const valid = f.cosigs.filter((s, i) => all.includes(s.notary) && f.cosigs.findIndex((o) => o.notary === s.notary) === i && keys.has(s.notary) && verifyCosig(keys.get(s.notary)!, b.hash, s.sig))
+    if (valid.length < quorumOf(all.length)) throw new Error(`a final block needs ${quorumOf(all.length)} valid notary co-signatures, it has ${valid.length}`)
+    const head = store.head(b.account)
+    if (head ? !sameBytes(head.hash, b.prev) : b.type !== 'open') throw new Error('the block does not extend the chain known here')
+    checkNext(head, b, store.openKey(b.account), ctx, { has: (s) => store.isReceived(Buffer.from(s, 'hex')) })
+    finalized(b, valid)
+  }
+
+  /** Takes in the final blocks of an account this node lacks, from a peer that has them. */
+  async function catchUp(peer: PeerId, account: string): Promise<void> {
+    for (let page = 0; page < 1000; page++) {
+      const blocks = await fetchChain(c.net!.libp2p, peer, account, store.height(account))
+      for (const f of blocks) acceptFinal(f)
+      if (blocks.length < CHAIN_PAGE) return
+    }
+  }
+  /** A block from a peer that does not follow this node's head of its account: catch up on that account from the peer. */
+  const behind = (b: Block) => b.type !== 'open' && !store.byHash(b.prev)
+  /** A dependency that does not hold is left out; the block is then checked without it. */
+  const tryAccept = (f: FinalBlock) => {
+    try {
+      acceptFinal(f)
+    } catch {}
+  }
+
+  const finalOf = (b: Block | undefined): FinalBlock[] => (b ? [{ block: { body: b.body, sig: b.sig }, cosigs: store.cosigsOf(b.hash) }] : [])
+
+  /** Asks the other notaries this node is connected to; resolves once `need` co-signed or all answered. */
+  async function askNotaries(b: Block, others: string[], need: number): Promise<{ cosigs: Cosig[]; refusals: string[] }> {
+    const cosigs: Cosig[] = []
+    const refusals: string[] = []
+    if (!c.net || need <= 0) return { cosigs, refusals }
+    const peers = peersByNodeId(c.net.libp2p)
+    const deps = [...finalOf(b.prev.length ? store.byHash(b.prev) : undefined), ...finalOf(b.type === 'receive' ? store.byHash(b.source!) : undefined)]
+    await new Promise<void>((done) => {
+      let left = others.length
+      if (!left) return done()
+      for (const id of others) {
+        const p = peers.get(id)
+        const ask = p ? askCosign(c.net!.libp2p, p.peer, b, deps) : Promise.reject(new Error(`notary ${id} is not connected`))
+        ask
+          .then((sig) => {
+            if (verifyCosig(p!.publicKey, b.hash, sig)) cosigs.push({ notary: id, sig })
+            else refusals.push(`${id}: bad co-signature`)
+          })
+          .catch((err) => refusals.push(`${id}: ${err instanceof Error ? err.message : 'the stream ended'}`))
+          .finally(() => (--left === 0 || cosigs.length >= need) && done())
+      }
+    })
+    return { cosigs, refusals }
+  }
+
+  return {
+    cosigs: askNotaries,
+    async broadcast(f) {
+      if (c.net) await Promise.allSettled([...peersByNodeId(c.net.libp2p).values()].map((p) => sendFinal(c.net!.libp2p, p.peer, f)))
+    },
+    async start() {
+      if (!c.net) return
+      c.net.libp2p.addEventListener('connection:open', learnKeys)
+      await serveCoin(
+        c.net.libp2p,
+        {
+          async cosign(block, deps, peer) {
+            const b = decodeBlock(block)
+            for (const d of deps) tryAccept(d)
+            if (behind(b)) await catchUp(peer, b.account)
+            const source = b.type === 'receive' && !store.byHash(b.source!) ? deps.map((d) => decodeBlock(d.block)).find((d) => sameBytes(d.hash, b.source!)) : undefined
+            if (source) await catchUp(peer, source.account)
+            return cosign(c.identity.nodeKey, store, ctx, b).sig
+          },
+          async final(f, peer) {
+            const b = decodeBlock(f.block)
+            if (behind(b)) await catchUp(peer, b.account)
+            acceptFinal(f)
+          },
+          chain: (account, from) => store.chainFrom(account, from, CHAIN_PAGE).map((b) => finalOf(b)[0]!),
+        },
+        offenseLog(c.log),
+      )
+    },
+    async stop() {
+      if (!c.net) return
+      c.net.libp2p.removeEventListener('connection:open', learnKeys)
+      await c.net.libp2p.unhandle(COIN_PROTOCOL.id).catch(() => {})
+    },
+  }
+}
