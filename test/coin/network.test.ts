@@ -10,6 +10,7 @@ import { bootTest, callLocal, failure, loginPassport } from '../helpers/kernel.t
 import { bootNetwork, link } from '../helpers/network.ts'
 import { quorumOf } from '../../runtime/ledger/notary.ts'
 import { makeBlock } from '../../runtime/ledger/block.ts'
+import { sendFinal } from '../../runtime/ledger/proto.ts'
 
 /** Resolves once `check` holds on `node`, looked at after every block that becomes final there. */
 function until(node: TestKernel, check: () => boolean): Promise<void> {
@@ -50,6 +51,19 @@ test('three nodes, three notaries: transfers between users on different nodes; o
   for (const n of net.nodes) await until(n, agrees(n))
   for (const n of net.nodes) expect(n.ledger.total()).toBe(1_000_000n)
 
+  // Forged and replayed final blocks handed to a node over the wire: refused, or taken once.
+  const libA = a.net!.libp2p
+  const peerB = b.net!.libp2p.peerId
+  const gHead = a.ledger.chain(g.id).at(-1)!
+  const forged = makeBlock(g, { type: 'send', prev: gHead.hash, balance: gHead.balance - 7n, time: Date.now(), to: alice.id, amount: 7n })
+  const fakeCosigs = net.nodes.map((n) => ({ notary: n.identity.nodeId, sig: new Uint8Array(64).fill(1) }))
+  await expect(sendFinal(libA, peerB, { block: { body: forged.body, sig: forged.sig }, cosigs: fakeCosigs })).rejects.toThrow(/needs 2 valid notary co-signatures, it has 0/)
+  const aliceChain = b.ledger.chain(alice.id)
+  const aliceHead = aliceChain.at(-1)!
+  await sendFinal(libA, peerB, { block: { body: aliceHead.body, sig: aliceHead.sig }, cosigs: [] }) // already there: taken once, nothing changes
+  expect(b.ledger.chain(alice.id).length).toBe(aliceChain.length)
+  expect(b.ledger.info(g.id).balance).toBe(995_000n)
+
   // A double spend: alice's key on two nodes, two conflicting sends after the same block, at once.
   copyFileSync(join(b.dataDir, 'keys', 'users', `${alice.id}.key`), join(c.dataDir, 'keys', 'users', `${alice.id}.key`))
   const head = b.ledger.chain(alice.id).at(-1)!
@@ -62,6 +76,10 @@ test('three nodes, three notaries: transfers between users on different nodes; o
   for (const n of net.nodes) await until(n, () => n.ledger.info(alice.id).balance === 3800n - spent)
   for (const n of net.nodes) await until(n, () => n.ledger.total() === 1_000_000n && n.ledger.info(carol.id).pending === 0n && n.ledger.info(g.id).pending === 0n)
   expected[alice.id] = 3800n - spent
+  // The winner's receiver has it (carol when b's send won, the genesis account when c's did).
+  if (results[0].status === 'fulfilled') expected[carol.id]! += 3000n
+  if (results[1].status === 'fulfilled') expected[g.id]! += 3000n
+  for (const n of net.nodes) await until(n, agrees(n))
   rmSync(join(c.dataDir, 'keys', 'users', `${alice.id}.key`))
 
   // One notary down: two of three co-sign.
