@@ -19,6 +19,7 @@ import { net, type Net } from './net/index.ts'
 import { replication, type Replication } from './net/replication.ts'
 import { messages, type Messages } from './net/messages.ts'
 import { apps, type Apps } from './apps/index.ts'
+import { installDefaultApps } from './apps/defaults.ts'
 import { monitor, type Monitor } from './monitor/index.ts'
 import { ledger, type Ledger } from './ledger/index.ts'
 
@@ -144,6 +145,7 @@ export async function boot(opts: BootOptions): Promise<Kernel> {
     lock.release()
     throw err
   }
+  await installDefaultApps({ apps: installed, system, dataDir, owner: config.owner, nodeKey: ident.nodeKey, log })
 
   let stopping: Promise<void> | undefined
   return {

@@ -30,6 +30,20 @@ import f14 from '../../apps/monitor/index.html' with { type: 'file' }
 import f15 from '../../apps/monitor/manifest.json' with { type: 'file' }
 // @ts-ignore: a "file" import of a script, style or image
 import f16 from '../../apps/monitor/style.css' with { type: 'file' }
+// @ts-ignore: a "file" import of a script, style or image
+import f17 from '../../apps/weibo/README.md' with { type: 'file' }
+// @ts-ignore: a "file" import of a script, style or image
+import f18 from '../../apps/weibo/app.js' with { type: 'file' }
+// @ts-ignore: a "file" import of a script, style or image
+import f19 from '../../apps/weibo/i18n.js' with { type: 'file' }
+// @ts-ignore: a "file" import of a script, style or image
+import f20 from '../../apps/weibo/icon.svg' with { type: 'file' }
+import f21 from '../../apps/weibo/index.html' with { type: 'file' }
+import f22 from '../../apps/weibo/manifest.json' with { type: 'file' }
+// @ts-ignore: a "file" import of a script, style or image
+import f23 from '../../apps/weibo/store.js' with { type: 'file' }
+// @ts-ignore: a "file" import of a script, style or image
+import f24 from '../../apps/weibo/style.css' with { type: 'file' }
 
 const files: Record<string, unknown> = {
   "launcher/app.js": f0,
@@ -49,6 +63,14 @@ const files: Record<string, unknown> = {
   "monitor/index.html": f14,
   "monitor/manifest.json": f15,
   "monitor/style.css": f16,
+  "weibo/README.md": f17,
+  "weibo/app.js": f18,
+  "weibo/i18n.js": f19,
+  "weibo/icon.svg": f20,
+  "weibo/index.html": f21,
+  "weibo/manifest.json": f22,
+  "weibo/store.js": f23,
+  "weibo/style.css": f24,
 }
 
 export const EMBEDDED_APPS = files as Record<string, string>

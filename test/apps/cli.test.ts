@@ -72,7 +72,10 @@ describe('leither app', () => {
     const gone = await onB('app', 'uninstall', id, '--keep-data')
     expect(gone.code).toBe(0)
     expect(gone.stdout).toContain('uninstalled hello; 0 data area(s) kept')
-    expect((await onB('app', 'list')).stdout).toContain('no apps installed')
+    // Only the default app (Weibo) is left.
+    const left = (await onB('app', 'list')).stdout
+    expect(left).not.toContain(id)
+    expect(left).toContain('weibo')
   })
 
   test('every command answers --help; bad arguments exit 2, refusals 1 with the node\u2019s text', async () => {
