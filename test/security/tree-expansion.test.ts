@@ -23,19 +23,25 @@ async function victim(tree: ReturnType<typeof doublingTree>, size: number) {
   return { c, sc: await ownerSid(c), mid }
 }
 
-function nothingInstalled(c: TestKernel, mid: string): void {
+/** Rows of file trees and versions on C (its bundled apps have some before the sync). */
+const holdings = (c: TestKernel) => ({
+  files: (c.mimei.db.query('SELECT count(*) AS n FROM file_nodes').get() as { n: number }).n,
+  versions: (c.mimei.db.query('SELECT count(*) AS n FROM mimei_versions').get() as { n: number }).n,
+})
+
+function nothingInstalled(c: TestKernel, mid: string, before: ReturnType<typeof holdings>): void {
   expect(() => c.mimei.row(mid)).toThrow('no MiMei')
-  expect(c.mimei.db.query('SELECT count(*) AS n FROM file_nodes').get()).toEqual({ n: 0 })
-  expect(c.mimei.db.query('SELECT count(*) AS n FROM mimei_versions').get()).toEqual({ n: 0 })
+  expect(holdings(c)).toEqual(before)
 }
 
 test('a tree that expands past its signed size is refused whole: 14 blocks would be 4,096 files', async () => {
   const tree = doublingTree(12)
   // The record claims two files' worth; the blocks list 4,096 paths to the same file.
   const { c, sc, mid } = await victim(tree, 2048)
+  const before = holdings(c)
   const err = await failure(callLocal(c, 'MiMeiSync', sc, mid))
   expect(err).toMatch(/^InvalidSignature: .*expands to more than the \d+ bytes its signed record says/)
-  nothingInstalled(c, mid)
+  nothingInstalled(c, mid, before)
   expect(await callLocal(c, 'MiMeiSyncStatus', sc, mid)).toMatchObject({ state: 'failed' })
 })
 
@@ -43,9 +49,10 @@ test('a tree whose signed size is honest but astronomical (2^30 files) is refuse
   // One-byte files: the honest size (1 GiB) passes the storage gate, so the entry limit is what stops it.
   const tree = doublingTree(30, 1)
   const { c, sc, mid } = await victim(tree, tree.bytes)
+  const before = holdings(c)
   const err = await failure(callLocal(c, 'MiMeiSync', sc, mid))
   expect(err).toMatch(/^QuotaExceeded: .*more than \d+ files and directories/)
-  nothingInstalled(c, mid)
+  nothingInstalled(c, mid, before)
 })
 
 test('an honest tree that shares a subtree installs, each path with its own copy', async () => {
@@ -55,5 +62,6 @@ test('an honest tree that shares a subtree installs, each path with its own copy
   const h = await callLocal(c, 'MMOpen', sc, mid, 'cur')
   const f = await callLocal(c, 'MFOpenByPath', sc, h, 'b/a/b', 0)
   expect(await callLocal(c, 'MFGetSize', f)).toBe(3000)
-  expect(c.mimei.db.query('SELECT count(*) AS n FROM file_nodes WHERE dir = 0').get()).toEqual({ n: 8 })
+  const m = c.mimei.row(mid).id
+  expect(c.mimei.db.query('SELECT count(*) AS n FROM file_nodes WHERE dir = 0 AND m = ?').get(m)).toEqual({ n: 8 })
 })
