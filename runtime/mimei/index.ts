@@ -16,6 +16,7 @@ import { ALL_RIGHTS, EVERYONE_MASK, requireRight, Right, rightNames, type RightN
 import { totalBytes } from './db/core.ts'
 import { loadSnapshot, snapshotDb } from './snapshot.ts'
 import { Storage } from './storage.ts'
+import type { MiMeiInfo } from '../rpc/browser/types.ts'
 
 export { Right, type RightName } from './rights.ts'
 export type { Handle } from './handles.ts'
@@ -58,19 +59,9 @@ interface VersionCopy {
   refs: number
 }
 
-export interface MiMeiRow {
+/** A row of the mimei table: what MMList shows (MiMeiInfo, the wire's shape) and the node's own columns. */
+export interface MiMeiRow extends MiMeiInfo {
   id: number
-  mid: string
-  author: string
-  app: string
-  ext: string
-  mark: string
-  type: number
-  created: number
-  seq: number
-  bytes: number
-  last: number | null
-  release: number | null
   next_ver: number
   /** Who pays for its bytes when not its author (a replica's requester); null = the author. */
   charge_to: string | null
