@@ -60,6 +60,8 @@ export interface PermissionComponents {
 
 /** A handle's session is looked up again at most this often (a Map hit otherwise). */
 const SESSION_RECHECK_MS = 30_000
+/** Size of the live-session map past which stale entries are dropped. */
+const ALIVE_PRUNE_AT = 4096
 
 const describeWho = (p: Principal) => p.userId || (p.kind === 'system' ? 'system' : 'guest')
 
@@ -68,8 +70,17 @@ export function permissions() {
     const auditLog = c.log.child('audit')
     const resolvers = new Map<HandleKind, HandleResolver>()
     const endListeners: ((ended: { userId: string; sid?: string; app?: string }) => void)[] = []
-    /** Sessions known alive, and when that was last checked. */
+    /**
+     * Sessions known alive, and when that was last checked. An entry older than the recheck
+     * interval says nothing (it is looked up again), so past a size those are dropped: sessions
+     * that expire idle never report their end, and the map would otherwise keep one entry each.
+     */
     const alive = new Map<string, number>()
+    const markAlive = (sid: string) => {
+      const now = Date.now()
+      if (alive.size >= ALIVE_PRUNE_AT) for (const [k, at] of alive) if (now - at >= SESSION_RECHECK_MS) alive.delete(k)
+      alive.set(sid, now)
+    }
     const audited = new WeakSet<object>()
 
     const deny = (what: string, who: Principal, reason: string, err: PermissionDenied): never => {
@@ -100,7 +111,7 @@ export function permissions() {
       if (typeof sid !== 'string') throw new InvalidParams(`${what}: parameter sid must be a string, got ${sid instanceof Uint8Array ? 'bytes' : typeof sid}`)
       try {
         const s = c.sessions.resolve(sid)
-        alive.set(sid, Date.now())
+        markAlive(sid)
         const who: Principal = { userId: s.userId, kind: s.kind, sid, ...(s.app ? { app: s.app } : {}) }
         requireOrigin(who, origin, what)
         return who
@@ -122,7 +133,7 @@ export function permissions() {
       if (at !== undefined && Date.now() - at < SESSION_RECHECK_MS) return
       try {
         c.sessions.resolve(p.sid)
-        alive.set(p.sid, Date.now())
+        markAlive(p.sid)
       } catch (err) {
         alive.delete(p.sid)
         if (err instanceof PermissionDenied) {
