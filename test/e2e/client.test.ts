@@ -1,23 +1,17 @@
 // The browser client /lib/leither.js in real Chromium: syscalls over WebSocket and HTTP, errors, login.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import type { Browser, Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { bootTest, loginPassport, type TestKernel } from '../helpers/kernel.ts'
-import { launchBrowser } from '../helpers/browser.ts'
+import { nodeAndPage } from '../helpers/browser.ts'
 import pkg from '../../package.json' with { type: 'json' }
 
 let node: TestKernel
-let browser: Browser
 let page: Page
+let stop: () => Promise<void>
 beforeAll(async () => {
-  node = await bootTest()
-  browser = await launchBrowser()
-  page = await browser.newPage()
-  await page.goto(`${node.url}/`)
+  ;({ node, page, stop } = await nodeAndPage(() => bootTest()))
 })
-afterAll(async () => {
-  await browser?.close()
-  await node?.stop()
-})
+afterAll(() => stop?.())
 
 describe('/lib/leither.js in Chromium', () => {
   for (const transport of ['ws', 'http'] as const) {

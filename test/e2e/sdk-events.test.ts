@@ -1,24 +1,18 @@
 // /lib/leither.js in Chromium: 'message' and 'pubsub' events fed by the client's PullMsg loop, sent
 // from another session, and still delivered after the node closed the client's socket.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import type { Browser, Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { bootTest, loginPassport, ownerKey, type TestKernel } from '../helpers/kernel.ts'
-import { launchBrowser } from '../helpers/browser.ts'
+import { nodeAndPage } from '../helpers/browser.ts'
 import { generateKeyPair, keyId } from '../../runtime/identity/index.ts'
 
 let node: TestKernel
-let browser: Browser
 let page: Page
+let stop: () => Promise<void>
 beforeAll(async () => {
-  node = await bootTest()
-  browser = await launchBrowser()
-  page = await browser.newPage()
-  await page.goto(`${node.url}/`)
+  ;({ node, page, stop } = await nodeAndPage(() => bootTest()))
 })
-afterAll(async () => {
-  await browser?.close()
-  await node?.stop()
-})
+afterAll(() => stop?.())
 
 describe('/lib/leither.js events', () => {
   test("a message sent from another session arrives as 'message', before and after the node closes the socket", async () => {

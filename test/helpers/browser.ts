@@ -5,7 +5,7 @@
 // each launch on a fresh temporary profile (it refuses a --user-data-dir argument and makes its
 // own), so no state leaks from one run to the next.
 import sparticuz from '@sparticuz/chromium'
-import { chromium, type Browser } from 'playwright-core'
+import { chromium, type Browser, type Page } from 'playwright-core'
 
 /**
  * Flags the package sets for serverless hosts that would make a browser test prove less than it
@@ -31,4 +31,16 @@ export function chromiumPath(): Promise<string> {
 
 export async function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: await chromiumPath(), args: browserArgs(), headless: true })
+}
+
+/**
+ * A node in-process and a Chromium page already on the node's own origin (the launcher's page):
+ * what a test of /lib/leither.js in the browser starts from. `stop` closes both.
+ */
+export async function nodeAndPage<N extends { url: string; stop(): Promise<void> }>(boot: () => Promise<N>) {
+  const node = await boot()
+  const browser = await launchBrowser()
+  const page: Page = await browser.newPage()
+  await page.goto(`${node.url}/`)
+  return { node, browser, page, stop: async () => (await browser.close(), await node.stop()) }
 }

@@ -1,5 +1,6 @@
 // The mimei family: deterministic ids, mminfo, handles, versions, MMSum, references, gc, rights, app data, quotas.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import type { MiMeiInfo } from '../../runtime/rpc/browser/types.ts'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { generateKeyPair, type KeyPair } from '../../runtime/identity/index.ts'
@@ -35,18 +36,8 @@ async function aliceDb(right = 0): Promise<{ mid: string; h: string }> {
   return { mid, h: (await call('MMOpen', aliceSid, mid)) as string }
 }
 
-interface Info {
-  mid: string
-  author: string
-  app: string
-  ext: string
-  mark: string
-  type: number
-  created: number
-  seq: number
-  bytes: number
-  last: number | null
-  release: number | null
+/** GetVar mminfo: what MMList shows, with the rights. */
+interface Info extends MiMeiInfo {
   rights: Record<string, number>
   yourRights: string[]
 }
