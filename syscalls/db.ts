@@ -19,9 +19,6 @@ const any = (name: string, doc: string): ParamSpec => ({ name, type: 'any', doc 
 const rest = (name: string, doc: string, type: ParamSpec['type'] = 'any'): ParamSpec => ({ name, type, doc, rest: true })
 const opt = (p: ParamSpec): ParamSpec => ({ ...p, optional: true })
 
-/** Writes that only remove data: they are never refused for space. */
-const FREES = new Set(['Del', 'Hdel', 'Hclear', 'Lpop', 'Rpop', 'Lclear', 'Srem', 'Sclear', 'Zrem', 'Zremrangebyscore', 'Zclear'])
-
 /** Longest a transaction may stay open before it is rolled back by itself. */
 const MAX_TX_SEC = 3600
 /** Most writes, and most encoded bytes, one transaction may queue before Commit. */
@@ -41,7 +38,8 @@ function handleOf(ctx: CallContext, id: string) {
  */
 function op(
   name: string,
-  write: boolean,
+  /** A read, a write, or a write that only removes data ('frees': never refused for space). */
+  write: boolean | 'frees',
   params: ParamSpec[],
   /** What comes back: for the docs, and as a TypeScript type (a write may also answer 'QUEUED'). */
   [returns, type]: readonly [doc: string, type: string],
@@ -69,7 +67,7 @@ function op(
       // The quota is checked when the write is applied, so queued writes are held to it at
       // Commit, each against the size the earlier ones of the transaction left. Writes that only
       // remove data free space: no quota or floor stops them.
-      const frees = FREES.has(name)
+      const frees = write === 'frees'
       const apply = (target: DbTarget = h.target) => {
         if (!frees) mimei.chargeWrite(h, () => args.reduce<number>((sum, a) => sum + encodeValue(a).length, 0))
         return run(target, ...args)
@@ -198,7 +196,7 @@ export const DB_SYSCALLS: SyscallRow[] = [
   // strings
   op('Set', true, [KEY, any('value', 'any value')], ['true', 'true'], 'Stores a value under a key.', str.set),
   op('Get', false, [KEY], ['the value or null', 'unknown'], 'Reads a value.', str.get),
-  op('Del', true, [rest('keys', 'keys of any type', 'string')], ['number deleted', 'number'], 'Deletes keys of any type.', (t, ...keys: string[]) => str.del(t, keys), all),
+  op('Del', 'frees', [rest('keys', 'keys of any type', 'string')], ['number deleted', 'number'], 'Deletes keys of any type.', (t, ...keys: string[]) => str.del(t, keys), all),
   op('Incr', true, [KEY], ['the new value', 'number | bigint'], 'Adds 1 to an integer value (missing = 0).', (t, k) => str.incrBy(t, k, 1)),
   op('IncrBy', true, [KEY, i('delta', 'amount to add')], ['the new value', 'number | bigint'], 'Adds delta to an integer value.', str.incrBy),
   op('Scan', false, [s('begin', 'start after this key ("" = from the first)'), opt(s('match', 'glob: * ? [abc]')), i('count', 'most keys to return (≤ 10000)')], ['list of keys', 'string[]'], 'Lists keys in order.', str.scan, () => []),
@@ -210,41 +208,41 @@ export const DB_SYSCALLS: SyscallRow[] = [
   op('Hgetall', false, [KEY], ['map of field → value', 'Record<string, unknown>'], 'Reads the whole hash.', hash.hgetall),
   op('Hkeys', false, [KEY], ['list of fields', 'string[]'], 'Lists the fields.', hash.hkeys),
   op('Hlen', false, [KEY], ['number of fields', 'number'], 'Counts the fields.', hash.hlen),
-  op('Hdel', true, [KEY, rest('fields', 'field names', 'string')], ['number deleted', 'number'], 'Deletes fields.', (t, k, ...f) => hash.hdel(t, k, f)),
+  op('Hdel', 'frees', [KEY, rest('fields', 'field names', 'string')], ['number deleted', 'number'], 'Deletes fields.', (t, k, ...f) => hash.hdel(t, k, f)),
   op('HincrBy', true, [KEY, s('field', 'field name'), i('delta', 'amount to add')], ['the new value', 'number | bigint'], 'Adds to an integer field.', hash.hincrBy),
-  op('Hclear', true, [KEY], ['number of fields deleted', 'number'], 'Deletes the hash.', hash.hclear),
+  op('Hclear', 'frees', [KEY], ['number of fields deleted', 'number'], 'Deletes the hash.', hash.hclear),
   op('Hscan', false, [KEY, s('begin', 'start after this field'), opt(s('match', 'glob')), i('count', 'most fields (≤ 10000)')], ['list of {field, value}', '{ field: string; value: unknown }[]'], 'Lists fields in order.', hash.hscan),
   // lists
   op('Lpush', true, [KEY, rest('values', 'values to add at the head')], ['new length', 'number'], 'Adds values at the head.', (t, k, ...v) => list.lpush(t, k, v)),
   op('Rpush', true, [KEY, rest('values', 'values to add at the tail')], ['new length', 'number'], 'Adds values at the tail.', (t, k, ...v) => list.rpush(t, k, v)),
-  op('Lpop', true, [KEY], ['the value or null', 'unknown'], 'Removes the head.', list.lpop),
-  op('Rpop', true, [KEY], ['the value or null', 'unknown'], 'Removes the tail.', list.rpop),
+  op('Lpop', 'frees', [KEY], ['the value or null', 'unknown'], 'Removes the head.', list.lpop),
+  op('Rpop', 'frees', [KEY], ['the value or null', 'unknown'], 'Removes the tail.', list.rpop),
   op('Lrange', false, [KEY, i('start', 'first index (negative = from the end)'), i('stop', 'last index, inclusive')], ['list of values', 'unknown[]'], 'Reads a range.', list.lrange),
   op('Lindex', false, [KEY, i('index', 'index (negative = from the end)')], ['the value or null', 'unknown'], 'Reads one element.', list.lindex),
   op('Llen', false, [KEY], ['length', 'number'], 'Counts the elements.', list.llen),
   op('Lset', true, [KEY, i('index', 'index (negative = from the end)'), any('value', 'any value')], ['true', 'true'], 'Replaces one element.', list.lset),
-  op('Lclear', true, [KEY], ['number of elements deleted', 'number'], 'Deletes the list.', list.lclear),
+  op('Lclear', 'frees', [KEY], ['number of elements deleted', 'number'], 'Deletes the list.', list.lclear),
   // sets
   op('Sadd', true, [KEY, rest('members', 'members to add')], ['number added', 'number'], 'Adds members.', (t, k, ...m) => set.sadd(t, k, m)),
-  op('Srem', true, [KEY, rest('members', 'members to remove')], ['number removed', 'number'], 'Removes members.', (t, k, ...m) => set.srem(t, k, m)),
+  op('Srem', 'frees', [KEY, rest('members', 'members to remove')], ['number removed', 'number'], 'Removes members.', (t, k, ...m) => set.srem(t, k, m)),
   op('Smembers', false, [KEY], ['list of members', 'unknown[]'], 'Lists the members.', set.smembers),
   op('Scard', false, [KEY], ['number of members', 'number'], 'Counts the members.', set.scard),
   op('Sdiff', false, [rest('keys', 'set keys', 'string')], ['list of members', 'unknown[]'], 'Members of the first set not in the others.', (t, ...k: string[]) => set.sdiff(t, k), all),
   op('Sinter', false, [rest('keys', 'set keys', 'string')], ['list of members', 'unknown[]'], 'Members in every set.', (t, ...k: string[]) => set.sinter(t, k), all),
   op('Sunion', false, [rest('keys', 'set keys', 'string')], ['list of members', 'unknown[]'], 'Members in any set.', (t, ...k: string[]) => set.sunion(t, k), all),
-  op('Sclear', true, [KEY], ['number of members deleted', 'number'], 'Deletes the set.', set.sclear),
+  op('Sclear', 'frees', [KEY], ['number of members deleted', 'number'], 'Deletes the set.', set.sclear),
   // sorted sets
   op('Zadd', true, [KEY, rest('pairs', '{score, member} pairs or [score, member] lists')], ['number of new members', 'number'], 'Adds members with scores (updates the score of existing ones).', (t, k, ...p) => zset.zadd(t, k, p)),
   op('Zcard', false, [KEY], ['number of members', 'number'], 'Counts the members.', zset.zcard),
   op('Zcount', false, [KEY, n('min', 'lowest score'), n('max', 'highest score')], ['number of members', 'number'], 'Counts members with min ≤ score ≤ max.', zset.zcount),
-  op('Zrem', true, [KEY, rest('members', 'members to remove')], ['number removed', 'number'], 'Removes members.', (t, k, ...m) => zset.zrem(t, k, m)),
+  op('Zrem', 'frees', [KEY, rest('members', 'members to remove')], ['number removed', 'number'], 'Removes members.', (t, k, ...m) => zset.zrem(t, k, m)),
   op('Zscore', false, [KEY, any('member', 'the member')], ['score or null', 'number | null'], "Reads a member's score.", zset.zscore),
   op('Zrank', false, [KEY, any('member', 'the member')], ['0-based rank or null', 'number | null'], 'Rank by ascending score.', zset.zrank),
   op('Zrange', false, [KEY, i('start', 'first rank'), i('stop', 'last rank, inclusive')], ['list of {member, score}', 'ScoredMember[]'], 'Members by ascending score.', zset.zrange),
   op('Zrevrange', false, [KEY, i('start', 'first rank'), i('stop', 'last rank, inclusive')], ['list of {member, score}', 'ScoredMember[]'], 'Members by descending score.', zset.zrevrange),
   op('Zrangebyscore', false, [KEY, n('min', 'lowest score'), n('max', 'highest score'), opt(i('offset', 'members to skip')), opt(i('count', 'most members'))], ['list of {member, score}', 'ScoredMember[]'], 'Members with min ≤ score ≤ max, ascending.', zset.zrangebyscore),
   op('Zrevrangebyscore', false, [KEY, n('max', 'highest score'), n('min', 'lowest score'), opt(i('offset', 'members to skip')), opt(i('count', 'most members'))], ['list of {member, score}', 'ScoredMember[]'], 'Members with min ≤ score ≤ max, descending.', zset.zrevrangebyscore),
-  op('Zremrangebyscore', true, [KEY, n('min', 'lowest score'), n('max', 'highest score')], ['number removed', 'number'], 'Removes members with min ≤ score ≤ max.', zset.zremrangebyscore),
+  op('Zremrangebyscore', 'frees', [KEY, n('min', 'lowest score'), n('max', 'highest score')], ['number removed', 'number'], 'Removes members with min ≤ score ≤ max.', zset.zremrangebyscore),
   op('ZincrBy', true, [KEY, n('delta', 'amount to add'), any('member', 'the member')], ['the new score', 'number'], "Adds to a member's score.", zset.zincrBy),
-  op('Zclear', true, [KEY], ['number of members deleted', 'number'], 'Deletes the sorted set.', zset.zclear),
+  op('Zclear', 'frees', [KEY], ['number of members deleted', 'number'], 'Deletes the sorted set.', zset.zclear),
 ]
