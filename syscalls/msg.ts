@@ -1,7 +1,7 @@
 // The msg family: messages between users and nodes (SendMsg, ReadMsg, PullMsg, MsgStatus) and
 // pubsub for apps (Subscribe, Unsubscribe, Publish), delivered to WebSocket clients by PullMsg.
 import { InvalidParams } from '../runtime/errors.ts'
-import { PULL_MAX_SEC } from '../runtime/net/messages.ts'
+import { PULL_MAX_SEC } from '../runtime/msg/index.ts'
 import { syscall } from '../runtime/rpc/syscall.ts'
 
 /** Checks a map argument's keys: unknown ones are refused, naming the known ones. */

@@ -17,9 +17,9 @@ import { createUserKey, findUserKey, generateKeyPair } from '../../runtime/ident
 import { encodeValue } from '../../runtime/mimei/db/core.ts'
 import { encodeCbor, request } from '../../runtime/net/wire.ts'
 import { bunNoiseCrypto } from '../../runtime/net/crypto.ts'
-import { MSG_MAX_FRAME, MSG_PROTOCOL, MSG_SPEC, newMessageId, sealEnvelope } from '../../runtime/net/msg-wire.ts'
-import type { InboxMessage } from '../../runtime/net/msg-store.ts'
-import type { PubEvent } from '../../runtime/net/msg-pubsub.ts'
+import { MSG_MAX_FRAME, MSG_PROTOCOL, MSG_SPEC, newMessageId, sealEnvelope } from '../../runtime/msg/envelope.ts'
+import type { InboxMessage } from '../../runtime/msg/store.ts'
+import type { PubEvent } from '../../runtime/msg/pubsub.ts'
 import { Reader, Tag, Writer } from '../../runtime/rpc/codec/index.ts'
 import { hproseFrame, openSocket } from '../compat/frames.ts'
 

@@ -5,7 +5,7 @@
 import { describe, expect, test } from 'bun:test'
 import { createUserKey, generateKeyPair, type KeyPair } from '../../runtime/identity/index.ts'
 import { decodeValue } from '../../runtime/mimei/db/core.ts'
-import type { InboxMessage } from '../../runtime/net/msg-store.ts'
+import type { InboxMessage } from '../../runtime/msg/store.ts'
 import { bootTest, callLocal, failure, loginPassport, type TestKernel } from '../helpers/kernel.ts'
 import { tempDir } from '../helpers/node.ts'
 

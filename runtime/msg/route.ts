@@ -8,7 +8,7 @@ import { CID } from 'multiformats/cid'
 import * as Digest from 'multiformats/hashes/digest'
 import { keyId } from '../identity/index.ts'
 import type { Logger } from '../log/index.ts'
-import type { NetServices } from './index.ts'
+import type { NetServices } from '../net/index.ts'
 
 const RAW = 0x55
 const SHA2_256 = 0x12

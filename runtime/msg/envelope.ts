@@ -3,7 +3,7 @@
 // sending node signs the envelope. One envelope per stream; the answer says whether it was stored.
 import { randomBytes } from 'node:crypto'
 import { DOMAIN, fields, keyId, sign, toBase64Url, verify, type KeyPair } from '../identity/index.ts'
-import { bool, bytes, int, object, optional, str, type ProtocolSpec } from './wire.ts'
+import { bool, bytes, int, object, optional, str, type ProtocolSpec } from '../net/wire.ts'
 
 export const MSG_PROTOCOL = '/leither/msg/1.0.0'
 /** Largest frame on the protocol: the body limit plus room for the other fields. */

@@ -3,7 +3,7 @@
 // recipients on this node; messages for others wait in the outbox until the network is there.
 // Messages and events are signed with the sender's key, so only users whose key this node holds
 // send and publish here (a session of another user is told so). What the inboxes and the outbox
-// may hold, and the pruning of inboxes, is msg-limits.ts.
+// may hold, and the pruning of inboxes, is limits.ts.
 import { InvalidParams, NotFound, PermissionDenied } from '../errors.ts'
 import { isKeyId, listUserKeys, loadUserKey, type Identity, type KeyPair } from '../identity/index.ts'
 import type { BaseComponents, Subsystem } from '../kernel.ts'
@@ -11,15 +11,15 @@ import { encodeValue } from '../mimei/db/core.ts'
 import type { Storage } from '../mimei/storage.ts'
 import type { Grant } from '../permissions/index.ts'
 import type { Store } from '../store/index.ts'
-import type { Net } from './index.ts'
-import { appPubsub, type AppPubsub, type QueuedEvent } from './msg-pubsub.ts'
-import { outboxWorker } from './msg-outbox.ts'
-import { msgLimits } from './msg-limits.ts'
-import { msgRoutes, nodeIdOfPeer, type MsgRoutes } from './msg-route.ts'
-import { msgStore, type DueMessage, type InboxMessage, type OutboxStatus } from './msg-store.ts'
-import { forgery, MSG_MAX_BODY, MSG_PROTOCOL, MSG_SPEC, newMessageId, sealEnvelope, type Envelope } from './msg-wire.ts'
-import { encodeCbor, offenseLog, request, serve } from './wire.ts'
-import { waiters } from './msg-waiters.ts'
+import type { Net } from '../net/index.ts'
+import { appPubsub, type AppPubsub, type QueuedEvent } from './pubsub.ts'
+import { outboxWorker } from './outbox.ts'
+import { msgLimits } from './limits.ts'
+import { msgRoutes, nodeIdOfPeer, type MsgRoutes } from './route.ts'
+import { msgStore, type DueMessage, type InboxMessage, type OutboxStatus } from './store.ts'
+import { forgery, MSG_MAX_BODY, MSG_PROTOCOL, MSG_SPEC, newMessageId, sealEnvelope, type Envelope } from './envelope.ts'
+import { encodeCbor, offenseLog, request, serve } from '../net/wire.ts'
+import { waiters } from './waiters.ts'
 
 export interface MessagesComponents extends BaseComponents {
   readonly identity: Identity
@@ -70,7 +70,7 @@ export interface Messages extends Subsystem {
   pull(grant: Grant, timeoutSec: number, gone?: AbortSignal): Promise<PullItem[]>
   /** Where a message the caller sent stands. */
   status(grant: Grant, id: string): OutboxStatus
-  /** Prunes the inboxes now (msg-limits.ts sweep); the node does it as it starts and every 10 minutes. */
+  /** Prunes the inboxes now (limits.ts sweep); the node does it as it starts and every 10 minutes. */
   sweep(now?: number): Promise<{ old: number; over: number }>
   /** 'outbox' (CustomEvent<OutboxAttempt>) after each try to deliver a queued message. */
   readonly events: EventTarget

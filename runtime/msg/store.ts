@@ -2,8 +2,8 @@
 // and the users this node receives messages for. All SQL of the msg family lives here.
 import type { Database } from 'bun:sqlite'
 import { decodeValue } from '../mimei/db/core.ts'
-import { decodeCbor, encodeCbor } from './wire.ts'
-import type { Envelope } from './msg-wire.ts'
+import { decodeCbor, encodeCbor } from '../net/wire.ts'
+import type { Envelope } from './envelope.ts'
 
 /** A message as ReadMsg and PullMsg return it. */
 export interface InboxMessage {
@@ -24,7 +24,7 @@ export interface InboxMessage {
   readonly receivedAt: number
   /** The sender's public key (empty when from is ""). */
   readonly pk: Uint8Array
-  /** The sender's Ed25519 signature of msg-wire userSignedBytes (empty when from is ""). */
+  /** The sender's Ed25519 signature of envelope.ts userSignedBytes (empty when from is ""). */
   readonly sig: Uint8Array
 }
 
@@ -93,7 +93,7 @@ export function msgStore(db: () => Database) {
   return {
     /**
      * Stores a received message once; `dup` when (from, id) was already here, whichever node relayed
-     * it. Messages enter through msg-limits.ts accept, which decides whether they fit.
+     * it. Messages enter through limits.ts accept, which decides whether they fit.
      */
     receive(e: Envelope, now: number): { seq: number; dup: boolean } {
       const r = db()

@@ -15,8 +15,8 @@ import type { Database } from 'bun:sqlite'
 import type { Config } from '../config/index.ts'
 import { QuotaExceeded } from '../errors.ts'
 import type { Storage } from '../mimei/storage.ts'
-import type { MsgStore } from './msg-store.ts'
-import type { Envelope } from './msg-wire.ts'
+import type { MsgStore } from './store.ts'
+import type { Envelope } from './envelope.ts'
 
 const MiB = 1024 * 1024
 /** Messages, and bytes, a recipient not admitted to store here may hold. */

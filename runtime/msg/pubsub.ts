@@ -7,8 +7,8 @@ import { InvalidParams } from '../errors.ts'
 import { DOMAIN, fields, keyId, sign, verify, type KeyPair } from '../identity/index.ts'
 import type { Logger } from '../log/index.ts'
 import { decodeValue, encodeValue } from '../mimei/db/core.ts'
-import { nodeIdOfPeer } from './msg-route.ts'
-import { bytes, decodeCbor, encodeCbor, int, object, str } from './wire.ts'
+import { nodeIdOfPeer } from './route.ts'
+import { bytes, decodeCbor, encodeCbor, int, object, str } from '../net/wire.ts'
 
 /** An app event as PullMsg returns it. */
 export interface PubEvent {

@@ -2,7 +2,7 @@
 // schedules the next try with exponential backoff. The queue is the msg_outbox table, so it
 // survives restarts; this file only decides when to try.
 import type { Logger } from '../log/index.ts'
-import type { DueMessage, MsgStore } from './msg-store.ts'
+import type { DueMessage, MsgStore } from './store.ts'
 
 export interface OutboxInit {
   readonly store: MsgStore
