@@ -14,8 +14,6 @@ export interface MiMeiHttpDeps {
   readonly log: Logger
 }
 
-const STATUS: Record<string, number> = { NotFound: 404, PermissionDenied: 403, InvalidParams: 400 }
-
 const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
   new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json; charset=utf-8', ...headers } })
 
@@ -99,7 +97,8 @@ export async function serveMiMei(deps: MiMeiHttpDeps, request: Request): Promise
     if (served.kind === 'redirect') return new Response(null, { status: 301, headers: { location: `${url.pathname}/${url.search}` } })
     return fileResponse(request, served)
   } catch (err) {
-    if (err instanceof LeitherError && STATUS[err.code]) return json(STATUS[err.code], { error: err.wireText() })
+    // A caller's condition (4xx in runtime/errors.ts) is answered with its text; the node's own failures are logged.
+    if (err instanceof LeitherError && err.status < 500) return json(err.status, { error: err.wireText() })
     deps.log.error('serving a MiMei file failed', { path: url.pathname, error: (err as Error)?.message })
     return json(500, { error: 'Internal: the node failed to serve this file; see its log' })
   }

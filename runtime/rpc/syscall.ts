@@ -1,5 +1,6 @@
 // The shape of a syscall row, and what its handler receives. Tables in syscalls/ are lists of rows.
 import type { Config } from '../config/index.ts'
+import type { ErrorCode } from '../errors.ts'
 import type { Identity } from '../identity/index.ts'
 import type { Logger } from '../log/index.ts'
 import type { Sessions } from '../sessions/index.ts'
@@ -32,17 +33,8 @@ export interface ParamSpec {
   readonly rest?: boolean
 }
 
-/** Wire codes a syscall may answer with (the text of an `E` reply starts with one). */
-export type ErrorCode =
-  | 'InvalidParams'
-  | 'PermissionDenied'
-  | 'NotFound'
-  | 'InvalidSignature'
-  | 'QuotaExceeded'
-  | 'DiskFull'
-  | 'Conflict'
-  | 'Timeout'
-  | 'Busy'
+/** Wire codes a syscall may answer with (the table in runtime/errors.ts). */
+export type { ErrorCode }
 
 /** Kernel services a handler may use; handed over by boot, never imported. */
 export interface Services {
