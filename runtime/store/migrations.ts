@@ -237,4 +237,17 @@ export const MIGRATIONS: readonly Migration[] = [
       db.run('ALTER TABLE coin_notes ADD COLUMN sig BLOB')
     },
   },
+  {
+    version: 16,
+    name: 'traffic credits: bytes served to and received from each peer, its debt and payments',
+    up(db) {
+      // One row per peer node (its node id). Bytes: served (relayed is the part of it forwarded as a
+      // circuit relay), received. Costs in µ毫 (1/1000 毫 = bytes × price in 毫 per KB): charged
+      // past the free allowance, credited from the peer's final payments; allowance left and when it
+      // was last refilled (ms). paid: 毫 this node paid the peer. refused: the peer's last refusal to pay.
+      db.run(`CREATE TABLE traffic_meters (peer TEXT PRIMARY KEY, served INTEGER NOT NULL DEFAULT 0, relayed INTEGER NOT NULL DEFAULT 0,
+        received INTEGER NOT NULL DEFAULT 0, charged INTEGER NOT NULL DEFAULT 0, credited INTEGER NOT NULL DEFAULT 0,
+        allowance INTEGER NOT NULL, refilled INTEGER NOT NULL, paid INTEGER NOT NULL DEFAULT 0, refused TEXT NOT NULL DEFAULT '') STRICT, WITHOUT ROWID`)
+    },
+  },
 ]
