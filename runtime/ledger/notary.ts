@@ -1,8 +1,9 @@
 // Notaries: who they are, the quorum, and this node's co-signature, given only to a block that
 // extends the account's chain as this node knows it and to no other block after the same predecessor.
 import { Conflict } from '../errors.ts'
-import { NOTARY_PREFIX, prefixed, sign, verify, type KeyPair } from '../identity/index.ts'
+import { NOTARY_PREFIX, prefixed, type KeyPair } from '../identity/index.ts'
 import { checkNext, BlockError, hex, sameBytes, type Block, type ChainContext } from './block.ts'
+import { edSign as sign, edVerify as verify } from './sig.ts'
 import type { LedgerStore } from './store.ts'
 
 export interface Cosig {

@@ -34,18 +34,58 @@ export interface LedgerStore {
   openKey(account: string): Uint8Array | undefined
   accounts(): string[]
   cosigsOf(hash: Uint8Array): { notary: string; sig: Uint8Array }[]
+  /** Runs `fn`'s writes in one transaction (one commit); on failure none of them happened. */
+  batch(fn: () => void): void
 }
 
 const toBlock = (r: BlockRow | null): Block | undefined => (r ? decodeBlock({ body: new Uint8Array(r.body), sig: new Uint8Array(r.sig) }) : undefined)
 
+const hexOf = (b: Uint8Array) => Buffer.from(b).toString('hex')
+/** Accounts whose head and pending sends are kept in memory (every write goes through append). */
+const CACHED_ACCOUNTS = 10_000
+
 export function ledgerStore(db: () => Database): LedgerStore {
   const q = (sql: string) => db().query(sql)
+  // Heads, heights and pending sends of recently used accounts, read from SQLite once; dropped when the database is another.
+  let cachedDb: Database | undefined
+  const heads = new Map<string, { head: Block | undefined; height: number }>()
+  const pendings = new Map<string, Map<string, Block>>()
+  const fresh = () => {
+    if (cachedDb !== db()) {
+      cachedDb = db()
+      heads.clear()
+      pendings.clear()
+    }
+    if (heads.size > CACHED_ACCOUNTS) heads.clear()
+    if (pendings.size > CACHED_ACCOUNTS) pendings.clear()
+  }
+  const headOf = (account: string) => {
+    fresh()
+    let h = heads.get(account)
+    if (!h) {
+      const row = q('SELECT height, body, sig FROM coin_blocks WHERE account = ? ORDER BY height DESC LIMIT 1').get(account) as (BlockRow & { height: number }) | null
+      h = { head: toBlock(row), height: row ? row.height + 1 : 0 }
+      heads.set(account, h)
+    }
+    return h
+  }
+  const pendingOf = (account: string) => {
+    fresh()
+    let p = pendings.get(account)
+    if (!p) {
+      const rows = q(`SELECT s.body, s.sig FROM coin_blocks s WHERE s.peer = ? AND s.type = 'send'
+        AND NOT EXISTS (SELECT 1 FROM coin_blocks r WHERE r.source = s.hash) ORDER BY s.rowid`).all(account) as BlockRow[]
+      p = new Map(rows.map((r) => toBlock(r)!).map((b) => [hexOf(b.hash), b]))
+      pendings.set(account, p)
+    }
+    return p
+  }
   return {
     head(account) {
-      return toBlock(q('SELECT body, sig FROM coin_blocks WHERE account = ? ORDER BY height DESC LIMIT 1').get(account) as BlockRow | null)
+      return headOf(account).head
     },
     height(account) {
-      return ((q('SELECT max(height) AS h FROM coin_blocks WHERE account = ?').get(account) as { h: number | null }).h ?? -1) + 1
+      return headOf(account).height
     },
     byHash(hash) {
       return toBlock(q('SELECT body, sig FROM coin_blocks WHERE hash = ?').get(hash) as BlockRow | null)
@@ -54,8 +94,8 @@ export function ledgerStore(db: () => Database): LedgerStore {
       return q('SELECT 1 FROM coin_blocks WHERE source = ?').get(source) !== null
     },
     append(b, cosigs) {
+      const height = this.height(b.account)
       db().transaction(() => {
-        const height = this.height(b.account)
         q(`INSERT INTO coin_blocks (hash, account, height, type, balance, peer, amount, source, time, body, sig)
           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
           b.hash,
@@ -72,6 +112,9 @@ export function ledgerStore(db: () => Database): LedgerStore {
         )
         for (const c of cosigs) q('INSERT OR IGNORE INTO coin_cosigs (hash, notary, sig) VALUES (?, ?, ?)').run(b.hash, c.notary, c.sig)
       })()
+      heads.set(b.account, { head: b, height: height + 1 })
+      if (b.type === 'send') pendings.get(b.to!)?.set(hexOf(b.hash), b)
+      if (b.type === 'receive') pendings.get(b.account)?.delete(hexOf(b.source!))
     },
     history(account, start, count) {
       const rows = q('SELECT body, sig FROM coin_blocks WHERE account = ? ORDER BY height DESC LIMIT ? OFFSET ?').all(account, count, start) as BlockRow[]
@@ -84,9 +127,7 @@ export function ledgerStore(db: () => Database): LedgerStore {
       return (q('SELECT body, sig FROM coin_blocks WHERE account = ? AND height >= ? ORDER BY height LIMIT ?').all(account, height, count) as BlockRow[]).map((r) => toBlock(r)!)
     },
     pending(account) {
-      const rows = q(`SELECT s.body, s.sig FROM coin_blocks s WHERE s.peer = ? AND s.type = 'send'
-        AND NOT EXISTS (SELECT 1 FROM coin_blocks r WHERE r.source = s.hash) ORDER BY s.rowid`).all(account) as BlockRow[]
-      return rows.map((r) => toBlock(r)!)
+      return [...pendingOf(account).values()]
     },
     pendingAll() {
       const rows = q(`SELECT s.body, s.sig FROM coin_blocks s WHERE s.type = 'send'
@@ -111,6 +152,14 @@ export function ledgerStore(db: () => Database): LedgerStore {
     },
     cosigsOf(hash) {
       return (q('SELECT notary, sig FROM coin_cosigs WHERE hash = ?').all(hash) as { notary: string; sig: Uint8Array }[]).map((r) => ({ notary: r.notary, sig: new Uint8Array(r.sig) }))
+    },
+    batch(fn) {
+      try {
+        db().transaction(fn)()
+      } catch (err) {
+        cachedDb = undefined // what the cache learned inside the rolled-back transaction is forgotten
+        throw err
+      }
     },
     accounts() {
       return (q('SELECT DISTINCT account FROM coin_blocks ORDER BY account').all() as { account: string }[]).map((r) => r.account)
