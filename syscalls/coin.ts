@@ -1,9 +1,9 @@
 // The coin family: balances, transfers, history and minting of Nuo (amounts in 毫, 1/1000 Nuo).
-import { InvalidParams, PermissionDenied } from '../runtime/errors.ts'
+import { InvalidParams, PermissionDenied, Timeout } from '../runtime/errors.ts'
 import { isKeyId, type KeyPair } from '../runtime/identity/index.ts'
 import type { Block } from '../runtime/ledger/index.ts'
 import { hex } from '../runtime/ledger/index.ts'
-import { syscall, type CallContext } from '../runtime/rpc/syscall.ts'
+import { syscall, type CallContext } from './row.ts'
 
 const HISTORY_MAX = 1000
 
@@ -72,11 +72,25 @@ export const COIN_SYSCALLS = [
     doc:
       "Pays from the caller's account; returns when a quorum of the notaries (two thirds, rounded up) co-signed the send. " +
       'Fails with Conflict for insufficient funds or a conflicting block of the same account (a double spend), Timeout when no quorum answers (that block is tried again before the account\'s next one). ' +
-      "The caller's key must be on this node.",
+      "The caller's key must be on this node. From an app's session the amount comes off what the user lets the app spend (AppGrant's limit for coin.transfer); " +
+      'over it the call fails with PermissionDenied and nothing is sent.',
     async handler(ctx, to, amount, memo) {
       const key = callerKey(ctx, 'CoinTransfer')
-      const b = await ctx.sys.ledger.transfer(key, accountArg('CoinTransfer', to, 'to'), amountArg('CoinTransfer', amount), memo ?? '')
-      return blockView(b)
+      const receiver = accountArg('CoinTransfer', to, 'to')
+      const milli = amountArg('CoinTransfer', amount)
+      const app = ctx.grant.app
+      // An app's session spends from what the user lets that app spend; a transfer refused for sure gives it back.
+      if (app) ctx.sys.permissions.appGrants.spend(ctx.grant.userId, app, Number(milli))
+      try {
+        return blockView(await ctx.sys.ledger.transfer(key, receiver, milli, memo ?? ''))
+      } catch (err) {
+        if (app && !(err instanceof Timeout)) {
+          try {
+            ctx.sys.permissions.appGrants.spend(ctx.grant.userId, app, -Number(milli))
+          } catch {} // the grant was taken back meanwhile: nothing to give back to
+        }
+        throw err
+      }
     },
   }),
   syscall<[string | undefined, number | undefined, number | undefined]>({

@@ -1,7 +1,7 @@
 // What users granted apps: kept in SQLite, read from memory on every call of an app's session,
 // so a revocation takes effect on the next call. Every change is audited.
 import type { Database } from 'bun:sqlite'
-import { InvalidParams } from '../errors.ts'
+import { InvalidParams, PermissionDenied } from '../errors.ts'
 import type { Logger } from '../log/index.ts'
 import { APP_CAPABILITIES, isAppCapability, type AppCapability } from './app-capabilities.ts'
 
@@ -58,6 +58,27 @@ export class AppGrants {
     this.cache.delete(key(userId, appId))
     this.audit.info('granted', { user: userId, app: appId, capabilities: caps.join(','), ...(limit !== undefined ? { limit } : {}) })
     return [...this.of(userId, appId).values()]
+  }
+
+  /**
+   * Takes `amount` from what the user lets the app spend (coin.transfer's limit: what is left of it),
+   * or refuses with nothing taken. A negative amount gives back what a transfer that failed took.
+   */
+  spend(userId: string, appId: string, amount: number): void {
+    const cap = 'coin.transfer'
+    const sql = 'UPDATE app_grants SET limit_value = limit_value - ? WHERE user_id = ? AND app_id = ? AND capability = ? AND limit_value IS NOT NULL AND limit_value >= ?'
+    const n = this.db().query(sql).run(amount, userId, appId, cap, amount).changes
+    this.cache.delete(key(userId, appId))
+    if (n !== 1) {
+      const left = this.of(userId, appId).get(cap)?.limit
+      const set = `the user sets it in the launcher (Apps, the app's details) or with AppGrant(appid, ['coin.transfer'], limit)`
+      throw new PermissionDenied(
+        left === null || left === undefined
+          ? `app ${appId} has no spending limit from user ${userId}: ${set}`
+          : `app ${appId} may spend ${left} more 毫 of user ${userId}, this transfer needs ${amount}: ${set}`,
+      )
+    }
+    this.audit.info(amount >= 0 ? 'app spent' : 'app spend returned', { user: userId, app: appId, amount: Math.abs(amount) })
   }
 
   /** Takes capabilities back (all of them when none are named); returns how many went. */
