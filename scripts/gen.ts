@@ -4,7 +4,7 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
 import { mkdirSync } from 'node:fs'
 import { SYSCALL_FAMILIES, SYSCALL_TABLES } from '../syscalls/index.ts'
-import type { ParamType, SyscallRow } from '../runtime/rpc/syscall.ts'
+import type { ParamType, SyscallRow } from '../syscalls/row.ts'
 import { ERRORS } from '../runtime/errors.ts'
 
 const root = join(import.meta.dir, '..')

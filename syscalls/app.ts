@@ -3,7 +3,7 @@
 import { InvalidParams } from '../runtime/errors.ts'
 import type { AppInfo } from '../runtime/apps/index.ts'
 import { appOrigin } from '../runtime/apps/ids.ts'
-import { syscall, type CallContext, type SyscallRow } from '../runtime/rpc/syscall.ts'
+import { syscall, type CallContext, type SyscallRow } from './row.ts'
 
 const APPID = { name: 'appid', type: 'string', doc: 'app id (the id of the app\u2019s package MiMei, from AppList or the author)' } as const
 const INFO = '{id, name, version, author, description, icon, entry, permissions: [{name, reason}], locales?, installedAt, installedBy, ver, cid, size, url}'

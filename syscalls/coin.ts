@@ -3,7 +3,7 @@ import { InvalidParams, PermissionDenied, Timeout } from '../runtime/errors.ts'
 import { isKeyId, type KeyPair } from '../runtime/identity/index.ts'
 import type { Block } from '../runtime/ledger/index.ts'
 import { hex } from '../runtime/ledger/index.ts'
-import { syscall, type CallContext } from '../runtime/rpc/syscall.ts'
+import { syscall, type CallContext } from './row.ts'
 
 const HISTORY_MAX = 1000
 

@@ -8,7 +8,7 @@ import * as str from '../runtime/mimei/db/strings.ts'
 import * as zset from '../runtime/mimei/db/zset.ts'
 import { encodeValue, q, transact, type DbTarget } from '../runtime/mimei/db/core.ts'
 import { MiMeiType } from '../runtime/mimei/index.ts'
-import { syscall, type CallContext, type ErrorCode, type ParamSpec, type SyscallRow } from '../runtime/rpc/syscall.ts'
+import { syscall, type CallContext, type ErrorCode, type ParamSpec, type SyscallRow } from './row.ts'
 
 const HANDLE: ParamSpec = { name: 'handle', type: 'string', doc: 'from MMOpen or MMOpenAppData' }
 const KEY: ParamSpec = { name: 'key', type: 'string', doc: 'the key' }

@@ -1,6 +1,6 @@
 // The file family: paths, handles and bytes of file MiMei; temp uploads and content-addressed
 // (mac) files. Open calls take a MiMei handle from MMOpen; the rest take the file handle (fsid).
-import { syscall, type ParamSpec, type SyscallRow } from '../runtime/rpc/syscall.ts'
+import { syscall, type ParamSpec, type SyscallRow } from './row.ts'
 import { MAX_IO_BYTES } from '../runtime/mimei/files/io.ts'
 
 const FSID: ParamSpec = { name: 'fsid', type: 'string', doc: 'file handle from MFOpenByPath, MFOpenTempFile or MFOpenMacFile' }

@@ -4,7 +4,7 @@ import { InvalidParams, PermissionDenied } from '../runtime/errors.ts'
 import { isKeyId } from '../runtime/identity/index.ts'
 import { appIdOfOrigin, appOrigin } from '../runtime/apps/ids.ts'
 import { APP_CAPABILITIES } from '../runtime/permissions/app-capabilities.ts'
-import { syscall, type CallContext } from '../runtime/rpc/syscall.ts'
+import { syscall, type CallContext } from './row.ts'
 
 const APPID = { name: 'appid', type: 'string', doc: 'the app id' } as const
 const CAPS_DOC = `capability names: ${APP_CAPABILITIES.join(', ')}`

@@ -1,5 +1,5 @@
 // Every syscall family, in the order the docs and the function list show them.
-import type { SyscallRow } from '../runtime/rpc/syscall.ts'
+import type { SyscallRow } from './row.ts'
 import { DB_SYSCALLS } from './db.ts'
 import { FILE_SYSCALLS } from './file.ts'
 import { MIMEI_SYSCALLS } from './mimei.ts'

@@ -1,5 +1,5 @@
 // The mimei family: create and open MiMei, versions, rights, references, app data areas.
-import { syscall, type SyscallRow } from '../runtime/rpc/syscall.ts'
+import { syscall, type SyscallRow } from './row.ts'
 
 const SID_MID = [{ name: 'mid', type: 'string', doc: 'MiMei id' }] as const
 const VER_DOC = 'cur | last | release | a version number'

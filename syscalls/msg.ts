@@ -2,7 +2,7 @@
 // pubsub for apps (Subscribe, Unsubscribe, Publish), delivered to WebSocket clients by PullMsg.
 import { InvalidParams } from '../runtime/errors.ts'
 import { PULL_MAX_SEC } from '../runtime/msg/index.ts'
-import { syscall } from '../runtime/rpc/syscall.ts'
+import { syscall } from './row.ts'
 
 /** Checks a map argument's keys: unknown ones are refused, naming the known ones. */
 function fields(call: string, m: Record<string, unknown>, known: readonly string[]): Record<string, unknown> {

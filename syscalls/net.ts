@@ -9,7 +9,7 @@ import { InvalidParams } from '../runtime/errors.ts'
 import type { Net } from '../runtime/net/index.ts'
 import { dhtFindPeer, dhtNetworkSize, swarmAddrs, swarmConnect, swarmPeers } from '../runtime/net/inspect.ts'
 import { limitGuest } from '../runtime/permissions/ratelimit.ts'
-import { syscall, type CallContext, type SyscallRow } from '../runtime/rpc/syscall.ts'
+import { syscall, type CallContext, type SyscallRow } from './row.ts'
 
 const PEER_ROW = '{peer, addrs, direction, latencyMs, relayed}'
 

@@ -2,7 +2,7 @@
 import { InvalidParams } from '../runtime/errors.ts'
 import type { Replication } from '../runtime/net/replication.ts'
 import { limitGuest } from '../runtime/permissions/ratelimit.ts'
-import { syscall, type CallContext, type SyscallRow } from '../runtime/rpc/syscall.ts'
+import { syscall, type CallContext, type SyscallRow } from './row.ts'
 
 const MID = { name: 'mid', type: 'string', doc: 'MiMei id' } as const
 

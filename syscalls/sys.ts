@@ -3,7 +3,7 @@ import { NotFound } from '../runtime/errors.ts'
 import { loadUserKey } from '../runtime/identity/index.ts'
 import { parseStatsOptions, remoteStats, sortRows, type StatsRow } from '../runtime/monitor/index.ts'
 import { BUILD, VERSION } from '../runtime/version.ts'
-import { syscall, type CallContext } from '../runtime/rpc/syscall.ts'
+import { syscall, type CallContext } from './row.ts'
 
 const startedAt = Date.now()
 

@@ -1,7 +1,7 @@
 // The user family: log in and out, node variables, signing and verification.
 import { InvalidParams, NotFound, PermissionDenied } from '../runtime/errors.ts'
 import { findUserKey, fromBase64Url, keyId, SIGN_PREFIX, signData, signPassport, toBase64Url, verifyData, verifyPassport } from '../runtime/identity/index.ts'
-import { syscall, type CallContext } from '../runtime/rpc/syscall.ts'
+import { syscall, type CallContext } from './row.ts'
 
 /** The caller's own key, which this node must hold to sign for them. */
 function callerKey(ctx: CallContext) {

@@ -2,7 +2,7 @@
 // (admit, remove, list) and revoking a user's sessions and passports.
 import { InvalidParams } from '../runtime/errors.ts'
 import { isKeyId } from '../runtime/identity/index.ts'
-import { syscall } from '../runtime/rpc/syscall.ts'
+import { syscall } from './row.ts'
 
 /** How far ahead of this node's clock a revocation time may be (the clock skew passports get). */
 const FUTURE_SLACK_SEC = 60

@@ -1,11 +1,7 @@
 // The Hprose RPC layer (HPROSE.md §3): parses a request of either generation, runs its calls
 // through the dispatcher, and writes the reply. Every request gets a reply; none throws.
 import { HproseDecodeError, Reader, Tag, tagName, Writer } from './codec/index.ts'
-import type { Dispatcher } from './dispatch.ts'
 import { LeitherError } from '../errors.ts'
-import { errorText } from './dispatch.ts'
-import type { CallMeta } from './syscall.ts'
-import type { Logger } from '../log/index.ts'
 
 /** A 2.x batch may hold many calls; beyond this the request is refused (work amplification). */
 export const MAX_BATCH = 256
@@ -24,6 +20,38 @@ interface ParsedRequest {
   /** A bare `z` (or empty body): the 2.x function-list request. */
   listOnly: boolean
   calls: ParsedCall[]
+}
+
+/** Per-call facts from the transport, for handlers that need them. */
+export interface CallMeta {
+  readonly transport: 'http' | 'ws' | 'local'
+  readonly remote?: string
+  /** The Origin of the page that sent the call (browsers send it); absent for programs. */
+  readonly origin?: string
+  /** Hprose 3 request headers (`H` map), if any. */
+  readonly headers?: Readonly<Record<string, unknown>>
+  /** Aborted when the connection that made the call is gone: long waits (PullMsg) then end without taking anything. */
+  readonly signal?: AbortSignal
+}
+
+/** What runs the calls of a request (the syscall dispatcher): by wire name, and the list of names. */
+export interface CallTarget {
+  /** Runs one call; throws a LeitherError (or, for a handler bug, any error) on failure. */
+  call(name: string, args: unknown[], meta: CallMeta): Promise<unknown>
+  /** Wire names of every method, in the order the function list shows them. */
+  names(): string[]
+}
+
+/** Where the layer reports what went wrong (the node's logger fits). */
+export interface RpcLog {
+  debug(message: string, fields?: Record<string, unknown>): void
+  error(message: string, fields?: Record<string, unknown>): void
+}
+
+/** Text of an `E` reply for any thrown value: the stable code first; internals are not leaked. */
+export function errorText(err: unknown): string {
+  if (err instanceof LeitherError) return err.wireText()
+  return 'Internal: the node failed to handle this call; see its log'
 }
 
 /** Thrown for a request that is well-encoded values in a wrong order (not a codec error). */
@@ -87,7 +115,7 @@ export interface RpcHandler {
   handle(body: Uint8Array, meta: CallMeta): Promise<Uint8Array>
 }
 
-export function createRpcHandler(dispatcher: Dispatcher, log: Logger): RpcHandler {
+export function createRpcHandler(dispatcher: CallTarget, log: RpcLog): RpcHandler {
   const functionList = () => [LIST_METHOD, ...dispatcher.names()]
 
   const runCall = async (call: ParsedCall, meta: CallMeta): Promise<{ ok: true; value: unknown } | { ok: false; text: string }> => {

@@ -1,7 +1,7 @@
 // The dispatcher, driven by the syscall tables: deny twins for every guarded row, and argument checks.
 import { describe, expect, test, beforeAll, afterAll } from 'bun:test'
 import { SYSCALL_TABLES } from '../../syscalls/index.ts'
-import type { ParamType, SyscallRow } from '../../runtime/rpc/syscall.ts'
+import type { ParamType, SyscallRow } from '../../syscalls/row.ts'
 import { generateKeyPair } from '../../runtime/identity/index.ts'
 import { bootTest, callLocal, failure, loginPassport, type TestKernel } from '../helpers/kernel.ts'
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createLogger } from '../../runtime/log/index.ts'
 import { createRpcHandler } from '../../runtime/rpc/protocol.ts'
-import type { Dispatcher } from '../../runtime/rpc/dispatch.ts'
+import type { Dispatcher } from '../../syscalls/dispatch.ts'
 import { bootTest, callLocal, failure, loginPassport, type TestKernel } from '../helpers/kernel.ts'
 
 let node: TestKernel

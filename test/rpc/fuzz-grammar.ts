@@ -8,7 +8,7 @@
 // inside an otherwise valid call. Real session ids, MiMei ids and handles from a Pool let calls
 // get past the session and handle checks into the handlers.
 import { DEFAULT_MAX_DEPTH, encode, Guid, Reader, Tag, withClassName } from '../../runtime/rpc/codec/index.ts'
-import type { ParamSpec, ParamType, SyscallRow } from '../../runtime/rpc/syscall.ts'
+import type { ParamSpec, ParamType, SyscallRow } from '../../syscalls/row.ts'
 import { SYSCALL_TABLES } from '../../syscalls/index.ts'
 import type { Kernel } from '../../runtime/boot.ts'
 import { generateKeyPair, keyId, type KeyPair } from '../../runtime/identity/index.ts'

@@ -1,7 +1,9 @@
 // The dispatcher: name lookup, argument validation, session and capability check, metrics.
-import { InvalidParams, LeitherError, NotFound, PermissionDenied } from '../errors.ts'
-import { GUEST, type Grant } from '../permissions/index.ts'
-import type { CallMeta, ParamSpec, ParamType, Services, SyscallRow } from './syscall.ts'
+import { InvalidParams, NotFound, PermissionDenied } from '../runtime/errors.ts'
+import { GUEST, type Grant } from '../runtime/permissions/index.ts'
+import type { CallTarget } from '../runtime/rpc/protocol.ts'
+import type { ParamSpec, ParamType, SyscallRow } from './row.ts'
+import type { Services } from './services.ts'
 
 export interface SyscallStats {
   count: number
@@ -10,11 +12,8 @@ export interface SyscallStats {
   maxMs: number
 }
 
-export interface Dispatcher {
-  /** Runs one call; throws a LeitherError (or, for a handler bug, any error) on failure. */
-  call(name: string, args: unknown[], meta: CallMeta): Promise<unknown>
-  /** Wire names of every syscall, table order. */
-  names(): string[]
+/** Runs syscalls for the RPC layer (CallTarget: names in table order), and answers what it holds. */
+export interface Dispatcher extends CallTarget {
   row(name: string): SyscallRow | undefined
   /** Count and latency per syscall since start, for the monitor. */
   stats(): ReadonlyMap<string, SyscallStats>
@@ -165,10 +164,4 @@ export function createDispatcher(tables: readonly (readonly SyscallRow[])[], ser
     row: (name) => rows.get(name.toLowerCase()),
     stats: () => monitor.totals(),
   }
-}
-
-/** Text of an `E` reply for any thrown value: the stable code first; internals are not leaked. */
-export function errorText(err: unknown): string {
-  if (err instanceof LeitherError) return err.wireText()
-  return 'Internal: the node failed to handle this call; see its log'
 }
