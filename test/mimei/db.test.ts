@@ -1,7 +1,7 @@
 // The db family: Redis semantics per key type, lossless values, sequence numbers, transactions, bad input, the wire.
 import { afterAll, beforeAll, describe, expect, jest, test } from 'bun:test'
 import { createRequire } from 'node:module'
-import { classNameOf, Guid, withClassName } from '../../runtime/rpc/codec/values.ts'
+import { classNameOf, Guid, withClassName } from '../../runtime/rpc/values.ts'
 import { bootTest, callLocal, failure, loginPassport, type TestKernel } from '../helpers/kernel.ts'
 
 let node: TestKernel

@@ -1,7 +1,7 @@
 // Shared parts of the database engine: value encoding, key types, per-key bookkeeping.
 import type { Database, Statement } from 'bun:sqlite'
 import { addExtension, Encoder } from 'cbor-x'
-import { classNameOf, Guid, withClassName } from '../../rpc/codec/index.ts'
+import { classNameOf, Guid, withClassName } from '../../rpc/values.ts'
 import { InvalidParams } from '../../errors.ts'
 
 /** Lossless for every Hprose value the node keeps: BigInt, bytes, dates, Maps, nested objects. */

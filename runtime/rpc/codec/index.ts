@@ -44,7 +44,8 @@ export { DEFAULT_MAX_DEPTH, type DecodeOptions, type MapType, Reader } from './r
 export { DEFAULT_WRITE_DEPTH, type EncodeOptions, Writer } from './writer.ts'
 export { HproseDecodeError, HproseEncodeError } from './errors.ts'
 export { Tag, tagName } from './tags.ts'
-export { classNameOf, Guid, HPROSE_CLASS, RemoteError, withClassName } from './values.ts'
+export { classNameOf, Guid, HPROSE_CLASS, withClassName } from '../values.ts'
+export { RemoteError } from './values.ts'
 
 /** Decodes exactly one value filling all of `bytes`; trailing bytes are an error. Throws only HproseDecodeError. */
 export function decode(bytes: Uint8Array | ArrayBuffer, options?: DecodeOptions): unknown {

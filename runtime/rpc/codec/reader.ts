@@ -17,7 +17,8 @@ import {
   truncated,
 } from './scalars.ts'
 import { Tag, tagName } from './tags.ts'
-import { Guid, HPROSE_CLASS, RemoteError } from './values.ts'
+import { Guid, HPROSE_CLASS } from '../values.ts'
+import { RemoteError } from './values.ts'
 
 /** How `m` maps decode; see DecodeOptions.mapType. */
 export type MapType = 'auto' | 'map' | 'object'

@@ -4,7 +4,7 @@ import { HproseDecodeError } from './errors.ts'
 import { makeDate } from './datetime.ts'
 import { Tag, tagName } from './tags.ts'
 import { asciiText, utf8Text, walkUtf8 } from './utf8.ts'
-import { Guid } from './values.ts'
+import { Guid } from '../values.ts'
 
 /** Input position shared by the reader and these functions. `end` is exclusive. */
 export interface Cursor {

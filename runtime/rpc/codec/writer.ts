@@ -5,7 +5,7 @@ import { formatDate, MAX_DATE_BYTES } from './datetime.ts'
 import { HproseEncodeError } from './errors.ts'
 import { Tag } from './tags.ts'
 import { writeUtf8 } from './utf8.ts'
-import { Guid, HPROSE_CLASS } from './values.ts'
+import { Guid, HPROSE_CLASS } from '../values.ts'
 
 export interface EncodeOptions {
   /** Write no references (3.x `simple:true`): repeats are written out again, cycles hit maxDepth. Default false. */
