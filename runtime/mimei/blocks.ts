@@ -1,11 +1,13 @@
-// Content-addressed blocks: sha2-256 CIDv1 (raw for data, dag-cbor for manifests), stored as
-// files under <data>/blocks/, indexed in SQLite, kept alive by pins, collected when unpinned.
+// Content-addressed blocks: sha2-256 CIDv1 (raw for data, dag-cbor for manifests), appended to
+// pack files under <data>/blocks/packs/ (those the hashing worker wrote are files of their own
+// under <data>/blocks/), indexed in SQLite, kept alive by pins, collected when unpinned.
 import type { Database } from 'bun:sqlite'
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { CID } from 'multiformats/cid'
 import * as Digest from 'multiformats/hashes/digest'
 import { Corrupt, NotFound } from '../errors.ts'
+import { Packs } from './packs.ts'
 
 export const CHUNK_SIZE = 256 * 1024
 export const RAW = 0x55
@@ -43,35 +45,37 @@ export interface BlockStore {
   unpinOwner(owner: string): void
   /** Deletes blocks no pin holds and at least `graceSec` old (0: all); returns how many and bytes freed. */
   gc(graceSec?: number): { blocks: number; bytes: number }
+  /** Closes the pack files (the node stops). */
+  close(): void
 }
 
-export function blockStore(db: Database, dataDir: string): BlockStore {
+export function blockStore(db: Database, dataDir: string, opts: { packMax?: number } = {}): BlockStore {
   const root = join(dataDir, 'blocks')
   mkdirSync(root, { recursive: true, mode: 0o700 })
+  const packs = new Packs(db, root, opts.packMax)
+  /** A block the hashing worker wrote: a file of its own, <root>/<last two chars>/<CID>. */
   const pathOf = (cid: string) => join(root, cid.slice(-2), cid)
-  const insert = db.query('INSERT OR IGNORE INTO blocks (cid, size, created) VALUES (?, ?, ?)')
-  const lookup = db.query('SELECT size FROM blocks WHERE cid = ?')
+  const insert = db.query('INSERT OR IGNORE INTO blocks (cid, size, created, pack, off) VALUES (?, ?, ?, ?, ?)')
+  const lookup = db.query('SELECT size, pack, off FROM blocks WHERE cid = ?')
   const pinQ = db.query('INSERT OR IGNORE INTO block_pins (cid, owner) VALUES (?, ?)')
   const unpinQ = db.query('DELETE FROM block_pins WHERE owner = ?')
-  /** Fan-out folders known to exist, so the hot path makes no mkdir call per block. */
-  const made = new Set<string>()
 
   function store(cid: string, bytes: Uint8Array): void {
     if (lookup.get(cid)) return
-    const path = pathOf(cid)
-    if (!existsSync(path)) {
-      const dir = cid.slice(-2)
-      if (!made.has(dir)) {
-        mkdirSync(join(root, dir), { recursive: true })
-        made.add(dir)
-      }
-      // Written to a temp name, then renamed: after a crash a block file is whole or absent.
-      // No fsync, like the database's synchronous=NORMAL: safe against process crashes.
-      const tmp = `${path}.tmp-${process.pid}`
-      writeFileSync(tmp, bytes, { mode: 0o600 })
-      renameSync(tmp, path)
+    // The bytes first, the row after: after a crash a row always names whole bytes.
+    // No fsync, like the database's synchronous=NORMAL: safe against process crashes.
+    const at = packs.append(bytes)
+    insert.run(cid, bytes.length, Math.floor(Date.now() / 1000), at.pack, at.off)
+  }
+
+  function read(cid: string): Uint8Array {
+    const row = lookup.get(cid) as { size: number; pack: number | null; off: number | null } | null
+    try {
+      if (row && row.pack !== null && row.off !== null) return packs.read(row.pack, row.off, row.size)
+      return readFileSync(pathOf(cid))
+    } catch {
+      throw new NotFound(`block ${cid} is not on this node`)
     }
-    insert.run(cid, bytes.length, Math.floor(Date.now() / 1000))
   }
 
   return {
@@ -85,16 +89,11 @@ export function blockStore(db: Database, dataDir: string): BlockStore {
     adopt(list) {
       const now = Math.floor(Date.now() / 1000)
       db.transaction(() => {
-        for (const b of list) insert.run(b.cid, b.size, now)
+        for (const b of list) insert.run(b.cid, b.size, now, null, null)
       })()
     },
     get(cid, check = true) {
-      let bytes: Uint8Array
-      try {
-        bytes = readFileSync(pathOf(cid))
-      } catch {
-        throw new NotFound(`block ${cid} is not on this node`)
-      }
+      const bytes = read(cid)
       if (check && cidOf(bytes, parseCid(cid).code) !== cid) throw new Corrupt(`block ${cid} is damaged on disk (hash mismatch)`)
       return bytes
     },
@@ -105,15 +104,17 @@ export function blockStore(db: Database, dataDir: string): BlockStore {
     gc(graceSec = 3600) {
       const cutoff = Math.floor(Date.now() / 1000) - graceSec
       const dead = db
-        .query('SELECT cid, size FROM blocks WHERE created <= ? AND cid NOT IN (SELECT cid FROM block_pins)')
-        .all(cutoff) as { cid: string; size: number }[]
+        .query('SELECT cid, size, pack FROM blocks WHERE created <= ? AND cid NOT IN (SELECT cid FROM block_pins)')
+        .all(cutoff) as { cid: string; size: number; pack: number | null }[]
       const del = db.query('DELETE FROM blocks WHERE cid = ?')
       db.transaction(() => {
         for (const b of dead) del.run(b.cid)
       })()
-      // Files go after the rows: a crash in between leaves orphan files, never rows without files.
-      for (const b of dead) rmSync(pathOf(b.cid), { force: true })
+      // Bytes go after the rows: a crash in between leaves dead bytes, never rows without bytes.
+      for (const b of dead) if (b.pack === null) rmSync(pathOf(b.cid), { force: true })
+      packs.reclaim(new Set(dead.flatMap((b) => (b.pack === null ? [] : [b.pack]))))
       return { blocks: dead.length, bytes: dead.reduce((n, b) => n + b.size, 0) }
     },
+    close: () => packs.close(),
   }
 }

@@ -175,6 +175,7 @@ export class MiMeiStore implements Subsystem {
   // — objects —
 
   row(mid: string): MiMeiRow {
+    this.blocksStore?.close()
     const r = this.db.query('SELECT * FROM mimei WHERE mid = ?').get(mid) as MiMeiRow | null
     if (!r) throw new NotFound(`no MiMei ${String(mid).slice(0, 40)} on this node`)
     return r

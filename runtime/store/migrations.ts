@@ -250,4 +250,13 @@ export const MIGRATIONS: readonly Migration[] = [
         allowance INTEGER NOT NULL, refilled INTEGER NOT NULL, paid INTEGER NOT NULL DEFAULT 0, refused TEXT NOT NULL DEFAULT '') STRICT, WITHOUT ROWID`)
     },
   },
+  {
+    version: 17,
+    name: 'blocks in pack files: the pack and offset of each block (NULL: a file of its own)',
+    up(db) {
+      db.run('ALTER TABLE blocks ADD COLUMN pack INTEGER')
+      db.run('ALTER TABLE blocks ADD COLUMN off INTEGER')
+      db.run('CREATE INDEX blocks_pack ON blocks (pack) WHERE pack IS NOT NULL')
+    },
+  },
 ]

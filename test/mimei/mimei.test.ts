@@ -1,8 +1,6 @@
 // The mimei family: deterministic ids, mminfo, handles, versions, MMSum, references, gc, rights, app data, quotas.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import type { MiMeiInfo } from '../../runtime/rpc/browser/types.ts'
-import { existsSync } from 'node:fs'
-import { join } from 'node:path'
 import { generateKeyPair, type KeyPair } from '../../runtime/identity/index.ts'
 import { mimeiId } from '../../runtime/mimei/index.ts'
 import { readManifest } from '../../runtime/mimei/snapshot.ts'
@@ -375,7 +373,12 @@ describe('references', () => {
 })
 
 describe('gc', () => {
-  const blockFile = (cid: string) => join(node.dataDir, 'blocks', cid.slice(-2), cid)
+  /** Whether the block is stored: its row, and bytes that read back and hash to its CID. */
+  const stored = (cid: string) => {
+    if (!node.mimei.blocks.has(cid)) return false
+    node.mimei.blocks.get(cid)
+    return true
+  }
   /** Every block of a version: its manifest and its chunks. */
   const blocksOf = (cid: string) => [cid, ...readManifest(node.mimei.blocks, cid).chunks]
   /** Makes every stored block look `sec` seconds older, instead of waiting out a grace period. */
@@ -395,13 +398,13 @@ describe('gc', () => {
     const dead = blocksOf(v1.cid).filter((c) => !kept.includes(c))
     expect(kept.length).toBeGreaterThan(1)
     expect(dead.length).toBeGreaterThan(1)
-    for (const c of [...kept, ...dead]) expect(existsSync(blockFile(c))).toBe(true)
+    for (const c of [...kept, ...dead]) expect(stored(c)).toBe(true)
     expect(await call('MMDelVers', aliceSid, mid, 1)).toBe(1)
     return { mid, kept, dead }
   }
 
   async function expectKeptVersionReads(mid: string, kept: string[]) {
-    for (const c of kept) expect(existsSync(blockFile(c))).toBe(true)
+    for (const c of kept) expect(stored(c)).toBe(true)
     const h = await call('MMOpen', aliceSid, mid, 2)
     expect(await call('Get', h, 'big')).toBe('replaced')
     expect(await call('Get', h, 'new')).toBe('only in version 2')
@@ -411,7 +414,7 @@ describe('gc', () => {
   test('MMGc(sid, 0) collects the blocks of a deleted version at once and keeps those of kept versions', async () => {
     const { mid, kept, dead } = await deletedAndKept()
     const r = (await call('MMGc', ownerSid, 0)) as { blocks: number; bytes: number }
-    for (const c of dead) expect(existsSync(blockFile(c))).toBe(false)
+    for (const c of dead) expect(stored(c)).toBe(false)
     expect(r.blocks).toBeGreaterThanOrEqual(dead.length)
     await expectKeptVersionReads(mid, kept)
   })
@@ -419,12 +422,12 @@ describe('gc', () => {
   test('blocks inside the grace period stay; past it only unpinned ones go', async () => {
     const { mid, kept, dead } = await deletedAndKept()
     expect(await call('MMGc', ownerSid, 3600)).toEqual({ blocks: 0, bytes: 0 })
-    for (const c of dead) expect(existsSync(blockFile(c))).toBe(true)
+    for (const c of dead) expect(stored(c)).toBe(true)
     ageBlocks(2 * 3600)
     const r = (await call('MMGc', ownerSid, 3600)) as { blocks: number; bytes: number }
     expect(r.blocks).toBeGreaterThanOrEqual(dead.length)
     expect(r.bytes).toBeGreaterThan(0)
-    for (const c of dead) expect(existsSync(blockFile(c))).toBe(false)
+    for (const c of dead) expect(stored(c)).toBe(false)
     await expectKeptVersionReads(mid, kept)
   })
 
@@ -434,11 +437,11 @@ describe('gc', () => {
     await call('MMAddRef', aliceSid, holder, dead[0])
     ageBlocks(2 * 3600)
     await call('MMGc', ownerSid, 60)
-    expect(existsSync(blockFile(dead[0]))).toBe(true)
-    for (const c of dead.slice(1)) expect(existsSync(blockFile(c))).toBe(false)
+    expect(stored(dead[0])).toBe(true)
+    for (const c of dead.slice(1)) expect(stored(c)).toBe(false)
     await call('MMDelRef', aliceSid, holder, dead[0])
     expect(await call('MMGc', ownerSid, 60)).toMatchObject({ blocks: 1 })
-    expect(existsSync(blockFile(dead[0]))).toBe(false)
+    expect(stored(dead[0])).toBe(false)
     expect((await versions(mid)).versions.map((v) => v.ver)).toEqual([2])
   })
 })
