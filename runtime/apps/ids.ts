@@ -1,6 +1,8 @@
-// App ids and their web origins: an app is the file MiMei its author made for it, and each app
-// is served on an origin of its own, http://<host label>.localhost:<port>/.
+// App ids: an app is the file MiMei its author made for it. Each app is served on an origin of its
+// own (runtime/permissions/origins.ts, re-exported here: origins are what the rights checks see).
 import { mimeiId } from '../mimei/index.ts'
+
+export { appHost, appIdFromHost, appIdOfOrigin, appOrigin } from '../permissions/origins.ts'
 
 /** The MiMei ext of app packages: the app id is mimeiId(author, name, APP_EXT, ""). */
 export const APP_EXT = 'app'
@@ -11,51 +13,3 @@ export const appIdOf = appId
 
 /** True for a well-formed app id (a MiMei id: 27 base64url characters of 20 bytes). */
 export const isAppId = (id: unknown): id is string => typeof id === 'string' && /^[A-Za-z0-9_-]{27}$/.test(id)
-
-const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567'
-
-/** A DNS label for an app id: lowercase base32 (RFC 4648, no padding) of its 20 bytes, 32 characters. */
-export function appHost(appId: string): string {
-  const bytes = Buffer.from(appId, 'base64url')
-  if (bytes.length !== 20) throw new Error(`not an app id: ${appId.slice(0, 40)}`)
-  let out = ''
-  let bits = 0
-  let value = 0
-  for (const b of bytes) {
-    value = (value << 8) | b
-    bits += 8
-    while (bits >= 5) {
-      out += BASE32[(value >>> (bits - 5)) & 31]
-      bits -= 5
-    }
-  }
-  if (bits > 0) out += BASE32[(value << (5 - bits)) & 31]
-  return out
-}
-
-/** The app id a host label stands for, or undefined when it is not one. */
-export function appIdFromHost(label: string): string | undefined {
-  if (!/^[a-z2-7]{32}$/.test(label)) return undefined
-  const bytes: number[] = []
-  let bits = 0
-  let value = 0
-  for (const c of label) {
-    value = (value << 5) | BASE32.indexOf(c)
-    bits += 5
-    if (bits >= 8) {
-      bytes.push((value >>> (bits - 8)) & 0xff)
-      bits -= 8
-    }
-  }
-  return Buffer.from(bytes).toString('base64url')
-}
-
-/** The origin an app is served on. */
-export const appOrigin = (appId: string, port: number) => `http://${appHost(appId)}.localhost:${port}`
-
-/** The app id of an origin like http://<label>.localhost:<port>, or undefined. */
-export function appIdOfOrigin(origin: string | undefined | null): string | undefined {
-  if (!origin) return undefined
-  const m = /^http:\/\/([a-z2-7]{32})\.localhost(?::\d+)?$/.exec(origin.toLowerCase())
-  return m ? appIdFromHost(m[1]) : undefined
-}

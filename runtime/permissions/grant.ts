@@ -1,6 +1,9 @@
 // Capabilities and the Grant: the checked answer to "who calls, and what may they do".
 // Only this folder mints a Grant (test/security/grants.test.ts guards that), so a store that
 // takes one cannot be reached with a caller somebody built by hand.
+import type { SessionKind } from '../sessions/index.ts'
+
+export type { SessionKind }
 
 /**
  * Capabilities a syscall row can require:
@@ -15,7 +18,6 @@ export const CAPABILITIES = ['public', 'session', 'user.sign', 'node.admin', 'ha
 export type Capability = (typeof CAPABILITIES)[number]
 
 /** `system` is the node's own work (replication, app data areas); only boot holds it. */
-export type SessionKind = 'guest' | 'user' | 'owner'
 export type GrantKind = SessionKind | 'system'
 
 export const KIND_CAPABILITIES: Record<GrantKind, readonly Capability[]> = {

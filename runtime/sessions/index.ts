@@ -7,8 +7,10 @@ import type { Identity } from '../identity/index.ts'
 import { toBase64Url, verifyPassport } from '../identity/index.ts'
 import { InvalidSignature, PermissionDenied } from '../errors.ts'
 import type { BaseComponents, Subsystem } from '../kernel.ts'
-import type { SessionKind } from '../permissions/grant.ts'
 import type { Store } from '../store/index.ts'
+
+/** Who a session speaks for: a guest (no session), a user, or the node's owner. */
+export type SessionKind = 'guest' | 'user' | 'owner'
 
 export interface Session {
   readonly sid: string
