@@ -22,6 +22,7 @@ import { apps, type Apps } from './apps/index.ts'
 import { installDefaultApps } from './apps/defaults.ts'
 import { monitor, type Monitor } from './monitor/index.ts'
 import { ledger, type Ledger } from './ledger/index.ts'
+import { traffic } from './ledger/traffic.ts'
 
 export interface BootOptions {
   dataDir: string
@@ -101,6 +102,7 @@ export async function boot(opts: BootOptions): Promise<Kernel> {
   })
   const mon = monitor()({ ...base, store: db })
   const coin = ledger()({ ...base, identity: ident, db: () => db.db, net: network })
+  const credits = traffic()({ ...base, identity: ident, db: () => db.db, ledger: coin, net: network })
   const dispatcher = createDispatcher(SYSCALL_TABLES, {
     ...base,
     identity: ident,
@@ -120,7 +122,7 @@ export async function boot(opts: BootOptions): Promise<Kernel> {
   const server = http()({ ...base, vars: () => vars, rpc, mimei: mm, permissions: perms, apps: installed, monitor: mon })
   const vars = publicVars({ nodeId: () => ident.nodeId, peerId: () => ident.peerId, port: () => server.port, nodeAddrs: () => network?.addrs() ?? [] })
 
-  const order: Subsystem[] = [ident, db, sess, mm, ...(network ? [network] : []), ...(repl ? [repl] : []), msgs, installed, mon, coin, server]
+  const order: Subsystem[] = [ident, db, sess, mm, ...(network ? [network] : []), ...(repl ? [repl] : []), msgs, installed, mon, coin, credits, server]
   const started: Subsystem[] = []
 
   const stopAll = async () => {

@@ -75,6 +75,9 @@ export type Conflict = InstanceType<typeof Conflict>
 export const DiskFull = condition('DiskFull', 507, "A write would leave the disk under the node's free-space floor; nothing is written.")
 export type DiskFull = InstanceType<typeof DiskFull>
 
+export const PaymentRequired = condition('PaymentRequired', 402, "A peer's traffic debt to this node passed the disconnect threshold: it is not served until its node pays (leither coin traffic).")
+export type PaymentRequired = InstanceType<typeof PaymentRequired>
+
 // ---- End of the table. ----
 
 type Conditions = typeof import('./errors.ts')

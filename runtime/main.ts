@@ -361,6 +361,16 @@ function coinCommands(): Command[] {
       flags: [DATA_FLAG, NODE_FLAG, { name: 'count', type: 'int', min: 1, value: 'N', help: 'blocks to show (default 20)' }, { name: 'json', type: 'bool', help: 'print JSON (amounts in 毫)' }],
       run: async (p) => (await load()).coinHistory(p),
     },
+    {
+      name: 'coin traffic',
+      summary: 'Traffic meters per peer node: bytes served and received, debts and payments, who is cut off.',
+      args: '[PEER]',
+      maxArgs: 1,
+      details:
+        'Debt: what a peer owes this node past its free allowance (trafficPrice 毫 per KB; relayed bytes at trafficRelayPrice). It is asked to settle at trafficPayThreshold and not served past 1.25 times it until its node pays.',
+      flags: [DATA_FLAG, NODE_FLAG, { name: 'json', type: 'bool', help: 'print JSON (amounts in 毫)' }],
+      run: async (p) => (await import('./cli/coin-traffic.ts')).coinTraffic(p),
+    },
   ]
 }
 

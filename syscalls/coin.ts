@@ -3,6 +3,7 @@ import { InvalidParams, PermissionDenied, Timeout } from '../runtime/errors.ts'
 import { isKeyId, type KeyPair } from '../runtime/identity/index.ts'
 import type { Block } from '../runtime/ledger/index.ts'
 import { hex } from '../runtime/ledger/index.ts'
+import { trafficOf } from '../runtime/ledger/traffic.ts'
 import { syscall, type CallContext } from './row.ts'
 
 const HISTORY_MAX = 1000
@@ -136,6 +137,25 @@ export const COIN_SYSCALLS = [
       }
       const key = callerKey(ctx, 'CoinMint')
       return blockView(await ctx.sys.ledger.transfer(key, accountArg('CoinMint', to, 'to'), amountArg('CoinMint', amount), 'mint'))
+    },
+  }),
+  syscall<[string | undefined]>({
+    name: 'CoinTraffic',
+    sid: true,
+    params: [{ name: 'peer', type: 'string', optional: true, doc: 'one peer node id; absent: every peer this node has a meter for' }],
+    returns: 'list of {peer, served, relayed, received (bytes), debt, credited, paid, balance, allowance (毫, BigInt), state: ok|asked|cut off, refused}',
+    returnsType:
+      "{ peer: string; served: number; relayed: number; received: number; debt: bigint; credited: bigint; paid: bigint; balance: bigint; allowance: bigint; state: 'ok' | 'asked' | 'cut off'; refused: string }[]",
+    capability: 'node.admin',
+    errors: ['InvalidParams', 'PermissionDenied'],
+    doc:
+      "This node's traffic meters per peer node: bytes served to it (relayed: as a circuit relay) and received from it; its debt past the free allowance, " +
+      'what it paid this node (credited) and this node paid it, its account balance, the allowance left, and its state: ok, asked (past trafficPayThreshold: asked to settle), ' +
+      'cut off (past 1.25 times it: not served until it pays). Prices and thresholds: the traffic* keys of leither.json.',
+    handler(ctx, peer) {
+      const t = trafficOf(ctx.sys.ledger)
+      if (!t) return []
+      return peer === undefined ? t.rows() : [t.row(accountArg('CoinTraffic', peer, 'peer'))]
     },
   }),
 ]

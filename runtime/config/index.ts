@@ -74,6 +74,20 @@ export interface Config {
   coinSupply: number
   /** Node ids of the coin's notaries; a block is final when two thirds of them (rounded up) co-signed it. [] = this node alone. */
   coinNotaries: string[]
+  /** Meter the bytes served to and received from each peer (block, mimei, relay), ask debtors to settle, cut off those past the disconnect threshold. */
+  trafficMeter: boolean
+  /** Price of traffic in 毫 per KB (1000 bytes) on the block and mimei protocols. */
+  trafficPrice: number
+  /** Price in 毫 per KB of bytes this node forwards as a circuit relay. */
+  trafficRelayPrice: number
+  /** Free traffic each peer gets, in 毫; it refills at trafficRefill. */
+  trafficAllowance: number
+  /** 毫 per second the free allowance refills, up to trafficAllowance. */
+  trafficRefill: number
+  /** A peer's debt in 毫 at which it is asked to settle; past 1.25 times this it is not served until it pays. */
+  trafficPayThreshold: number
+  /** Pay peers' settlement requests automatically from the node's account (false = refuse: they will stop serving this node). */
+  trafficPay: boolean
 }
 
 interface Field {
@@ -218,6 +232,17 @@ export const CONFIG_FIELDS: Record<keyof Config, Field> = {
     check: (v) => Array.isArray(v) && v.length <= 64 && v.every((n) => typeof n === 'string' && /^[A-Za-z0-9_-]{27}$/.test(n)),
     expect: 'a list of at most 64 node ids',
   },
+  trafficMeter: { doc: 'meter traffic per peer, ask debtors to settle, cut off those past the disconnect threshold', check: (v) => typeof v === 'boolean', expect: 'true or false' },
+  trafficPrice: { doc: 'traffic price in 毫 per KB served', check: (v) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 1_000_000, expect: 'an integer 0..1000000' },
+  trafficRelayPrice: { doc: 'price in 毫 per KB relayed', check: (v) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 1_000_000, expect: 'an integer 0..1000000' },
+  trafficAllowance: { doc: 'free traffic per peer in 毫', check: (v) => Number.isSafeInteger(v) && (v as number) >= 0, expect: 'an integer >= 0' },
+  trafficRefill: { doc: '毫 per second the free allowance refills', check: (v) => Number.isSafeInteger(v) && (v as number) >= 0, expect: 'an integer >= 0' },
+  trafficPayThreshold: {
+    doc: 'debt in 毫 at which a peer is asked to settle (cut off past 1.25 times this)',
+    check: (v) => Number.isSafeInteger(v) && (v as number) >= 1 && (v as number) <= 1e12,
+    expect: 'an integer 1..1000000000000',
+  },
+  trafficPay: { doc: "pay peers' settlement requests from the node account (false = refuse)", check: (v) => typeof v === 'boolean', expect: 'true or false' },
 }
 
 export const DEFAULT_CONFIG: Config = {
@@ -253,6 +278,13 @@ export const DEFAULT_CONFIG: Config = {
   coinGenesis: '',
   coinSupply: 1_000_000_000,
   coinNotaries: [],
+  trafficMeter: true,
+  trafficPrice: 1,
+  trafficRelayPrice: 2,
+  trafficAllowance: 10_000,
+  trafficRefill: 100,
+  trafficPayThreshold: 100_000,
+  trafficPay: true,
 }
 
 export type Env = Record<string, string | undefined>

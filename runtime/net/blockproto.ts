@@ -3,6 +3,7 @@
 import type { Libp2p, PeerId } from '@libp2p/interface'
 import { parseCid, cidOf } from '../mimei/blocks.ts'
 import type { MiMeiStore } from '../mimei/index.ts'
+import { meterReceived, meterServed, trafficGate } from '../ledger/traffic-hook.ts'
 import { bool, bytes, call, list, object, optional, serve, str, WireError, type offenseLog, type ProtocolSpec } from './wire.ts'
 
 export const MAX_BLOCKS_PER_REQUEST = 64
@@ -36,6 +37,7 @@ export function serveBlocks(libp2p: Libp2p, deps: BlockServerDeps, offense: Retu
     BLOCK_PROTOCOL,
     async function* (req, peer) {
       for (const cid of req.cids) {
+        await trafficGate(libp2p, peer)
         parseCid(cid)
         if (!deps.mimei.blocks.has(cid) || !servable(deps, cid)) {
           yield { cid, missing: true }
@@ -44,6 +46,7 @@ export function serveBlocks(libp2p: Libp2p, deps: BlockServerDeps, offense: Retu
         // The receiver checks every hash; hashing here too would only double the work.
         const data = deps.mimei.blocks.get(cid, false)
         deps.onServed?.(peer, data.length)
+        meterServed(libp2p, peer, data.length)
         yield { cid, data }
       }
     },
@@ -61,6 +64,7 @@ export async function* fetchBlocks(libp2p: Libp2p, peer: PeerId, cids: string[],
     if (!wanted.has(msg.cid)) throw new WireError(`${peer} sent block ${msg.cid}, which was not asked for`)
     if (msg.missing || !msg.data) continue
     if (cidOf(msg.data, parseCid(msg.cid).code) !== msg.cid) throw new WireError(`${peer} sent bytes that do not hash to ${msg.cid}`)
+    meterReceived(libp2p, peer, msg.data.length)
     yield { cid: msg.cid, data: msg.data }
   }
 }

@@ -2,6 +2,7 @@
 // database deltas: the keys changed since a version, so a replica need not fetch a whole snapshot.
 import type { Libp2p, PeerId } from '@libp2p/interface'
 import { encodeRecord, decodeRecord, type VersionRecord } from './records.ts'
+import { meterReceived, meterServed, sizeOf, trafficGate } from '../ledger/traffic-hook.ts'
 import { anyValue, bool, bytes, call, int, list, object, optional, request, serve, str, WireError, type offenseLog, type ProtocolSpec } from './wire.ts'
 
 export interface Delta {
@@ -31,18 +32,21 @@ export function serveRecords(
   return serve(
     libp2p,
     MIMEI_PROTOCOL,
-    async function* (req) {
+    async function* (req, peer) {
+      await trafficGate(libp2p, peer)
       if (req.since !== undefined && req.ver !== undefined) {
         const delta = deltaFor(req.mid, req.ver, req.since)
         if (!delta) {
           yield { none: true }
           return
         }
-        for (const part of delta) yield { records: part.records, deleted: part.deleted }
+        for (const part of delta) yield (meterServed(libp2p, peer, sizeOf(part)), { records: part.records, deleted: part.deleted })
         return
       }
       const r = recordFor(req.mid, req.ver)
-      yield r ? { record: encodeRecord(r) } : {}
+      const record = r && encodeRecord(r)
+      meterServed(libp2p, peer, record?.length ?? 0)
+      yield record ? { record } : {}
     },
     offense,
   )
@@ -51,6 +55,7 @@ export function serveRecords(
 /** Asks one peer for a record; the answer is verified (signature, author, id) before use. */
 export async function fetchRecord(libp2p: Libp2p, peer: PeerId, mid: string, ver: number | undefined, signal?: AbortSignal): Promise<VersionRecord | undefined> {
   const res = await request(libp2p, peer, MIMEI_PROTOCOL, { mid, ver }, { signal })
+  meterReceived(libp2p, peer, res.record?.length ?? 0)
   if (!res.record) return undefined
   const r = decodeRecord(res.record)
   if (r.mid !== mid || (ver !== undefined && r.ver !== ver)) return undefined
@@ -90,6 +95,7 @@ export async function fetchDelta(
   const delta: Delta = { records: [], deleted: [] }
   for await (const part of call(libp2p, peer, MIMEI_PROTOCOL, { mid, ver, since }, { signal, maxTotalBytes: limit.bytes })) {
     if (part.none) return undefined
+    meterReceived(libp2p, peer, sizeOf(part))
     for (const r of part.records ?? []) {
       if (!Array.isArray(r) || r.length !== 3 || typeof r[0] !== 'string' || typeof r[1] !== 'number') return undefined
       delta.records.push(r)

@@ -195,6 +195,7 @@ export class SyncJob {
     const worker = async () => {
       for (let batch = batches.shift(); batch; batch = batches.shift()) {
         let want = batch
+        let why = ''
         // Peers that delivered before come first (a peer asked only because it is connected may
         // have nothing); batches start at different ones among equals, spreading the load.
         const start = turn++
@@ -215,10 +216,11 @@ export class SyncJob {
             }
           } catch (err) {
             if (signal.aborted) throw err
+            why = (err as Error).message
             this.deps.log.info('provider failed; trying another', { peer: peer.toString(), error: (err as Error).message })
           }
         }
-        if (want.length) throw new Timeout(`${want.length} blocks of ${this.mid} could not be fetched from ${providers.length} providers; run the sync again to resume`)
+        if (want.length) throw new Timeout(`${want.length} blocks of ${this.mid} could not be fetched from ${providers.length} providers${why ? ` (the last said: ${why})` : ''}; run the sync again to resume`)
       }
     }
     await Promise.all(Array.from({ length: Math.min(PARALLEL, batches.length) }, worker))
