@@ -2904,6 +2904,14 @@ LeitherClient.prototype.CoinHistory = function (account, start, count) {
 LeitherClient.prototype.CoinMint = function (to, amount) {
   return this.call("CoinMint", [this.sid, to, amount]);
 };
+/**
+ * This node's traffic meters per peer node: bytes served to it (relayed: as a circuit relay) and received from it; its debt past the free allowance, what it paid this node (credited) and this node paid it, its account balance, the allowance left, and its state: ok, asked (past trafficPayThreshold: asked to settle), cut off (past 1.25 times it: not served until it pays). Prices and thresholds: the traffic* keys of leither.json.
+ * @param {string} [peer] one peer node id; absent: every peer this node has a meter for
+ * @returns {Promise<{ peer: string; served: number; relayed: number; received: number; debt: bigint; credited: bigint; paid: bigint; balance: bigint; allowance: bigint; state: 'ok' | 'asked' | 'cut off'; refused: string }[]>} list of {peer, served, relayed, received (bytes), debt, credited, paid, balance, allowance (毫, BigInt), state: ok|asked|cut off, refused}
+ */
+LeitherClient.prototype.CoinTraffic = function (peer) {
+  return this.call("CoinTraffic", [this.sid, peer]);
+};
 
 export {
   LeitherClient,
