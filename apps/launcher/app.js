@@ -1,11 +1,12 @@
 // The launcher's entry: signs the page in (a one-time code from `leither open`), then shows the
-// tabs: apps, this node, users (the owner's). Everything goes through /lib/leither.js.
+// tabs: apps, wallet, this node, users (the owner's). Everything goes through /lib/leither.js.
 import { LeitherClient } from '/lib/leither.js'
 import { t, translate } from './i18n.js'
 import { $, bytes, copyButton, duration, el, fail } from './ui.js'
 import { renderApps, setupApps } from './apps.js'
 import { setupInstall } from './install.js'
 import { renderUsers, setupUsers } from './users.js'
+import { renderWallet, setupWallet } from './wallet.js'
 
 const node = new LeitherClient()
 /** What the page knows about its user and node, shared with the other modules. */
@@ -31,7 +32,7 @@ function showSignIn() {
   $('#other-cmd').textContent = `leither open --node ${location.origin}`
 }
 
-const TABS = ['apps', 'node', 'users']
+const TABS = ['apps', 'wallet', 'node', 'users']
 
 function showTab() {
   let tab = location.hash.slice(1)
@@ -39,6 +40,7 @@ function showTab() {
   for (const name of TABS) $(`#view-${name}`).hidden = name !== tab
   for (const a of document.querySelectorAll('[data-tab]')) a.classList.toggle('on', a.dataset.tab === tab)
   if (tab === 'apps') renderApps().catch(fail)
+  if (tab === 'wallet') renderWallet().catch(fail)
   if (tab === 'node') renderNode().catch(fail)
   if (tab === 'users') renderUsers().catch(fail)
 }
@@ -99,6 +101,7 @@ async function main() {
   setupApps(state)
   setupInstall(state)
   setupUsers(state)
+  setupWallet(state)
   addEventListener('hashchange', showTab)
   showTab()
   document.body.dataset.ready = '1'

@@ -1,7 +1,8 @@
 // The app grid: open an app (a one-time code for its own origin), its details and permissions
-// (AppGrants / AppGrant / AppRevoke), uninstall, and "save to desktop" (the shortcut file).
+// (AppGrants / AppGrant / AppRevoke, with the spending limit of coin.transfer), uninstall, and "save to desktop" (the shortcut file).
 import { t } from './i18n.js'
 import { $, bytes, copyButton, el, fail, hue, showDialog, toast } from './ui.js'
+import { nuo } from './wallet.js'
 
 let state
 const CAPS = ['mimei', 'user.sign', 'msg', 'msg.send', 'net', 'coin.transfer']
@@ -67,6 +68,7 @@ function permissionList(app) {
         else await state.node.AppRevoke(app.id, cap)
         state.grants = (await state.node.AppGrants()) ?? {}
         toast(t(box.checked ? 'app.granted' : 'app.revoked', cap))
+        if (cap === 'coin.transfer') box.closest('ul.perms')?.replaceWith(permissionList(app)) // shows or hides its limit
       } catch (err) {
         box.checked = !box.checked
         fail(err)
@@ -74,8 +76,32 @@ function permissionList(app) {
         box.disabled = false
       }
     })
-    return el('li', {}, el('label.switch', {}, box, el('span.slider'), el('span.perm', {}, el('b', {}, t(`cap.${cap}`)), el('small', {}, cap), asked.has(cap) ? el('small.reason', {}, t('app.asks', asked.get(cap))) : null)))
+    return el('li', {}, el('label.switch', {}, box, el('span.slider'), el('span.perm', {}, el('b', {}, t(`cap.${cap}`)), el('small', {}, cap), asked.has(cap) ? el('small.reason', {}, t('app.asks', asked.get(cap))) : null)),
+      cap === 'coin.transfer' && granted.has(cap) ? spendingLimit(app) : null)
   }))
+}
+
+/** What the app may still spend of the user's Nuo (coin.transfer's limit), and a form to set it. */
+function spendingLimit(app) {
+  const limit = state.grants?.[app.id]?.find((g) => g.capability === 'coin.transfer')?.limit
+  const shown = el('small', { id: 'limit-left' }, limit === null || limit === undefined ? t('limit.none') : t('limit.left', nuo(limit)))
+  const input = el('input', { name: 'limit', required: true, inputmode: 'decimal', pattern: '\\d+(\\.\\d{1,3})?', placeholder: t('limit.ph'), autocomplete: 'off' })
+  const form = el('form', { id: 'limit-form' }, input, el('button.ghost.small', { type: 'submit' }, t('limit.set')))
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault()
+    const [whole, frac = ''] = input.value.trim().split('.')
+    const milli = Number(whole) * 1000 + Number(frac.padEnd(3, '0'))
+    try {
+      await state.node.AppGrant(app.id, ['coin.transfer'], milli)
+      state.grants = (await state.node.AppGrants()) ?? {}
+      shown.textContent = t('limit.left', nuo(milli))
+      input.value = ''
+      toast(t('limit.done', app.name, nuo(milli)))
+    } catch (err) {
+      fail(err)
+    }
+  })
+  return el('div.limit', {}, shown, form)
 }
 
 async function showApp(app) {

@@ -21,47 +21,33 @@ import f9 from '../../apps/launcher/ui.js' with { type: 'file' }
 // @ts-ignore: a "file" import of a script, style or image
 import f10 from '../../apps/launcher/users.js' with { type: 'file' }
 // @ts-ignore: a "file" import of a script, style or image
-import f11 from '../../apps/monitor/app.js' with { type: 'file' }
+import f11 from '../../apps/launcher/wallet.js' with { type: 'file' }
 // @ts-ignore: a "file" import of a script, style or image
-import f12 from '../../apps/monitor/chart.js' with { type: 'file' }
+import f12 from '../../apps/monitor/app.js' with { type: 'file' }
 // @ts-ignore: a "file" import of a script, style or image
-import f13 from '../../apps/monitor/i18n.js' with { type: 'file' }
-import f14 from '../../apps/monitor/index.html' with { type: 'file' }
-import f15 from '../../apps/monitor/manifest.json' with { type: 'file' }
+import f13 from '../../apps/monitor/chart.js' with { type: 'file' }
 // @ts-ignore: a "file" import of a script, style or image
-import f16 from '../../apps/monitor/style.css' with { type: 'file' }
+import f14 from '../../apps/monitor/i18n.js' with { type: 'file' }
+import f15 from '../../apps/monitor/index.html' with { type: 'file' }
+import f16 from '../../apps/monitor/manifest.json' with { type: 'file' }
 // @ts-ignore: a "file" import of a script, style or image
-import f17 from '../../apps/weibo/API.md' with { type: 'file' }
+import f17 from '../../apps/monitor/style.css' with { type: 'file' }
 // @ts-ignore: a "file" import of a script, style or image
-import f18 from '../../apps/weibo/README.md' with { type: 'file' }
+import f18 from '../../apps/weibo/API.md' with { type: 'file' }
 // @ts-ignore: a "file" import of a script, style or image
-import f19 from '../../apps/weibo/app.js' with { type: 'file' }
+import f19 from '../../apps/weibo/README.md' with { type: 'file' }
 // @ts-ignore: a "file" import of a script, style or image
-import f20 from '../../apps/weibo/i18n.js' with { type: 'file' }
+import f20 from '../../apps/weibo/app.js' with { type: 'file' }
 // @ts-ignore: a "file" import of a script, style or image
-import f21 from '../../apps/weibo/icon.svg' with { type: 'file' }
-import f22 from '../../apps/weibo/index.html' with { type: 'file' }
-import f23 from '../../apps/weibo/manifest.json' with { type: 'file' }
+import f21 from '../../apps/weibo/i18n.js' with { type: 'file' }
 // @ts-ignore: a "file" import of a script, style or image
-import f24 from '../../apps/weibo/store.js' with { type: 'file' }
+import f22 from '../../apps/weibo/icon.svg' with { type: 'file' }
+import f23 from '../../apps/weibo/index.html' with { type: 'file' }
+import f24 from '../../apps/weibo/manifest.json' with { type: 'file' }
 // @ts-ignore: a "file" import of a script, style or image
-import f25 from '../../apps/weibo/style.css' with { type: 'file' }
+import f25 from '../../apps/weibo/store.js' with { type: 'file' }
 // @ts-ignore: a "file" import of a script, style or image
-import f26 from '../../apps/weibo/ui/comments.js' with { type: 'file' }
-// @ts-ignore: a "file" import of a script, style or image
-import f27 from '../../apps/weibo/ui/compose.js' with { type: 'file' }
-// @ts-ignore: a "file" import of a script, style or image
-import f28 from '../../apps/weibo/ui/dom.js' with { type: 'file' }
-// @ts-ignore: a "file" import of a script, style or image
-import f29 from '../../apps/weibo/ui/feed.js' with { type: 'file' }
-// @ts-ignore: a "file" import of a script, style or image
-import f30 from '../../apps/weibo/ui/inbox.js' with { type: 'file' }
-// @ts-ignore: a "file" import of a script, style or image
-import f31 from '../../apps/weibo/ui/post.js' with { type: 'file' }
-// @ts-ignore: a "file" import of a script, style or image
-import f32 from '../../apps/weibo/ui/state.js' with { type: 'file' }
-// @ts-ignore: a "file" import of a script, style or image
-import f33 from '../../apps/weibo/ui/views.js' with { type: 'file' }
+import f26 from '../../apps/weibo/style.css' with { type: 'file' }
 
 const files: Record<string, unknown> = {
   "launcher/app.js": f0,
@@ -75,29 +61,22 @@ const files: Record<string, unknown> = {
   "launcher/style.css": f8,
   "launcher/ui.js": f9,
   "launcher/users.js": f10,
-  "monitor/app.js": f11,
-  "monitor/chart.js": f12,
-  "monitor/i18n.js": f13,
-  "monitor/index.html": f14,
-  "monitor/manifest.json": f15,
-  "monitor/style.css": f16,
-  "weibo/API.md": f17,
-  "weibo/README.md": f18,
-  "weibo/app.js": f19,
-  "weibo/i18n.js": f20,
-  "weibo/icon.svg": f21,
-  "weibo/index.html": f22,
-  "weibo/manifest.json": f23,
-  "weibo/store.js": f24,
-  "weibo/style.css": f25,
-  "weibo/ui/comments.js": f26,
-  "weibo/ui/compose.js": f27,
-  "weibo/ui/dom.js": f28,
-  "weibo/ui/feed.js": f29,
-  "weibo/ui/inbox.js": f30,
-  "weibo/ui/post.js": f31,
-  "weibo/ui/state.js": f32,
-  "weibo/ui/views.js": f33,
+  "launcher/wallet.js": f11,
+  "monitor/app.js": f12,
+  "monitor/chart.js": f13,
+  "monitor/i18n.js": f14,
+  "monitor/index.html": f15,
+  "monitor/manifest.json": f16,
+  "monitor/style.css": f17,
+  "weibo/API.md": f18,
+  "weibo/README.md": f19,
+  "weibo/app.js": f20,
+  "weibo/i18n.js": f21,
+  "weibo/icon.svg": f22,
+  "weibo/index.html": f23,
+  "weibo/manifest.json": f24,
+  "weibo/store.js": f25,
+  "weibo/style.css": f26,
 }
 
 export const EMBEDDED_APPS = files as Record<string, string>

@@ -2876,7 +2876,7 @@ LeitherClient.prototype.CoinBalance = function (account) {
   return this.call("CoinBalance", [this.sid, account]);
 };
 /**
- * Pays from the caller's account; returns when a quorum of the notaries (two thirds, rounded up) co-signed the send. Fails with Conflict for insufficient funds or a conflicting block of the same account (a double spend), Timeout when no quorum answers (that block is tried again before the account's next one). The caller's key must be on this node.
+ * Pays from the caller's account; returns when a quorum of the notaries (two thirds, rounded up) co-signed the send. Fails with Conflict for insufficient funds or a conflicting block of the same account (a double spend), Timeout when no quorum answers (that block is tried again before the account's next one). The caller's key must be on this node. From an app's session the amount comes off what the user lets the app spend (AppGrant's limit for coin.transfer); over it the call fails with PermissionDenied and nothing is sent.
  * @param {string} to the receiving account (a user or node id)
  * @param {number} amount how much, in 毫 (1/1000 Nuo)
  * @param {string} [memo] a note for the receiver (at most 256 characters)
