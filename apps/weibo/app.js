@@ -1,96 +1,78 @@
-// Weibo's page: signs in, then shows the home timeline, the user's own posts, people to follow and
-// the profile form. Every write goes to the user's own data area (store.js); text is never parsed as HTML.
+// Weibo's page: signs in, opens the store, then shows the screen the address names (#/home,
+// #/u/<id>, #/p/<author>/<id>, #/tag/<t>, #/search?q=, #/dm, #/dm/<id>, #/notifications, #/me);
+// live events from the store update the open screen and the unread badges. Never HTML of user data.
 import { LeitherClient } from '/lib/leither.js'
-import { lang, t, translate } from './i18n.js'
-import { appIdOfHost, MAX_POST, Weibo } from './store.js'
+import { translate } from './i18n.js'
+import { appIdOfHost, Weibo } from './store.js'
+import { $, toast } from './ui/dom.js'
+import { chatView, conversationsView, meView, notificationsView } from './ui/inbox.js'
+import { app } from './ui/state.js'
+import { homeView, postView, searchView, tagView, userView } from './ui/views.js'
 
-const $ = (id) => document.getElementById(id)
 const node = new LeitherClient()
-let wb
-let tab = 'home'
+/** Unsubscribers of the open screen's live listeners, dropped when the screen changes. */
+let screenListeners = []
+let renders = 0
 
-function el(tag, props = {}, ...children) {
-  const e = Object.assign(document.createElement(tag), props)
-  for (const c of children) e.append(c)
-  return e
-}
+const live = (type, fn) => screenListeners.push(app.wb.on(type, (v) => Promise.resolve(fn(v)).catch((e) => console.warn(type, e))))
 
-function toast(text) {
-  const box = $('toast')
-  box.textContent = text
-  box.hidden = false
-  clearTimeout(toast.timer)
-  toast.timer = setTimeout(() => (box.hidden = true), 2500)
-}
-
-const when = (at) => new Date(at).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en', { dateStyle: 'medium', timeStyle: 'short' })
-
-async function renderFeed(list, posts) {
-  const likes = await wb.myLikes()
-  const counts = await Promise.all(posts.map((p) => wb.likeCount(p.author.id, p.id)))
-  list.replaceChildren()
-  if (!posts.length) list.append(el('li', { className: 'muted', textContent: t('empty') }))
-  posts.forEach((p, i) => {
-    const key = `${p.author.id}/${p.id}`
-    const on = likes.has(key)
-    const like = el('button', { className: `plain like${on ? ' on' : ''}`, textContent: `${on ? t('liked') : t('like')} ${counts[i]}` })
-    like.dataset.count = String(counts[i])
-    like.addEventListener('click', async () => {
-      await wb.like(p.author.id, p.id, !on)
-      await show()
-    })
-    const item = el(
-      'li',
-      {},
-      el('div', {}, el('span', { className: 'who', textContent: p.author.name || t('noname') }), el('span', { className: 'when', textContent: when(p.at) })),
-      el('div', { className: 'text', textContent: p.text }),
-      like,
-    )
-    item.dataset.post = key
-    list.append(item)
-  })
-}
-
-async function renderPeople() {
-  const following = new Set(await wb.following())
-  const ids = [...new Set([...(await wb.users()), ...following])].filter((u) => u !== wb.me)
-  const profiles = await Promise.all(ids.map((u) => wb.profile(u)))
-  $('people').replaceChildren(
-    ...profiles.map((p) => {
-      const on = following.has(p.id)
-      const b = el('button', { className: on ? 'plain' : '', textContent: on ? t('unfollow') : t('follow') })
-      b.addEventListener('click', async () => {
-        await (on ? wb.unfollow(p.id) : wb.follow(p.id))
-        await show()
-      })
-      const li = el('li', {}, el('div', {}, el('div', { textContent: p.name || t('noname') }), el('div', { className: 'id', textContent: p.id }), el('div', { className: 'small muted', textContent: p.bio })), b)
-      li.dataset.user = p.id
-      return li
-    }),
-  )
+/** The screen of a hash: [tab, render(view)]. */
+function route(hash) {
+  const [path, query = ''] = hash.replace(/^#\/?/, '').split('?')
+  const parts = path.split('/').map((s) => decodeURIComponent(s))
+  const q = new URLSearchParams(query)
+  switch (parts[0]) {
+    case 'u':
+      if (parts[1]) return ['user', (v) => userView(v, parts[1], parts[2] || 'posts'), parts[1] === app.wb.me ? 'me' : '']
+      break
+    case 'p':
+      if (parts[1] && parts[2]) return ['post', (v) => postView(v, parts[1], parts[2]), '']
+      break
+    case 'tag':
+      if (parts[1]) return ['tag', (v) => tagView(v, parts[1]), 'search']
+      break
+    case 'search':
+      return ['search', (v) => searchView(v, q.get('q') ?? ''), 'search']
+    case 'dm':
+      return parts[1] ? ['chat', (v) => chatView(v, parts[1], live), 'dm'] : ['dm', (v) => conversationsView(v), 'dm']
+    case 'notifications':
+      return ['notifications', (v) => notificationsView(v), 'notifications']
+    case 'me':
+      return ['me', (v) => meView(v), 'me']
+  }
+  return ['home', (v) => homeView(v, live), 'home']
 }
 
 async function show() {
+  for (const off of screenListeners) off()
+  screenListeners = []
+  const [name, render, tab] = route(location.hash)
   for (const a of document.querySelectorAll('#tabs a')) a.classList.toggle('on', a.dataset.tab === tab)
-  for (const v of document.querySelectorAll('.view')) v.hidden = v.id !== `view-${tab}`
-  $('compose').hidden = tab !== 'home' && tab !== 'mine'
-  if (tab === 'home') await renderFeed($('home-feed'), await wb.home())
-  if (tab === 'mine') await renderFeed($('mine-feed'), await wb.posts(wb.me))
-  if (tab === 'people') await renderPeople()
-  if (tab === 'profile') {
-    const p = await wb.profile()
-    $('profile-form').elements.name.value = p.name
-    $('profile-form').elements.bio.value = p.bio
-    $('my-id').textContent = wb.me
+  const view = $('view')
+  document.body.dataset.shown = ''
+  const n = ++renders
+  try {
+    await render(view)
+  } catch (e) {
+    toast(e?.message ?? String(e))
   }
-  document.body.dataset.shown = tab
+  if (n !== renders) return
+  window.scrollTo(0, 0)
+  document.body.dataset.shown = name
+  document.body.dataset.renders = String(n)
+  performance.mark(`weibo-shown-${n}`)
 }
 
-function counter() {
-  const n = $('text').value.length
-  $('count').textContent = t('count', n, MAX_POST)
-  $('count').classList.toggle('over', n > MAX_POST)
-  $('post').disabled = n === 0 || n > MAX_POST
+function badge(id, count) {
+  const b = $(id)
+  b.textContent = count > 99 ? '99+' : String(count)
+  b.hidden = !count
+  b.dataset.count = String(count)
+}
+
+async function dmBadge() {
+  const convs = await app.wb.conversations().catch(() => [])
+  badge('dm-badge', convs.reduce((n, c) => n + (c.unread || 0), 0))
 }
 
 async function start() {
@@ -102,55 +84,25 @@ async function start() {
     document.body.dataset.ready = '0'
     return
   }
-  wb = new Weibo(node, appId)
-  await wb.open()
-  $('private').hidden = wb.readable
+  app.wb = new Weibo(node, appId)
+  // The page's state on window, for the browser's console (and the tests and benches that drive it).
+  globalThis.weibo = app
+  await app.wb.open()
+  app.remember(await app.wb.profile())
+  $('private').hidden = app.wb.readable !== false
   $('tabs').hidden = false
-  for (const a of document.querySelectorAll('#tabs a')) {
-    a.addEventListener('click', (e) => {
-      e.preventDefault()
-      tab = a.dataset.tab
-      show()
-    })
-  }
-  $('text').addEventListener('input', counter)
-  $('post').addEventListener('click', async () => {
-    try {
-      await wb.post($('text').value)
-      $('text').value = ''
-      counter()
-      toast(t('posted'))
-      await show()
-    } catch (e) {
-      toast(e.message.startsWith('too long') ? t('tooLong', $('text').value.length, MAX_POST) : e.message)
-    }
+  app.wb.on('unread', ({ count }) => badge('badge', count))
+  app.wb.on('dm', () => {
+    if (!location.hash.startsWith('#/dm/')) dmBadge()
   })
-  $('profile-form').addEventListener('submit', async (e) => {
-    e.preventDefault()
-    const f = e.target.elements
-    try {
-      await wb.setProfile(f.name.value, f.bio.value)
-      toast(t('saved'))
-    } catch (err) {
-      toast(err.message)
-    }
-  })
-  $('follow-form').addEventListener('submit', async (e) => {
-    e.preventDefault()
-    try {
-      await wb.follow(e.target.elements.user.value.trim())
-      e.target.reset()
-      await show()
-    } catch (err) {
-      toast(err.message)
-    }
-  })
-  counter()
+  badge('badge', await app.wb.unreadCount())
+  dmBadge()
+  window.addEventListener('hashchange', show)
   await show()
   document.body.dataset.ready = '1'
 }
 
 start().catch((e) => {
-  toast(e.message)
+  toast(e?.message ?? String(e))
   document.body.dataset.ready = 'error'
 })

@@ -48,6 +48,22 @@ import f24 from '../../apps/weibo/manifest.json' with { type: 'file' }
 import f25 from '../../apps/weibo/store.js' with { type: 'file' }
 // @ts-ignore: a "file" import of a script, style or image
 import f26 from '../../apps/weibo/style.css' with { type: 'file' }
+// @ts-ignore: a "file" import of a script, style or image
+import f27 from '../../apps/weibo/ui/comments.js' with { type: 'file' }
+// @ts-ignore: a "file" import of a script, style or image
+import f28 from '../../apps/weibo/ui/compose.js' with { type: 'file' }
+// @ts-ignore: a "file" import of a script, style or image
+import f29 from '../../apps/weibo/ui/dom.js' with { type: 'file' }
+// @ts-ignore: a "file" import of a script, style or image
+import f30 from '../../apps/weibo/ui/feed.js' with { type: 'file' }
+// @ts-ignore: a "file" import of a script, style or image
+import f31 from '../../apps/weibo/ui/inbox.js' with { type: 'file' }
+// @ts-ignore: a "file" import of a script, style or image
+import f32 from '../../apps/weibo/ui/post.js' with { type: 'file' }
+// @ts-ignore: a "file" import of a script, style or image
+import f33 from '../../apps/weibo/ui/state.js' with { type: 'file' }
+// @ts-ignore: a "file" import of a script, style or image
+import f34 from '../../apps/weibo/ui/views.js' with { type: 'file' }
 
 const files: Record<string, unknown> = {
   "launcher/app.js": f0,
@@ -77,6 +93,14 @@ const files: Record<string, unknown> = {
   "weibo/manifest.json": f24,
   "weibo/store.js": f25,
   "weibo/style.css": f26,
+  "weibo/ui/comments.js": f27,
+  "weibo/ui/compose.js": f28,
+  "weibo/ui/dom.js": f29,
+  "weibo/ui/feed.js": f30,
+  "weibo/ui/inbox.js": f31,
+  "weibo/ui/post.js": f32,
+  "weibo/ui/state.js": f33,
+  "weibo/ui/views.js": f34,
 }
 
 export const EMBEDDED_APPS = files as Record<string, string>
