@@ -78,7 +78,7 @@ const fresh = (peer: string, p: TrafficPrices, now: number): MeterRow => ({
 export function trafficMeters(db: () => Database, prices: () => TrafficPrices): TrafficMeters {
   const rows = new Map<string, MeterRow>()
   const dirty = new Set<string>()
-  const load = (peer: string): MeterRow => {
+  const load = (peer: string, now = Date.now()): MeterRow => {
     let m = rows.get(peer)
     if (m) return m
     const r = db().query('SELECT * FROM traffic_meters WHERE peer = ?').get(peer) as Record<string, number | string | bigint> | null
@@ -95,7 +95,7 @@ export function trafficMeters(db: () => Database, prices: () => TrafficPrices): 
           paid: BigInt(r.paid!),
           refused: String(r.refused),
         }
-      : fresh(peer, prices(), Date.now())
+      : fresh(peer, prices(), now)
     rows.set(peer, m)
     return m
   }
@@ -110,7 +110,7 @@ export function trafficMeters(db: () => Database, prices: () => TrafficPrices): 
   }
 
   return {
-    get: load,
+    get: (peer) => load(peer),
     all() {
       const peers = (db().query('SELECT peer FROM traffic_meters').all() as { peer: string }[]).map((r) => r.peer)
       for (const p of rows.keys()) if (!peers.includes(p)) peers.push(p)
@@ -118,7 +118,7 @@ export function trafficMeters(db: () => Database, prices: () => TrafficPrices): 
     },
     served(peer, bytes, relay, now = Date.now()) {
       const p = prices()
-      const m = load(peer)
+      const m = load(peer, now)
       refill(m, p, now)
       m.served += bytes
       if (relay) m.relayed += bytes
