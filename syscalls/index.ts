@@ -12,6 +12,7 @@ import { USERS_SYSCALLS } from './users.ts'
 import { APP_SYSCALLS } from './app.ts'
 import { GRANT_SYSCALLS } from './grants.ts'
 import { COIN_SYSCALLS } from './coin.ts'
+import { APPDATA_SYSCALLS } from './appdata.ts'
 import { FAMILY_APP_ACCESS } from '../runtime/permissions/app-capabilities.ts'
 
 /**
@@ -36,6 +37,7 @@ export const SYSCALL_FAMILIES: readonly { readonly name: string; readonly rows: 
   { name: 'app', rows: APP_SYSCALLS },
   { name: 'grants', rows: GRANT_SYSCALLS },
   { name: 'coin', rows: COIN_SYSCALLS },
+  { name: 'appdata', rows: APPDATA_SYSCALLS },
 ].map((f) => ({ name: f.name, rows: withAppAccess(f.name, f.rows) }))
 
 export const SYSCALL_TABLES: readonly (readonly SyscallRow[])[] = SYSCALL_FAMILIES.map((f) => f.rows)

@@ -15,6 +15,8 @@ import { compareVersions, type AppManifest } from './manifest.ts'
 import { DEFAULT_PACKAGE_LIMITS, maxTarBytes, readPackage, verifyFiles, type PackageLimits, type VerifiedPackage } from './package.ts'
 import { removeMiMei } from './remove.ts'
 import { readTree, storeTree } from './tree.ts'
+import { DataSpaces } from './spaces.ts'
+import { AreaFollows } from './follows.ts'
 
 export interface AppsComponents extends BaseComponents {
   readonly mimei: MiMeiStore
@@ -86,9 +88,16 @@ export class Apps implements Subsystem {
   readonly limits: PackageLimits = { ...DEFAULT_PACKAGE_LIMITS }
   private readonly listeners: ((appId: string) => void)[] = []
   private readonly log
+  /** Data namespaces held here (manifest `data`); the MiMei store names app data by them. */
+  readonly spaces: DataSpaces
+  /** Users' follows of other users' areas, which this node then provides. */
+  readonly follows: AreaFollows
 
   constructor(private readonly c: AppsComponents) {
     this.log = c.log.child('apps')
+    this.spaces = new DataSpaces(() => c.mimei.db, () => c.config.owner)
+    c.mimei.dataSpace = (app) => this.spaces.of(app)
+    this.follows = new AreaFollows(c.mimei, c.replication, c.system, this.log)
   }
 
   start(): void {}
@@ -167,6 +176,7 @@ export class Apps implements Subsystem {
     if (other) {
       throw new Conflict(`an app named "${name}" by another author (${other.author}) is installed here; this package is signed by ${pkg.signature.author}. Uninstall the other first to replace it`)
     }
+    this.spaces.check(pkg.manifest, pkg.signature.author)
     const old = this.row(pkg.appId)
     if (!old) return undefined
     const order = compareVersions(pkg.manifest.version, old.version)
@@ -205,6 +215,7 @@ export class Apps implements Subsystem {
          mimei_ver = excluded.mimei_ver, cid = excluded.cid, size = excluded.size`,
       )
       .run(pkg.appId, pkg.manifest.name, pkg.manifest.version, pkg.signature.author, JSON.stringify(pkg.manifest), pkg.manifest.entry, Math.floor(Date.now() / 1000), installer, ver, cid, pkg.size)
+    this.spaces.take(pkg.manifest, pkg.signature.author, pkg.appId)
   }
 
   /** Progress of fetching an app from the network (the sync of its MiMei), if one ran. */
@@ -272,6 +283,12 @@ export class Apps implements Subsystem {
     const areas = this.db.query("SELECT mid FROM mimei WHERE app = ? AND ext = 'appdata'").all(appId) as { mid: string }[]
     if (!keepData) for (const { mid } of areas) removeMiMei(this.c.mimei, mid, because)
     this.db.query('DELETE FROM apps WHERE app_id = ?').run(appId)
+    // A namespace no installed app of its holder declares any more is free; its areas go with the data.
+    for (const space of this.spaces.release(keepData)) {
+      const shared = this.db.query("SELECT mid FROM mimei WHERE app = ? AND ext = 'appdata'").all(space) as { mid: string }[]
+      if (!keepData) for (const { mid } of shared) removeMiMei(this.c.mimei, mid, because)
+      areas.push(...shared)
+    }
     for (const listener of this.listeners) listener(appId)
     this.log.info('uninstalled', { app: appId, name: r.name, dataKept: keepData })
     return { id: appId, name: r.name, dataAreas: areas.length, dataKept: keepData }

@@ -23,9 +23,14 @@ export interface AppManifest {
   readonly locales?: Readonly<Record<string, Readonly<Record<string, string>>>>
   /** Backend entries; stored with the app, not run by this version of the node. */
   readonly backend?: unknown
+  /**
+   * A data namespace (e.g. "weibo"): the app's data areas are named by it instead of the app id,
+   * so they have the same ids on every node whoever signed the app there (runtime/apps/spaces.ts).
+   */
+  readonly data?: string
 }
 
-const KEYS = ['name', 'version', 'description', 'icon', 'entry', 'permissions', 'locales', 'backend']
+const KEYS = ['name', 'version', 'description', 'icon', 'entry', 'permissions', 'locales', 'backend', 'data']
 /** Semantic Versioning 2.0.0, §2, §9 and §10 (no leading zeros in numeric identifiers). */
 const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*)(?:\.(?:0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*))*))?(?:\+([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?$/
 /** A name that is also a DNS label and a folder name: lowercase letters, digits, inner dashes. */
@@ -68,6 +73,11 @@ export function parseManifest(value: unknown, capabilities: readonly string[] = 
   const permissions = parsePermissions(m.permissions, capabilities)
   const out: AppManifest = { name, version, description, icon, entry, permissions }
   if (m.locales !== undefined) Object.assign(out, { locales: parseLocales(m.locales) })
+  if (m.data !== undefined) {
+    const data = text(m.data, 'data', 63)
+    if (!APP_NAME.test(data)) bad(`"data" must be 1-63 lowercase letters, digits and dashes, starting with a letter (not "${data}")`)
+    Object.assign(out, { data })
+  }
   if (m.backend !== undefined) {
     if (JSON.stringify(m.backend).length > 64 * 1024) bad('"backend" is larger than 64 KiB')
     Object.assign(out, { backend: m.backend })

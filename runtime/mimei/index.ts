@@ -112,6 +112,11 @@ export class MiMeiStore implements Subsystem {
   private rightsEpoch = 0
   /** Handles unused this long are closed (Leither: handles time out). */
   handleIdleSec = 600
+  /**
+   * The data space of an app: its id, or the namespace ("ns:<name>") its manifest declares and
+   * holds on this node (runtime/apps/spaces.ts sets this). Its MiMei and data areas use that name.
+   */
+  dataSpace: (app: string) => string = (app) => app
   readonly limits: HandleLimits = { ...DEFAULT_HANDLE_LIMITS }
   /** Who may store here, what each user stored, and the gate every stored byte passes. */
   readonly storage: Storage
@@ -185,7 +190,7 @@ export class MiMeiStore implements Subsystem {
   rightsOf(row: MiMeiRow, who: Principal): number {
     const get = this.db.query('SELECT bits FROM mimei_rights WHERE m = ? AND member = ?')
     // An app's session holds its user's rights on the app's own MiMei only; elsewhere it reads what everyone may.
-    if (who.app && row.app !== who.app) return ((get.get(row.id, '') as { bits: number } | null)?.bits ?? 0) & Right.read
+    if (who.app && row.app !== who.app && row.app !== this.dataSpace(who.app)) return ((get.get(row.id, '') as { bits: number } | null)?.bits ?? 0) & Right.read
     if (isOwnerOrSystem(who) || (who.userId && who.userId === row.author)) return ALL_RIGHTS
     const everyone = get.get(row.id, '') as { bits: number } | null
     if (!who.userId) return (everyone?.bits ?? 0) & Right.read
@@ -199,7 +204,7 @@ export class MiMeiStore implements Subsystem {
 
   create(who: Grant, app: string, ext: string, mark: string, type: number, everyone: number): string {
     if (!who.userId) throw new InvalidParams('a guest cannot create MiMei; log in first')
-    if (who.app && app !== who.app) throw new PermissionDenied(`an app creates MiMei of its own only: pass appid "${who.app}"`)
+    if (who.app && app !== who.app && app !== this.dataSpace(who.app)) throw new PermissionDenied(`an app creates MiMei of its own only: pass appid "${who.app}"`)
     this.storage.requireStorer(who.userId)
     return this.insert(who.userId, app, ext, mark, type, everyone)
   }
@@ -630,15 +635,17 @@ export class MiMeiStore implements Subsystem {
   /** The database of an app for this user, this node or the app as a whole, created on first use. */
   openAppData(who: Grant, app: string, scope: string): Handle {
     if (!['user', 'node', 'app'].includes(scope)) throw new InvalidParams('scope must be user, node or app')
-    if (who.app && app !== who.app) throw new PermissionDenied(`an app opens its own data areas only: pass appid "${who.app}"`)
+    // An app that holds a data namespace keeps its areas there: the same ids on every node.
+    const space = this.dataSpace(app)
+    if (who.app && space !== this.dataSpace(who.app)) throw new PermissionDenied(`an app opens its own data areas only: pass appid "${who.app}"`)
     if (scope === 'user' && !who.userId) throw new InvalidParams('user app data needs a session')
     // node and app scopes belong to the node owner's space, so they exist once per node.
     const owner = scope === 'user' ? who.userId : this.c.config.owner
-    const mid = mimeiId(owner, app, 'appdata', scope)
+    const mid = mimeiId(owner, space, 'appdata', scope)
     if (!this.db.query('SELECT 1 FROM mimei WHERE mid = ?').get(mid)) {
       if (scope === 'user') this.storage.requireStorer(owner)
       const everyone = scope === 'user' ? 0 : Right.read | Right.write
-      this.insert(owner, app, 'appdata', scope, MiMeiType.database, everyone)
+      this.insert(owner, space, 'appdata', scope, MiMeiType.database, everyone)
     }
     return this.open(who, mid, 'cur')
   }

@@ -214,7 +214,7 @@ export class Replication implements Subsystem {
 
   /** Becomes a replica: syncs now, then follows new versions as the author announces them. */
   async provide(who: Grant, mid: string) {
-    if (who.kind !== 'owner') throw new PermissionDenied('only the node owner decides what this node replicates')
+    if (who.kind !== 'owner' && who.kind !== 'system') throw new PermissionDenied('only the node owner decides what this node replicates')
     if (this.mode(mid) !== 'publish') this.share(mid, 'provide')
     const job = this.startSync(mid, {})
     const result = await job.done.catch((err) => ({ error: (err as Error).message }))
@@ -226,7 +226,7 @@ export class Replication implements Subsystem {
   }
 
   async unprovide(who: Grant, mid: string): Promise<boolean> {
-    if (who.kind !== 'owner') throw new PermissionDenied('only the node owner decides what this node replicates')
+    if (who.kind !== 'owner' && who.kind !== 'system') throw new PermissionDenied('only the node owner decides what this node replicates')
     if (this.mode(mid) !== 'provide') return false
     return this.unshare(mid)
   }

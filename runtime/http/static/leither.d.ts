@@ -1192,4 +1192,26 @@ export declare class LeitherClient {
    * @returns {Promise<{ peer: string; served: number; relayed: number; received: number; debt: bigint; credited: bigint; paid: bigint; balance: bigint; allowance: bigint; state: 'ok' | 'asked' | 'cut off'; refused: string }[]>} list of {peer, served, relayed, received (bytes), debt, credited, paid, balance, allowance (毫, BigInt), state: ok|asked|cut off, refused}
    */
   CoinTraffic(peer?: string): Promise<{ peer: string; served: number; relayed: number; received: number; debt: bigint; credited: bigint; paid: bigint; balance: bigint; allowance: bigint; state: 'ok' | 'asked' | 'cut off'; refused: string }[]>
+  /**
+   * Follows a user's data area of the app (MMOpenAppData scope user, in the app's data space, so the same id on every node): while any user here follows it, this node provides it (replicates it, syncs each version its author publishes) and anyone here may read the replica, so it stays readable while the author's node is away. Returns at once; the first sync runs on (MiMeiSyncStatus). With on false, the node stops providing it when its last follower here stops. A user follows at most 5000 areas.
+   * @param {string} appid the app (an app's session: its own id)
+   * @param {string} user the user whose user-scope data area of the app to follow
+   * @param {boolean} [on] false stops following (default true)
+   * @returns {Promise<{ mid: string; following: boolean; followers: number; provided: boolean }>} {mid, following, followers, provided}
+   */
+  AppDataFollow(appid: string, user: string, on?: boolean): Promise<{ mid: string; following: boolean; followers: number; provided: boolean }>
+  /**
+   * The id MMOpenAppData(appid, 'user') gives that user's area: the app's data space (its manifest `data` namespace, else its id) names it.
+   * @param {string} appid the app
+   * @param {string} user a user id
+   * @returns {Promise<string>} the MiMei id of the user-scope data area of the app for that user
+   */
+  AppDataId(appid: string, user: string): Promise<string>
+  /**
+   * The key the caller shares with another user for end-to-end encryption: X25519 of the caller's key (which this node must hold) and the peer's, through HKDF-SHA-256 over the context and both user ids. The peer derives the same key on her node; anyone else, including the nodes that carry or store the ciphertext, cannot. An app's session gets the key of its own data space, so apps never read each other's messages; it needs the msg permission.
+   * @param {string} [peerPk] the other user's Ed25519 public key, base64url (omitted: only pk is returned)
+   * @param {string} [context] what the key is for (an app's session: always its data space)
+   * @returns {Promise<{ pk: string; peer?: string; key?: string }>} {pk, peer, key}: the caller’s public key, the peer’s user id and the 32-byte shared key (base64url)
+   */
+  UserBoxKey(peerPk?: string, context?: string): Promise<{ pk: string; peer?: string; key?: string }>
 }

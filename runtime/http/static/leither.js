@@ -7,11 +7,33 @@ class LeitherError extends Error {
   wireText() {
     return `${this.code}: ${this.message}`;
   }
+  get status() {
+    return ERRORS.find((r) => r.code === this.code)?.status ?? 500;
+  }
 }
-
-class InvalidParams extends LeitherError {
-  code = "InvalidParams";
+var rows = [];
+var ERRORS = rows;
+function condition(code, status, doc) {
+  if (rows.some((r) => r.code === code))
+    throw new Error(`error code ${code} declared twice`);
+  rows.push({ code, status, doc });
+  const cls = class extends LeitherError {
+    code = code;
+  };
+  Object.defineProperty(cls, "name", { value: code });
+  return cls;
 }
+var InvalidParams = condition("InvalidParams", 400, "Arguments, flags or config values are malformed or out of range.");
+var PermissionDenied = condition("PermissionDenied", 403, "The caller lacks the capability or right a call needs; the message says how to get it.");
+var NotFound = condition("NotFound", 404, "A named object (key, MiMei, handle, session, route) does not exist.");
+var Busy = condition("Busy", 503, "A resource is held by someone else (a data dir locked by another node), or a rate limit is reached.");
+var Corrupt = condition("Corrupt", 500, "Stored state is unreadable (corrupt key file, database newer than this binary).");
+var InvalidSignature = condition("InvalidSignature", 401, "A passport or signature fails verification (bad signature, expired, wrong audience).");
+var Timeout = condition("Timeout", 504, "An operation did not finish within its deadline.");
+var QuotaExceeded = condition("QuotaExceeded", 413, "A write would take a user or an app past its storage quota; nothing is written.");
+var Conflict = condition("Conflict", 409, "A change collides with another: a transaction whose keys were changed since Begin (nothing applied), or a path that already exists.");
+var DiskFull = condition("DiskFull", 507, "A write would leave the disk under the node's free-space floor; nothing is written.");
+var PaymentRequired = condition("PaymentRequired", 402, "A peer's traffic debt to this node passed the disconnect threshold: it is not served until its node pays (leither coin traffic).");
 
 // runtime/rpc/codec/errors.ts
 class HproseDecodeError extends InvalidParams {
@@ -261,7 +283,7 @@ function writeUtf8(s, out, at) {
   return p;
 }
 
-// runtime/rpc/codec/values.ts
+// runtime/rpc/values.ts
 var HPROSE_CLASS = Symbol.for("leither.hprose.class");
 var GUID_SHAPE = /^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$/;
 
@@ -280,22 +302,6 @@ class Guid {
   }
   equals(other) {
     return other instanceof Guid && other.value.toLowerCase() === this.value.toLowerCase();
-  }
-}
-
-class RemoteError extends Error {
-  constructor(message) {
-    super(message);
-    this.name = "RemoteError";
-  }
-  static fromWire(message) {
-    const limit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0;
-    try {
-      return new RemoteError(message);
-    } finally {
-      Error.stackTraceLimit = limit;
-    }
   }
 }
 
@@ -558,6 +564,23 @@ function readInfinityBody(c) {
   if (sign === Tag.Neg)
     return -Infinity;
   throw new HproseDecodeError(`expected '+' or '-' after 'I', found ${tagName(sign)}`, c.pos - 1);
+}
+
+// runtime/rpc/codec/values.ts
+class RemoteError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = "RemoteError";
+  }
+  static fromWire(message) {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      return new RemoteError(message);
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
+  }
 }
 
 // runtime/rpc/codec/reader.ts
@@ -2911,6 +2934,34 @@ LeitherClient.prototype.CoinMint = function (to, amount) {
  */
 LeitherClient.prototype.CoinTraffic = function (peer) {
   return this.call("CoinTraffic", [this.sid, peer]);
+};
+/**
+ * Follows a user's data area of the app (MMOpenAppData scope user, in the app's data space, so the same id on every node): while any user here follows it, this node provides it (replicates it, syncs each version its author publishes) and anyone here may read the replica, so it stays readable while the author's node is away. Returns at once; the first sync runs on (MiMeiSyncStatus). With on false, the node stops providing it when its last follower here stops. A user follows at most 5000 areas.
+ * @param {string} appid the app (an app's session: its own id)
+ * @param {string} user the user whose user-scope data area of the app to follow
+ * @param {boolean} [on] false stops following (default true)
+ * @returns {Promise<{ mid: string; following: boolean; followers: number; provided: boolean }>} {mid, following, followers, provided}
+ */
+LeitherClient.prototype.AppDataFollow = function (appid, user, on) {
+  return this.call("AppDataFollow", [this.sid, appid, user, on]);
+};
+/**
+ * The id MMOpenAppData(appid, 'user') gives that user's area: the app's data space (its manifest `data` namespace, else its id) names it.
+ * @param {string} appid the app
+ * @param {string} user a user id
+ * @returns {Promise<string>} the MiMei id of the user-scope data area of the app for that user
+ */
+LeitherClient.prototype.AppDataId = function (appid, user) {
+  return this.call("AppDataId", [this.sid, appid, user]);
+};
+/**
+ * The key the caller shares with another user for end-to-end encryption: X25519 of the caller's key (which this node must hold) and the peer's, through HKDF-SHA-256 over the context and both user ids. The peer derives the same key on her node; anyone else, including the nodes that carry or store the ciphertext, cannot. An app's session gets the key of its own data space, so apps never read each other's messages; it needs the msg permission.
+ * @param {string} [peerPk] the other user's Ed25519 public key, base64url (omitted: only pk is returned)
+ * @param {string} [context] what the key is for (an app's session: always its data space)
+ * @returns {Promise<{ pk: string; peer?: string; key?: string }>} {pk, peer, key}: the caller’s public key, the peer’s user id and the 32-byte shared key (base64url)
+ */
+LeitherClient.prototype.UserBoxKey = function (peerPk, context) {
+  return this.call("UserBoxKey", [this.sid, peerPk, context]);
 };
 
 export {
