@@ -78,6 +78,9 @@ export type DiskFull = InstanceType<typeof DiskFull>
 export const PaymentRequired = condition('PaymentRequired', 402, "A peer's traffic debt to this node passed the disconnect threshold: it is not served until its node pays (leither coin traffic).")
 export type PaymentRequired = InstanceType<typeof PaymentRequired>
 
+export const WriteFailed = condition('WriteFailed', 500, 'The database could not commit a group of writes (an I/O error, or a check made at commit); none of them was kept, and each can be sent again.')
+export type WriteFailed = InstanceType<typeof WriteFailed>
+
 // ---- End of the table. ----
 
 type Conditions = typeof import('./errors.ts')

@@ -1,12 +1,13 @@
 // The db family: Redis-like operations on an opened database MiMei (the handle comes first),
 // with Begin/Commit/Rollback transactions that fail with Conflict instead of applying half.
-import { Conflict, InvalidParams, QuotaExceeded } from '../runtime/errors.ts'
+import { InvalidParams } from '../runtime/errors.ts'
 import * as hash from '../runtime/mimei/db/hash.ts'
 import * as list from '../runtime/mimei/db/list.ts'
 import * as set from '../runtime/mimei/db/set.ts'
 import * as str from '../runtime/mimei/db/strings.ts'
 import * as zset from '../runtime/mimei/db/zset.ts'
-import { encodeValue, q, transact, type DbTarget } from '../runtime/mimei/db/core.ts'
+import { encodeValue, transact, type DbTarget } from '../runtime/mimei/db/core.ts'
+import { begin, commit, enqueue, lastSeq, MAX_TX_SEC, rollback } from '../runtime/mimei/db/tx.ts'
 import { MiMeiType } from '../runtime/mimei/index.ts'
 import { syscall, type CallContext, type ErrorCode, type ParamSpec, type SyscallRow } from './row.ts'
 
@@ -19,11 +20,7 @@ const any = (name: string, doc: string): ParamSpec => ({ name, type: 'any', doc 
 const rest = (name: string, doc: string, type: ParamSpec['type'] = 'any'): ParamSpec => ({ name, type, doc, rest: true })
 const opt = (p: ParamSpec): ParamSpec => ({ ...p, optional: true })
 
-/** Longest a transaction may stay open before it is rolled back by itself. */
-const MAX_TX_SEC = 3600
-/** Most writes, and most encoded bytes, one transaction may queue before Commit. */
-export const MAX_TX_OPS = 10_000
-export const MAX_TX_BYTES = 16 * 1024 * 1024
+export { MAX_TX_BYTES, MAX_TX_OPS } from '../runtime/mimei/db/tx.ts'
 
 /** The handle the dispatcher already checked (the row's `handle.read` / `handle.write`). */
 function handleOf(ctx: CallContext, id: string) {
@@ -62,8 +59,12 @@ function op(
       const h = handleOf(ctx, handleId)
       const { mimei } = ctx.sys
       if (h.tx) for (const k of keys(args)) h.tx.keys.add(k)
-      // Reads run in one read transaction: one WAL read lock for all their statements, not one each.
-      if (!write) return transact(h.target.db, () => run(h.target, ...args))
+      // Reads run in one read transaction: one WAL read lock for all their statements, not one
+      // each. Writes queued for the next group commit come first: a read sees every write sent before it.
+      if (!write) {
+        if (h.target.db === mimei.db) mimei.writes.flush()
+        return transact(h.target.db, () => run(h.target, ...args))
+      }
       // The quota is checked when the write is applied, so queued writes are held to it at
       // Commit, each against the size the earlier ones of the transaction left. Writes that only
       // remove data free space: no quota or floor stops them.
@@ -72,25 +73,9 @@ function op(
         if (!frees) mimei.chargeWrite(h, () => args.reduce<number>((sum, a) => sum + encodeValue(a).length, 0))
         return run(target, ...args)
       }
-      if (h.tx) {
-        // Queued writes wait in memory: hold them to a count and a size where they enter, per
-        // transaction, per user (over all their handles) and node-wide.
-        const bytes = args.reduce<number>((sum, a) => sum + encodeValue(a).length, 0)
-        if (h.tx.ops.length >= MAX_TX_OPS || h.tx.bytes + bytes > MAX_TX_BYTES) {
-          throw new QuotaExceeded(`a transaction queues at most ${MAX_TX_OPS} writes and ${MAX_TX_BYTES} bytes; Commit it and begin another`)
-        }
-        const { handles, limits } = mimei
-        if (handles.txBytesOf(h.owner.userId) + bytes > limits.txBytesPerUser) {
-          throw new QuotaExceeded(`your open transactions queue at most ${limits.txBytesPerUser} bytes in all; Commit or Rollback one first`)
-        }
-        if (handles.txBytes + bytes > limits.txBytes) {
-          throw new QuotaExceeded(`the node's open transactions already queue ${handles.txBytes} bytes (at most ${limits.txBytes}); Commit now or try again later`)
-        }
-        handles.addTxBytes(h, bytes)
-        h.tx.ops.push({ name, run: apply })
-        return 'QUEUED'
-      }
-      return transact(mimei.db, () => apply())
+      if (h.tx) return enqueue(mimei, h, name, args.reduce<number>((sum, a) => sum + encodeValue(a).length, 0), apply)
+      // Answered once the group of writes holding it is committed (runtime/mimei/db/writes.ts).
+      return mimei.writes.write(() => apply())
     },
   })
 }
@@ -108,17 +93,7 @@ const txRows: SyscallRow[] = [
     doc: 'Starts a transaction on the handle: later writes are queued (they answer "QUEUED"), reads see committed data, and Commit applies every write at once — or none, with Conflict, if another writer changed any key the transaction touched.',
     handler(ctx, handleId, timeoutSec) {
       const h = handleOf(ctx, handleId)
-      if (h.tx) throw new InvalidParams('a transaction is already open on this handle; Commit or Rollback it first')
-      if (timeoutSec < 1 || timeoutSec > MAX_TX_SEC) throw new InvalidParams(`timeoutSec must be 1..${MAX_TX_SEC}`)
-      const beginSeq = (q(h.target.db, 'SELECT seq FROM mimei WHERE id = ?').get(h.m) as { seq: number }).seq
-      const timer = setTimeout(() => {
-        if (h.tx?.timer === timer) {
-          ctx.sys.mimei.handles.endTx(h)
-          ctx.sys.log.info('transaction rolled back after its timeout', { mid: h.mid, timeoutSec })
-        }
-      }, timeoutSec * 1000)
-      timer.unref?.()
-      h.tx = { beginSeq, keys: new Set(), ops: [], bytes: 0, timer }
+      begin(ctx.sys.mimei, h, timeoutSec, () => ctx.sys.log.info('transaction rolled back after its timeout', { mid: h.mid, timeoutSec }))
       return true
     },
   }),
@@ -133,27 +108,7 @@ const txRows: SyscallRow[] = [
     errors: ['NotFound', 'InvalidParams', 'Conflict', 'QuotaExceeded'],
     doc: 'Applies the queued writes atomically. Fails with Conflict (nothing applied) when a key the transaction read or wrote was changed by someone else since Begin.',
     handler(ctx, handleId) {
-      const h = handleOf(ctx, handleId)
-      if (!h.tx) throw new InvalidParams('no transaction is open on this handle; call Begin first')
-      const tx = ctx.sys.mimei.handles.endTx(h)!
-      const { db } = h.target
-      return db.transaction(() => {
-        const changed = q(db, 'SELECT key FROM kv WHERE m = ? AND key = ? AND seq > ? UNION SELECT key FROM kv_deleted WHERE m = ? AND key = ? AND seq > ?')
-        for (const key of tx.keys) {
-          if (changed.get(h.m, key, tx.beginSeq, h.m, key, tx.beginSeq)) {
-            throw new Conflict(`key "${key}" was changed by another writer after Begin; nothing was applied, retry the transaction`)
-          }
-        }
-        // Without quotas nothing reads the MiMei's counters mid-batch: the writes count the
-        // sequence number and size in memory and store them once, at the end.
-        const { config, mimei } = ctx.sys
-        const quotas = config.quotaAppBytes > 0 || config.storageMaxBytes > 0 || mimei.storage.quotaOf(h.payer) > 0
-        const start = (q(db, 'SELECT seq FROM mimei WHERE id = ?').get(h.m) as { seq: number }).seq
-        const target: DbTarget = quotas ? h.target : { ...h.target, counter: { seq: start, delta: 0 } }
-        const results = tx.ops.map((queued) => queued.run(target))
-        if (target.counter) q(db, 'UPDATE mimei SET seq = ?, bytes = max(bytes + ?, 0) WHERE id = ?').run(target.counter.seq, target.counter.delta, h.m)
-        return results
-      })()
+      return commit(ctx.sys.mimei, handleOf(ctx, handleId))
     },
   }),
   syscall<[string]>({
@@ -167,9 +122,7 @@ const txRows: SyscallRow[] = [
     errors: ['NotFound', 'InvalidParams'],
     doc: 'Drops the queued writes of the open transaction.',
     handler(ctx, handleId) {
-      const h = handleOf(ctx, handleId)
-      if (!h.tx) throw new InvalidParams('no transaction is open on this handle')
-      ctx.sys.mimei.handles.endTx(h)
+      rollback(ctx.sys.mimei, handleOf(ctx, handleId))
       return true
     },
   }),
@@ -185,7 +138,8 @@ const txRows: SyscallRow[] = [
     doc: 'The sequence number of the last write to this database (every write takes the next one).',
     handler(ctx, handleId) {
       const h = handleOf(ctx, handleId)
-      return (q(h.target.db, 'SELECT seq FROM mimei WHERE id = ?').get(h.m) as { seq: number }).seq
+      if (h.target.db === ctx.sys.mimei.db) ctx.sys.mimei.writes.flush()
+      return lastSeq(h.target)
     },
   }),
 ]

@@ -5,6 +5,32 @@ import type { DbTarget } from './db/core.ts'
 
 export type VersionRef = 'cur' | number
 
+/**
+ * Memory bounds of open handles. Past a limit MMOpen answers Busy; nothing already open suffers.
+ * - handlesPerUser: open MiMei handles of one user (all guests count as one).
+ * - versionCopies / versionCopyBytes: old database versions opened as in-memory copies, node-wide.
+ * - versionCopyBytesPerUser: the bytes of such copies one user (all guests together) holds.
+ * - txBytesPerUser / txBytes: writes queued in open transactions (Begin … Commit), per opener and
+ *   node-wide; past them the queued write is refused with QuotaExceeded.
+ */
+export interface HandleLimits {
+  handlesPerUser: number
+  versionCopies: number
+  versionCopyBytes: number
+  versionCopyBytesPerUser: number
+  txBytesPerUser: number
+  txBytes: number
+}
+
+export const DEFAULT_HANDLE_LIMITS: Readonly<HandleLimits> = {
+  handlesPerUser: 1024,
+  versionCopies: 64,
+  versionCopyBytes: 256 * 1024 * 1024,
+  versionCopyBytesPerUser: 64 * 1024 * 1024,
+  txBytesPerUser: 64 * 1024 * 1024,
+  txBytes: 256 * 1024 * 1024,
+}
+
 export interface Transaction {
   /** MiMei sequence number when Begin ran: keys changed after it are conflicts. */
   readonly beginSeq: number

@@ -11,7 +11,8 @@ import type { Store } from '../store/index.ts'
 import { migrate } from '../store/index.ts'
 import { blockStore, type BlockStore } from './blocks.ts'
 import { FileStore } from './files/index.ts'
-import { handleTable, type Handle, type HandleTable, type VersionRef } from './handles.ts'
+import { DEFAULT_HANDLE_LIMITS, handleTable, type Handle, type HandleLimits, type HandleTable, type VersionRef } from './handles.ts'
+import { WriteQueue } from './db/writes.ts'
 import { ALL_RIGHTS, EVERYONE_MASK, requireRight, Right, rightNames, type RightName } from './rights.ts'
 import { totalBytes } from './db/core.ts'
 import { loadSnapshot, snapshotDb } from './snapshot.ts'
@@ -19,36 +20,10 @@ import { Storage } from './storage.ts'
 import type { MiMeiInfo } from '../rpc/browser/types.ts'
 
 export { Right, type RightName } from './rights.ts'
-export type { Handle } from './handles.ts'
+export { DEFAULT_HANDLE_LIMITS, type Handle, type HandleLimits } from './handles.ts'
 
 export const MiMeiType = { file: 1, database: 2 } as const
 export const AUTO_MARK = '{{auto}}'
-
-/**
- * Memory bounds of open handles. Past a limit MMOpen answers Busy; nothing already open suffers.
- * - handlesPerUser: open MiMei handles of one user (all guests count as one).
- * - versionCopies / versionCopyBytes: old database versions opened as in-memory copies, node-wide.
- * - versionCopyBytesPerUser: the bytes of such copies one user (all guests together) holds.
- * - txBytesPerUser / txBytes: writes queued in open transactions (Begin … Commit), per opener and
- *   node-wide; past them the queued write is refused with QuotaExceeded.
- */
-export interface HandleLimits {
-  handlesPerUser: number
-  versionCopies: number
-  versionCopyBytes: number
-  versionCopyBytesPerUser: number
-  txBytesPerUser: number
-  txBytes: number
-}
-
-export const DEFAULT_HANDLE_LIMITS: Readonly<HandleLimits> = {
-  handlesPerUser: 1024,
-  versionCopies: 64,
-  versionCopyBytes: 256 * 1024 * 1024,
-  versionCopyBytesPerUser: 64 * 1024 * 1024,
-  txBytesPerUser: 64 * 1024 * 1024,
-  txBytes: 256 * 1024 * 1024,
-}
 
 /** A read-only in-memory copy of one version, shared by every handle open on it. */
 interface VersionCopy {
@@ -106,6 +81,7 @@ export class MiMeiStore implements Subsystem {
   readonly files: FileStore
   private blocksStore: BlockStore | undefined
   private handleSet: HandleTable | undefined
+  private writeQueue: WriteQueue | undefined
   private sweeper: ReturnType<typeof setInterval> | undefined
   private readonly copies = new Map<string, VersionCopy>()
   /** Bumped whenever any rights change: handles re-read theirs on next use. */
@@ -154,6 +130,10 @@ export class MiMeiStore implements Subsystem {
     if (!this.blocksStore) throw new Error('mimei is not started')
     return this.blocksStore
   }
+  /** Database writes, committed in groups (db/writes.ts). */
+  get writes(): WriteQueue {
+    return (this.writeQueue ??= new WriteQueue(this.db))
+  }
   get handles(): HandleTable {
     if (!this.handleSet) throw new Error('mimei is not started')
     return this.handleSet
@@ -173,14 +153,15 @@ export class MiMeiStore implements Subsystem {
 
   stop(): void {
     if (this.sweeper) clearInterval(this.sweeper)
+    this.writeQueue?.flush()
     this.handleSet?.closeAll()
     this.files.stop()
+    this.blocksStore?.close()
   }
 
   // — objects —
 
   row(mid: string): MiMeiRow {
-    this.blocksStore?.close()
     const r = this.db.query('SELECT * FROM mimei WHERE mid = ?').get(mid) as MiMeiRow | null
     if (!r) throw new NotFound(`no MiMei ${String(mid).slice(0, 40)} on this node`)
     return r
@@ -423,6 +404,8 @@ export class MiMeiStore implements Subsystem {
   async backup(who: Grant, mid: string, memo: string): Promise<number> {
     const row = this.row(mid)
     this.require(row, who, 'admin')
+    // The version holds every write answered or sent before it.
+    this.writeQueue?.flush()
     // Files are hashed and stored in slices first; the transaction below then finds their ids.
     await this.kind(row).prepare?.(row, this.blocks)
     const created = this.db.transaction(() => {
@@ -612,11 +595,15 @@ export class MiMeiStore implements Subsystem {
    * size is not computed (only who may store and the disk floor are checked): `size` is lazy.
    */
   chargeWrite(h: Handle, size: () => number): void {
-    const { config } = this.c
-    const sized = config.quotaAppBytes > 0 || config.storageMaxBytes > 0 || this.storage.quotaOf(h.payer) > 0
-    if (!sized) return this.storage.charge(h.payer, 1)
+    if (!this.quotasApply(h.payer)) return this.storage.charge(h.payer, 1)
     const n = size()
     if (n > 0) this.checkQuota(this.row(h.mid), n)
+  }
+
+  /** Whether a write paid by `payer` must be sized: an app quota, the node's size limit or the payer's quota applies. */
+  quotasApply(payer: string): boolean {
+    const { config } = this.c
+    return config.quotaAppBytes > 0 || config.storageMaxBytes > 0 || this.storage.quotaOf(payer) > 0
   }
 
   checkQuota(row: MiMeiRow, incoming: number): void {
