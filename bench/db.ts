@@ -22,6 +22,7 @@ import { Reader, Tag, Writer } from '../runtime/rpc/codec/index.ts'
 import { SYSCALL_TABLES } from '../syscalls/index.ts'
 import type { TestKernel } from '../test/helpers/kernel.ts'
 import { machineLine, table, writeSection } from './results.ts'
+import { MAX_TX_OPS } from '../runtime/mimei/db/tx.ts'
 import { flag, tempDir, tempDirs, track, withTimeout } from './support.ts'
 
 const ROOT = join(import.meta.dir, '..')
@@ -43,7 +44,8 @@ const SECONDS = Number(flag('seconds') ?? (QUICK ? 0.5 : 2.5))
 if (!(SECONDS > 0 && SECONDS <= 60)) throw new Error('--seconds must be a number in (0, 60]')
 const RUNS = QUICK ? 1 : 3
 const WARMUP_S = QUICK ? 0.3 : 1
-const TX_WRITES = QUICK ? 20_000 : 100_000
+/** The most writes one transaction may queue (runtime/mimei/db/tx.ts). */
+const TX_WRITES = MAX_TX_OPS
 const FILE_MB = Number(flag('file-mb') ?? (QUICK ? 64 : 1024))
 if (!(Number.isInteger(FILE_MB) && FILE_MB >= 1 && FILE_MB <= 8192)) throw new Error('--file-mb must be an integer in [1, 8192] (MiB)')
 
