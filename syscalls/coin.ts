@@ -151,7 +151,7 @@ export const COIN_SYSCALLS = [
     doc:
       "This node's traffic meters per peer node: bytes served to it (relayed: as a circuit relay) and received from it; its debt past the free allowance, " +
       'what it paid this node (credited) and this node paid it, its account balance, the allowance left, and its state: ok, asked (past trafficPayThreshold: asked to settle), ' +
-      'cut off (past 1.25 times it: not served until it pays). Prices and thresholds: the traffic* keys of leither.json.',
+      'cut off (past 1.25 times it: not served until it pays); always ok while this node shares no ledger with its peers (coinNotaries empty: no one could pay). Prices and thresholds: the traffic* keys of leither.json.',
     handler(ctx, peer) {
       const t = trafficOf(ctx.sys.ledger)
       if (!t) return []

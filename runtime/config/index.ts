@@ -74,7 +74,10 @@ export interface Config {
   coinSupply: number
   /** Node ids of the coin's notaries; a block is final when two thirds of them (rounded up) co-signed it. [] = this node alone. */
   coinNotaries: string[]
-  /** Meter the bytes served to and received from each peer (block, mimei, relay), ask debtors to settle, cut off those past the disconnect threshold. */
+  /**
+   * Meter the bytes served to and received from each peer (block, mimei, relay), ask debtors to settle, cut off those past the
+   * disconnect threshold. Settling and cutting off need a ledger shared with the peers (coinNotaries set); without one, meters only count.
+   */
   trafficMeter: boolean
   /** Price of traffic in 毫 per KB (1000 bytes) on the block and mimei protocols. */
   trafficPrice: number
@@ -232,7 +235,7 @@ export const CONFIG_FIELDS: Record<keyof Config, Field> = {
     check: (v) => Array.isArray(v) && v.length <= 64 && v.every((n) => typeof n === 'string' && /^[A-Za-z0-9_-]{27}$/.test(n)),
     expect: 'a list of at most 64 node ids',
   },
-  trafficMeter: { doc: 'meter traffic per peer, ask debtors to settle, cut off those past the disconnect threshold', check: (v) => typeof v === 'boolean', expect: 'true or false' },
+  trafficMeter: { doc: 'meter traffic per peer, ask debtors to settle, cut off those past the disconnect threshold (these two only with coinNotaries set)', check: (v) => typeof v === 'boolean', expect: 'true or false' },
   trafficPrice: { doc: 'traffic price in 毫 per KB served', check: (v) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 1_000_000, expect: 'an integer 0..1000000' },
   trafficRelayPrice: { doc: 'price in 毫 per KB relayed', check: (v) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 1_000_000, expect: 'an integer 0..1000000' },
   trafficAllowance: { doc: 'free traffic per peer in 毫', check: (v) => Number.isSafeInteger(v) && (v as number) >= 0, expect: 'an integer >= 0' },

@@ -110,6 +110,8 @@ export function traffic() {
       asking.set(id, run)
       return run
     }
+    /** Without a ledger shared with the peers (coinNotaries empty: each node notarizes alone) no one could pay: meters only count. */
+    const enforced = () => c.config.coinNotaries.length > 0
     const charge = (peer: PeerId, bytes: number, relay: boolean) => {
       const id = idOf(peer)
       if (!id) return
@@ -118,11 +120,11 @@ export function traffic() {
       const state = stateOf(m, prices())
       if (state !== before) ((m as { state?: TrafficState }).state = state), changed(id)
       // A peer that refused is asked again at most every ten seconds while it is served.
-      if (state !== 'ok' && !asking.has(id) && (!m.refused || Date.now() - (lastAsk.get(id) ?? 0) > 10_000)) void ask(peer, id)
+      if (state !== 'ok' && enforced() && !asking.has(id) && (!m.refused || Date.now() - (lastAsk.get(id) ?? 0) > 10_000)) void ask(peer, id)
     }
     const gate = (peer: PeerId): Promise<void> | undefined => {
       const id = idOf(peer)
-      if (!id || stateOf(meters.get(id), prices()) !== 'cut off') return undefined
+      if (!id || stateOf(meters.get(id), prices()) !== 'cut off' || !enforced()) return undefined
       return (async () => {
         await ask(peer, id)
         // The payment is final on the debtor's node when it answers; its block reaches this node just after.
@@ -197,7 +199,7 @@ export function traffic() {
         paid: m.paid,
         balance: c.ledger.info(id).balance,
         allowance: m.allowance / MICRO,
-        state: stateOf(m, prices()),
+        state: enforced() ? stateOf(m, prices()) : 'ok',
         refused: m.refused,
       }
     }
