@@ -1,11 +1,32 @@
-// Weibo's data model on one node: each user's profile, posts, follows and likes are in her own
-// data area of the app (MMOpenAppData 'user'), made readable to everyone; the node area lists the
-// users and who liked what, so counts and discovery need no central server. See README.md.
+// Weibo's engine: each user's profile, posts, follows and interactions are in her own public data
+// area (MMOpenAppData 'user', in the data namespace "weibo": the same MiMei id on every node),
+// published on the network; followers' nodes replicate it. Interactions are announced to the
+// author by message and indexed by her side after checking the actor's area (inbox.js).
+// Notifications and DMs (ciphertext, dm.js) are in a private area. API: API.md; model: README.md.
+import { Sealer } from './dm.js'
+import { Inbox } from './inbox.js'
+import { Feed } from './feed.js'
+import { hashtags, isUserId, mentions, MAX_AVATAR_BYTES, MAX_COMMENT, MAX_IMAGE_BYTES, MAX_IMAGES, MAX_POST, MAX_THUMB_BYTES } from './text.js'
+
+export { hashtags, isUserId, mentions, parseText, tagKey, MAX_POST, MAX_IMAGES, MAX_IMAGE_BYTES, MAX_THUMB_BYTES, MAX_COMMENT } from './text.js'
+
+/** The data namespace (manifest "data": "weibo"): areas are named by it, not by the app id. */
+export const SPACE = 'ns:weibo'
+/** The app name of Weibo's messages and pubsub topics. */
+export const APP = 'weibo'
+
 const enc = new TextEncoder()
 const B32 = 'abcdefghijklmnopqrstuvwxyz234567'
-export const MAX_POST = 2000
-
 const b64url = (bytes) => btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+const sha = async (bytes) => b64url(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes)))
+const newId = () => `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`
+export const parse = (v) => {
+  try {
+    return typeof v === 'string' ? JSON.parse(v) : v
+  } catch {
+    return undefined
+  }
+}
 
 /** The app id this page runs as, from its origin's host label (base32 of the id's 20 bytes); undefined off an app origin. */
 export function appIdOfHost(host) {
@@ -25,49 +46,148 @@ export function appIdOfHost(host) {
   return b64url(out)
 }
 
-/** The MiMei id of a user's data area of this app: the node derives it the same way (mimeiId). */
-export async function areaId(userId, appId) {
-  const hash = new Uint8Array(await crypto.subtle.digest('SHA-256', enc.encode(`mimei\n${userId}\n${appId}\nappdata\nuser`)))
+/** The MiMei id of a user's public area: the node derives it the same way (mimeiId with the namespace). */
+export async function areaId(userId) {
+  const hash = new Uint8Array(await crypto.subtle.digest('SHA-256', enc.encode(`mimei\n${userId}\n${SPACE}\nappdata\nuser`)))
   return b64url(hash.subarray(0, 20))
 }
 
-const parse = (v) => {
-  try {
-    return typeof v === 'string' ? JSON.parse(v) : v
-  } catch {
-    return undefined
-  }
-}
+/** How often an open page looks for announcements besides the doorbell events. */
+const POLL_MS = 3000
+const denied = (e) => /^PermissionDenied/.test(String(e?.message))
 
-export class Weibo {
+export class Weibo extends Feed {
+  // Feed (feed.js): timelines, posts read back, counts, comments, search; Messages (messages.js): DMs.
   constructor(node, appId) {
+    super()
     this.node = node
     this.appId = appId
+    this.APP = APP
     this.handles = new Map()
+    this.listeners = new Map()
+    this.missing = new Set()
+    this.sealer = new Sealer(node)
+    this.inbox = new Inbox(this)
+    this.offs = []
+    this.chain = Promise.resolve()
   }
 
-  /** Opens this user's area and the node's; makes the user's area readable (needs the `mimei` grant). */
-  async open() {
-    this.me = (await this.node.WhoAmI()).userid
-    this.own = await this.node.MMOpenAppData(this.appId, 'user')
-    this.shared = await this.node.MMOpenAppData(this.appId, 'node')
-    this.handles.set(this.me, this.own)
-    await this.node.Sadd(this.shared, 'users', this.me)
-    try {
-      await this.node.MMSetRight(await areaId(this.me, this.appId), '', 1)
-      this.readable = true
-    } catch (e) {
-      this.readable = false
-      this.readableError = e.message
+  // — events —
+  on(type, fn) {
+    if (!this.listeners.has(type)) this.listeners.set(type, new Set())
+    this.listeners.get(type).add(fn)
+    return () => this.listeners.get(type)?.delete(fn)
+  }
+  emit(type, value) {
+    for (const fn of this.listeners.get(type) ?? []) {
+      try {
+        fn(value)
+      } catch {}
     }
   }
 
-  /** A read handle on a user's area, or undefined when she has none here or keeps it private. */
+  /** Runs a call that needs a grant; a denial is remembered in `missing` and answers undefined. */
+  async need(cap, fn) {
+    try {
+      const r = await fn()
+      this.missing.delete(cap)
+      return r
+    } catch (e) {
+      if (!denied(e)) throw e
+      this.missing.add(cap)
+      return undefined
+    }
+  }
+
+  /** Opens the user's areas, publishes hers, follows followees' areas, listens for live events, pulls announcements. */
+  async open() {
+    const { node } = this
+    this.me = (await node.WhoAmI()).userid
+    this.own = await node.MMOpenAppData(this.appId, 'user')
+    this.shared = await node.MMOpenAppData(this.appId, 'node')
+    this.ownId = await areaId(this.me)
+    this.handles.set(this.me, this.own)
+    await node.Sadd(this.shared, 'users', this.me)
+    this.readable = (await this.need('mimei', () => node.MMSetRight(this.ownId, '', 1))) !== undefined
+    const priv = await this.need('mimei', () => node.MMCreate(SPACE, 'private', '', 2, 0))
+    this.priv = priv ? await node.MMOpen(priv, 'cur') : undefined
+    const pk = await this.need('msg', () => this.sealer.publicKey())
+    if (pk && (await node.Hget(this.own, 'profile', 'pk')) !== pk) await node.Hset(this.own, 'profile', 'pk', pk)
+    // Published once (a version is needed first); later versions are announced by the node itself.
+    this.networked = false
+    if (this.readable) {
+      const publish = () => this.need('net', () => node.MiMeiPublish(this.ownId))
+      let r = await publish().catch((e) => (/no version yet/.test(e.message) ? 'none' : undefined))
+      if (r === 'none') {
+        await node.MMBackup(this.ownId, 'open')
+        r = await publish().catch(() => undefined)
+      }
+      this.networked = r !== undefined && r !== 'none'
+    }
+    const following = await this.following()
+    await Promise.all(following.map((u) => this.need('net', () => node.AppDataFollow(this.appId, u, true)).catch(() => {})))
+    await Promise.all([this.me, ...following].map((u) => this.need('msg', () => node.Subscribe(APP, `u/${u}`))))
+    await this.need('msg', () => node.Subscribe(APP, `to/${this.me}`))
+    this.offs.push(
+      node.on('pubsub', (ev) => this.onPub(ev)),
+      node.on('message', (m) => m?.app === APP && this.sync().catch(() => {})),
+    )
+    await this.sync()
+    // The doorbell (pubsub) needs the user's key on the node; without it announcements still come, a little later.
+    this.timer = setInterval(() => this.sync().catch(() => {}), POLL_MS)
+  }
+
+  close() {
+    clearInterval(this.timer)
+    for (const off of this.offs.splice(0)) off()
+    this.listeners.clear()
+  }
+
+  onPub(ev) {
+    if (ev?.app !== APP || typeof ev.topic !== 'string') return
+    if (ev.topic === `to/${this.me}`) return void this.sync().catch(() => {})
+    if (!ev.topic.startsWith('u/')) return
+    const author = ev.topic.slice(2)
+    if (author !== ev.from || author === this.me) return
+    this.refresh(author, ev.data).catch(() => {})
+  }
+
+  /** A followee published: her area is synced here, then 'change' (and 'post' for a new post) fire. */
+  async refresh(author, data = {}) {
+    if (!(await this.isLocal(author))) {
+      const ver = Number.isSafeInteger(data?.ver) ? data.ver : undefined
+      const mid = await areaId(author)
+      await this.need('net', () => this.node.MiMeiSync(mid, ver ? { ver } : {})).catch(() => {})
+    }
+    this.forget(author)
+    this.emit('change', { author })
+    if (data?.kind === 'post' && typeof data.id === 'string') this.emit('post', { author, id: data.id })
+  }
+
+  /** Announcements since last time: fetched, checked against the actors' areas, indexed; counts published. */
+  sync() {
+    if (this.syncing) return (this.again = true), this.syncing
+    this.syncing = (async () => {
+      let indexed = 0
+      do {
+        this.again = false
+        if (!this.priv) break
+        await this.inbox.fetch()
+        indexed += await this.inbox.process()
+      } while (this.again)
+      if (indexed) await this.commit('index')
+      return { indexed }
+    })().finally(() => (this.syncing = undefined))
+    return this.syncing
+  }
+
+  // — areas —
+  /** A read handle on a user's area, or undefined when it is not on this node (or private). */
   async area(userId) {
     if (this.handles.has(userId)) return this.handles.get(userId)
     let h
     try {
-      h = await this.node.MMOpen(await areaId(userId, this.appId), 'cur')
+      h = await this.node.MMOpen(await areaId(userId), 'cur')
     } catch {
       h = undefined
     }
@@ -75,77 +195,229 @@ export class Weibo {
     return h
   }
 
+  async isLocal(userId) {
+    if (userId === this.me) return true
+    this.local ??= new Set(((await this.node.Smembers(this.shared, 'users')) ?? []).map(String))
+    return this.local.has(userId)
+  }
+
+  /** The actor's area at its newest version: synced from the network unless she is a user of this node. */
+  async freshArea(userId) {
+    if (!(await this.isLocal(userId))) {
+      const mid = await areaId(userId)
+      if (!(await this.area(userId))) await this.need('net', () => this.node.AppDataFollow(this.appId, userId, true)).catch(() => {})
+      await this.need('net', () => this.node.MiMeiSync(mid, {})).catch(() => {})
+      await this.node.Sadd(this.shared, 'known', userId).catch(() => {})
+    }
+    return this.area(userId)
+  }
+
+  /** Freezes my area into a new version (announced by the node to everyone providing it) and tells live followers. */
+  commit(kind, id) {
+    const run = async () => {
+      this.forget(this.me)
+      if (!this.readable) return
+      const ver = await this.node.MMBackup(this.ownId, kind)
+      if (ver > 3) await this.node.MMDelVers(this.ownId, ver - 3).catch(() => {})
+      await this.need('msg', () => this.node.Publish(APP, `u/${this.me}`, { kind, id: id ?? null, ver })).catch(() => {})
+      this.emit('change', { author: this.me })
+    }
+    this.chain = this.chain.then(run, run)
+    return this.chain
+  }
+
+  /**
+   * Tells `to` that I did something about her: a hint in this node's shared area when she is a
+   * user here, else a message to her node (kept for her while she is away); then a doorbell
+   * event for her open pages. `must`: throw when it cannot be sent.
+   */
+  async announce(to, body, must = false) {
+    if (!isUserId(to)) return
+    if (to === this.me) {
+      await this.inbox.apply(this.me, this.own, { id: newId(), body, at: Date.now() }, {})
+      return this.commit('index')
+    }
+    if (await this.isLocal(to)) {
+      await this.node.Hset(this.shared, `inbox:${to}`, newId(), JSON.stringify({ from: this.me, body, at: Date.now() }))
+    } else {
+      const sent = await this.need('msg.send', () => this.node.SendMsg({ to, app: APP, body }))
+      if (sent === undefined && must) throw new Error('sending needs the msg.send permission')
+    }
+    await this.need('msg', () => this.node.Publish(APP, `to/${to}`, { t: body.t })).catch(() => {})
+  }
+
+  // — profile and people —
   async profile(userId = this.me) {
     const h = await this.area(userId)
-    const p = h ? await this.node.Hgetall(h, 'profile') : {}
-    return { id: userId, name: String(p?.name ?? ''), bio: String(p?.bio ?? ''), reachable: !!h }
+    const p = h ? ((await this.node.Hgetall(h, 'profile')) ?? {}) : {}
+    return { id: userId, name: String(p.name ?? ''), bio: String(p.bio ?? ''), avatar: String(p.avatar ?? ''), pk: String(p.pk ?? ''), reachable: !!h }
   }
 
-  async setProfile(name, bio) {
-    await this.node.Hmset(this.own, 'profile', ['name', String(name).slice(0, 60)], ['bio', String(bio).slice(0, 300)])
+  async setProfile(name, bio, avatar) {
+    const fields = [['name', String(name).slice(0, 60)], ['bio', String(bio).slice(0, 300)]]
+    if (avatar?.data) fields.push(['avatar', await this.putBlob(avatar.data, MAX_AVATAR_BYTES)])
+    await this.node.Hmset(this.own, 'profile', ...fields)
+    await this.commit('profile')
   }
 
-  async post(text) {
-    text = String(text).trim()
-    if (!text) throw new Error('empty')
-    if (text.length > MAX_POST) throw new Error(`too long: ${text.length} > ${MAX_POST}`)
-    const at = Date.now()
-    const id = `${at.toString(36)}${Math.random().toString(36).slice(2, 8)}`
-    await this.node.Hset(this.own, 'posts', id, JSON.stringify({ text, at }))
-    return id
+  async users() {
+    const [local, known] = await Promise.all([this.node.Smembers(this.shared, 'users'), this.node.Smembers(this.shared, 'known')])
+    return [...new Set([...(local ?? []), ...(known ?? [])].map(String))]
   }
 
-  /** A user's posts, newest first, each with its author's profile. */
-  async posts(userId) {
+  async following(userId = this.me) {
     const h = await this.area(userId)
-    if (!h) return []
-    const [all, author] = await Promise.all([this.node.Hgetall(h, 'posts'), this.profile(userId)])
-    return Object.entries(all ?? {})
-      .map(([id, v]) => ({ id, author, ...parse(v) }))
-      .filter((p) => typeof p.text === 'string' && typeof p.at === 'number')
-      .sort((a, b) => b.at - a.at)
+    return h ? ((await this.node.Smembers(h, 'following')) ?? []).map(String) : []
   }
 
-  async following() {
-    return ((await this.node.Smembers(this.own, 'following')) ?? []).map(String)
+  async followers(userId = this.me) {
+    const h = await this.area(userId)
+    return h ? ((await this.node.Hkeys(h, 'followers')) ?? []).map(String) : []
   }
 
   async follow(userId) {
-    if (!/^[A-Za-z0-9_-]{20,64}$/.test(userId)) throw new Error('bad user id')
-    if (userId !== this.me) await this.node.Sadd(this.own, 'following', userId)
+    if (!isUserId(userId)) throw new Error('bad user id')
+    if (userId === this.me) return
+    await this.node.Sadd(this.own, 'following', userId)
+    await this.commit('follow')
+    await this.node.Sadd(this.shared, 'known', userId)
+    await this.need('net', () => this.node.AppDataFollow(this.appId, userId, true))
+    await this.need('msg', () => this.node.Subscribe(APP, `u/${userId}`))
+    await this.announce(userId, { t: 'follow' })
   }
 
   async unfollow(userId) {
     await this.node.Srem(this.own, 'following', userId)
+    await this.commit('follow')
+    await this.need('net', () => this.node.AppDataFollow(this.appId, userId, false)).catch(() => {})
+    await this.need('msg', () => this.node.Unsubscribe(APP, `u/${userId}`)).catch(() => {})
+    await this.announce(userId, { t: 'follow' })
   }
 
-  /** Own posts and those of everyone followed, merged newest first. */
-  async home(limit = 50) {
-    const lists = await Promise.all([this.me, ...(await this.following())].map((u) => this.posts(u)))
-    return lists.flat().sort((a, b) => b.at - a.at).slice(0, limit)
+  // — blobs (images): content-addressed values in the author's area, so they travel with it —
+  async putBlob(data, max) {
+    if (!(data instanceof Uint8Array)) throw new Error('image data must be bytes')
+    if (data.length > max) throw new Error(`image too large: ${data.length} > ${max} bytes`)
+    const cid = await sha(data)
+    await this.node.Set(this.own, `blob:${cid}`, data)
+    return cid
   }
 
-  /** Likes: a record in the liker's own area, and her id in the node's set for the post (a set: liking twice counts once). */
+  /** The bytes of an image of `author` (checked against its hash), or undefined. */
+  async image(author, cid) {
+    const h = await this.area(author)
+    const v = h ? await this.node.Get(h, `blob:${cid}`) : undefined
+    if (!(v instanceof Uint8Array) || (await sha(v)) !== cid) return undefined
+    return v
+  }
+
+  async imageUrl(author, cid, type = 'image/jpeg') {
+    this.urls ??= new Map()
+    if (!this.urls.has(cid)) {
+      const bytes = await this.image(author, cid)
+      if (!bytes) return ''
+      this.urls.set(cid, URL.createObjectURL(new Blob([bytes], { type })))
+    }
+    return this.urls.get(cid)
+  }
+
+  // — posts —
+  async post(text, opts = {}) {
+    text = String(text ?? '').trim()
+    const imgs = opts.images ?? []
+    if (!text && !imgs.length && !opts.repost) throw new Error('empty')
+    if (text.length > MAX_POST) throw new Error(`too long: ${text.length} > ${MAX_POST}`)
+    if (imgs.length > MAX_IMAGES) throw new Error(`at most ${MAX_IMAGES} images`)
+    const images = []
+    for (const im of imgs) {
+      const cid = await this.putBlob(im.data, MAX_IMAGE_BYTES)
+      const thumb = im.thumb ? await this.putBlob(im.thumb, MAX_THUMB_BYTES) : cid
+      images.push({ cid, thumb, type: String(im.type ?? 'image/jpeg').slice(0, 40), w: Number(im.w) || 0, h: Number(im.h) || 0 })
+    }
+    const repost = opts.repost && isUserId(opts.repost.author) && typeof opts.repost.id === 'string' ? { author: opts.repost.author, id: opts.repost.id } : undefined
+    const id = newId()
+    const rec = { text, at: Date.now(), images, tags: hashtags(text), mentions: mentions(text).filter((u) => u !== this.me), ...(repost ? { repost } : {}) }
+    await this.node.Hset(this.own, 'posts', id, JSON.stringify(rec))
+    await this.commit('post', id)
+    for (const u of rec.mentions) await this.announce(u, { t: 'mention', id })
+    if (repost) await this.announce(repost.author, { t: 'repost', id, post: repost.id })
+    return id
+  }
+
+  repost(author, postId, comment = '') {
+    return this.post(comment, { repost: { author, id: postId } })
+  }
+
+  async deletePost(postId) {
+    const rec = parse(await this.node.Hget(this.own, 'posts', postId))
+    if (!rec) throw new Error('no such post of yours')
+    await this.node.Hdel(this.own, 'posts', postId)
+    for (const k of [`ix:l:${postId}`, `ix:c:${postId}`, `ix:r:${postId}`]) await this.node.Del(this.own, k)
+    const used = new Set(Object.values((await this.node.Hgetall(this.own, 'posts')) ?? {}).flatMap((v) => (parse(v)?.images ?? []).flatMap((i) => [i.cid, i.thumb])))
+    for (const im of rec.images ?? []) for (const c of [im.cid, im.thumb]) if (!used.has(c)) await this.node.Del(this.own, `blob:${c}`)
+    await this.commit('delete', postId)
+    if (rec.repost) await this.announce(rec.repost.author, { t: 'repost', id: postId, post: rec.repost.id })
+  }
+
+  // — interactions —
   async like(author, postId, on = true) {
     const key = `${author}/${postId}`
-    if (on) {
-      await this.node.Sadd(this.own, 'likes', key)
-      await this.node.Sadd(this.shared, `likes:${key}`, this.me)
-    } else {
-      await this.node.Srem(this.own, 'likes', key)
-      await this.node.Srem(this.shared, `likes:${key}`, this.me)
-    }
+    await (on ? this.node.Sadd(this.own, 'likes', key) : this.node.Srem(this.own, 'likes', key))
+    await this.commit('like')
+    await this.announce(author, { t: 'like', post: postId })
   }
 
   async myLikes() {
     return new Set(((await this.node.Smembers(this.own, 'likes')) ?? []).map(String))
   }
 
-  likeCount(author, postId) {
-    return this.node.Scard(this.shared, `likes:${author}/${postId}`)
+  async comment(author, postId, text, replyTo) {
+    text = String(text ?? '').trim()
+    if (!text) throw new Error('empty')
+    if (text.length > MAX_COMMENT) throw new Error(`too long: ${text.length} > ${MAX_COMMENT}`)
+    const id = newId()
+    await this.node.Hset(this.own, 'comments', id, JSON.stringify({ on: { author, id: postId }, text, at: Date.now(), replyTo: typeof replyTo === 'string' ? replyTo : null }))
+    await this.commit('comment', id)
+    await this.announce(author, { t: 'comment', id, post: postId })
+    return id
   }
 
-  async users() {
-    return ((await this.node.Smembers(this.shared, 'users')) ?? []).map(String)
+  async deleteComment(commentId) {
+    const c = parse(await this.node.Hget(this.own, 'comments', commentId))
+    if (!c) throw new Error('no such comment of yours')
+    await this.node.Hdel(this.own, 'comments', commentId)
+    await this.commit('comment')
+    await this.announce(c.on.author, { t: 'comment', id: commentId, post: c.on.id })
+  }
+
+  // — notifications (private area) —
+  async notify(key, note) {
+    if (!this.priv || (await this.node.Hget(this.priv, 'notes', key)) != null) return false
+    await this.node.Hset(this.priv, 'notes', key, JSON.stringify(note))
+    this.emit('notification', { id: key, ...note, read: false })
+    this.emit('unread', { count: await this.unreadCount() })
+    return true
+  }
+
+  async notifications({ limit = 50 } = {}) {
+    if (!this.priv) return []
+    const readAt = Number((await this.node.Get(this.priv, 'readAt')) ?? 0)
+    const all = Object.entries((await this.node.Hgetall(this.priv, 'notes')) ?? {})
+      .map(([id, v]) => ({ id, ...parse(v) }))
+      .sort((a, b) => b.at - a.at)
+      .slice(0, limit)
+    return Promise.all(all.map(async (n) => ({ ...n, from: await this.profile(n.from), read: n.at <= readAt })))
+  }
+
+  async unreadCount() {
+    if (!this.priv) return 0
+    const readAt = Number((await this.node.Get(this.priv, 'readAt')) ?? 0)
+    return Object.values((await this.node.Hgetall(this.priv, 'notes')) ?? {}).filter((v) => (parse(v)?.at ?? 0) > readAt).length
+  }
+
+  async markRead() {
+    if (!this.priv) return
+    await this.node.Set(this.priv, 'readAt', Date.now())
+    this.emit('unread', { count: 0 })
   }
 }

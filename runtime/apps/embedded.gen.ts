@@ -39,31 +39,41 @@ import f19 from '../../apps/weibo/README.md' with { type: 'file' }
 // @ts-ignore: a "file" import of a script, style or image
 import f20 from '../../apps/weibo/app.js' with { type: 'file' }
 // @ts-ignore: a "file" import of a script, style or image
-import f21 from '../../apps/weibo/i18n.js' with { type: 'file' }
+import f21 from '../../apps/weibo/dm.js' with { type: 'file' }
 // @ts-ignore: a "file" import of a script, style or image
-import f22 from '../../apps/weibo/icon.svg' with { type: 'file' }
-import f23 from '../../apps/weibo/index.html' with { type: 'file' }
-import f24 from '../../apps/weibo/manifest.json' with { type: 'file' }
+import f22 from '../../apps/weibo/feed.js' with { type: 'file' }
 // @ts-ignore: a "file" import of a script, style or image
-import f25 from '../../apps/weibo/store.js' with { type: 'file' }
+import f23 from '../../apps/weibo/i18n.js' with { type: 'file' }
 // @ts-ignore: a "file" import of a script, style or image
-import f26 from '../../apps/weibo/style.css' with { type: 'file' }
+import f24 from '../../apps/weibo/icon.svg' with { type: 'file' }
 // @ts-ignore: a "file" import of a script, style or image
-import f27 from '../../apps/weibo/ui/comments.js' with { type: 'file' }
+import f25 from '../../apps/weibo/inbox.js' with { type: 'file' }
+import f26 from '../../apps/weibo/index.html' with { type: 'file' }
+import f27 from '../../apps/weibo/manifest.json' with { type: 'file' }
 // @ts-ignore: a "file" import of a script, style or image
-import f28 from '../../apps/weibo/ui/compose.js' with { type: 'file' }
+import f28 from '../../apps/weibo/messages.js' with { type: 'file' }
 // @ts-ignore: a "file" import of a script, style or image
-import f29 from '../../apps/weibo/ui/dom.js' with { type: 'file' }
+import f29 from '../../apps/weibo/store.js' with { type: 'file' }
 // @ts-ignore: a "file" import of a script, style or image
-import f30 from '../../apps/weibo/ui/feed.js' with { type: 'file' }
+import f30 from '../../apps/weibo/style.css' with { type: 'file' }
 // @ts-ignore: a "file" import of a script, style or image
-import f31 from '../../apps/weibo/ui/inbox.js' with { type: 'file' }
+import f31 from '../../apps/weibo/text.js' with { type: 'file' }
 // @ts-ignore: a "file" import of a script, style or image
-import f32 from '../../apps/weibo/ui/post.js' with { type: 'file' }
+import f32 from '../../apps/weibo/ui/comments.js' with { type: 'file' }
 // @ts-ignore: a "file" import of a script, style or image
-import f33 from '../../apps/weibo/ui/state.js' with { type: 'file' }
+import f33 from '../../apps/weibo/ui/compose.js' with { type: 'file' }
 // @ts-ignore: a "file" import of a script, style or image
-import f34 from '../../apps/weibo/ui/views.js' with { type: 'file' }
+import f34 from '../../apps/weibo/ui/dom.js' with { type: 'file' }
+// @ts-ignore: a "file" import of a script, style or image
+import f35 from '../../apps/weibo/ui/feed.js' with { type: 'file' }
+// @ts-ignore: a "file" import of a script, style or image
+import f36 from '../../apps/weibo/ui/inbox.js' with { type: 'file' }
+// @ts-ignore: a "file" import of a script, style or image
+import f37 from '../../apps/weibo/ui/post.js' with { type: 'file' }
+// @ts-ignore: a "file" import of a script, style or image
+import f38 from '../../apps/weibo/ui/state.js' with { type: 'file' }
+// @ts-ignore: a "file" import of a script, style or image
+import f39 from '../../apps/weibo/ui/views.js' with { type: 'file' }
 
 const files: Record<string, unknown> = {
   "launcher/app.js": f0,
@@ -87,20 +97,25 @@ const files: Record<string, unknown> = {
   "weibo/API.md": f18,
   "weibo/README.md": f19,
   "weibo/app.js": f20,
-  "weibo/i18n.js": f21,
-  "weibo/icon.svg": f22,
-  "weibo/index.html": f23,
-  "weibo/manifest.json": f24,
-  "weibo/store.js": f25,
-  "weibo/style.css": f26,
-  "weibo/ui/comments.js": f27,
-  "weibo/ui/compose.js": f28,
-  "weibo/ui/dom.js": f29,
-  "weibo/ui/feed.js": f30,
-  "weibo/ui/inbox.js": f31,
-  "weibo/ui/post.js": f32,
-  "weibo/ui/state.js": f33,
-  "weibo/ui/views.js": f34,
+  "weibo/dm.js": f21,
+  "weibo/feed.js": f22,
+  "weibo/i18n.js": f23,
+  "weibo/icon.svg": f24,
+  "weibo/inbox.js": f25,
+  "weibo/index.html": f26,
+  "weibo/manifest.json": f27,
+  "weibo/messages.js": f28,
+  "weibo/store.js": f29,
+  "weibo/style.css": f30,
+  "weibo/text.js": f31,
+  "weibo/ui/comments.js": f32,
+  "weibo/ui/compose.js": f33,
+  "weibo/ui/dom.js": f34,
+  "weibo/ui/feed.js": f35,
+  "weibo/ui/inbox.js": f36,
+  "weibo/ui/post.js": f37,
+  "weibo/ui/state.js": f38,
+  "weibo/ui/views.js": f39,
 }
 
 export const EMBEDDED_APPS = files as Record<string, string>
