@@ -6,60 +6,36 @@
 // answers: the URL must be one the user trusts, as for `leither call --node`.
 import { InvalidParams, NotFound, PermissionDenied, Timeout } from '../errors.ts'
 import { signPassport, type KeyPair } from '../identity/index.ts'
-import { Reader, Tag, Writer } from '../rpc/codec/index.ts'
+import { callRemote, RemoteCallError } from '../rpc/client.ts'
 import { MAX_ROWS, type StatsRow } from './query.ts'
 
 /** Largest reply read from another node (50,000 rows fit well within it). */
 const MAX_REPLY_BYTES = 16 * 1024 * 1024
 const TIMEOUT_MS = 15_000
 
-/** One Hprose call; the reply is read up to MAX_REPLY_BYTES, an `E` reply thrown as the error its code names. */
+/** One Hprose call; the reply is read up to MAX_REPLY_BYTES, an `E` reply thrown as the kernel error its code names. */
 async function call(url: string, method: string, args: unknown[]): Promise<unknown> {
-  const body = new Writer().writeTag(Tag.Call).write(method).reset().write(args).writeTag(Tag.End).toBytes()
-  let res: Response
   try {
-    res = await fetch(`${url}/webapi/`, { method: 'POST', body: body as Uint8Array<ArrayBuffer>, signal: AbortSignal.timeout(TIMEOUT_MS), redirect: 'error' })
+    return await callRemote(url, method, args, TIMEOUT_MS, { maxReplyBytes: MAX_REPLY_BYTES })
   } catch (err) {
-    if ((err as Error).name === 'TimeoutError') throw new Timeout(`the node at ${url} did not answer ${method} within ${TIMEOUT_MS / 1000} s`)
-    throw new NotFound(`no node answers at ${url} (${(err as Error).message}); is it running, and is the URL right?`)
-  }
-  if (res.status !== 200) throw new NotFound(`${url} answered HTTP ${res.status} to ${method}: not a Leither node, or the URL is wrong`)
-  const bytes = await readCapped(res, url)
-  let tag: number
-  let value: unknown
-  try {
-    const reader = new Reader(bytes)
-    tag = reader.readTag()
-    value = tag === Tag.Error ? reader.readString() : reader.readValue()
-  } catch {
-    throw new NotFound(`${url} did not answer ${method} in Hprose: not a Leither node`)
-  }
-  if (tag === Tag.Error) {
-    const text = String(value)
-    if (/^(PermissionDenied|InvalidSignature)/.test(text)) {
-      throw new PermissionDenied(`the node at ${url} refused ${method} (${text.slice(0, 300)}); its owner must be you: copy your keys/users/<id>.key there and set "owner" to your id in its leither.json`)
+    if (!(err instanceof RemoteCallError)) throw err
+    const text = err.message
+    switch (err.code) {
+      case 'Timeout':
+        throw new Timeout(`the node at ${url} did not answer ${method} within ${TIMEOUT_MS / 1000} s`)
+      case 'Transport':
+        if (/answered HTTP/.test(text)) throw new NotFound(`${text.slice(11, 300)} to ${method}: not a Leither node, or the URL is wrong`)
+        throw new NotFound(`no node answers at ${url} (${text.slice(11, 300)}); is the URL right?`)
+      case 'Protocol':
+        if (/longer than/.test(text)) throw new InvalidParams(`the node at ${url} sent more than ${MAX_REPLY_BYTES} bytes of stats; ask for a shorter range`)
+        throw new NotFound(`${url} did not answer ${method} in Hprose: not a Leither node`)
+      case 'PermissionDenied':
+      case 'InvalidSignature':
+        throw new PermissionDenied(`the node at ${url} refused ${method} (${text.slice(0, 300)}); its owner must be you: copy your keys/users/<id>.key there and set "owner" to your id in its leither.json`)
+      default:
+        throw new InvalidParams(`the node at ${url} refused ${method}: ${text.slice(0, 300)}`)
     }
-    throw new InvalidParams(`the node at ${url} refused ${method}: ${text.slice(0, 300)}`)
   }
-  if (tag !== Tag.Result) throw new NotFound(`${url} did not answer ${method} in Hprose: not a Leither node`)
-  return value
-}
-
-async function readCapped(res: Response, url: string): Promise<Uint8Array> {
-  const tooBig = () => new InvalidParams(`the node at ${url} sent more than ${MAX_REPLY_BYTES} bytes of stats; ask for a shorter range`)
-  if (Number(res.headers.get('content-length') ?? 0) > MAX_REPLY_BYTES) throw tooBig()
-  const parts: Uint8Array[] = []
-  let size = 0
-  const reader = res.body!.getReader()
-  for (let r = await reader.read(); !r.done; r = await reader.read()) {
-    size += r.value.byteLength
-    if (size > MAX_REPLY_BYTES) {
-      await reader.cancel()
-      throw tooBig()
-    }
-    parts.push(r.value)
-  }
-  return Buffer.concat(parts)
 }
 
 const isNum = (v: unknown) => typeof v === 'number' && Number.isFinite(v)

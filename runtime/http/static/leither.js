@@ -34,6 +34,7 @@ var QuotaExceeded = condition("QuotaExceeded", 413, "A write would take a user o
 var Conflict = condition("Conflict", 409, "A change collides with another: a transaction whose keys were changed since Begin (nothing applied), or a path that already exists.");
 var DiskFull = condition("DiskFull", 507, "A write would leave the disk under the node's free-space floor; nothing is written.");
 var PaymentRequired = condition("PaymentRequired", 402, "A peer's traffic debt to this node passed the disconnect threshold: it is not served until its node pays (leither coin traffic).");
+var WriteFailed = condition("WriteFailed", 500, "The database could not commit a group of writes (an I/O error, or a check made at commit); none of them was kept, and each can be sent again.");
 
 // runtime/rpc/codec/errors.ts
 class HproseDecodeError extends InvalidParams {
@@ -1337,14 +1338,102 @@ class Writer {
     this.stringBody(String(value.message));
   }
 }
-// runtime/rpc/browser/errors.ts
-class LeitherError2 extends Error {
+// runtime/rpc/client.ts
+class RemoteCallError extends Error {
   code;
   constructor(text) {
     super(text);
     this.code = /^(\w+):/.exec(text)?.[1] ?? "Error";
     this.name = "LeitherError";
   }
+}
+
+class TransportError extends RemoteCallError {
+  constructor(text) {
+    super(`Transport: ${text}`);
+    this.name = "TransportError";
+  }
+}
+function encodeCall(method, args) {
+  return new Writer().writeTag(Tag.Call).write(method).reset().write(args).writeTag(Tag.End).toBytes();
+}
+function decodeReply(bytes) {
+  let tag;
+  let value;
+  try {
+    const reader = new Reader(bytes);
+    tag = reader.readTag();
+    if (tag !== Tag.Error && tag !== Tag.Result)
+      throw new RemoteCallError(`Protocol: the reply starts with ${tagName(tag)}, not R or E`);
+    value = tag === Tag.Error ? reader.readString() : reader.readValue();
+  } catch (err) {
+    if (err instanceof HproseDecodeError)
+      throw new RemoteCallError(`Protocol: the reply is not Hprose (${err.message})`);
+    throw err;
+  }
+  if (tag === Tag.Error)
+    throw new RemoteCallError(value);
+  return value;
+}
+async function postBody(url, body, options = {}) {
+  const base = url.replace(/\/+$/, "");
+  const timeoutMs = options.timeoutMs ?? 30000;
+  const timeout = AbortSignal.timeout(timeoutMs);
+  let res;
+  try {
+    res = await fetch(`${base}/webapi/`, {
+      method: "POST",
+      body,
+      redirect: "error",
+      ...options.credentials ? { credentials: options.credentials } : {},
+      signal: options.signal ? AbortSignal.any([options.signal, timeout]) : timeout
+    });
+  } catch (e) {
+    const err = e;
+    if (timeout.aborted)
+      throw new RemoteCallError(`Timeout: no reply from ${base} within ${timeoutMs} ms`);
+    if (options.signal?.aborted)
+      throw new TransportError("the client was closed before the reply came");
+    throw new TransportError(`cannot reach the node at ${base} (${err.message}); is it running?`);
+  }
+  if (res.status !== 200) {
+    const text = (await res.text().catch(() => "")).slice(0, 200);
+    throw new TransportError(`the node at ${base} answered HTTP ${res.status}${text ? `: ${text}` : ""}`);
+  }
+  try {
+    return await readCapped(res, options.maxReplyBytes ?? Infinity, base);
+  } catch (err) {
+    if (err instanceof RemoteCallError)
+      throw err;
+    if (timeout.aborted)
+      throw new RemoteCallError(`Timeout: no reply from ${base} within ${timeoutMs} ms`);
+    throw new TransportError(`the reply from ${base} broke off (${err.message})`);
+  }
+}
+async function readCapped(res, max, base) {
+  const tooBig = () => new RemoteCallError(`Protocol: the reply from ${base} is longer than ${max} bytes`);
+  if (Number(res.headers.get("content-length") ?? 0) > max)
+    throw tooBig();
+  if (max === Infinity || !res.body)
+    return new Uint8Array(await res.arrayBuffer());
+  const parts = [];
+  let size = 0;
+  const reader = res.body.getReader();
+  for (let r = await reader.read();!r.done; r = await reader.read()) {
+    size += r.value.byteLength;
+    if (size > max) {
+      await reader.cancel();
+      throw tooBig();
+    }
+    parts.push(r.value);
+  }
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
+  return out;
 }
 
 // runtime/rpc/browser/events.ts
@@ -1449,12 +1538,6 @@ class ClientEvents {
 }
 
 // runtime/rpc/browser/socket.ts
-class TransportError extends LeitherError2 {
-  constructor(text) {
-    super(`Transport: ${text}`);
-    this.name = "TransportError";
-  }
-}
 var RECONNECT_FIRST_MS = 250;
 
 class NodeSocket {
@@ -1555,7 +1638,7 @@ class NodeSocket {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        reject(new LeitherError2(`Timeout: no reply within ${timeoutMs} ms`));
+        reject(new RemoteCallError(`Timeout: no reply within ${timeoutMs} ms`));
       }, timeoutMs);
       this.pending.set(id, {
         resolve: (v) => (clearTimeout(timer), resolve(v)),
@@ -1607,18 +1690,6 @@ class NodeSocket {
 
 // runtime/rpc/browser/client.ts
 var PULL_SEC = 25;
-function encodeCall(method, args) {
-  return new Writer().writeTag(Tag.Call).write(method).reset().write(args).writeTag(Tag.End).toBytes();
-}
-function decodeReply(bytes) {
-  const reader = new Reader(bytes);
-  const tag = reader.readTag();
-  if (tag === Tag.Error)
-    throw new LeitherError2(reader.readString());
-  if (tag !== Tag.Result)
-    throw new LeitherError2(`Protocol: unexpected reply tag ${String.fromCharCode(tag)}`);
-  return reader.readValue();
-}
 
 class LeitherClient {
   url;
@@ -1716,26 +1787,8 @@ class LeitherClient {
     }
     return decodeReply(await this.post(body, timeoutMs));
   }
-  async post(body, timeoutMs) {
-    let r;
-    try {
-      r = await fetch(`${this.url}/webapi/`, {
-        method: "POST",
-        body,
-        credentials: "include",
-        signal: AbortSignal.any([this.posts.signal, AbortSignal.timeout(timeoutMs)])
-      });
-    } catch (e) {
-      const err = e;
-      if (err.name === "TimeoutError")
-        throw new LeitherError2(`Timeout: no reply within ${timeoutMs} ms`);
-      if (err.name === "AbortError")
-        throw new TransportError("the client was closed before the reply came");
-      throw new TransportError(`POST ${this.url}/webapi/ failed: ${err.message}`);
-    }
-    if (!r.ok)
-      throw new TransportError(`POST ${this.url}/webapi/ answered HTTP ${r.status}`);
-    return new Uint8Array(await r.arrayBuffer());
+  post(body, timeoutMs) {
+    return postBody(this.url, body, { timeoutMs, signal: this.posts.signal, credentials: "include" });
   }
 }
 
@@ -2966,6 +3019,6 @@ LeitherClient.prototype.UserBoxKey = function (peerPk, context) {
 
 export {
   LeitherClient,
-  LeitherError2 as LeitherError,
+  RemoteCallError as LeitherError,
   TransportError
 };

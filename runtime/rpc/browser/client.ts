@@ -1,12 +1,11 @@
 // The browser client served at /lib/leither.js: Hprose over WebSocket (or HTTP) to the node,
 // with one method per syscall (generated from the tables) and the sid passed for you.
-import { Reader, Tag, Writer } from '../codec/index.ts'
-import { LeitherError } from './errors.ts'
+import { decodeReply, encodeCall, postBody } from '../client.ts'
 import { ClientEvents } from './events.ts'
-import { NodeSocket, TransportError } from './socket.ts'
+import { NodeSocket } from './socket.ts'
 
-export { LeitherError } from './errors.ts'
-export { TransportError } from './socket.ts'
+// One error class for what the node answers, shared with the CLI's client; `code` is its wire code.
+export { RemoteCallError as LeitherError, TransportError } from '../client.ts'
 
 export interface ClientOptions {
   /**
@@ -22,18 +21,6 @@ export interface ClientOptions {
 
 /** Seconds each PullMsg of the event loop waits on the node (the node allows up to 60). */
 const PULL_SEC = 25
-
-function encodeCall(method: string, args: unknown[]): Uint8Array {
-  return new Writer().writeTag(Tag.Call).write(method).reset().write(args).writeTag(Tag.End).toBytes()
-}
-
-function decodeReply(bytes: Uint8Array): unknown {
-  const reader = new Reader(bytes)
-  const tag = reader.readTag()
-  if (tag === Tag.Error) throw new LeitherError(reader.readString())
-  if (tag !== Tag.Result) throw new LeitherError(`Protocol: unexpected reply tag ${String.fromCharCode(tag)}`)
-  return reader.readValue()
-}
 
 export class LeitherClient {
   readonly url: string
@@ -157,22 +144,7 @@ export class LeitherClient {
     return decodeReply(await this.post(body, timeoutMs))
   }
 
-  private async post(body: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
-    let r: Response
-    try {
-      r = await fetch(`${this.url}/webapi/`, {
-        method: 'POST',
-        body: body as Uint8Array<ArrayBuffer>,
-        credentials: 'include',
-        signal: AbortSignal.any([this.posts.signal, AbortSignal.timeout(timeoutMs)]),
-      })
-    } catch (e) {
-      const err = e as Error
-      if (err.name === 'TimeoutError') throw new LeitherError(`Timeout: no reply within ${timeoutMs} ms`)
-      if (err.name === 'AbortError') throw new TransportError('the client was closed before the reply came')
-      throw new TransportError(`POST ${this.url}/webapi/ failed: ${err.message}`)
-    }
-    if (!r.ok) throw new TransportError(`POST ${this.url}/webapi/ answered HTTP ${r.status}`)
-    return new Uint8Array(await r.arrayBuffer())
+  private post(body: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
+    return postBody(this.url, body, { timeoutMs, signal: this.posts.signal, credentials: 'include' })
   }
 }

@@ -1,14 +1,6 @@
 // The browser client's WebSocket to the node (/ws/: <4-byte id><Hprose request> frames, many calls
 // in flight), reopened with backoff after it closes; calls in flight when it dies fail, never resent.
-import { LeitherError } from './errors.ts'
-
-/** The connection to the node failed: the call may or may not have run there (it is not resent). */
-export class TransportError extends LeitherError {
-  constructor(text: string) {
-    super(`Transport: ${text}`)
-    this.name = 'TransportError'
-  }
-}
+import { RemoteCallError, TransportError } from '../client.ts'
 
 export interface SocketHooks {
   /** The socket opened (first time or after a reconnect). */
@@ -123,7 +115,7 @@ export class NodeSocket {
     return new Promise<Uint8Array>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id)
-        reject(new LeitherError(`Timeout: no reply within ${timeoutMs} ms`))
+        reject(new RemoteCallError(`Timeout: no reply within ${timeoutMs} ms`))
       }, timeoutMs)
       this.pending.set(id, {
         resolve: (v) => (clearTimeout(timer), resolve(v)),
