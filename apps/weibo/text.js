@@ -11,7 +11,7 @@ export const MAX_AVATAR_BYTES = 512 * 1024
 export const isUserId = (s) => typeof s === 'string' && /^[A-Za-z0-9_-]{27}$/.test(s)
 
 // @name up to a space or another marker; #tag or #tag# (Weibo's style, spaces allowed inside #…#).
-const TOKEN = /(https?:\/\/[^\s<>"]{1,500})|@([^\s@#,.;:!?，。；：！？、]{1,64})|#([^#\n]{1,64})#|#([^\s#@,.;:!?，。；：！？、]{1,64})/gu
+const TOKEN = /(https?:\/\/[^\s<>"]{1,500})|@([^\s@#,.;:!?，。；：！？、]{1,64})|#([^#\s]{1,64})#|#([^\s#@,.;:!?，。；：！？、]{1,64})/gu
 
 /**
  * The text as tokens: `{t: 'text', v}`, `{t: 'url', v}`, `{t: 'mention', v, id?}` (id when `v` is a
