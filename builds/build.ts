@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto'
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { embeddedAppsModule } from '../scripts/gen.ts'
+import { GENERATED } from '../scripts/gen.ts'
 
 /** The one target list. */
 export const TARGETS = [
@@ -73,7 +73,7 @@ async function main(argv: string[]): Promise<void> {
   const bytecode = argv.includes('--bytecode')
 
   // The embedded app index must match apps/ exactly, or the binary would ship stale files.
-  writeFileSync(join(root, 'runtime', 'apps', 'embedded.gen.ts'), embeddedAppsModule())
+  writeFileSync(join(root, 'runtime', 'apps', 'embedded.gen.ts'), await GENERATED['runtime/apps/embedded.gen.ts']())
   mkdirSync(OUT_DIR, { recursive: true })
   const build = { commit: gitCommit(), date: new Date().toISOString().slice(0, 10) }
   const rows: string[] = []
