@@ -108,7 +108,7 @@ test("B's like and comment reach A's node, are checked against B's area there, a
   await ua.wb.sync()
   expect(await ua.wb.counts(ua.uid, id)).toMatchObject({ likes: 1, comments: 1 })
   // A's index travels in her area: B's node gets the version and B reads the counts from it.
-  const ver = Number((await ua.client.MiMeiShow(mid)).local.last)
+  const ver = Number((await ua.client.MiMeiShow(mid)).local?.last)
   await reached(nodes[1], mid, ver)
   expect(await ub.wb.counts(ua.uid, id)).toMatchObject({ likes: 1, comments: 1 })
   expect((await ub.wb.comments(ua.uid, id)).map((c: { text: string }) => c.text)).toEqual(['nice one'])
@@ -133,7 +133,7 @@ test('a DM from A to C opens only for C, and node B between them holds no clear 
 test("with A's node stopped, C still reads A's posts from its replica", async () => {
   const mid = await areaId(ua.uid)
   const id = await ua.wb.post('still here when I am not')
-  const ver = Number((await ua.client.MiMeiShow(mid)).local.last)
+  const ver = Number((await ua.client.MiMeiShow(mid)).local?.last)
   await reached(nodes[2], mid, ver)
   ua.wb.close()
   ua.client.close()
