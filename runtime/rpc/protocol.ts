@@ -1,4 +1,4 @@
-// The Hprose RPC layer (HPROSE.md §3): parses a request of either generation, runs its calls
+// The Hprose RPC layer (docs/hprose.md §3): parses a request of either generation, runs its calls
 // through the dispatcher, and writes the reply. Every request gets a reply; none throws.
 import { HproseDecodeError, Reader, Tag, tagName, Writer } from './codec/index.ts'
 import { LeitherError } from '../errors.ts'

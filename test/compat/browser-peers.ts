@@ -67,7 +67,7 @@ export interface BrowserClient {
   close(): Promise<void>
 }
 
-/** Opens a page of `pages` that has loaded `client`, in the suite's time zone (dates are local time, §8). */
+/** Opens a page of `pages` that has loaded `client`, in the suite's time zone (dates are local time, docs/hprose.md §6). */
 export async function openClientPage(browser: Browser, pages: PageServer, client: ClientName): Promise<BrowserClient> {
   const context = await browser.newContext({ timezoneId: COMPAT_TZ })
   const page = await context.newPage()

@@ -1,7 +1,7 @@
 // WebSocket helpers for the compat tests: Hprose frames (<4-byte id><body>) and a frame-logging TCP proxy.
 import { type AddressInfo, type Socket, connect, createServer } from 'node:net'
 
-/** An Hprose WebSocket message: 4-byte big-endian request id, then the request (HPROSE.md §3.3). */
+/** An Hprose WebSocket message: 4-byte big-endian request id, then the request (docs/hprose.md §3.3). */
 export function hproseFrame(id: number, body: string | Uint8Array): Uint8Array {
   const bytes = typeof body === 'string' ? new TextEncoder().encode(body) : body
   const out = new Uint8Array(4 + bytes.length)

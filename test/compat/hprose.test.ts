@@ -4,7 +4,7 @@ import { peerContract } from './contract.ts'
 import { useNode } from './node.ts'
 import { hprose2Peer } from './peers.ts'
 
-// CommonJS; its WebSocket client requires `ws`, which Bun serves from its built-in shim (HPROSE.md §5).
+// CommonJS; its WebSocket client requires `ws`, which Bun serves from its built-in shim (docs/hprose.md §5).
 const hprose = createRequire(import.meta.url)('hprose')
 const node = useNode()
 

@@ -16,7 +16,7 @@ interface Reply {
 /** A page origin the nodes below allow (allowedOrigins); any other would be refused. */
 const APP = 'https://app.example'
 
-/** Bad requests must be answered at once (the official 2.x server waits 10 s, HPROSE.md §3.1). */
+/** Bad requests must be answered at once (the official 2.x server waits 10 s, docs/hprose.md §6). */
 const PROMPT_MS = 2_000
 
 async function post(url: string, body: string | Uint8Array, headers: Record<string, string> = {}): Promise<Reply> {

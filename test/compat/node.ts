@@ -6,7 +6,7 @@ import type { KeyPair } from '../../runtime/identity/index.ts'
 import { type TestKernel, bootTest, loginPassport, ownerKey } from '../helpers/kernel.ts'
 
 /**
- * The time zone the suite runs in. JS clients write dates in local time (`;`, HPROSE.md §8) and
+ * The time zone the suite runs in. JS clients write dates in local time (`;`, docs/hprose.md §6) and
  * the node reads them in its own, which is the test's (same process). A zone off UTC by a
  * half hour makes a node that read `;` as UTC shift every date, so the date cases would catch it.
  */

@@ -3,7 +3,7 @@
 // A Peer wraps one client library pointed at one endpoint and answers in Norm (values.ts), which
 // lets the @hprose/rpc-html5 peer live in a child process (rpc-html5-peer.ts) and still be
 // asserted on by the same tests. The libraries are passed in, never imported here: rpc-node and
-// rpc-html5 must not be loaded into one process (both register an `http` transport, HPROSE.md §5).
+// rpc-html5 must not be loaded into one process (both register an `http` transport, docs/hprose.md §5).
 import { type Feature, type Norm, type WireArg, Person, normalize, reviveArgs, valueCase } from './values.ts'
 
 export type ClientName = 'hprose' | 'hprose-html5' | 'hprose-js' | '@hprose/rpc-node' | '@hprose/rpc-html5'
@@ -18,7 +18,7 @@ export interface ClientInfo {
 }
 
 const NO_BIGINT_2X =
-  'its writer sends a BigInt as an empty object of class "BigInt" (c6"BigInt"{}o0{}, HPROSE.md §4.4), ' +
+  'its writer sends a BigInt as an empty object of class "BigInt" (c6"BigInt"{}o0{}, docs/hprose.md §4.4), ' +
   'and its reader cannot build that class when it comes back'
 
 export const CLIENTS: Record<ClientName, ClientInfo> = {
@@ -118,7 +118,7 @@ export function hprose2Peer(client: ClientName, lib: Hprose2Lib, url: string): P
       return normalize(await Promise.resolve(clientFor(options.bytes).invoke(method, reviveArgs(args, makeBytes))).catch(plainError))
     },
     async functionList() {
-      // 2.x clients ask for the list (a bare `z`) only where Proxy is missing (HPROSE.md §8), so
+      // 2.x clients ask for the list (a bare `z`) only where Proxy is missing (docs/hprose.md §6), so
       // build this one as an engine without Proxy would, with no function list given.
       const savedProxy = globalThis.Proxy
       const start = requests.length

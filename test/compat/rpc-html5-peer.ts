@@ -1,7 +1,7 @@
 // Child process of rpc-html5.test.ts: runs @hprose/rpc-html5 peers and serves their methods as JSON lines.
 //
 // @hprose/rpc-html5 cannot share a process with @hprose/rpc-node: both register an `http`
-// transport on rpc-core's Client, which defines it as a non-configurable property (HPROSE.md §5),
+// transport on rpc-core's Client, which defines it as a non-configurable property (docs/hprose.md §5),
 // and `bun test` runs every test file in one process. Protocol, one JSON object per line:
 //   stdin  {id, op: 'open', args: [url]}              → {id, value: peerId}
 //   stdin  {id, peer, op: <Peer method>, args: [...]} → {id, value} or {id, error}

@@ -21,7 +21,7 @@ class ChildPeers {
       stdin: 'pipe',
       stdout: 'pipe',
       stderr: 'pipe',
-      // Same zone as the node, so dates written in local time mean the same instant (§8).
+      // Same zone as the node, so dates written in local time mean the same instant (docs/hprose.md §6).
       env: { ...process.env, TZ: COMPAT_TZ },
     })
     void this.readLines(proc.stdout, (line) => {

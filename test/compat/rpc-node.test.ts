@@ -32,7 +32,7 @@ describe('@hprose/rpc-node WebSocket framing', () => {
         { fin: false, opcode: 2, length: 4 },
         { fin: true, opcode: 0, length: body.length },
       ]
-      // As captured from the official pair (HPROSE.md §4.3).
+      // As captured from the official pair (docs/hprose.md §4.3).
       expect(proxy.clientFrames.slice(0, 4)).toEqual([...request('Cs4"Echo"a1{s10"fragmented"}z'), ...request('Cs4"Echo"a1{a3{123}}z')])
     } finally {
       await client.abort()

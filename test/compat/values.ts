@@ -5,7 +5,7 @@
 // instant of a Date, bytes, class names, and identity: the second visit of a list, map or object
 // becomes {ref: n}, n counting containers in visiting order, so shared structure and cycles compare
 // equal only if the client's reader restored the references. null and undefined are the same
-// (3.x readers give undefined for `n`, HPROSE.md §8); a Map whose keys are all strings is the
+// (3.x readers give undefined for `n`, docs/hprose.md §6); a Map whose keys are all strings is the
 // same as a plain object (one wire map).
 
 export type Norm = null | boolean | number | string | Norm[] | { [key: string]: Norm }

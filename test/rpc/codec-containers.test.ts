@@ -1,4 +1,4 @@
-// Hprose codec containers: lists, maps, classes, references, cycles, `E` values and simple mode (§2.1, §2.2).
+// Hprose codec containers: lists, maps, classes, references, cycles, `E` values and simple mode (docs/hprose.md §2.1, §2.2).
 
 import { describe, expect, test } from 'bun:test'
 import {

@@ -6,7 +6,7 @@ import { Guid, HPROSE_CLASS, RemoteError, decode, encode, withClassName } from '
 import { show, useUtc } from './codec-samples.ts'
 
 const require = createRequire(import.meta.url)
-// hprose 2.0.51 (Node) and @hprose/io 3.0.10: the writers the captures in HPROSE.md came from.
+// hprose 2.0.51 (Node) and @hprose/io 3.0.10: the writers the captures in docs/hprose.md §4 came from.
 const hprose2 = require('hprose') as {
   Formatter: { serialize(v: unknown, simple?: boolean): Uint8Array; unserialize(b: Uint8Array, simple?: boolean, harmonyMap?: boolean): unknown }
 }

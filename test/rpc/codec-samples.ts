@@ -6,7 +6,7 @@ import { type EncodeOptions, decode, encode } from '../../runtime/rpc/codec/inde
 const utf8 = new TextEncoder()
 
 /**
- * Bytes of a capture as HPROSE.md §4 prints it: `\xNN` is one raw byte, every other character
+ * Bytes of a capture as docs/hprose.md §4 prints it: `\xNN` is one raw byte, every other character
  * is its UTF-8. Use with String.raw so the backslashes survive.
  */
 export function wire(text: string): Uint8Array {
@@ -43,7 +43,7 @@ export function useUtc(): void {
   })
 }
 
-/** Encodes and compares with a capture in HPROSE.md notation. */
+/** Encodes and compares with a capture in docs/hprose.md notation. */
 export function expectWire(value: unknown, capture: string, options?: EncodeOptions): void {
   expect(show(encode(value, options))).toBe(show(wire(capture)))
 }

@@ -1,4 +1,4 @@
-// Hprose codec stream API: the Reader/Writer calls the RPC layer makes for 2.0 and 3.0 requests and replies (§3).
+// Hprose codec stream API: the Reader/Writer calls the RPC layer makes for 2.0 and 3.0 requests and replies (docs/hprose.md §3).
 
 import { describe, expect, test } from 'bun:test'
 import {

@@ -1,4 +1,4 @@
-// Hprose codec scalars: every leaf tag round-trips and matches the §4 captures byte for byte.
+// Hprose codec scalars: every leaf tag round-trips and matches the docs/hprose.md §4 captures byte for byte.
 
 import { describe, expect, test } from 'bun:test'
 import {

@@ -1,4 +1,4 @@
-// Writer-side class table (§2.1 `c`/`o`): the class definitions a stream has sent, and which one an object uses.
+// Writer-side class table (docs/hprose.md §2.1 `c`/`o`): the class definitions a stream has sent, and which one an object uses.
 
 /** A class already defined on this stream: its `o` index and field order. */
 export interface ClassEntry {

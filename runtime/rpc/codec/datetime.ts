@@ -1,4 +1,4 @@
-// Hprose `D`/`T` dates and times (§2.1, ABNF `datetime`): building JS Dates and the wire digits.
+// Hprose `D`/`T` dates and times (docs/hprose.md §2.1, ABNF `datetime`): building JS Dates and the wire digits.
 
 import { HproseEncodeError } from './errors.ts'
 

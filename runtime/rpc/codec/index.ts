@@ -1,4 +1,4 @@
-// Face of the Hprose value codec (HPROSE.md §2): decode/encode, the streaming Reader/Writer, value types.
+// Face of the Hprose value codec (docs/hprose.md §2): decode/encode, the streaming Reader/Writer, value types.
 //
 // Value mapping (reader → JS → writer):
 //   0-9 i l    number when |n| ≤ 2^53−1, else BigInt (never rounded).   number: int32 → digit/`i`,

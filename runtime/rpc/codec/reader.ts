@@ -1,4 +1,4 @@
-// Hprose value reader: tag dispatch, containers, classes and the reference table (§2.1–2.3).
+// Hprose value reader: tag dispatch, containers, classes and the reference table (docs/hprose.md §2.1–2.3).
 
 import { HproseDecodeError } from './errors.ts'
 import {

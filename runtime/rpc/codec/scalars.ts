@@ -1,4 +1,4 @@
-// Readers for the leaf values after their tag (§2.3 ABNF): numbers, counts, strings, bytes, dates, GUIDs.
+// Readers for the leaf values after their tag (docs/hprose.md §2.3 ABNF): numbers, counts, strings, bytes, dates, GUIDs.
 
 import { HproseDecodeError } from './errors.ts'
 import { makeDate } from './datetime.ts'

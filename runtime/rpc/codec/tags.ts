@@ -1,4 +1,4 @@
-// Hprose tag bytes (HPROSE.md §2.1 value tags, §3 RPC tags), as plain numbers for fast switches.
+// Hprose tag bytes (docs/hprose.md §2.1 value tags, §3 RPC tags), as plain numbers for fast switches.
 
 /** Value tags of the serialization format, shared by Hprose 2.0 and 3.0. */
 export const Tag = {

@@ -1,4 +1,4 @@
-// UTF-8 for Hprose strings (§2.1 `s`/`u`): strict walking by UTF-16 units, fast slicing, and encoding.
+// UTF-8 for Hprose strings (docs/hprose.md §2.1 `s`/`u`): strict walking by UTF-16 units, fast slicing, and encoding.
 
 import { HproseDecodeError } from './errors.ts'
 

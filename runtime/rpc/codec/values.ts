@@ -1,7 +1,7 @@
 // The `E` value: an exception carried as a value (a 3.x client may send an Error as an argument).
 
 /**
- * An exception carried as a value (`E<string>`, Hprose 3.0 §2.1), e.g. an `Error` argument a 3.x
+ * An exception carried as a value (`E<string>`, docs/hprose.md §2.1), e.g. an `Error` argument a 3.x
  * client sent. The reader returns it rather than throwing, so a call can still be dispatched;
  * the writer writes any `Error` as `E`.
  */

@@ -1,4 +1,4 @@
-// Hprose value writer: JS values to the bytes the official JS writers produce (§2.1, §2.2, checklist §6 item 6).
+// Hprose value writer: JS values to the bytes the official JS writers produce (docs/hprose.md §2.1, §2.2).
 
 import { type ClassEntry, ClassTable, dataKeys } from './classes.ts'
 import { formatDate, MAX_DATE_BYTES } from './datetime.ts'
