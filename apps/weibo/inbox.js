@@ -12,6 +12,8 @@ const parse = (v) => {
 }
 /** Announcements waiting for the actor's area to arrive are kept this long, then dropped. */
 const PENDING_MS = 24 * 3600 * 1000
+/** How long an actor whose area is not reachable waits before the next try. */
+const RETRY_MS = 60 * 1000
 
 export class Inbox {
   constructor(wb) {
@@ -56,9 +58,13 @@ export class Inbox {
     const byActor = new Map()
     for (const p of pending) byActor.set(p.from, [...(byActor.get(p.from) ?? []), p])
     let changed = 0
+    this.waits ??= new Map()
     for (const [actor, items] of byActor) {
+      // An actor whose area could not be fetched is tried again after a minute, not on every sync.
+      if ((this.waits.get(actor) ?? 0) > Date.now()) continue
       const needsArea = items.some((p) => p.body?.t !== 'dm')
       const h = needsArea ? await wb.freshArea(actor) : undefined
+      if (needsArea && !h) this.waits.set(actor, Date.now() + RETRY_MS)
       const memo = {}
       for (const p of items) {
         let r
@@ -71,6 +77,10 @@ export class Inbox {
         if (r === 'retry' && Date.now() - p.at < PENDING_MS) continue
         if (r === true) changed++
         await node.Hdel(wb.priv, 'pending', p.id)
+      }
+      // Her area was fetched to check her records; this node need not keep following it for me.
+      if (h && needsArea && !(await wb.isLocal(actor)) && !(await wb.following()).includes(actor)) {
+        await wb.need('net', () => node.AppDataFollow(wb.appId, actor, false)).catch(() => {})
       }
     }
     return changed
