@@ -81,6 +81,7 @@ async function propagation(n: number, rounds: number) {
         if (Number.isNaN(at)) misses++
         else latencies.push(at - t0)
       }
+      if (process.env.BENCH_VERBOSE) process.stderr.write(`round ${round}: ${latencies.slice(-(n - 1)).map((x) => x.toFixed(0)).join(' ')}\n`)
       gossiped.push(heard.size)
     }
     return { n, rounds, misses, gossiped, mesh, p50: percentile(latencies, 50), p95: percentile(latencies, 95), max: latencies.length ? Math.max(...latencies) : NaN, heardP50: percentile(heardMs, 50), heardP95: percentile(heardMs, 95) }
@@ -131,8 +132,12 @@ async function blockThroughput(bytes: number) {
 }
 
 const loadStart = loadavg()[0]
-const sizes = quick ? [10] : [10, 20]
-const rounds = quick ? 3 : 10
+/** --nodes=20 --procs=20 --rounds=10 --no-blocks pick parts (a partial run prints and writes nothing to RESULTS). */
+const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1]
+const list = (v: string | undefined, dflt: number[]) => (v === undefined ? dflt : v ? v.split(',').map(Number) : [])
+const partial = ['nodes', 'procs', 'rounds'].some((n) => arg(n) !== undefined) || process.argv.includes('--no-blocks')
+const sizes = list(arg('nodes'), quick ? [10] : [10, 20])
+const rounds = Number(arg('rounds') ?? (quick ? 3 : 10))
 const prop = []
 const ms = (x: number) => (Number.isFinite(x) ? `${x.toFixed(0)} ms` : 'n/a')
 for (const n of sizes) {
@@ -141,7 +146,7 @@ for (const n of sizes) {
   process.stderr.write(`p50 ${ms(r.p50)}, p95 ${ms(r.p95)}, ${r.misses} missed\n`)
   prop.push(r)
 }
-const procSizes = quick ? [5] : [20]
+const procSizes = list(arg('procs'), quick ? [5] : [20])
 const procs = []
 for (const n of procSizes) {
   process.stderr.write(`propagation, ${n} node processes … `)
@@ -150,6 +155,10 @@ for (const n of procSizes) {
   procs.push(r)
 }
 const loadEnd = loadavg()[0]
+if (partial) {
+  console.log(JSON.stringify({ loadStart, loadEnd, prop: prop.map(({ mesh, ...r }) => r), procs }, null, 1))
+  process.exit(0)
+}
 const total = (quick ? 32 : 128) * 1024 * 1024
 process.stderr.write(`block transfer, ${total / 1048576} MiB … `)
 const blocks = await blockThroughput(total)

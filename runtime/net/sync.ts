@@ -3,31 +3,50 @@
 // Progress is observable, the job can be cancelled, and a new job resumes where one stopped:
 // blocks already here are not fetched again.
 import type { SyncResult } from '../rpc/browser/types.ts'
-import type { Libp2p, PeerId } from '@libp2p/interface'
+import type { PeerId } from '@libp2p/interface'
 import { NotFound, Timeout } from '../errors.ts'
 import type { Logger } from '../log/index.ts'
 import type { MiMeiStore } from '../mimei/index.ts'
-import { fetchBlocks, MAX_BLOCKS_PER_REQUEST } from './blockproto.ts'
+import { MAX_BLOCKS_PER_REQUEST } from './blockproto.ts'
+import type { SinceDelta } from './deltas.ts'
 import { linksOf } from './dag.ts'
 import { admitVersion, authorizeSync, type AdmitLimits, type SyncStarter } from './admit.ts'
 import type { VersionRecord } from './records.ts'
 
-export interface SyncDeps {
-  libp2p: Libp2p
-  mimei: MiMeiStore
-  log: Logger
+/** Where versions come from: their records, who provides them, their bytes. */
+export interface SyncNetwork {
+  /** Providers the DHT knows (a lookup: asked only when the peers at hand cannot serve). */
   findProviders(mid: string): Promise<PeerId[]>
   /** Peers connected now: asked directly when the DHT knows no provider (yet). */
   connectedPeers(): PeerId[]
   newestRecord(mid: string, providers: PeerId[], signal: AbortSignal): Promise<VersionRecord | undefined>
-  recordFor(mid: string, ver?: number): VersionRecord | undefined
   fetchRecord(peer: PeerId, mid: string, ver: number, signal: AbortSignal): Promise<VersionRecord | undefined>
-  keepRecord(r: VersionRecord): void
-  syncRef(ref: string, depth: number): Promise<void>
-  /** Database versions: the changed keys only; the version's blocks when that worked. */
-  tryDelta(record: VersionRecord, providers: PeerId[], signal: AbortSignal): Promise<string[] | undefined>
+  /** Blocks from one peer, each hash-checked. */
+  fetchBlocks(peer: PeerId, cids: string[], signal: AbortSignal): AsyncIterable<{ cid: string; data: Uint8Array }>
+  /** Database versions: the changed keys only (the announced delta, else asked of providers); the version's blocks when that worked. */
+  delta(record: VersionRecord, providers: PeerId[], signal: AbortSignal, announced?: SinceDelta): Promise<string[] | undefined>
+}
+
+/** Where they go: this node's store and records. */
+export interface SyncLocal {
+  mimei: MiMeiStore
+  log: Logger
   /** What a version may expand to (the node's limits, and where quotas hook in). */
   limits: AdmitLimits
+  recordFor(mid: string, ver?: number): VersionRecord | undefined
+  keepRecord(r: VersionRecord): void
+  /** Syncs a referenced MiMei to the depth left. */
+  syncRef(ref: string, depth: number): Promise<void>
+}
+
+export interface SyncOptions {
+  ver?: number
+  depth?: number
+  /** Peers known to hold the version (the announcer): asked first. */
+  from?: PeerId[]
+  /** The delta that came with the version's announcement. */
+  delta?: SinceDelta
+  startedBy?: SyncStarter
 }
 
 export interface SyncProgress {
@@ -58,8 +77,9 @@ export class SyncJob {
 
   constructor(
     readonly mid: string,
-    private readonly opts: { ver?: number; depth?: number; from?: PeerId[]; startedBy?: SyncStarter },
-    private readonly deps: SyncDeps,
+    private readonly opts: SyncOptions,
+    private readonly net: SyncNetwork,
+    private readonly local: SyncLocal,
   ) {
     this.state = { mid, state: 'finding', blocks: 0, bytes: 0, reused: 0 }
     this.done = this.run().then(
@@ -91,7 +111,7 @@ export class SyncJob {
   }
 
   private async run(): Promise<SyncResult> {
-    const { deps, mid } = this
+    const { net, local, mid } = this
     const signal = this.abort.signal
     const providers: PeerId[] = []
     const add = (peers: PeerId[]) => {
@@ -102,30 +122,30 @@ export class SyncJob {
     add(this.opts.from ?? [])
     // The announcer is the likeliest to hold the blocks: it is asked first.
     for (const p of this.opts.from ?? []) this.delivered.set(p.toString(), 1)
-    add(deps.connectedPeers().slice(0, 8))
+    add(net.connectedPeers().slice(0, 8))
     const find = () =>
       this.opts.ver !== undefined
-        ? (deps.recordFor(mid, this.opts.ver) ?? this.firstRecord(providers, this.opts.ver, signal))
-        : deps.newestRecord(mid, providers, signal)
+        ? (local.recordFor(mid, this.opts.ver) ?? this.firstRecord(providers, this.opts.ver, signal))
+        : net.newestRecord(mid, providers, signal)
     let record = await find()
     if (!record) {
       // Nobody near has it: ask the DHT who provides it, then ask them.
-      add(await deps.findProviders(mid))
+      add(await net.findProviders(mid))
       record = await find()
     }
     if (!record) throw new NotFound(`no node announces MiMei ${mid}${this.opts.ver ? ` version ${this.opts.ver}` : ''}`)
-    authorizeSync(this.opts.startedBy, record, deps.mimei)
+    authorizeSync(this.opts.startedBy, record, local.mimei)
     // A replica is charged to whoever asked for it (a user's sync to them; the node's own to its
     // owner): refused here, before a byte of it is fetched, when its signed size does not fit.
     const payer = this.opts.startedBy?.kind === 'user' ? this.opts.startedBy.userId : undefined
-    deps.mimei.admitReplica(mid, payer ?? deps.mimei.owner, record.size)
+    local.mimei.admitReplica(mid, payer ?? local.mimei.owner, record.size)
     this.state = { ...this.state, state: 'fetching', ver: record.ver }
-    const viaDelta = await deps.tryDelta(record, providers, signal)
+    const viaDelta = await net.delta(record, providers, signal, this.opts.delta)
     if (viaDelta) {
       this.state.delta = true
-      deps.mimei.installVersion(record, viaDelta, true, payer)
-      deps.keepRecord(record)
-      deps.log.info('synced by delta', { mid, ver: record.ver })
+      local.mimei.installVersion(record, viaDelta, true, payer)
+      local.keepRecord(record)
+      local.log.info('synced by delta', { mid, ver: record.ver })
       return { mid, ver: record.ver, cid: record.cid, blocks: 0, bytes: 0, reused: viaDelta.length, delta: true }
     }
     let blocks: string[]
@@ -134,19 +154,19 @@ export class SyncJob {
     } catch (err) {
       if (signal.aborted) throw err
       // The peers asked first could not serve it all: ask the DHT for the providers, resume.
-      add(await deps.findProviders(mid))
+      add(await net.findProviders(mid))
       blocks = await this.fetchDag(record.cid, providers, signal)
     }
     // Nothing is installed unless the blocks expand to what the author signed, within the limits.
-    admitVersion(record, deps.mimei.blocks, deps.limits)
-    deps.mimei.installVersion(record, blocks, false, payer)
-    deps.keepRecord(record)
-    deps.log.info('synced', { mid, ver: record.ver, blocks: this.state.blocks, bytes: this.state.bytes, reused: this.state.reused })
+    admitVersion(record, local.mimei.blocks, local.limits)
+    local.mimei.installVersion(record, blocks, false, payer)
+    local.keepRecord(record)
+    local.log.info('synced', { mid, ver: record.ver, blocks: this.state.blocks, bytes: this.state.bytes, reused: this.state.reused })
     const depth = this.opts.depth ?? 1
     if (depth > 0) {
       for (const ref of record.refs) {
         // MiMei references are followed; content (CID) references come with their own MiMei.
-        if (/^[A-Za-z0-9_-]{27}$/.test(ref)) await deps.syncRef(ref, depth - 1).catch((err) => deps.log.info('reference not synced', { ref, error: (err as Error).message }))
+        if (/^[A-Za-z0-9_-]{27}$/.test(ref)) await local.syncRef(ref, depth - 1).catch((err) => local.log.info('reference not synced', { ref, error: (err as Error).message }))
       }
     }
     return { mid, ver: record.ver, cid: record.cid, blocks: this.state.blocks, bytes: this.state.bytes, reused: this.state.reused }
@@ -154,7 +174,7 @@ export class SyncJob {
 
   private async firstRecord(providers: PeerId[], ver: number, signal: AbortSignal): Promise<VersionRecord | undefined> {
     for (const p of providers) {
-      const r = await this.deps.fetchRecord(p, this.mid, ver, signal).catch(() => undefined)
+      const r = await this.net.fetchRecord(p, this.mid, ver, signal).catch(() => undefined)
       if (r) return r
     }
     return undefined
@@ -162,7 +182,7 @@ export class SyncJob {
 
   /** Breadth-first over the snapshot's links; returns every block CID of the version. */
   private async fetchDag(root: string, providers: PeerId[], signal: AbortSignal): Promise<string[]> {
-    const { blocks } = this.deps.mimei
+    const { blocks } = this.local.mimei
     const all: string[] = []
     const seen = new Set<string>()
     let frontier = [root]
@@ -206,9 +226,9 @@ export class SyncJob {
         for (const peer of order) {
           if (!want.length) break
           try {
-            for await (const b of fetchBlocks(this.deps.libp2p, peer, want, signal)) {
+            for await (const b of this.net.fetchBlocks(peer, want, signal)) {
               this.delivered.set(peer.toString(), (this.delivered.get(peer.toString()) ?? 0) + 1)
-              this.deps.mimei.blocks.putChecked(b.cid, b.data)
+              this.local.mimei.blocks.putChecked(b.cid, b.data)
               out.push(b)
               this.state.blocks++
               this.state.bytes += b.data.length
@@ -217,7 +237,7 @@ export class SyncJob {
           } catch (err) {
             if (signal.aborted) throw err
             why = (err as Error).message
-            this.deps.log.info('provider failed; trying another', { peer: peer.toString(), error: (err as Error).message })
+            this.local.log.info('provider failed; trying another', { peer: peer.toString(), error: (err as Error).message })
           }
         }
         if (want.length) throw new Timeout(`${want.length} blocks of ${this.mid} could not be fetched from ${providers.length} providers${why ? ` (the last said: ${why})` : ''}; run the sync again to resume`)

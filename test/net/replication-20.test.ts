@@ -1,10 +1,15 @@
 // MiMei across twenty nodes on one host: a new version reaches all nineteen providers by gossip
 // alone (polling off). Past ten peers on one IP, gossipsub's peer scoring graylisted every peer,
-// so no mesh formed and the author's announcement went to nobody.
+// so no mesh formed and the author's announcement went to nobody. A small database version then
+// travels inside its announcement: with the author answering no requests once it has announced
+// (a phone that goes offline right after posting), every provider still installs it. Before
+// deltas rode in announcements, all nineteen asked the author for the delta and failed.
 import { describe, expect, test } from 'bun:test'
 import { bootNetwork, link } from '../helpers/network.ts'
 import { callLocal, type TestKernel } from '../helpers/kernel.ts'
 import { gossipOnly, ownerSid as owner, synced } from '../helpers/replication.ts'
+import { MIMEI_PROTOCOL } from '../../runtime/net/mimeiproto.ts'
+import { BLOCK_PROTOCOL } from '../../runtime/net/blockproto.ts'
 
 /** A correctness bound, well under the 30 s poll (which is off): generous for a loaded machine. */
 const DEADLINE_MS = 15_000
@@ -48,6 +53,19 @@ describe('twenty nodes', () => {
     for (const k of net.nodes) {
       const router = routerOf(k)
       expect([...router.peers.keys()].filter((id) => router.score.score(id) < 0)).toEqual([])
+    }
+
+    // From here on the author answers nobody's requests (records, deltas, blocks); it only gossips.
+    await author.net!.libp2p.unhandle([MIMEI_PROTOCOL.id, BLOCK_PROTOCOL.id])
+    const third = others.map((k, i) => synced(k, mid, 3, DEADLINE_MS).then(() => undefined, () => i + 1))
+    await callLocal(author, 'Hset', h, 'likes', 'bob', 1)
+    await callLocal(author, 'Set', h, 'post', 'third')
+    await callLocal(author, 'MMBackup', sa, mid, '')
+    expect((await Promise.all(third)).filter((i) => i !== undefined)).toEqual([])
+    for (const [i, k] of others.entries()) {
+      const hk = await callLocal(k, 'MMOpen', sids[i], mid, 'cur')
+      expect(await callLocal(k, 'Get', hk, 'post')).toBe('third')
+      expect(await callLocal(k, 'Hget', hk, 'likes', 'bob')).toBe(1)
     }
   }, 300_000)
 })

@@ -15,6 +15,8 @@ import { encodeCbor } from '../../runtime/net/wire.ts'
 import { encodeRecord, signRecord, validateDhtRecord, verifyRecord } from '../../runtime/net/records.ts'
 import { generateKeyPair } from '../../runtime/identity/index.ts'
 import type { SyncResult } from '../../runtime/net/sync.ts'
+import type { Deltas } from '../../runtime/net/deltas.ts'
+import type { Libp2p } from '@libp2p/interface'
 import { gossipOnly, ownerSid as owner, synced } from '../helpers/replication.ts'
 
 const nodes: TestKernel[] = []
@@ -192,8 +194,12 @@ describe('hostile deltas', () => {
     })
     try {
       await c.net!.libp2p.dial(liar.getMultiaddrs()[0])
-      const tryDelta = (c.replication as unknown as { tryDelta(r: unknown, p: unknown[], s: AbortSignal): Promise<string[] | undefined> }).tryDelta
-      expect(await tryDelta.call(c.replication, v2, [liar.peerId], AbortSignal.timeout(10_000))).toBeUndefined()
+      const { deltas } = c.replication as unknown as { deltas: Deltas }
+      const libp2p = c.net!.libp2p as unknown as Libp2p
+      // Asked of a lying peer, and carried in an announcement: neither is applied.
+      const forged = { since: a.replication!.recordFor(mid, 1)!.seq, records: [['k', 1, encodeCbor('forged')]], deleted: [] }
+      expect(await deltas.sync(libp2p, v2, [liar.peerId], AbortSignal.timeout(10_000))).toBeUndefined()
+      expect(await deltas.sync(libp2p, v2, [], AbortSignal.timeout(10_000), forged)).toBeUndefined()
       const hc = await callLocal(c, 'MMOpen', sc, mid, 'cur')
       expect(await callLocal(c, 'Get', hc, 'k')).toBe('one')
       expect(await callLocal(c, 'MMSum', sc, mid, 'cur')).toBe(await callLocal(a, 'MMSum', sa, mid, 1))

@@ -1,0 +1,140 @@
+// Following MiMei as a replica: version announcements by gossip (the author's node sends the
+// signed record, with the delta from the previous version when it is small), a poll of a few
+// connected peers for a newer record (where gossip did not reach), and the catch-up after a start.
+import type { Libp2p, PeerId } from '@libp2p/interface'
+import type { Logger } from '../log/index.ts'
+import type { SinceDelta } from './deltas.ts'
+import type { NetServices } from './index.ts'
+import { fetchRecord } from './mimeiproto.ts'
+import type { RecordStore } from './record-store.ts'
+import { encodeRecord, verifyRecord, type VersionRecord } from './records.ts'
+import { anyValue, decodeCbor, encodeCbor, int, list, object, str } from './wire.ts'
+
+export const topicOf = (mid: string) => `leither/mimei/${mid}`
+const TOPIC_PREFIX = 'leither/mimei/'
+
+/**
+ * Gossip is the fast path for new versions, not the only one: a replica also asks a few connected
+ * peers for the newest record this often, so it converges where an announcement was lost.
+ */
+const POLL_MS = 30_000
+/** LEITHER_REPLICA_POLL_MS (ms, 0 = off) replaces POLL_MS: tests that prove gossip alone turn polling off. */
+const pollMs = (v = process.env.LEITHER_REPLICA_POLL_MS) => (v !== undefined && /^\d+$/.test(v) ? Number(v) : POLL_MS)
+
+export interface Announcement {
+  record: VersionRecord
+  delta?: SinceDelta
+}
+
+const deltaSchema = object({ since: int, records: list(anyValue, 100_000), deleted: list(str(4096), 100_000) })
+
+/** Without a delta the message is the bare record, as nodes before announced deltas read it. */
+export function encodeAnnouncement(a: Announcement): Uint8Array {
+  return a.delta ? encodeCbor({ record: a.record, delta: a.delta }) : encodeRecord(a.record)
+}
+
+/** Verifies the record (signature, author, id); throws WireError on anything malformed. */
+export function decodeAnnouncement(data: Uint8Array): Announcement {
+  const v = decodeCbor(data) as { record?: unknown; delta?: unknown } | undefined
+  if (v && typeof v === 'object' && 'record' in v) {
+    const delta = deltaSchema(v.delta) as SinceDelta
+    if (!delta.records.every((r) => Array.isArray(r) && r.length === 3 && typeof r[0] === 'string' && typeof r[1] === 'number')) throw new Error('malformed delta')
+    return { record: verifyRecord(v.record), delta }
+  }
+  return { record: verifyRecord(v) }
+}
+
+export interface FollowDeps {
+  libp2p: Libp2p<NetServices>
+  records: RecordStore
+  log: Logger
+  /** The newest version installed here (0 when none). */
+  installedVer(mid: string): number
+  /** Whether a sync of the MiMei is running now. */
+  syncing(mid: string): boolean
+  /** Syncs a version the network has (queued after a running sync of the same MiMei). */
+  sync(mid: string, opts: { ver?: number; from?: PeerId[]; delta?: SinceDelta }): void
+}
+
+export function following(deps: FollowDeps) {
+  const { libp2p, records, log } = deps
+  const pubsub = libp2p.services.pubsub
+  let running = false
+  let pollTimer: ReturnType<typeof setInterval> | undefined
+  let catchUpTimer: ReturnType<typeof setTimeout> | undefined
+
+  const onMessage = (evt: CustomEvent<{ topic: string; data: Uint8Array; from?: PeerId }>) => {
+    const msg = evt.detail
+    if (!running || !msg.topic.startsWith(TOPIC_PREFIX)) return
+    let a: Announcement
+    try {
+      a = decodeAnnouncement(msg.data)
+    } catch (err) {
+      log.info('ignored a bad version announcement', { topic: msg.topic, error: (err as Error).message })
+      return
+    }
+    const { record } = a
+    if (topicOf(record.mid) !== msg.topic || records.mode(record.mid) !== 'provide') return
+    if (record.ver <= deps.installedVer(record.mid)) return
+    records.keep(record)
+    log.info('new version announced', { mid: record.mid, ver: record.ver, delta: a.delta !== undefined })
+    deps.sync(record.mid, { ver: record.ver, from: msg.from ? [msg.from] : [], delta: a.delta })
+  }
+
+  const poll = () => {
+    if (!running) return
+    const peers = libp2p.getPeers()
+    for (const { mid, mode } of records.shared()) {
+      if (mode !== 'provide' || deps.syncing(mid)) continue
+      const local = records.get(mid)?.ver ?? 0
+      for (const peer of [...peers].sort(() => Math.random() - 0.5).slice(0, 3)) {
+        fetchRecord(libp2p as unknown as Libp2p, peer, mid, undefined, AbortSignal.timeout(5000)).then(
+          (r) => {
+            if (!r || r.ver <= local || !running) return
+            records.keep(r)
+            deps.sync(mid, { ver: r.ver, from: [peer] })
+          },
+          () => {},
+        )
+      }
+    }
+  }
+
+  /** After a restart or a partition: every provided MiMei is checked against the network once. */
+  const catchUp = () => {
+    for (const { mid, mode } of records.shared()) if (mode === 'provide') deps.sync(mid, {})
+  }
+
+  const setPollInterval = (ms: number) => {
+    if (pollTimer) clearInterval(pollTimer)
+    pollTimer = ms > 0 ? setInterval(poll, ms) : undefined
+    pollTimer?.unref?.()
+  }
+
+  return {
+    start(): void {
+      running = true
+      pubsub.addEventListener('message', onMessage as never)
+      for (const { mid } of records.shared()) pubsub.subscribe(topicOf(mid))
+      setPollInterval(pollMs())
+      catchUpTimer = setTimeout(catchUp, 1000)
+    },
+    stop(): void {
+      running = false
+      pubsub.removeEventListener('message', onMessage as never)
+      setPollInterval(0)
+      clearTimeout(catchUpTimer)
+    },
+    subscribe: (mid: string) => pubsub.subscribe(topicOf(mid)),
+    unsubscribe: (mid: string) => pubsub.unsubscribe(topicOf(mid)),
+    /** Sends the announcement to the MiMei's followers; resolves with how many peers it went to. */
+    async announce(a: Announcement): Promise<number> {
+      const sent = await pubsub.publish(topicOf(a.record.mid), encodeAnnouncement(a)).catch(() => ({ recipients: [] as unknown[] }))
+      return sent.recipients.length
+    },
+    /** Polls peers for newer records every `ms`; 0 stops it (then only gossip and catch-up bring versions). */
+    setPollInterval,
+  }
+}
+
+export type Following = ReturnType<typeof following>
