@@ -49,6 +49,8 @@ export function stateOf(m: MeterRow, p: TrafficPrices): TrafficState {
 
 export interface TrafficMeters {
   get(peer: string): MeterRow
+  /** A copy of the peer's meter with its allowance refilled to now; a peer never metered is not added. */
+  peek(peer: string, now?: number): MeterRow
   all(): MeterRow[]
   /** Counts bytes served to `peer` and charges them (relay: at the relay price); returns the meter. */
   served(peer: string, bytes: number, relay: boolean, now?: number): MeterRow
@@ -111,6 +113,11 @@ export function trafficMeters(db: () => Database, prices: () => TrafficPrices): 
 
   return {
     get: (peer) => load(peer),
+    peek(peer, now = Date.now()) {
+      const m = { ...(rows.get(peer) ?? (db().query('SELECT 1 FROM traffic_meters WHERE peer = ?').get(peer) ? load(peer) : fresh(peer, prices(), now))) }
+      refill(m, prices(), now)
+      return m
+    },
     all() {
       const peers = (db().query('SELECT peer FROM traffic_meters').all() as { peer: string }[]).map((r) => r.peer)
       for (const p of rows.keys()) if (!peers.includes(p)) peers.push(p)
@@ -155,6 +162,8 @@ export function trafficMeters(db: () => Database, prices: () => TrafficPrices): 
         }
       })()
       dirty.clear()
+      // Meters written are read again when needed: the cache keeps at most 10,000 peers.
+      if (rows.size > 10_000) rows.clear()
     },
   }
 }

@@ -89,6 +89,8 @@ export function traffic() {
 
     // — the creditor's side —
     const asking = new Map<string, Promise<void>>()
+    /** Each peer's state when last metered, to tell listeners when it changes. */
+    const states = new Map<string, TrafficState>()
     const lastAsk = new Map<string, number>()
     /** Asks `peer` to settle its debt; resolves when it answered (the credit comes with its final payment). */
     const ask = (peer: PeerId, id: string): Promise<void> => {
@@ -116,9 +118,8 @@ export function traffic() {
       const id = idOf(peer)
       if (!id) return
       const m = meters.served(id, bytes, relay)
-      const before = (m as { state?: TrafficState }).state
       const state = stateOf(m, prices())
-      if (state !== before) ((m as { state?: TrafficState }).state = state), changed(id)
+      if (state !== states.get(id)) states.set(id, state), changed(id)
       // A peer that refused is asked again at most every ten seconds while it is served.
       if (state !== 'ok' && enforced() && !asking.has(id) && (!m.refused || Date.now() - (lastAsk.get(id) ?? 0) > 10_000)) void ask(peer, id)
     }
@@ -178,8 +179,7 @@ export function traffic() {
     const offFinal = c.ledger.onFinal((b) => {
       if (b.type !== 'send' || b.memo !== TRAFFIC_MEMO) return
       if (b.to === c.identity.nodeId) {
-        const m = meters.credit(b.account, b.amount! * MICRO)
-        ;(m as { state?: TrafficState }).state = stateOf(m, prices())
+        states.set(b.account, stateOf(meters.credit(b.account, b.amount! * MICRO), prices()))
         changed(b.account)
       } else if (b.account === c.identity.nodeId) {
         meters.paid(b.to!, b.amount!)
@@ -188,7 +188,7 @@ export function traffic() {
     })
 
     const view = (id: string): TrafficRow => {
-      const m = meters.served(id, 0, false)
+      const m = meters.peek(id)
       return {
         peer: id,
         served: m.served,

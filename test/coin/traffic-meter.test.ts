@@ -54,4 +54,8 @@ test('meters are written behind and read back', () => {
   const again = trafficMeters(() => db, () => p).get('a')
   expect(again).toMatchObject({ served: 5000, received: 7000, charged: 10_000n, paid: 3n, refused: 'no funds' })
   expect(debtOf(again)).toBe(10n)
+  // Looking at a peer never metered adds no row.
+  expect(meters.peek('nobody')).toMatchObject({ served: 0, charged: 0n })
+  meters.flush()
+  expect(db.query('SELECT peer FROM traffic_meters').all()).toEqual([{ peer: 'a' }])
 })
