@@ -36,7 +36,7 @@ function route(hash) {
     case 'dm':
       return parts[1] ? ['chat', (v) => chatView(v, parts[1], live), 'dm'] : ['dm', (v) => conversationsView(v), 'dm']
     case 'notifications':
-      return ['notifications', (v) => notificationsView(v), 'notifications']
+      return ['notifications', (v) => notificationsView(v, live), 'notifications']
     case 'me':
       return ['me', (v) => meView(v), 'me']
   }

@@ -2,7 +2,7 @@
 // permissions granted (as the launcher's dialog grants them), the page opened the way the launcher
 // opens it (a one-time code on the app's own origin), and waits on what the page marks in the DOM.
 import type { Browser, Page } from 'playwright-core'
-import { generateKeyPair, signPassport, type KeyPair } from '../../runtime/identity/index.ts'
+import { createUserKey, signPassport, type KeyPair } from '../../runtime/identity/index.ts'
 import { callLocal, type TestKernel } from '../helpers/kernel.ts'
 import { ownerSid } from '../apps/helpers.ts'
 
@@ -28,9 +28,14 @@ export interface WeiboUser {
   appId: string
 }
 
-/** A new user logged in on `node`; with `grant` (default) every permission Weibo asks for is granted. */
+let made = 0
+
+/**
+ * A new user whose key is on `node` (a user's key lives on her node: messages, events and DMs are
+ * signed or derived with it), logged in; with `grant` (default) every permission Weibo asks for is granted.
+ */
 export async function weiboUser(node: TestKernel, grant = true): Promise<WeiboUser> {
-  const key = generateKeyPair()
+  const key = createUserKey(node.dataDir, `weibo${++made}`)
   const ppt = signPassport(key, { audience: node.identity.nodeId, data: { CertFor: 'Self' }, ttl: 3600 })
   const sid = ((await callLocal(node, 'Login', ppt)) as { sid: string }).sid
   const info = await weiboInfo(node)

@@ -1,7 +1,7 @@
 // The compose box: text with a live counter (at most MAX characters) and up to 9 pictures, each
 // shrunk in the page with a canvas into a thumbnail (and the full picture kept at most 2048 px).
 import { t } from '../i18n.js'
-import { el, toast } from './dom.js'
+import { el, iconLabel, toast } from './dom.js'
 
 export const MAX_IMAGES = 9
 const THUMB_PX = 360
@@ -40,7 +40,7 @@ export function composer({ submit, max = 2000, images = true, placeholder = t('c
   const send = el('button', { type: 'submit', className: 'send', textContent: label })
   const previews = el('div', { className: 'previews' })
   const file = el('input', { type: 'file', accept: 'image/*', multiple: true, hidden: true, className: 'pick' })
-  const pick = el('button', { type: 'button', className: 'plain icon-btn pick-btn', title: t('addImages'), textContent: `🖼 ${t('images')}` })
+  const pick = iconLabel(el('button', { type: 'button', className: 'plain icon-btn pick-btn', title: t('addImages') }), 'image', t('images'))
   const form = el('form', { className: 'composer', id }, text, previews, el('div', { className: 'row' }, el('span', { className: 'tools' }, images ? [pick, file] : []), el('span', { className: 'row-end' }, count, send)))
 
   const update = () => {

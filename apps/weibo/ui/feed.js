@@ -1,5 +1,5 @@
 // A paged list of posts: the first page at once, the next ones on "Load more" or when the end of the
-// list scrolls into view; posts that arrive live are put on top without reloading the page.
+// list scrolls into view; posts that arrive live are put in their place without reloading the page.
 import { t } from '../i18n.js'
 import { el } from './dom.js'
 import { keyOf, postCard } from './post.js'
@@ -55,14 +55,17 @@ export function feed(load, { empty = t('empty'), id } = {}) {
   })
   io.observe(more)
 
+  /** Puts a post that arrived live in its place (newest first); one older than every card shown waits for its page. */
   box.add = (p) => {
     const k = keyOf(p)
     if (seen.has(k)) return false
+    const after = [...list.children].find((c) => Number(c.dataset.at) < p.at)
+    if (!after && !done) return false
     seen.add(k)
     app.remember(p.author)
     const card = postCard(p)
     card.classList.add('fresh')
-    list.prepend(card)
+    list.insertBefore(card, after ?? null)
     status.textContent = ''
     box.dataset.count = String(seen.size)
     return true

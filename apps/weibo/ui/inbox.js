@@ -3,7 +3,7 @@
 import { t } from '../i18n.js'
 import { MAX_POST } from '../store.js'
 import { prepareImage } from './compose.js'
-import { action, avatar, el, nameOf, toast, when } from './dom.js'
+import { action, avatar, el, iconLabel, nameOf, toast, when } from './dom.js'
 import { app } from './state.js'
 
 function noteLink(n) {
@@ -12,7 +12,13 @@ function noteLink(n) {
   return `#/p/${encodeURIComponent(n.post.author)}/${encodeURIComponent(n.post.id)}`
 }
 
-export async function notificationsView(view) {
+export async function notificationsView(view, live) {
+  // New ones while the screen is open: drawn again (and marked read).
+  live?.('notification', () => drawNotifications(view))
+  await drawNotifications(view)
+}
+
+async function drawNotifications(view) {
   const list = await app.wb.notifications({ limit: 100 })
   const items = list.map((n) => {
     app.remember(n.from)
@@ -23,6 +29,7 @@ export async function notificationsView(view) {
       el('a', { className: 'grow', href: noteLink(n) }, el('div', { className: 'what', textContent: t(`n.${n.kind}`, nameOf(n.from)) }), n.text && n.kind !== 'dm' ? el('div', { className: 'excerpt', textContent: n.text }) : undefined, el('div', { className: 'small muted', textContent: when(n.at) })),
     )
   })
+  if (!location.hash.startsWith('#/notifications')) return
   view.replaceChildren(el('section', { className: 'card' }, el('h2', { textContent: t('notifications') }), items.length ? el('ul', { className: 'notes', id: 'notes' }, items) : el('p', { className: 'muted', id: 'notes', textContent: t('noNotifications') })))
   // Seen: the badge goes; the list keeps its highlight until the next visit.
   if (list.some((n) => !n.read)) await app.wb.markRead()
@@ -56,7 +63,7 @@ export async function chatView(view, peerId, live) {
   const chat = el('div', { className: 'chat', id: 'chat', dataset: { peer: peerId } }, msgs.map(bubble))
   const input = el('textarea', { rows: 2, placeholder: t('dmPh'), maxLength: MAX_POST })
   const send = el('button', { type: 'submit', textContent: t('send') })
-  const form = el('form', { id: 'dm-form' }, input, el('div', { className: 'row' }, el('span', { className: 'small muted', textContent: `🔒 ${t('e2e')}` }), send))
+  const form = el('form', { id: 'dm-form' }, input, el('div', { className: 'row' }, iconLabel(el('span', { className: 'small muted e2e' }), 'lock', t('e2e')), send))
   const seen = new Set(msgs.map((m) => m.id))
   const add = (m) => {
     if (m.id && seen.has(m.id)) return

@@ -3,7 +3,7 @@
 import { t } from '../i18n.js'
 import { openComments } from './comments.js'
 import { composer } from './compose.js'
-import { action, avatar, el, nameOf, richText, toast, when } from './dom.js'
+import { action, avatar, el, iconLabel, nameOf, richText, toast, when } from './dom.js'
 import { app } from './state.js'
 
 /** The key of a post in the page (and in data-post): author/id. */
@@ -99,7 +99,7 @@ export function repostDialog(p, onDone) {
 /** A post card; `opts.open` shows the comments at once (the post's own page). */
 export function postCard(p, opts = {}) {
   const key = keyOf(p)
-  const li = el('li', { className: 'post', dataset: { post: key, author: p.author?.id ?? '' } })
+  const li = el('li', { className: 'post', dataset: { post: key, author: authorId(p) ?? '', at: String(p.at ?? 0) } })
   if (p.deleted) {
     li.append(el('div', { className: 'muted', textContent: t('deleted') }))
     return li
@@ -108,7 +108,7 @@ export function postCard(p, opts = {}) {
   const setLike = (on, n) => {
     likeBtn.classList.toggle('on', on)
     likeBtn.dataset.count = String(n)
-    likeBtn.textContent = `${on ? '♥' : '♡'} ${n || t('like')}`
+    iconLabel(likeBtn, 'heart', n || t('like'))
   }
   setLike(!!p.liked, p.likes ?? 0)
   action(likeBtn, async () => {
@@ -118,12 +118,12 @@ export function postCard(p, opts = {}) {
     p.liked = on
     setLike(on, Math.max(0, n))
   })
-  const commentBtn = el('button', { className: 'comment-btn', dataset: { count: String(p.comments ?? 0) }, textContent: `💬 ${p.comments || t('comment')}` })
-  const repostBtn = el('button', { className: 'repost-btn', dataset: { count: String(p.reposts ?? 0) }, textContent: `⇄ ${p.reposts || t('repost')}` })
+  const commentBtn = iconLabel(el('button', { className: 'comment-btn', dataset: { count: String(p.comments ?? 0) } }), 'comment', p.comments || t('comment'))
+  const repostBtn = iconLabel(el('button', { className: 'repost-btn', dataset: { count: String(p.reposts ?? 0) } }), 'repost', p.reposts || t('repost'))
   action(repostBtn, async () => repostDialog(p, () => opts.onChange?.()))
   const actions = el('div', { className: 'actions' }, repostBtn, commentBtn, likeBtn)
   if (p.mine || authorId(p) === app.wb.me) {
-    const del = el('button', { className: 'delete', title: t('del'), textContent: `🗑 ${t('del')}` })
+    const del = iconLabel(el('button', { className: 'delete', title: t('del') }), 'trash', t('del'))
     action(del, async () => {
       if (!confirm(t('confirmDelete'))) return
       await app.wb.deletePost(p.id)
@@ -131,7 +131,7 @@ export function postCard(p, opts = {}) {
     })
     actions.append(del)
   }
-  li.append(authorLine(p), el('div', { className: 'text' }, richText(p.text ?? '', app.mentionId)), pictures(authorId(p), p.images))
+  li.append(...[authorLine(p), el('div', { className: 'text' }, richText(p.text ?? '', app.mentionId)), pictures(authorId(p), p.images)].filter(Boolean))
   if (p.repost) {
     const slot = el('div', { className: 'repost-of' })
     li.append(slot)
@@ -147,7 +147,7 @@ export function postCard(p, opts = {}) {
     }
     thread = await openComments(p, (n) => {
       commentBtn.dataset.count = String(n)
-      commentBtn.textContent = `💬 ${n || t('comment')}`
+      iconLabel(commentBtn, 'comment', n || t('comment'))
     })
     li.append(thread)
   }

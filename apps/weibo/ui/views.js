@@ -30,12 +30,15 @@ export function homeView(view, live) {
     const p = await app.wb.getPost(author, id)
     if (p && !p.deleted) list.add(p)
   })
-  live('change', ({ author }) => {
-    // A deleted post leaves the timeline: cards of that author are checked again.
+  live('change', async ({ author }) => {
+    // A followee's area changed: her deleted posts leave, and posts not shown yet (a new followee's,
+    // or ones synced late) take their place.
     for (const card of view.querySelectorAll(`#home-feed > li[data-author="${CSS.escape(author)}"]`)) {
       const id = card.dataset.post.slice(author.length + 1)
       app.wb.getPost(author, id).then((p) => (!p || p.deleted) && list.drop(card.dataset.post))
     }
+    const { posts } = await app.wb.timeline({ limit: PAGE })
+    for (const p of posts) if (!p.deleted) list.add(p)
   })
   return list.ready
 }
@@ -89,7 +92,7 @@ export async function userView(view, id, sub = 'posts') {
     'section',
     { className: 'card', id: 'user-head', dataset: { user: id } },
     el('div', { className: 'profile-head' }, avatar(p, 64), el('div', { className: 'grow' }, el('div', { className: 'name', textContent: nameOf(p) }), el('div', { className: 'bio', textContent: p.bio || '' }), el('div', { className: 'id', textContent: id }))),
-    el('div', { className: 'row' }, el('nav', { className: 'subtabs' }, link('posts', undefined, t('posts')), link('following', followingIds.length, t('following')), link('followers', followerIds.length, t('followers'))), buttons),
+    el('div', { className: 'row' }, el('div', { className: 'subtabs' }, link('posts', undefined, t('posts')), link('following', followingIds.length, t('following')), link('followers', followerIds.length, t('followers'))), buttons),
   )
   if (!p.reachable) head.append(el('p', { className: 'small muted', textContent: t('unavailable') }))
   let body
