@@ -5,7 +5,7 @@ import { InvalidSignature, NotFound, PermissionDenied } from '../errors.ts'
 import type { BlockStore } from '../mimei/blocks.ts'
 import { measureTree, type Expanded } from '../mimei/files/snapshot.ts'
 import { MiMeiType, type MiMeiStore } from '../mimei/index.ts'
-import { readManifest as readDbManifest } from '../mimei/snapshot.ts'
+import { readManifest as readDbManifest } from '../mimei/db/snapshot.ts'
 import type { VersionRecord } from './records.ts'
 
 /** Most files and directories a synced version may have. */

@@ -4,7 +4,7 @@
 import type { Libp2p, PeerId } from '@libp2p/interface'
 import type { Logger } from '../log/index.ts'
 import { MiMeiType, type MiMeiStore } from '../mimei/index.ts'
-import { applyDelta, deltaSince, snapshotDb } from '../mimei/snapshot.ts'
+import { applyDelta, deltaSince, snapshotDb } from '../mimei/db/snapshot.ts'
 import { deltaLimit, fetchDelta, type Delta } from './mimeiproto.ts'
 import type { VersionRecord } from './records.ts'
 import { encodeCbor } from './wire.ts'

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import type { MiMeiInfo } from '../../runtime/rpc/browser/types.ts'
 import { generateKeyPair, type KeyPair } from '../../runtime/identity/index.ts'
 import { mimeiId } from '../../runtime/mimei/index.ts'
-import { readManifest } from '../../runtime/mimei/snapshot.ts'
+import { readManifest } from '../../runtime/mimei/db/snapshot.ts'
 import { bootTest, callLocal, failure, loginPassport, type TestKernel } from '../helpers/kernel.ts'
 
 const alice = generateKeyPair()

@@ -15,9 +15,13 @@ import { join } from 'node:path'
 import { Conflict, InvalidParams, NotFound, PermissionDenied } from '../../errors.ts'
 import type { Logger } from '../../log/index.ts'
 import { principalOf, type Grant, type HandleAccess, type Principal } from '../../permissions/index.ts'
-import type { MiMeiRow, MiMeiStore, TypeKind } from '../index.ts'
-import { requireRight, Right } from '../rights.ts'
-import type { VersionRef } from '../handles.ts'
+import type { Database } from 'bun:sqlite'
+import type { BlockStore } from '../blocks.ts'
+import type { HandleTable } from '../handles.ts'
+import { MiMeiType, type MiMeiRow, type TypeKind } from '../model.ts'
+import { requireRight, Right, type RightName } from '../rights.ts'
+import type { Storage } from '../storage.ts'
+import { parseVersion } from '../versions.ts'
 import { chunkFileSliced, readManifest } from './content.ts'
 import { clearTemp, reconcile, unlinkUnreferenced } from './disk.ts'
 import { fileHandleTable, newHandleId, type FileHandle, type FileSource } from './handles.ts'
@@ -29,14 +33,23 @@ import { servable, type Served } from './serve.ts'
 import { loadTree, prepareTree, resolveStored, snapshotTree } from './snapshot.ts'
 import { createFile, diskPath, mkdirAll, nodeAt, nodeByIno, removeAll, rename, type Tree } from './tree.ts'
 
-/** MiMeiType.file, declared here: ../index.ts imports this module, so values do not flow back. */
-export const FILE_TYPE = 1
+/** What the file store needs of the MiMei store (runtime/mimei/index.ts, which this module never imports). */
+export interface FileMiMeiHost {
+  readonly db: Database
+  readonly blocks: BlockStore
+  readonly handles: HandleTable
+  readonly storage: Pick<Storage, 'charge' | 'requireStorer'>
+  row(mid: string): MiMeiRow
+  require(row: MiMeiRow, who: Grant, need: RightName): void
+  checkQuota(row: MiMeiRow, incoming: number): void
+  checkHandle(id: unknown, access: HandleAccess): Principal
+  currentRights(mid: string, owner: Principal, cached: { rights: number; epoch: number }): number
+}
 
 export interface FileHost {
-  readonly mimei: Pick<MiMeiStore, 'db' | 'blocks' | 'handles' | 'row' | 'require' | 'checkQuota' | 'checkHandle' | 'currentRights' | 'storage'>
+  readonly mimei: FileMiMeiHost
   readonly dataDir: string
   readonly log: Logger
-  parseVersion(v: unknown, row: MiMeiRow): VersionRef
   /** The node's largest file in bytes (config maxFileBytes). */
   maxFileBytes(): number
 }
@@ -142,7 +155,7 @@ export class FileStore {
       if (f.write || f.create) throw new InvalidParams('mac files are read-only; open them with O_RDONLY (0)')
       return this.openMacFor(mh.owner, rawPath.slice('mac://'.length))
     }
-    if (mh.type !== FILE_TYPE) throw new InvalidParams(`MiMei ${mh.mid} is a database; use the db calls (Get, Set, ...) on its handle`)
+    if (mh.type !== MiMeiType.file) throw new InvalidParams(`MiMei ${mh.mid} is a database; use the db calls (Get, Set, ...) on its handle`)
     const path = normalizePath(rawPath)
     // Write access needs a writable handle; the MiMei handle table words the denial.
     const needWrite = () => this.host.mimei.checkHandle(mmHandle, 'write')
@@ -296,7 +309,7 @@ export class FileStore {
   private writableTree(mmHandle: string): Tree {
     this.host.mimei.checkHandle(mmHandle, 'write')
     const mh = this.host.mimei.handles.get(mmHandle)
-    if (mh.type !== FILE_TYPE) throw new InvalidParams(`MiMei ${mh.mid} is a database; directories exist only in file MiMei`)
+    if (mh.type !== MiMeiType.file) throw new InvalidParams(`MiMei ${mh.mid} is a database; directories exist only in file MiMei`)
     return this.tree(this.host.mimei.row(mh.mid))
   }
 
@@ -322,8 +335,8 @@ export class FileStore {
   servable(who: Grant, mid: string, ver: string | undefined, path: string, slash: boolean): Promise<Served> {
     const row = this.host.mimei.row(mid)
     this.host.mimei.require(row, who, 'read')
-    if (row.type !== FILE_TYPE) throw new NotFound(`MiMei ${mid} is a database, not a file tree`)
-    const v = this.host.parseVersion(ver, row)
+    if (row.type !== MiMeiType.file) throw new NotFound(`MiMei ${mid} is a database, not a file tree`)
+    const v = parseVersion(ver, row)
     const stored = v === 'cur' ? undefined : this.versionOf(row.id, v)
     return servable({ blocks: this.host.mimei.blocks, tree: this.tree(row), version: stored }, normalizePath(path), slash)
   }

@@ -3,7 +3,7 @@
 import { closeSync, openSync, readSync, statSync, truncateSync, writeSync } from 'node:fs'
 import { InvalidParams, PermissionDenied, QuotaExceeded } from '../../errors.ts'
 import type { BlockStore } from '../blocks.ts'
-import type { MiMeiRow } from '../index.ts'
+import type { MiMeiRow } from '../model.ts'
 import { readStored } from './content.ts'
 import type { FileHandle } from './handles.ts'
 import { diskPath, dropCid, recordWrite, type Tree, type TreeNode } from './tree.ts'

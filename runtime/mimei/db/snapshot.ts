@@ -2,9 +2,9 @@
 // 256 KiB raw blocks under a dag-cbor manifest. Same content → same manifest CID on any node.
 import type { Database } from 'bun:sqlite'
 import { Encoder } from 'cbor-x'
-import { Corrupt } from '../errors.ts'
-import { CHUNK_SIZE, DAG_CBOR, cidOf, type BlockStore } from './blocks.ts'
-import { dropKey, KeyType, nextSeq, q, type DbTarget } from './db/core.ts'
+import { Corrupt } from '../../errors.ts'
+import { CHUNK_SIZE, DAG_CBOR, cidOf, type BlockStore } from '../blocks.ts'
+import { dropKey, KeyType, nextSeq, q, type DbTarget } from './core.ts'
 
 const cbor = new Encoder({ useRecords: false, mapsAsObjects: true, tagUint8Array: false } as ConstructorParameters<typeof Encoder>[0])
 
