@@ -47,6 +47,8 @@ export interface Traffic extends Subsystem {
   readonly events: EventTarget
   rows(): TrafficRow[]
   row(peer: string): TrafficRow
+  /** Turns the metering of the block and mimei protocols off and on while running (trafficMeter decides at start). */
+  metering(on: boolean): void
 }
 
 export interface TrafficComponents extends BaseComponents {
@@ -173,6 +175,18 @@ export function traffic() {
     }
 
     const libp2p = (): Libp2p => c.net!.libp2p
+    const hook = {
+      served: (peer: PeerId, bytes: number) => charge(peer, bytes, false),
+      received(peer: PeerId, bytes: number) {
+        const id = idOf(peer)
+        if (id) meters.received(id, bytes)
+        // Bytes that came through a circuit were also relayed to this node: the relay may bill them.
+        const relay = relayOf(libp2p(), peer)
+        const rid = relay && idOf(peerIdFromString(relay))
+        if (rid) meters.received(rid, bytes)
+      },
+      gate,
+    }
     let unregister = () => {}
     let undoRelay = async () => {}
     let timer: ReturnType<typeof setInterval> | undefined
@@ -208,6 +222,11 @@ export function traffic() {
       name: 'traffic',
       events,
       rows: () => meters.all().map((m) => view(m.peer)),
+      metering(on) {
+        unregister()
+        unregister = () => {}
+        if (on && c.net) unregister = registerTraffic(libp2p(), hook)
+      },
       row: view,
       async start() {
         timer = setInterval(() => meters.flush(), 1000)
@@ -215,18 +234,7 @@ export function traffic() {
         if (!c.net) return
         await serveSettle(libp2p(), (req, peer) => settle(req.owed, peer), offenseLog(log))
         if (!c.config.trafficMeter) return
-        unregister = registerTraffic(libp2p(), {
-          served: (peer, bytes) => charge(peer, bytes, false),
-          received(peer, bytes) {
-            const id = idOf(peer)
-            if (id) meters.received(id, bytes)
-            // Bytes that came through a circuit were also relayed to this node: the relay may bill them.
-            const relay = relayOf(libp2p(), peer)
-            const rid = relay && idOf(peerIdFromString(relay))
-            if (rid) meters.received(rid, bytes)
-          },
-          gate,
-        })
+        t.metering(true)
         undoRelay = await meterRelay(libp2p(), { served: (peer, bytes) => charge(peer, bytes, true), gate: async (peer) => gate(peer) })
       },
       async stop() {
