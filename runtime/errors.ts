@@ -81,6 +81,12 @@ export type PaymentRequired = InstanceType<typeof PaymentRequired>
 export const WriteFailed = condition('WriteFailed', 500, 'The database could not commit a group of writes (an I/O error, or a check made at commit); none of them was kept, and each can be sent again.')
 export type WriteFailed = InstanceType<typeof WriteFailed>
 
+export const InvalidRequest = condition('InvalidRequest', 400, 'The body of an RPC request is not a readable Hprose request (docs/hprose.md §3.4); nothing ran.')
+export type InvalidRequest = InstanceType<typeof InvalidRequest>
+
+export const Internal = condition('Internal', 500, 'The node failed in a way the caller cannot fix; the details are in its log, never in the reply.')
+export type Internal = InstanceType<typeof Internal>
+
 // ---- End of the table. ----
 
 type Conditions = typeof import('./errors.ts')

@@ -1,7 +1,7 @@
 // GET /mm/<mid>[:ver]/<path>: MiMei files over HTTP (Leither's static hosting), with the MiMei's
 // read right, ETags, conditional and range requests. Finding and reading files is runtime/mimei's.
 import { Elysia } from 'elysia'
-import { LeitherError } from '../errors.ts'
+import { Internal, LeitherError } from '../errors.ts'
 import type { Logger } from '../log/index.ts'
 import type { MiMeiStore } from '../mimei/index.ts'
 import type { Grant, Permissions } from '../permissions/index.ts'
@@ -100,7 +100,7 @@ export async function serveMiMei(deps: MiMeiHttpDeps, request: Request): Promise
     // A caller's condition (4xx in runtime/errors.ts) is answered with its text; the node's own failures are logged.
     if (err instanceof LeitherError && err.status < 500) return json(err.status, { error: err.wireText() })
     deps.log.error('serving a MiMei file failed', { path: url.pathname, error: (err as Error)?.message })
-    return json(500, { error: 'Internal: the node failed to serve this file; see its log' })
+    return json(500, { error: new Internal('the node failed to serve this file; see its log').wireText() })
   }
 }
 

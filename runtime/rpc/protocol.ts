@@ -1,7 +1,7 @@
 // The Hprose RPC layer (docs/hprose.md §3): parses a request of either generation, runs its calls
 // through the dispatcher, and writes the reply. Every request gets a reply; none throws.
 import { HproseDecodeError, Reader, Tag, tagName, Writer } from './codec/index.ts'
-import { LeitherError } from '../errors.ts'
+import { Internal, InvalidRequest, LeitherError } from '../errors.ts'
 
 /** A 2.x batch may hold many calls; beyond this the request is refused (work amplification). */
 export const MAX_BATCH = 256
@@ -51,7 +51,7 @@ export interface RpcLog {
 /** Text of an `E` reply for any thrown value: the stable code first; internals are not leaked. */
 export function errorText(err: unknown): string {
   if (err instanceof LeitherError) return err.wireText()
-  return 'Internal: the node failed to handle this call; see its log'
+  return new Internal('the node failed to handle this call; see its log').wireText()
 }
 
 /** Thrown for a request that is well-encoded values in a wrong order (not a codec error). */
@@ -136,10 +136,10 @@ export function createRpcHandler(dispatcher: CallTarget, log: RpcLog): RpcHandle
       } catch (err) {
         if (err instanceof HproseDecodeError || err instanceof ProtocolError) {
           log.debug('malformed request', { bytes: body.length, error: err.message })
-          return errorReply(`InvalidRequest: ${err.message}`)
+          return errorReply(new InvalidRequest(err.message).wireText())
         }
         log.error('request parser failed', { error: (err as Error)?.stack ?? String(err) })
-        return errorReply('InvalidRequest: the request could not be read')
+        return errorReply(new InvalidRequest('the request could not be read').wireText())
       }
       const writer = new Writer()
       if (request.listOnly) {
@@ -163,7 +163,7 @@ export function createRpcHandler(dispatcher: CallTarget, log: RpcLog): RpcHandle
         return w.toBytes()
       } catch (err) {
         log.error('result could not be encoded', { call: call.name, error: (err as Error).message })
-        result = { ok: false, text: 'Internal: the result could not be encoded' }
+        result = { ok: false, text: new Internal('the result could not be encoded').wireText() }
       }
     }
     return new Writer().writeTag(Tag.Error).writeString(result.text).toBytes()

@@ -35,6 +35,8 @@ var Conflict = condition("Conflict", 409, "A change collides with another: a tra
 var DiskFull = condition("DiskFull", 507, "A write would leave the disk under the node's free-space floor; nothing is written.");
 var PaymentRequired = condition("PaymentRequired", 402, "A peer's traffic debt to this node passed the disconnect threshold: it is not served until its node pays (leither coin traffic).");
 var WriteFailed = condition("WriteFailed", 500, "The database could not commit a group of writes (an I/O error, or a check made at commit); none of them was kept, and each can be sent again.");
+var InvalidRequest = condition("InvalidRequest", 400, "The body of an RPC request is not a readable Hprose request (docs/hprose.md §3.4); nothing ran.");
+var Internal = condition("Internal", 500, "The node failed in a way the caller cannot fix; the details are in its log, never in the reply.");
 
 // runtime/rpc/codec/errors.ts
 class HproseDecodeError extends InvalidParams {
