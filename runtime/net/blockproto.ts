@@ -3,7 +3,7 @@
 import type { Libp2p, PeerId } from '@libp2p/interface'
 import { parseCid, cidOf } from '../mimei/blocks.ts'
 import type { MiMeiStore } from '../mimei/index.ts'
-import { meterReceived, meterServed, trafficGate } from '../ledger/traffic-hook.ts'
+import { meterReceived, meterServed, trafficGate } from './traffic-hook.ts'
 import { bool, bytes, call, list, object, optional, serve, str, WireError, type offenseLog, type ProtocolSpec } from './wire.ts'
 
 export const MAX_BLOCKS_PER_REQUEST = 64

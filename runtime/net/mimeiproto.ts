@@ -2,7 +2,7 @@
 // database deltas: the keys changed since a version, so a replica need not fetch a whole snapshot.
 import type { Libp2p, PeerId } from '@libp2p/interface'
 import { encodeRecord, decodeRecord, type VersionRecord } from './records.ts'
-import { meterReceived, meterServed, sizeOf, trafficGate } from '../ledger/traffic-hook.ts'
+import { meterReceived, meterServed, sizeOf, trafficGate } from './traffic-hook.ts'
 import { anyValue, bool, bytes, call, int, list, object, optional, request, serve, str, WireError, type offenseLog, type ProtocolSpec } from './wire.ts'
 
 export interface Delta {
