@@ -116,6 +116,11 @@ export class Inbox {
         return this.index('followers', actor, on ? String(at) : undefined, on && { kind: 'follow', from: actor, at })
       }
       case 'mention': {
+        if (typeof body.comment === 'string') {
+          const c = await rec('comments', body.comment)
+          if (!c || !String(c.text ?? '').includes(`@${me}`)) return false
+          return wb.notify(`mention:${actor}/c${body.comment}`, { kind: 'mention', from: actor, post: { author: c.on?.author, id: c.on?.id }, text: String(c.text).slice(0, 140), at })
+        }
         const p = await rec('posts', body.id)
         if (!p || !Array.isArray(p.mentions) || !p.mentions.includes(me)) return false
         return wb.notify(`mention:${actor}/${body.id}`, { kind: 'mention', from: actor, post: { author: actor, id: body.id }, text: String(p.text ?? '').slice(0, 140), at })

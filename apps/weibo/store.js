@@ -134,7 +134,8 @@ export class Weibo extends Feed {
     )
     await this.sync()
     // The doorbell (pubsub) needs the user's key on the node; without it announcements still come, a little later.
-    this.timer = setInterval(() => this.sync().catch(() => {}), POLL_MS)
+    await this.watchLocal()
+    this.timer = setInterval(() => Promise.all([this.sync(), this.watchLocal()]).catch(() => {}), POLL_MS)
   }
 
   close() {
@@ -150,6 +151,26 @@ export class Weibo extends Feed {
     const author = ev.topic.slice(2)
     if (author !== ev.from || author === this.me) return
     this.refresh(author, ev.data).catch(() => {})
+  }
+
+  /** Followees on this node: a version newer than the one last seen fires the same events as pubsub. */
+  async watchLocal() {
+    const ids = []
+    for (const u of await this.following()) if (await this.isLocal(u)) ids.push(u)
+    if (!ids.length) return
+    this.seen ??= new Map()
+    const vers = (await this.node.Hmget(this.shared, 'vers', ...ids)) ?? []
+    for (let i = 0; i < ids.length; i++) {
+      const ev = parse(vers[i])
+      if (!ev || !Number.isSafeInteger(ev.ver)) continue
+      const before = this.seen.get(ids[i])
+      this.seen.set(ids[i], ev.ver)
+      if (before === undefined || ev.ver <= before) continue
+      const post = ev.post && ev.post.ver > before ? { kind: 'post', id: ev.post.id } : {}
+      await this.refresh(ids[i], { ...ev, ...post })
+    }
+    // A followee who never published here yet is seen at version 0.
+    for (const u of ids) if (!this.seen.has(u)) this.seen.set(u, 0)
   }
 
   /** A followee published: her area is synced here, then 'change' (and 'post' for a new post) fire. */
@@ -219,7 +240,12 @@ export class Weibo extends Feed {
       if (!this.readable) return
       const ver = await this.node.MMBackup(this.ownId, kind)
       if (ver > 3) await this.node.MMDelVers(this.ownId, ver - 3).catch(() => {})
-      await this.need('msg', () => this.node.Publish(APP, `u/${this.me}`, { kind, id: id ?? null, ver })).catch(() => {})
+      const ev = { kind, id: id ?? null, ver }
+      if (kind === 'post') this.lastPost = { id, ver }
+      await this.need('msg', () => this.node.Publish(APP, `u/${this.me}`, ev)).catch(() => {})
+      // For followers on this node whose pages get no events (no key here): the poll reads this,
+      // with the newest post named apart (more versions may come before the next poll).
+      await this.node.Hset(this.shared, 'vers', this.me, JSON.stringify({ ...ev, post: this.lastPost ?? null })).catch(() => {})
       this.emit('change', { author: this.me })
     }
     this.chain = this.chain.then(run, run)
@@ -281,6 +307,7 @@ export class Weibo extends Feed {
     await this.node.Sadd(this.own, 'following', userId)
     await this.commit('follow')
     await this.node.Sadd(this.shared, 'known', userId)
+    await this.watchLocal()
     await this.need('net', () => this.node.AppDataFollow(this.appId, userId, true))
     await this.need('msg', () => this.node.Subscribe(APP, `u/${userId}`))
     await this.announce(userId, { t: 'follow' })
@@ -379,6 +406,7 @@ export class Weibo extends Feed {
     await this.node.Hset(this.own, 'comments', id, JSON.stringify({ on: { author, id: postId }, text, at: Date.now(), replyTo: typeof replyTo === 'string' ? replyTo : null }))
     await this.commit('comment', id)
     await this.announce(author, { t: 'comment', id, post: postId })
+    for (const u of mentions(text)) if (u !== this.me && u !== author) await this.announce(u, { t: 'mention', comment: id })
     return id
   }
 

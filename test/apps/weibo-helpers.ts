@@ -2,7 +2,7 @@
 // (/lib/leither.js) over HTTP, with the app's origin as a page on it would send it.
 import { LeitherClient } from '../../runtime/http/static/leither.js'
 import { appOrigin } from '../../runtime/apps/ids.ts'
-import { createUserKey, signPassport, type KeyPair } from '../../runtime/identity/index.ts'
+import { createUserKey, generateKeyPair, signPassport, type KeyPair } from '../../runtime/identity/index.ts'
 import { callLocal, type TestKernel } from '../helpers/kernel.ts'
 import { ownerSid } from './helpers.ts'
 // @ts-ignore: the app's own module, plain JavaScript
@@ -44,9 +44,9 @@ export interface User {
 
 let users = 0
 
-/** A new user whose key is on `node` (as a user's key is on her node), with Weibo's `grants`, signed in to Weibo's origin; the store opened. */
-export async function user(node: TestKernel, grants = ALL, open = true): Promise<User> {
-  const key = createUserKey(node.dataDir, `u${++users}`)
+/** A new user whose key is on `node` (as a user's key is on her node; `keyOnNode` false: a passport from elsewhere), with Weibo's `grants`, signed in to Weibo's origin; the store opened. */
+export async function user(node: TestKernel, grants = ALL, open = true, keyOnNode = true): Promise<User> {
+  const key = keyOnNode ? createUserKey(node.dataDir, `u${++users}`) : generateKeyPair()
   const ppt = signPassport(key, { audience: node.identity.nodeId, data: { CertFor: 'Self' }, ttl: 3600 })
   const sid = ((await callLocal(node, 'Login', ppt)) as { sid: string }).sid
   const app = await weiboId(node)

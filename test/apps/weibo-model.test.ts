@@ -146,11 +146,33 @@ describe('text, mentions, hashtags, search', () => {
     expect(await c.wb.unreadCount()).toBeGreaterThan(0)
     await c.wb.markRead()
     expect(await c.wb.unreadCount()).toBe(0)
+    // A mention in a comment notifies too.
+    const cid = await b.wb.comment(a.uid, id, `@${c.uid} look`)
+    await c.wb.sync()
+    expect((await c.wb.notifications())[0]).toMatchObject({ kind: 'mention', from: { id: b.uid }, post: { author: a.uid, id } })
+    expect(cid).toBeString()
     expect((await c.wb.hashtag('greentea')).map((p: { id: string }) => p.id)).toEqual([id])
     expect((await c.wb.hashtag('#GREENTEA')).map((p: { id: string }) => p.id)).toEqual([id])
     const found = await c.wb.search('tea')
     expect(found.posts.map((p: { id: string }) => p.id)).toContain(id)
     expect(found.users.map((u: { id: string }) => u.id)).toEqual([a.uid])
+  })
+})
+
+describe('users whose keys are not on the node', () => {
+  test('they follow, post and like; a followee\'s new post reaches the follower\'s open page by the poll', async () => {
+    const x = await user(node, undefined, true, false)
+    const y = await user(node, undefined, true, false)
+    opened.push(x, y)
+    expect(x.wb.missing.has('msg')).toBe(false)
+    await y.wb.follow(x.uid)
+    const live = new Promise<{ author: string; id: string }>((resolve) => y.wb.on('post', resolve))
+    const id = await x.wb.post('no key here')
+    expect(await live).toEqual({ author: x.uid, id })
+    await y.wb.like(x.uid, id)
+    await x.wb.sync()
+    expect((await y.wb.counts(x.uid, id)).likes).toBe(1)
+    expect((await x.wb.followers()).includes(y.uid)).toBe(true)
   })
 })
 
