@@ -2,7 +2,8 @@
 // stream it opens to the destination, and exposes no byte counts. Both streams emit a 'message'
 // event per chunk read (the relay's own data limit counts bytes that way), so a chunk read from the
 // destination is counted as served to the source and the other way round. A source past the
-// disconnect threshold gets no reservation and no circuit. Circuits already open are not cut.
+// disconnect threshold gets no reservation and no circuit, and its open circuits are closed once it
+// has refused to settle.
 import type { Connection, Libp2p, PeerId, Stream } from '@libp2p/interface'
 
 const HOP = '/libp2p/circuit/relay/0.2.0/hop'
@@ -20,6 +21,16 @@ export interface RelayMeter {
   served(peer: PeerId, bytes: number): void
   /** Throws when `peer` may not use the relay. */
   gate(peer: PeerId): Promise<void>
+  /** True when `peer` is cut off and refused to settle: its circuits are closed. */
+  refusing(peer: PeerId): boolean
+}
+
+/** A circuit: the source's hop stream, and once connected the destination and the stop stream to it. */
+interface Hop {
+  src: PeerId
+  in: Stream
+  dst?: PeerId
+  out?: Stream
 }
 
 const hexOf = (b: Uint8Array) => Buffer.from(b).toString('hex')
@@ -37,17 +48,27 @@ export async function meterRelay(libp2p: Libp2p, meter: RelayMeter): Promise<() 
     return async () => {}
   }
   /** Hop streams waiting for their circuit, by the source's multihash: bytes they carry go to the destination once known. */
-  const waiting = new Map<string, { dst?: PeerId }[]>()
+  const waiting = new Map<string, Hop[]>()
+  /** Counts a chunk relayed to `to`; a circuit with an end that refuses to pay past the threshold is closed. */
+  const charge = (hop: Hop, to: PeerId, bytes: number) => {
+    meter.served(to, bytes)
+    if (meter.refusing(to)) {
+      const err = new Error(`relay traffic of ${to} is past the disconnect threshold and unpaid`)
+      hop.in.abort(err)
+      hop.out?.abort(err)
+    }
+  }
   const stopHop = relay.stopHop.bind(relay)
 
   relay.stopHop = async (args, options) => {
     const dst = await stopHop(args, options)
     const key = args.request.peer ? hexOf(args.request.peer.id) : ''
     const hop = waiting.get(key)?.find((h) => !h.dst)
-    const src = hop && (hop as { src?: PeerId }).src
+    const src = hop?.src
     if (dst && hop && src) {
       hop.dst = args.connection.remotePeer
-      dst.addEventListener('message', (e) => meter.served(src, chunkBytes(e)))
+      hop.out = dst
+      dst.addEventListener('message', (e) => charge(hop, src, chunkBytes(e)))
     }
     return dst
   }
@@ -61,9 +82,9 @@ export async function meterRelay(libp2p: Libp2p, meter: RelayMeter): Promise<() 
       return
     }
     const key = hexOf(src.toMultihash().bytes)
-    const hop: { dst?: PeerId; src: PeerId } = { src }
+    const hop: Hop = { src, in: stream }
     waiting.set(key, [...(waiting.get(key) ?? []), hop])
-    stream.addEventListener('message', (e) => hop.dst && meter.served(hop.dst, chunkBytes(e)))
+    stream.addEventListener('message', (e) => hop.dst && charge(hop, hop.dst, chunkBytes(e)))
     try {
       await relay.onHop(stream, connection)
     } finally {

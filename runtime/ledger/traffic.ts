@@ -235,7 +235,15 @@ export function traffic() {
         await serveSettle(libp2p(), (req, peer) => settle(req.owed, peer), offenseLog(log))
         if (!c.config.trafficMeter) return
         t.metering(true)
-        undoRelay = await meterRelay(libp2p(), { served: (peer, bytes) => charge(peer, bytes, true), gate: async (peer) => gate(peer) })
+        undoRelay = await meterRelay(libp2p(), {
+          served: (peer, bytes) => charge(peer, bytes, true),
+          gate: async (peer) => gate(peer),
+          refusing(peer) {
+            const id = idOf(peer)
+            const m = id ? meters.get(id) : undefined
+            return !!m && !!m.refused && enforced() && stateOf(m, prices()) === 'cut off'
+          },
+        })
       },
       async stop() {
         clearInterval(timer)

@@ -1,6 +1,6 @@
 // Traffic through a circuit relay: the relay meters the bytes it forwards to each end at the relay
 // price, the receiving node counts them as received through that relay, and a peer past the relay's
-// disconnect threshold gets no new circuit.
+// disconnect threshold gets no new circuit, and its open one is closed.
 import { expect, test } from 'bun:test'
 import { trafficOf } from '../../runtime/ledger/traffic.ts'
 import { callLocal, failure, loginPassport, type TestKernel } from '../helpers/kernel.ts'
@@ -10,7 +10,7 @@ import { randomBytes } from '../net/echo.ts'
 const ownerSid = async (k: TestKernel) => ((await callLocal(k, 'Login', loginPassport(k))) as { sid: string }).sid
 const row = (k: TestKernel, peer: TestKernel) => trafficOf(k.ledger)!.row(peer.identity.nodeId)
 
-test('a sync through a relay: the relay charges the relay price to each end, the reader counts the bytes as received through the relay, a cut-off peer gets no new circuit', async () => {
+test('a sync through a relay: the relay charges the relay price to each end, the reader counts the bytes as received through the relay, a cut-off peer gets no new circuit and loses its open one', async () => {
   // The relay: 3 毫 per KB relayed, nothing free; asks at 1000 毫, stops past 1250.
   await using net = await bootNetwork(1, { config: { relayReservations: 4, trafficRelayPrice: 3, trafficAllowance: 0, trafficPayThreshold: 1000 } })
   const relay = net.nodes[0]!
@@ -62,4 +62,16 @@ test('a sync through a relay: the relay charges the relay price to each end, the
   // With the relay's threshold above the debt the same dial goes through: it was the debt that stopped it.
   relay.config.trafficPayThreshold = 1_000_000
   expect(((await callLocal(reader, 'SwarmConnect', so, relayed)) as { relayed: boolean }).relayed).toBe(true)
+
+  // Back under the threshold it passed, with that circuit open: the relay closes it at the next bytes it carries.
+  relay.config.trafficPayThreshold = 1000
+  const mid2 = (await callLocal(hidden, 'MMCreate', sh, 'notes', 'second', '', 2, 1)) as string
+  const h2 = await callLocal(hidden, 'MMOpen', sh, mid2, 'cur')
+  await callLocal(hidden, 'Set', h2, 'k', randomBytes(200 * 1024))
+  await callLocal(hidden, 'MMBackup', sh, mid2, '')
+  await callLocal(hidden, 'MiMeiPublish', sh, mid2)
+  const before = row(relay, reader).relayed
+  expect(await failure(callLocal(reader, 'MiMeiSync', so, mid2))).toBeTruthy()
+  expect(row(relay, reader).relayed - before).toBeLessThan(200 * 1024)
+  expect(reader.net!.libp2p.getConnections(hidden.net!.libp2p.peerId).filter((c) => c.status === 'open')).toEqual([])
 }, 90_000)
