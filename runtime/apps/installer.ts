@@ -284,7 +284,7 @@ export class Apps implements Subsystem {
     if (!keepData) for (const { mid } of areas) removeMiMei(this.c.mimei, mid, because)
     this.db.query('DELETE FROM apps WHERE app_id = ?').run(appId)
     // A namespace no installed app of its holder declares any more is free; its areas go with the data.
-    for (const space of this.spaces.release(keepData)) {
+    for (const space of this.spaces.release(keepData, r.author)) {
       const shared = this.db.query("SELECT mid FROM mimei WHERE app = ? AND ext = 'appdata'").all(space) as { mid: string }[]
       if (!keepData) for (const { mid } of shared) removeMiMei(this.c.mimei, mid, because)
       areas.push(...shared)

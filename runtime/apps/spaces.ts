@@ -68,16 +68,18 @@ export class DataSpaces {
   }
 
   /**
-   * After an uninstall that drops the app's data: a namespace no installed app of its holder
-   * declares any more is free (its areas go too). With the data kept, the claim stays, so no other
+   * After an uninstall of an app by `author` that drops the app's data: a namespace of hers that no
+   * installed app of hers declares any more is free (its areas go too). With the data kept, the claim stays, so no other
    * publisher's app can reach the data left behind. Returns the freed spaces.
    */
-  release(keepData: boolean): string[] {
+  release(keepData: boolean, author: string): string[] {
     const freed: string[] = []
     if (keepData) return this.reload(), freed
     for (const { key, value } of this.db.query("SELECT key, value FROM meta WHERE key LIKE 'dataspace:%'").all() as { key: string; value: string }[]) {
       const data = key.slice('dataspace:'.length)
-      if (!this.declaredBy(data, (JSON.parse(value) as SpaceClaim).author)) {
+      const held = JSON.parse(value) as SpaceClaim
+      // Only the uninstalled app's publisher can lose a claim: another's stays, with its data.
+      if (held.author === author && !this.declaredBy(data, held.author)) {
         this.db.query('DELETE FROM meta WHERE key = ?').run(key)
         freed.push(spaceName(data))
       }
