@@ -1,5 +1,5 @@
-// The import graph of the source: which file imports which, and the folders' graph and its cycles.
-// `bun scripts/imports.ts` prints the folder cycles (none is the goal) with a file edge for each arrow.
+// The import graph of the source: which file imports which, and the cycles among folders and among files.
+// `bun scripts/imports.ts` prints the folder and file cycles (none is the goal) with a file edge for each arrow.
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { dirname, join, relative, resolve, sep } from 'node:path'
 
@@ -74,8 +74,19 @@ export function folderGraph(edges: readonly ImportEdge[]): Map<string, Map<strin
   return graph
 }
 
-/** Strongly connected groups of more than one folder (Tarjan): each is a set of folders importing each other. */
-export function folderCycles(graph: ReadonlyMap<string, ReadonlyMap<string, ImportEdge>>): string[][] {
+/** File arrows (relative imports only), each with its edge. */
+export function fileGraph(edges: readonly ImportEdge[]): Map<string, Map<string, ImportEdge>> {
+  const graph = new Map<string, Map<string, ImportEdge>>()
+  for (const e of edges) {
+    if (!e.to || e.to === e.from) continue
+    if (!graph.has(e.from)) graph.set(e.from, new Map())
+    graph.get(e.from)!.set(e.to, e)
+  }
+  return graph
+}
+
+/** Strongly connected groups of more than one node (Tarjan) in a folder or file graph: each is a set of folders importing each other. */
+export function cyclesOf(graph: ReadonlyMap<string, ReadonlyMap<string, ImportEdge>>): string[][] {
   const index = new Map<string, number>()
   const low = new Map<string, number>()
   const stack: string[] = []
@@ -119,9 +130,13 @@ export function describeCycle(group: readonly string[], graph: ReadonlyMap<strin
 
 if (import.meta.main) {
   const root = join(import.meta.dir, '..')
-  const graph = folderGraph(importEdges(root, ['runtime', 'syscalls']))
-  const cycles = folderCycles(graph)
-  for (const group of cycles) console.log(describeCycle(group, graph))
-  console.log(`${cycles.length} folder cycle(s)`)
-  process.exit(cycles.length ? 1 : 0)
+  const edges = importEdges(root, ['runtime', 'syscalls'])
+  let found = 0
+  for (const [kind, graph] of [['folder', folderGraph(edges)], ['file', fileGraph(edges)]] as const) {
+    const cycles = cyclesOf(graph)
+    for (const group of cycles) console.log(describeCycle(group, graph))
+    console.log(`${cycles.length} ${kind} cycle(s)`)
+    found += cycles.length
+  }
+  process.exit(found ? 1 : 0)
 }

@@ -1,9 +1,9 @@
-// The import graph: no runtime folder imports one that imports it back, and runtime/rpc is a leaf.
+// The import graph: no runtime folder (and no file) imports one that imports it back, and runtime/rpc is a leaf.
 import { expect, test } from 'bun:test'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { describeCycle, folderCycles, folderGraph, importEdges, specifiersOf } from '../../scripts/imports.ts'
+import { describeCycle, fileGraph, cyclesOf, folderGraph, importEdges, specifiersOf } from '../../scripts/imports.ts'
 
 const root = join(import.meta.dir, '..', '..')
 
@@ -41,9 +41,11 @@ test('a cycle across folders is found, with the file edges that make it', () => 
     put('runtime/c/x.ts', "import type { a } from '../a/index.ts'\nexport const c = 3\n")
     put('runtime/d.ts', "import { a } from './a/index.ts'\n")
     const graph = folderGraph(importEdges(dir, ['runtime']))
-    const cycles = folderCycles(graph)
+    const cycles = cyclesOf(graph)
     expect(cycles).toEqual([['runtime/a', 'runtime/b', 'runtime/c']])
     expect(describeCycle(cycles[0], graph)).toContain('runtime/c → runtime/a (runtime/c/x.ts imports ../a/index.ts)')
+    // The same files have a cycle of files too; d.ts only imports, so it is in none.
+    expect(cyclesOf(fileGraph(importEdges(dir, ['runtime'])))).toEqual([['runtime/a/index.ts', 'runtime/b/index.ts', 'runtime/c/x.ts']])
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
@@ -52,7 +54,13 @@ test('a cycle across folders is found, with the file edges that make it', () => 
 test('no runtime folder (nor syscalls/) imports one that imports it back', () => {
   const graph = folderGraph(importEdges(root, ['runtime', 'syscalls']))
   expect(graph.size).toBeGreaterThan(10)
-  expect(folderCycles(graph).map((g) => describeCycle(g, graph))).toEqual([])
+  expect(cyclesOf(graph).map((g) => describeCycle(g, graph))).toEqual([])
+})
+
+test('no file imports one that imports it back, directly or through others', () => {
+  const graph = fileGraph(importEdges(root, ['runtime', 'syscalls']))
+  expect(graph.size).toBeGreaterThan(100)
+  expect(cyclesOf(graph).map((g) => describeCycle(g, graph))).toEqual([])
 })
 
 test('runtime/rpc imports nothing outside itself but runtime/errors.ts', () => {
