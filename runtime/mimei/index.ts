@@ -301,6 +301,11 @@ export class MiMeiStore implements Subsystem {
     return this.versionStore.sum(who, mid, ver)
   }
 
+  /** Whether block `cid` may be served to peers: a version of a MiMei in `shared` holds it. */
+  isServable(cid: string, shared: ReadonlySet<number>): boolean {
+    return this.blocks.has(cid) && this.versionStore.holders(cid).some((m) => shared.has(m))
+  }
+
   // — references (refs.ts) —
 
   addRefs(who: Grant, mid: string, refs: string[]): number {

@@ -48,6 +48,9 @@ export function parseVersion(v: unknown, row: MiMeiRow): VersionRef {
   return n
 }
 
+/** The pin that keeps a version's blocks: v:<MiMei's numeric id>:<version>. */
+export const versionPin = (m: number, ver: number): string => `v:${m}:${ver}`
+
 export interface VersionsHost {
   readonly db: Database
   readonly blocks: BlockStore
@@ -89,13 +92,19 @@ export class Versions {
       this.host.db
         .query('INSERT INTO mimei_versions (m, ver, cid, memo, created, seq, size) VALUES (?, ?, ?, ?, ?, ?, ?)')
         .run(fresh.id, ver, snap.cid, memo, Math.floor(Date.now() / 1000), fresh.seq, snap.size)
-      for (const cid of snap.blocks) this.host.blocks.pin(cid, `v:${fresh.id}:${ver}`)
+      for (const cid of snap.blocks) this.host.blocks.pin(cid, versionPin(fresh.id, ver))
       this.host.db.query('UPDATE mimei SET last = ?, next_ver = ? WHERE id = ?').run(ver, ver + 1, fresh.id)
       return ver
     })()
     // After the commit: listeners (the network announcing new versions) see it durable.
     for (const listener of this.backupListeners) listener(mid, created)
     return created
+  }
+
+  /** Numeric ids of the MiMei whose versions hold block `cid`. */
+  holders(cid: string): number[] {
+    const owners = this.host.db.query("SELECT owner FROM block_pins WHERE cid = ? AND owner LIKE 'v:%'").values(cid) as string[][]
+    return owners.map((o) => Number(o[0].split(':')[1]))
   }
 
   /** Calls `listener` after every successful backup. */
@@ -136,7 +145,7 @@ export class Versions {
       this.host.db
         .query('INSERT INTO mimei_versions (m, ver, cid, memo, created, seq, size) VALUES (?, ?, ?, ?, ?, ?, ?)')
         .run(row.id, r.ver, r.cid, 'synced', r.created, r.seq, r.size)
-      for (const cid of blocks) this.host.blocks.pin(cid, `v:${row.id}:${r.ver}`)
+      for (const cid of blocks) this.host.blocks.pin(cid, versionPin(row.id, r.ver))
       if ((row.last ?? 0) < r.ver) {
         this.host.db.query('UPDATE mimei SET last = ?, next_ver = max(next_ver, ?) WHERE id = ?').run(r.ver, r.ver + 1, row.id)
         if (!curReady) this.host.kind(row).load(row, this.host.db, r.cid, true)
@@ -176,7 +185,7 @@ export class Versions {
       let n = 0
       for (const v of list as number[]) {
         n += this.host.db.query('DELETE FROM mimei_versions WHERE m = ? AND ver = ?').run(row.id, v).changes
-        this.host.blocks.unpinOwner(`v:${row.id}:${v}`)
+        this.host.blocks.unpinOwner(versionPin(row.id, v))
       }
       const last = this.host.db.query('SELECT max(ver) AS v FROM mimei_versions WHERE m = ?').get(row.id) as { v: number | null }
       this.host.db.query('UPDATE mimei SET last = ? WHERE id = ?').run(last.v, row.id)

@@ -25,12 +25,6 @@ export interface BlockServerDeps {
   onServed?(peer: PeerId, bytes: number): void
 }
 
-function servable(deps: BlockServerDeps, cid: string): boolean {
-  const owners = deps.mimei.db.query("SELECT owner FROM block_pins WHERE cid = ? AND owner LIKE 'v:%'").all(cid) as { owner: string }[]
-  const shared = deps.sharedIds()
-  return owners.some((o) => shared.has(Number(o.owner.split(':')[1])))
-}
-
 export function serveBlocks(libp2p: Libp2p, deps: BlockServerDeps, offense: ReturnType<typeof offenseLog>) {
   return serve(
     libp2p,
@@ -39,7 +33,7 @@ export function serveBlocks(libp2p: Libp2p, deps: BlockServerDeps, offense: Retu
       for (const cid of req.cids) {
         await trafficGate(libp2p, peer)
         parseCid(cid)
-        if (!deps.mimei.blocks.has(cid) || !servable(deps, cid)) {
+        if (!deps.mimei.isServable(cid, deps.sharedIds())) {
           yield { cid, missing: true }
           continue
         }
