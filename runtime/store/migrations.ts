@@ -259,4 +259,13 @@ export const MIGRATIONS: readonly Migration[] = [
       db.run('CREATE INDEX blocks_pack ON blocks (pack) WHERE pack IS NOT NULL')
     },
   },
+  {
+    version: 18,
+    name: 'traffic credits: bytes a peer relayed to this node, apart from those it served',
+    up(db) {
+      // A relay bills at its relay price: the bytes that came through it are counted apart, so what a
+      // node pays it is checked against them at that price.
+      db.run('ALTER TABLE traffic_meters ADD COLUMN received_relayed INTEGER NOT NULL DEFAULT 0')
+    },
+  },
 ]
