@@ -125,7 +125,9 @@ export class Weibo extends Feed {
       this.networked = r !== undefined && r !== 'none'
     }
     const following = await this.following()
-    await Promise.all(following.map((u) => this.need('net', () => node.AppDataFollow(this.appId, u, true)).catch(() => {})))
+    // Followees whose area is not here yet (followed on another node, or before an upgrade) are followed on this node.
+    const absent = (await Promise.all(following.map(async (u) => ((await this.area(u)) ? undefined : u)))).filter(Boolean)
+    await Promise.all(absent.map((u) => this.need('net', () => node.AppDataFollow(this.appId, u, true)).catch(() => {})))
     await Promise.all([this.me, ...following].map((u) => this.need('msg', () => node.Subscribe(APP, `u/${u}`))))
     await this.need('msg', () => node.Subscribe(APP, `to/${this.me}`))
     this.offs.push(
