@@ -90,26 +90,38 @@ function agreesWithNoble(aead: Aead): boolean {
 }
 
 let chosen: { cipher: NoiseCipher; crypto: ICryptoInterface } | undefined
+let x25519: X25519 | undefined
 
-/** Picks the crypto once, on first use (not at import: loading a native library is a side effect). */
+/**
+ * Picks the crypto once, on first use (not at import: loading a native library is a side effect).
+ * Only the first encrypted frame needs the cipher: an idle node with no peers never loads libcrypto
+ * (about 3 MB of resident memory).
+ */
 export function selectNoiseCrypto(): { cipher: NoiseCipher; crypto: ICryptoInterface } {
   if (!chosen) {
     // LEITHER_NOISE_CIPHER=noble forces the pure-JS cipher: an escape hatch, should a system
     // libcrypto misbehave in a way the self-check below does not catch.
     const native = process.env.LEITHER_NOISE_CIPHER === 'noble' ? undefined : loadLibcryptoAead()
     const base = native && agreesWithNoble(native) ? { cipher: 'libcrypto' as const, crypto: withAead(native) } : { cipher: 'noble' as const, crypto: nobleNoiseCrypto }
-    chosen = { cipher: base.cipher, crypto: { ...base.crypto, ...nativeX25519() } }
+    chosen = { cipher: base.cipher, crypto: { ...base.crypto, ...keyAgreement() } }
   }
   return chosen
+}
+
+/** X25519 alone: Noise makes its static key when the node starts, long before any frame is sealed. */
+function keyAgreement(): X25519 {
+  const { generateX25519KeyPair, generateX25519KeyPairFromSeed, generateX25519SharedKey } = pureJsCrypto
+  x25519 ??= nativeX25519() ?? { generateX25519KeyPair, generateX25519KeyPairFromSeed, generateX25519SharedKey }
+  return x25519
 }
 
 /** The crypto the node's Noise uses: the fastest correct one available (see selectNoiseCrypto). */
 export const bunNoiseCrypto: ICryptoInterface = {
   hashSHA256: (data) => selectNoiseCrypto().crypto.hashSHA256(data),
   getHKDF: (ck, ikm) => selectNoiseCrypto().crypto.getHKDF(ck, ikm),
-  generateX25519KeyPair: () => selectNoiseCrypto().crypto.generateX25519KeyPair(),
-  generateX25519KeyPairFromSeed: (seed) => selectNoiseCrypto().crypto.generateX25519KeyPairFromSeed(seed),
-  generateX25519SharedKey: (priv, pub) => selectNoiseCrypto().crypto.generateX25519SharedKey(priv, pub),
+  generateX25519KeyPair: () => keyAgreement().generateX25519KeyPair(),
+  generateX25519KeyPairFromSeed: (seed) => keyAgreement().generateX25519KeyPairFromSeed(seed),
+  generateX25519SharedKey: (priv, pub) => keyAgreement().generateX25519SharedKey(priv, pub),
   chaCha20Poly1305Encrypt: (p, n, ad, k) => selectNoiseCrypto().crypto.chaCha20Poly1305Encrypt(p, n, ad, k),
   chaCha20Poly1305Decrypt: (c, n, ad, k, dst) => selectNoiseCrypto().crypto.chaCha20Poly1305Decrypt(c, n, ad, k, dst),
 }
