@@ -28,6 +28,9 @@ export interface TypeKind {
   snapshot(m: MiMeiRow, blocks: BlockStore | undefined): { cid: string; blocks: string[]; size: number }
   /** Long work done beforehand in slices (hashing files), so that `snapshot` is quick. */
   prepare?(m: MiMeiRow, blocks: BlockStore | undefined): Promise<void>
-  /** Replaces `cur` (live) or fills a private copy with version `cid`. */
-  load(m: MiMeiRow, db: Database, cid: string, live: boolean): void
+  /**
+   * Replaces `cur` (live) or fills a private copy with version `cid`. `checked`: its blocks were
+   * hash-checked as they arrived just now (a version received from a peer), so they are not hashed again.
+   */
+  load(m: MiMeiRow, db: Database, cid: string, live: boolean, checked?: boolean): void
 }

@@ -148,7 +148,7 @@ export class Versions {
       for (const cid of blocks) this.host.blocks.pin(cid, versionPin(row.id, r.ver))
       if ((row.last ?? 0) < r.ver) {
         this.host.db.query('UPDATE mimei SET last = ?, next_ver = max(next_ver, ?) WHERE id = ?').run(r.ver, r.ver + 1, row.id)
-        if (!curReady) this.host.kind(row).load(row, this.host.db, r.cid, true)
+        if (!curReady) this.host.kind(row).load(row, this.host.db, r.cid, true, true)
       }
     })()
   }

@@ -102,9 +102,9 @@ export function readManifest(store: BlockStore, cid: string): FileManifest {
   return m
 }
 
-/** One chunk of a stored file, checked to have the length the manifest implies. */
-export function chunkOf(store: BlockStore, m: FileManifest, i: number): Uint8Array {
-  const bytes = store.get(m.chunks[i])
+/** One chunk of a stored file, checked to have the length the manifest implies (and its hash, unless `check` is false). */
+export function chunkOf(store: BlockStore, m: FileManifest, i: number, check = true): Uint8Array {
+  const bytes = store.get(m.chunks[i], check)
   const want = Math.min(CHUNK_SIZE, m.size - i * CHUNK_SIZE)
   if (bytes.length !== want) throw new Corrupt(`chunk ${i} of a file has ${bytes.length} bytes, not ${want}`)
   return bytes

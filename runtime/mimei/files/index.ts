@@ -78,11 +78,11 @@ export class FileStore {
   readonly kind: TypeKind = {
     snapshot: (m, blocks) => snapshotTree(this.tree(m), blocks),
     prepare: (m, blocks) => prepareTree(this.tree(m), blocks),
-    load: (m, _db, cid, live) => {
+    load: (m, _db, cid, live, checked) => {
       // A version handle reads its files straight from the blocks; its private copy stays empty.
       if (!live) return
       const t = this.tree(m)
-      const { dropped, written } = loadTree(t, this.host.mimei.blocks, cid)
+      const { dropped, written } = loadTree(t, this.host.mimei.blocks, cid, undefined, checked)
       // This runs inside the caller's transaction: delete bytes once it has settled, and only
       // those no row refers to — the old files after a commit, the new ones after a rollback.
       queueMicrotask(() => unlinkUnreferenced(t, [...dropped, ...written]))

@@ -184,8 +184,9 @@ export function measureTree(store: BlockStore, rootCid: string, max: { entries: 
  * decoded once however often it is listed; more than `maxEntries` paths is refused (a version
  * from the network is measured with measureTree before it gets here). Returns the inos of the
  * old files and of the new ones: after the caller's transaction, the ones no row names go.
+ * `checked`: the chunks were hash-checked when they arrived just now, so they are not hashed again.
  */
-export function loadTree(t: Tree, store: BlockStore, cid: string, maxEntries = 1_000_000): { dropped: string[]; written: string[] } {
+export function loadTree(t: Tree, store: BlockStore, cid: string, maxEntries = 1_000_000, checked = false): { dropped: string[]; written: string[] } {
   const dropped = (q(t.db, 'SELECT ino FROM file_nodes WHERE m = ? AND dir = 0').values(t.m) as string[][]).map((r) => r[0])
   const written: string[] = []
   q(t.db, 'DELETE FROM file_nodes WHERE m = ?').run(t.m)
@@ -211,7 +212,7 @@ export function loadTree(t: Tree, store: BlockStore, cid: string, maxEntries = 1
       written.push(ino)
       const fd = openSync(diskPath(t, ino), 'w', 0o600)
       try {
-        for (let i = 0; i < manifest.chunks.length; i++) writeFully(fd, chunkOf(store, manifest, i), i * CHUNK_SIZE)
+        for (let i = 0; i < manifest.chunks.length; i++) writeFully(fd, chunkOf(store, manifest, i, !checked), i * CHUNK_SIZE)
       } finally {
         closeSync(fd)
       }
