@@ -36,6 +36,8 @@ export interface Ledger extends Subsystem {
   submit(signed: SignedBlock): Promise<Block>
   history(account: string, start: number, count: number): Block[]
   chain(account: string): Block[]
+  /** The notaries' co-signatures of a final block. */
+  cosigsOf(hash: Uint8Array): Cosig[]
   /** The key of an account when this node holds it (a user key in the data dir, or the node key). */
   keyOf(account: string): KeyPair | undefined
   /** Sum of every chain's balance and every pending send: equals the supply when all is well. */
@@ -227,6 +229,7 @@ export function ledger() {
       submit: (signed) => serial(decodeBlockAccount(signed), () => submit(signed)),
       history: (account, start, count) => store.history(account, start, count),
       chain: (account) => store.chain(account),
+      cosigsOf: (hash) => store.cosigsOf(hash),
       keyOf,
       onFinal(listener) {
         listeners.add(listener)

@@ -9,6 +9,11 @@ import type { LedgerStore } from './store.ts'
 export interface Cosig {
   readonly notary: string
   readonly sig: Uint8Array
+  /**
+   * The notary's public key, so a node that never met the notary can check the signature: it
+   * counts only when its key id is the notary's id, which the network config names.
+   */
+  readonly key?: Uint8Array
 }
 
 /**
@@ -40,5 +45,5 @@ export function cosign(nodeKey: KeyPair, store: LedgerStore, ctx: ChainContext, 
     checkNext(head, b, store.openKey(b.account), ctx, { has: (s) => store.isReceived(Buffer.from(s, 'hex')) })
     store.note(b)
   }
-  return { notary: nodeKey.id, sig: sign(nodeKey, cosigBytes(b.hash)) }
+  return { notary: nodeKey.id, sig: sign(nodeKey, cosigBytes(b.hash)), key: nodeKey.publicKey }
 }

@@ -1,7 +1,7 @@
 // The ledger among nodes: asking the other notaries to co-sign, handing final blocks to every
 // connected node, taking in theirs, and catching up on an account from a peer that is ahead.
 import type { PeerId } from '@libp2p/interface'
-import type { Identity } from '../identity/index.ts'
+import { keyId, type Identity } from '../identity/index.ts'
 import type { Logger } from '../log/index.ts'
 import type { Net } from '../net/index.ts'
 import { offenseLog } from '../net/wire.ts'
@@ -41,13 +41,35 @@ export function ledgerPeers(c: PeersComponents): LedgerPeers {
     return knownKeys
   }
 
+  /**
+   * The key a co-signature is checked with: the notary's as learned from a connection or an earlier
+   * co-signature, else the one it carries when that key's id is the notary id the config names.
+   */
+  const keyFor = (s: Cosig): Uint8Array | undefined => notaryKeys().get(s.notary) ?? (s.key?.length === 32 && keyId(s.key) === s.notary ? s.key : undefined)
+  /** The co-signatures of `hash` that count: from distinct notaries of the config, each verified with its key (then remembered). */
+  function validCosigs(hash: Uint8Array, cosigs: readonly Cosig[]): Cosig[] {
+    const all = notaries()
+    const seen = new Set<string>()
+    const valid: Cosig[] = []
+    for (const s of cosigs) {
+      if (!all.includes(s.notary) || seen.has(s.notary)) continue
+      const key = keyFor(s)
+      if (!key || !verifyCosig(key, hash, s.sig)) continue
+      seen.add(s.notary)
+      knownKeys.set(s.notary, key)
+      valid.push({ notary: s.notary, sig: s.sig, key })
+    }
+    return valid
+  }
+  /** Co-signatures as handed on: each with its notary's key when known here. */
+  const withKeys = (cosigs: readonly Cosig[]): Cosig[] => cosigs.map((s) => ({ notary: s.notary, sig: s.sig, ...(s.key ?? knownKeys.get(s.notary) ? { key: s.key ?? knownKeys.get(s.notary) } : {}) }))
+
   /** Takes in a block made final elsewhere: a quorum of valid co-signatures, and it extends the chain here. */
   function acceptFinal(f: FinalBlock): void {
     const b = decodeBlock(f.block)
     if (store.byHash(b.hash)) return
     const all = notaries()
-    const keys = notaryKeys()
-    const valid = f.cosigs.filter((s, i) => all.includes(s.notary) && f.cosigs.findIndex((o) => o.notary === s.notary) === i && keys.has(s.notary) && verifyCosig(keys.get(s.notary)!, b.hash, s.sig))
+    const valid = validCosigs(b.hash, f.cosigs)
     if (valid.length < quorumOf(all.length)) throw new Error(`a final block needs ${quorumOf(all.length)} valid notary co-signatures, it has ${valid.length}`)
     const head = store.head(b.account)
     if (head ? !sameBytes(head.hash, b.prev) : b.type !== 'open') throw new Error('the block does not extend the chain known here')
@@ -72,7 +94,7 @@ export function ledgerPeers(c: PeersComponents): LedgerPeers {
     } catch {}
   }
 
-  const finalOf = (b: Block | undefined): FinalBlock[] => (b ? [{ block: { body: b.body, sig: b.sig }, cosigs: store.cosigsOf(b.hash) }] : [])
+  const finalOf = (b: Block | undefined): FinalBlock[] => (b ? [{ block: { body: b.body, sig: b.sig }, cosigs: withKeys(store.cosigsOf(b.hash)) }] : [])
 
   /** Asks the other notaries this node is connected to; resolves once `need` co-signed or all answered. */
   async function askNotaries(b: Block, others: string[], need: number): Promise<{ cosigs: Cosig[]; refusals: string[] }> {
@@ -89,7 +111,7 @@ export function ledgerPeers(c: PeersComponents): LedgerPeers {
         const ask = p ? askCosign(c.net!.libp2p, p.peer, b, deps) : Promise.reject(new Error(`notary ${id} is not connected`))
         ask
           .then((sig) => {
-            if (verifyCosig(p!.publicKey, b.hash, sig)) cosigs.push({ notary: id, sig })
+            if (verifyCosig(p!.publicKey, b.hash, sig)) cosigs.push({ notary: id, sig, key: p!.publicKey })
             else refusals.push(`${id}: bad co-signature`)
           })
           .catch((err) => refusals.push(`${id}: ${err instanceof Error ? err.message : 'the stream ended'}`))
@@ -102,6 +124,7 @@ export function ledgerPeers(c: PeersComponents): LedgerPeers {
   return {
     cosigs: askNotaries,
     async broadcast(f) {
+      f = { block: f.block, cosigs: withKeys(f.cosigs) }
       if (c.net) await Promise.allSettled([...peersByNodeId(c.net.libp2p).values()].map((p) => sendFinal(c.net!.libp2p, p.peer, f)))
     },
     async start() {

@@ -29,7 +29,7 @@ const MAX_NOTARIES = 64
 /** Final blocks per chain answer. */
 export const CHAIN_PAGE = 64
 const signedBlock = object({ body: bytes(BLOCK_MAX_BYTES), sig: bytes(64) })
-const cosig = object({ notary: str(27), sig: bytes(64) })
+const cosig = object({ notary: str(27), sig: bytes(64), key: optional(bytes(32)) })
 const final = object({ block: signedBlock, cosigs: list(cosig, MAX_NOTARIES) })
 
 export interface CoinResponse {
