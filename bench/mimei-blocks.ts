@@ -1,7 +1,13 @@
 // Block transfer between two nodes in this process, all in one run: a bare libp2p stream (the
 // anchor), /leither/block alone (blocks fetched and hash-checked, not stored) and MiMeiSync (the
-// whole path: DAG walk, fetch, check, store, install). `bun bench/mimei-blocks.ts [--quick]`
-import { loadavg } from 'node:os'
+// whole path: DAG walk, fetch, check, store, install). First, how blocks are stored: the node's
+// pack files against one file per block and blocks in SQLite. `bun bench/mimei-blocks.ts [--quick]`
+import { Database } from 'bun:sqlite'
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { loadavg, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { blockStore, cidOf } from '../runtime/mimei/blocks.ts'
+import { migrate, openDatabase } from '../runtime/store/index.ts'
 import { bootNetwork, tcpAddr } from '../test/helpers/network.ts'
 import { callLocal, loginPassport, type TestKernel } from '../test/helpers/kernel.ts'
 import type { SyncResult } from '../runtime/net/sync.ts'
@@ -54,7 +60,78 @@ async function fetchOnly(reader: TestKernel, author: TestKernel, cids: string[])
   return { bytes, ms: performance.now() - t0 }
 }
 
+/**
+ * Puts and reads back `n` random 256 KiB blocks three ways, each in a fresh temp dir with a database
+ * opened as the node opens it: the node's block store (pack files; a row per block); one file per
+ * block plus its row (written to a temp name and renamed, as the store did before); the bytes in a
+ * SQLite table, 64 blocks a transaction. Returns MB/s per way, put and get.
+ */
+function storageWays(n: number) {
+  const blocks = Array.from({ length: n }, () => {
+    const b = new Uint8Array(256 * 1024)
+    for (let at = 0; at < b.length; at += 65536) crypto.getRandomValues(b.subarray(at, at + 65536))
+    return { cid: cidOf(b), b }
+  })
+  const mbs = (ms: number) => (n * 256 * 1024) / 1e6 / (ms / 1000)
+  const time = (fn: () => void) => {
+    const t0 = performance.now()
+    fn()
+    return performance.now() - t0
+  }
+  const inDir = <T>(fn: (dir: string, db: Database) => T): T => {
+    const dir = mkdtempSync(join(tmpdir(), 'leither-bench-blocks-'))
+    const db = openDatabase(join(dir, 'leither.db'))
+    migrate(db)
+    try {
+      return fn(dir, db)
+    } finally {
+      db.close()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }
+  const packs = inDir((dir, db) => {
+    const store = blockStore(db, dir)
+    const put = time(() => blocks.forEach((x) => store.putChecked(x.cid, x.b)))
+    const get = time(() => blocks.forEach((x) => store.get(x.cid, false)))
+    store.close()
+    return { put: mbs(put), get: mbs(get) }
+  })
+  const files = inDir((dir, db) => {
+    const insert = db.query('INSERT OR IGNORE INTO blocks (cid, size, created) VALUES (?, ?, ?)')
+    const made = new Set<string>()
+    const path = (cid: string) => join(dir, cid.slice(-2), cid)
+    const put = time(() => {
+      for (const { cid, b } of blocks) {
+        if (!made.has(cid.slice(-2))) mkdirSync(join(dir, cid.slice(-2)), { recursive: true }), made.add(cid.slice(-2))
+        writeFileSync(`${path(cid)}.tmp`, b)
+        renameSync(`${path(cid)}.tmp`, path(cid))
+        insert.run(cid, b.length, 0)
+      }
+    })
+    const get = time(() => blocks.forEach((x) => readFileSync(path(x.cid))))
+    return { put: mbs(put), get: mbs(get) }
+  })
+  const sqlite = inDir((_dir, db) => {
+    db.run('CREATE TABLE bench_block_data (cid TEXT PRIMARY KEY, data BLOB NOT NULL)')
+    const insert = db.query('INSERT OR IGNORE INTO bench_block_data (cid, data) VALUES (?, ?)')
+    const select = db.query('SELECT data FROM bench_block_data WHERE cid = ?')
+    const put = time(() => {
+      for (let i = 0; i < n; i += 64) db.transaction(() => blocks.slice(i, i + 64).forEach((x) => insert.run(x.cid, x.b)))()
+    })
+    const get = time(() => blocks.forEach((x) => select.get(x.cid)))
+    return { put: mbs(put), get: mbs(get) }
+  })
+  return { packs, files, sqlite }
+}
+
 const loadStart = loadavg()[0]
+const STORE_BLOCKS = quick ? 128 : 512
+const storage = Array.from({ length: ROUNDS }, (_, i) => {
+  process.stderr.write(`block storage, round ${i + 1} … `)
+  const r = storageWays(STORE_BLOCKS)
+  process.stderr.write(`put MB/s: packs ${r.packs.put.toFixed(0)}, files ${r.files.put.toFixed(0)}, SQLite ${r.sqlite.put.toFixed(0)}\n`)
+  return r
+})
 const net = await bootNetwork(2, { topology: 'chain' })
 const runs: { bare: number; fetch: number; sync: number; syncCpu: number; bareCpu: number }[] = []
 let fileBytes = 0
@@ -112,6 +189,19 @@ writeSection(
     `A ${(fileBytes / 1e6).toFixed(0)} MB file MiMei (random bytes, 256 KiB blocks), ${ROUNDS} rounds; each round, one after another: the same bytes on one bare libp2p stream (TCP + Noise + Yamux, 64 KiB writes) from the reader to the author; the version's blocks over /leither/block alone (${IN_FLIGHT} requests of ${MAX_BLOCKS_PER_REQUEST} in flight, hash-checked, not stored); MiMeiSync of a MiMei the reader has not seen (DAG walk, fetch, check, store, install). Median round shown. CPU: this process (both nodes), ms per MB moved.`,
     '',
     table(['path', 'MB/s', 'of bare stream', 'rounds', 'CPU ms/MB'], [row('bare libp2p stream', (r) => r.bare, (r) => r.bareCpu), row('/leither/block, not stored', (r) => r.fetch), row('MiMeiSync (stored, installed)', (r) => r.sync, (r) => r.syncCpu)], ' rrr '),
+    '',
+    `Block storage, before the transfer in the same run: ${STORE_BLOCKS} random 256 KiB blocks put, then read back, ${ROUNDS} rounds (median shown), each way in a fresh temp dir with the node's database settings. Pack files: the node's block store (runtime/mimei/packs.ts). One file per block: written to a temp name and renamed, plus its row, as the store kept blocks before. SQLite: the bytes in a table, 64 blocks a transaction.`,
+    '',
+    table(
+      ['way', 'put MB/s', 'get MB/s', 'put, rounds'],
+      (['packs', 'files', 'sqlite'] as const).map((k) => [
+        { packs: 'pack files (the node)', files: 'one file per block + row', sqlite: 'blocks in SQLite' }[k],
+        median(storage.map((r) => r[k].put)).toFixed(0),
+        median(storage.map((r) => r[k].get)).toFixed(0),
+        storage.map((r) => r[k].put.toFixed(0)).join(', '),
+      ]),
+      ' rrr',
+    ),
   ].join('\n'),
   { quick },
 )
