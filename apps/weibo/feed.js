@@ -19,8 +19,9 @@ export class Feed extends Messages {
   /** Drops the cached posts (and profile) of an author, or of everyone. */
   forget(author) {
     this.postCache ??= new Map()
-    if (author === undefined) this.postCache.clear()
-    else this.postCache.delete(author)
+    this.profiles ??= new Map()
+    if (author === undefined) this.postCache.clear(), this.profiles.clear()
+    else this.postCache.delete(author), this.profiles.delete(author)
     if (author === this.me || author === undefined) this.local = undefined
   }
 
@@ -68,9 +69,20 @@ export class Feed extends Messages {
     return { posts: out, cursor: more && out.length ? out[out.length - 1].key : null }
   }
 
+  /** What counting needs of my own area, read once for a page of posts. */
+  async mine() {
+    const [likes, comments, posts] = await Promise.all([
+      this.myLikes(),
+      this.node.Hgetall(this.own, 'comments').then((all) => Object.entries(all ?? {}).map(([id, v]) => ({ id, ...parse(v) }))),
+      this.rawPosts(this.me),
+    ])
+    return { likes, comments, reposts: posts.filter((p) => p.repost) }
+  }
+
   /** Posts with their author's profile, counts and whether I liked them. */
   async decorate(posts, full = true) {
-    const likes = full ? await this.myLikes() : new Set()
+    const ctx = full ? await this.mine() : undefined
+    const likes = ctx?.likes ?? new Set()
     const profiles = new Map()
     const prof = (u) => (profiles.has(u) ? profiles.get(u) : (profiles.set(u, this.profile(u)), profiles.get(u)))
     return Promise.all(
@@ -78,7 +90,7 @@ export class Feed extends Messages {
         const { key, authorId, ...rest } = p
         const out = { ...rest, images: rest.images ?? [], tags: rest.tags ?? [], mentions: rest.mentions ?? [], author: await prof(authorId), mine: authorId === this.me }
         if (!full) return out
-        const c = await this.counts(authorId, p.id)
+        const c = await this.counts(authorId, p.id, ctx)
         return { ...out, ...c, liked: likes.has(`${authorId}/${p.id}`) }
       }),
     )
@@ -135,18 +147,19 @@ export class Feed extends Messages {
   }
 
   /** Counts as indexed in the author's area; my own like, comments and reposts count at once. */
-  async counts(author, postId) {
+  async counts(author, postId, ctx) {
     const h = await this.area(author)
     if (!h) return { likes: 0, comments: 0, reposts: 0 }
-    const [likes, comments, reposts, mineIndexed, liked] = await Promise.all([
+    ctx ??= await this.mine()
+    const [likes, comments, reposts, mineIndexed] = await Promise.all([
       this.node.Hlen(h, `ix:l:${postId}`),
       this.node.Hlen(h, `ix:c:${postId}`),
       this.node.Hlen(h, `ix:r:${postId}`),
       this.node.Hget(h, `ix:l:${postId}`, this.me),
-      this.myLikes().then((s) => s.has(`${author}/${postId}`)),
     ])
+    const liked = ctx.likes.has(`${author}/${postId}`)
     const extra = liked && mineIndexed == null ? 1 : !liked && mineIndexed != null ? -1 : 0
-    const own = await this.myPending(author, postId, h)
+    const own = await this.myPending(author, postId, h, ctx)
     return { likes: Number(likes) + extra, comments: Number(comments) + own.comments.length, reposts: Number(reposts) + own.reposts }
   }
 
@@ -155,13 +168,12 @@ export class Feed extends Messages {
   }
 
   /** My comments and reposts of a post that its author has not indexed yet. */
-  async myPending(author, postId, h) {
+  async myPending(author, postId, h, ctx) {
     if (author === this.me) return { comments: [], reposts: 0 }
-    const mine = Object.entries((await this.node.Hgetall(this.own, 'comments')) ?? {})
-      .map(([id, v]) => ({ id, ...parse(v) }))
-      .filter((c) => c.on?.author === author && c.on?.id === postId)
+    ctx ??= await this.mine()
+    const mine = ctx.comments.filter((c) => c.on?.author === author && c.on?.id === postId)
     const indexed = await Promise.all(mine.map((c) => this.node.Hget(h, `ix:c:${postId}`, `${this.me}/${c.id}`)))
-    const reposts = (await this.rawPosts(this.me)).filter((p) => p.repost?.author === author && p.repost?.id === postId)
+    const reposts = ctx.reposts.filter((p) => p.repost?.author === author && p.repost?.id === postId)
     const rIndexed = await Promise.all(reposts.map((p) => this.node.Hget(h, `ix:r:${postId}`, `${this.me}/${p.id}`)))
     return { comments: mine.filter((_, i) => indexed[i] == null), reposts: rIndexed.filter((x) => x == null).length }
   }
@@ -191,6 +203,7 @@ export class Feed extends Messages {
   }
 
   async hashtag(tag, { limit = 50 } = {}) {
+    this.forget()
     const k = tagKey(tag)
     const lists = await Promise.all((await this.everyone()).map((a) => this.rawPosts(a)))
     const hits = lists.map((l) => l.filter((p) => Array.isArray(p.tags) && p.tags.includes(k)))
@@ -198,6 +211,8 @@ export class Feed extends Messages {
   }
 
   async search(query, { limit = 50 } = {}) {
+    // A search looks at what is on the node now: no profile or posts from before.
+    this.forget()
     const q = String(query ?? '').trim().toLowerCase()
     if (!q) return { posts: [], users: [] }
     if (q.startsWith('#')) return { posts: await this.hashtag(q, { limit }), users: [] }

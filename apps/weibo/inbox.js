@@ -12,7 +12,7 @@ const parse = (v) => {
 }
 /** Announcements waiting for the actor's area to arrive are kept this long, then dropped. */
 const PENDING_MS = 24 * 3600 * 1000
-/** How long an actor whose area is not reachable waits before the next try. */
+/** Longest an actor whose area is not reachable waits before the next try (2 s, 4 s, … up to this). */
 const RETRY_MS = 60 * 1000
 
 export class Inbox {
@@ -60,11 +60,16 @@ export class Inbox {
     let changed = 0
     this.waits ??= new Map()
     for (const [actor, items] of byActor) {
-      // An actor whose area could not be fetched is tried again after a minute, not on every sync.
+      // An actor whose area could not be fetched is tried again later (backing off), not on every sync.
       if ((this.waits.get(actor) ?? 0) > Date.now()) continue
       const needsArea = items.some((p) => p.body?.t !== 'dm')
       const h = needsArea ? await wb.freshArea(actor) : undefined
-      if (needsArea && !h) this.waits.set(actor, Date.now() + RETRY_MS)
+      this.tries ??= new Map()
+      if (needsArea && !h) {
+        const n = (this.tries.get(actor) ?? 0) + 1
+        this.tries.set(actor, n)
+        this.waits.set(actor, Date.now() + Math.min(RETRY_MS, 1000 * 2 ** n))
+      } else this.tries.delete(actor)
       const memo = {}
       for (const p of items) {
         let r

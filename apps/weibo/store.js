@@ -275,10 +275,20 @@ export class Weibo extends Feed {
   }
 
   // — profile and people —
-  async profile(userId = this.me) {
-    const h = await this.area(userId)
-    const p = h ? ((await this.node.Hgetall(h, 'profile')) ?? {}) : {}
-    return { id: userId, name: String(p.name ?? ''), bio: String(p.bio ?? ''), avatar: String(p.avatar ?? ''), pk: String(p.pk ?? ''), reachable: !!h }
+  /** A user's profile; kept until her area changes (forget) or for 30 s. */
+  profile(userId = this.me) {
+    this.profiles ??= new Map()
+    const hit = this.profiles.get(userId)
+    if (hit && hit.until > Date.now()) return hit.p
+    const p = (async () => {
+      const h = await this.area(userId)
+      const f = h ? ((await this.node.Hgetall(h, 'profile')) ?? {}) : {}
+      return { id: userId, name: String(f.name ?? ''), bio: String(f.bio ?? ''), avatar: String(f.avatar ?? ''), pk: String(f.pk ?? ''), reachable: !!h }
+    })()
+    // An area that is not here yet is asked again next time.
+    p.then((r) => r.reachable || this.profiles.delete(userId), () => this.profiles.delete(userId))
+    this.profiles.set(userId, { p, until: Date.now() + 30_000 })
+    return p
   }
 
   async setProfile(name, bio, avatar) {
