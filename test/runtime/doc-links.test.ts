@@ -33,18 +33,10 @@ test('the hprose citations are found (this test reads the source it checks)', ()
   expect(cited.length).toBeGreaterThan(20)
 })
 
-/**
- * Docs being written as the code they describe is reshaped (issue 10): while one is missing its
- * citations are let through; once it exists it is checked like the others. Remove it then.
- */
-const BEING_WRITTEN = new Set(['mimei.md'])
-
 test('every cited doc exists and has the cited section', () => {
   const broken: string[] = []
   for (const [file, doc, section] of citations()) {
-    const exists = existsSync(join(root, 'docs', doc))
-    if (!exists && BEING_WRITTEN.has(doc)) continue
-    if (!exists) broken.push(`${file} cites docs/${doc}, which does not exist`)
+    if (!existsSync(join(root, 'docs', doc))) broken.push(`${file} cites docs/${doc}, which does not exist`)
     else if (section && !sectionsOf(doc).has(section)) broken.push(`${file} cites docs/${doc} §${section}, which it does not have`)
   }
   expect([...new Set(broken)]).toEqual([])
