@@ -143,13 +143,13 @@ export const COIN_SYSCALLS = [
     name: 'CoinTraffic',
     sid: true,
     params: [{ name: 'peer', type: 'string', optional: true, doc: 'one peer node id; absent: every peer this node has a meter for' }],
-    returns: 'list of {peer, served, relayed, received (bytes), debt, credited, paid, balance, allowance (毫, BigInt), state: ok|asked|cut off, refused}',
+    returns: 'list of {peer, served, relayed, received, receivedRelayed (bytes), debt, credited, paid, balance, allowance (毫, BigInt), state: ok|asked|cut off, refused}',
     returnsType:
-      "{ peer: string; served: number; relayed: number; received: number; debt: bigint; credited: bigint; paid: bigint; balance: bigint; allowance: bigint; state: 'ok' | 'asked' | 'cut off'; refused: string }[]",
+      "{ peer: string; served: number; relayed: number; received: number; receivedRelayed: number; debt: bigint; credited: bigint; paid: bigint; balance: bigint; allowance: bigint; state: 'ok' | 'asked' | 'cut off'; refused: string }[]",
     capability: 'node.admin',
     errors: ['InvalidParams', 'PermissionDenied'],
     doc:
-      "This node's traffic meters per peer node: bytes served to it (relayed: as a circuit relay) and received from it; its debt past the free allowance, " +
+      "This node's traffic meters per peer node: bytes served to it (relayed: as a circuit relay) and received from it (receivedRelayed: forwarded by it as a relay); its debt past the free allowance, " +
       'what it paid this node (credited) and this node paid it, its account balance, the allowance left, and its state: ok, asked (past trafficPayThreshold: asked to settle), ' +
       'cut off (past 1.25 times it: not served until it pays); always ok while this node shares no ledger with its peers (coinNotaries empty: no one could pay). Prices and thresholds: the traffic* keys of leither.json.',
     handler(ctx, peer) {

@@ -8,6 +8,7 @@ interface Row {
   served: number
   relayed: number
   received: number
+  receivedRelayed: number
   debt: bigint
   credited: bigint
   paid: bigint
@@ -31,7 +32,7 @@ export function coinTraffic(p: Parsed): Promise<number> {
     if (!rows.length) console.log('no traffic metered yet')
     for (const r of rows) {
       console.log(
-        `${r.peer}  ${r.state.padEnd(7)} served ${mb(r.served)}${r.relayed ? ` (${mb(r.relayed)} relayed)` : ''}, received ${mb(r.received)}; ` +
+        `${r.peer}  ${r.state.padEnd(7)} served ${mb(r.served)}${r.relayed ? ` (${mb(r.relayed)} relayed)` : ''}, received ${mb(r.received)}${r.receivedRelayed ? ` (+${mb(r.receivedRelayed)} relayed)` : ''}; ` +
           `owes ${formatNuo(r.debt)} Nuo, paid here ${formatNuo(r.credited)}, paid by this node ${formatNuo(r.paid)}; free left ${formatNuo(r.allowance)}; balance ${formatNuo(r.balance)} Nuo` +
           (r.refused ? `; refused to settle: ${r.refused}` : ''),
       )

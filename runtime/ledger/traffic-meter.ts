@@ -25,6 +25,8 @@ export interface MeterRow {
   served: number
   relayed: number
   received: number
+  /** Bytes the peer forwarded to this node as a circuit relay (apart from `received`). */
+  receivedRelayed: number
   charged: bigint
   credited: bigint
   allowance: bigint
@@ -54,7 +56,8 @@ export interface TrafficMeters {
   all(): MeterRow[]
   /** Counts bytes served to `peer` and charges them (relay: at the relay price); returns the meter. */
   served(peer: string, bytes: number, relay: boolean, now?: number): MeterRow
-  received(peer: string, bytes: number): void
+  /** Bytes received from `peer`; `relay`: forwarded by it as a circuit relay. */
+  received(peer: string, bytes: number, relay?: boolean): void
   /** A final payment from the peer: µ毫 off its debt. */
   credit(peer: string, milli: bigint): MeterRow
   /** 毫 this node paid the peer. */
@@ -69,6 +72,7 @@ const fresh = (peer: string, p: TrafficPrices, now: number): MeterRow => ({
   served: 0,
   relayed: 0,
   received: 0,
+  receivedRelayed: 0,
   charged: 0n,
   credited: 0n,
   allowance: BigInt(p.allowance) * MICRO,
@@ -90,6 +94,7 @@ export function trafficMeters(db: () => Database, prices: () => TrafficPrices): 
           served: Number(r.served),
           relayed: Number(r.relayed),
           received: Number(r.received),
+          receivedRelayed: Number(r.received_relayed),
           charged: BigInt(r.charged!),
           credited: BigInt(r.credited!),
           allowance: BigInt(r.allowance!),
@@ -136,8 +141,10 @@ export function trafficMeters(db: () => Database, prices: () => TrafficPrices): 
       m.charged += cost
       return touch(m)
     },
-    received(peer, bytes) {
-      touch(load(peer)).received += bytes
+    received(peer, bytes, relay = false) {
+      const m = touch(load(peer))
+      if (relay) m.receivedRelayed += bytes
+      else m.received += bytes
     },
     credit(peer, milli) {
       const m = load(peer)
@@ -153,12 +160,12 @@ export function trafficMeters(db: () => Database, prices: () => TrafficPrices): 
     },
     flush() {
       if (!dirty.size) return
-      const put = db().query(`INSERT OR REPLACE INTO traffic_meters (peer, served, relayed, received, charged, credited, allowance, refilled, paid, refused)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      const put = db().query(`INSERT OR REPLACE INTO traffic_meters (peer, served, relayed, received, received_relayed, charged, credited, allowance, refilled, paid, refused)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
       db().transaction(() => {
         for (const peer of dirty) {
           const m = rows.get(peer)!
-          put.run(m.peer, m.served, m.relayed, m.received, m.charged, m.credited, m.allowance, m.refilled, m.paid, m.refused)
+          put.run(m.peer, m.served, m.relayed, m.received, m.receivedRelayed, m.charged, m.credited, m.allowance, m.refilled, m.paid, m.refused)
         }
       })()
       dirty.clear()

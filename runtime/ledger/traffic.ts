@@ -28,6 +28,8 @@ export interface TrafficRow {
   served: number
   relayed: number
   received: number
+  /** Bytes it forwarded to this node as a circuit relay. */
+  receivedRelayed: number
   /** What it owes this node now, past its allowance and its payments. */
   debt: bigint
   /** What it paid this node, and what this node paid it. */
@@ -150,10 +152,16 @@ export function traffic() {
 
     // — the debtor's side —
     const paying = new Map<string, Promise<unknown>>()
-    /** What this node's own count lets a creditor ask in all: what it received from it at its price, plus one payment threshold of slack. */
+    /**
+     * What this node's own count lets a creditor ask in all, less what it paid it: the bytes it
+     * served here at the price and those it relayed here at the relay price, and a tenth more (a
+     * relay counts the connection's framing too). Nothing received, nothing paid: a new identity
+     * that asks gets nothing.
+     */
     const payable = (m: MeterRow): bigint => {
       const p = prices()
-      return (BigInt(m.received) * BigInt(Math.max(p.price, p.relayPrice))) / MICRO + BigInt(p.payThreshold) - m.paid
+      const cost = BigInt(m.received) * BigInt(p.price) + BigInt(m.receivedRelayed) * BigInt(p.relayPrice)
+      return (cost * 11n) / 10n / MICRO - m.paid
     }
     async function settle(owed: number, peer: PeerId) {
       const id = idOf(peer)
@@ -183,7 +191,7 @@ export function traffic() {
         // Bytes that came through a circuit were also relayed to this node: the relay may bill them.
         const relay = relayOf(libp2p(), peer)
         const rid = relay && idOf(peerIdFromString(relay))
-        if (rid) meters.received(rid, bytes)
+        if (rid) meters.received(rid, bytes, true)
       },
       gate,
     }
@@ -198,7 +206,9 @@ export function traffic() {
       } else if (b.account === c.identity.nodeId) {
         meters.paid(b.to!, b.amount!)
         changed(b.to!)
-      }
+      } else return
+      // Payments are written at once; bytes counted since the last write go with them.
+      meters.flush()
     })
 
     const view = (id: string): TrafficRow => {
@@ -208,6 +218,7 @@ export function traffic() {
         served: m.served,
         relayed: m.relayed,
         received: m.received,
+        receivedRelayed: m.receivedRelayed,
         debt: debtOf(m),
         credited: m.credited / MICRO,
         paid: m.paid,

@@ -1,4 +1,4 @@
-// The traffic meter on a real SQLite database (migration 16): prices, the allowance and its refill
+// The traffic meter on a real SQLite database (migrations 16 and 18): prices, the allowance and its refill
 // over time (a given clock), the states at the thresholds, credits, and rows read back after a flush.
 import { expect, test } from 'bun:test'
 import { Database } from 'bun:sqlite'
@@ -7,7 +7,7 @@ import { debtOf, disconnectAt, stateOf, trafficMeters, type TrafficPrices } from
 
 function setup(p: TrafficPrices) {
   const db = new Database(':memory:')
-  MIGRATIONS.find((m) => m.version === 16)!.up(db)
+  for (const m of MIGRATIONS.filter((m) => m.version === 16 || m.version === 18)) m.up(db)
   return { db, meters: trafficMeters(() => db, () => p) }
 }
 
@@ -47,12 +47,13 @@ test('meters are written behind and read back', () => {
   const { db, meters } = setup(p)
   meters.served('a', 5000, false)
   meters.received('a', 7000)
+  meters.received('a', 300, true)
   meters.paid('a', 3n)
   meters.refused('a', 'no funds')
   expect(db.query('SELECT count(*) AS n FROM traffic_meters').get()).toEqual({ n: 0 })
   meters.flush()
   const again = trafficMeters(() => db, () => p).get('a')
-  expect(again).toMatchObject({ served: 5000, received: 7000, charged: 10_000n, paid: 3n, refused: 'no funds' })
+  expect(again).toMatchObject({ served: 5000, received: 7000, receivedRelayed: 300, charged: 10_000n, paid: 3n, refused: 'no funds' })
   expect(debtOf(again)).toBe(10n)
   // Looking at a peer never metered adds no row.
   expect(meters.peek('nobody')).toMatchObject({ served: 0, charged: 0n })
