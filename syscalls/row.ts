@@ -4,8 +4,8 @@ import type { Capability, HandleKind } from '../runtime/permissions/index.ts'
 import type { AppAccess } from '../runtime/permissions/app-capabilities.ts'
 import type { CallContext } from './services.ts'
 
-export type { CallContext, Services } from './services.ts'
-export type { CallMeta } from '../runtime/rpc/protocol.ts'
+/** What a handler receives (syscalls/services.ts), named here too: tables import one file. */
+export type { CallContext } from './services.ts'
 
 /**
  * Parameter types as they arrive decoded from Hprose:
