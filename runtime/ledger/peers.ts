@@ -1,10 +1,11 @@
-// The ledger among nodes: asking the other notaries to co-sign, handing final blocks to every
-// connected node, taking in theirs, and catching up on an account from a peer that is ahead.
+// The ledger among nodes: asking the other notaries to co-sign, handing final blocks on (gossipsub,
+// and /leither/coin/1.0.0 to nodes off the topic), taking in theirs, catching up from a peer ahead.
 import type { PeerId } from '@libp2p/interface'
 import { keyId, type Identity } from '../identity/index.ts'
 import type { Logger } from '../log/index.ts'
 import type { Net } from '../net/index.ts'
 import { offenseLog } from '../net/wire.ts'
+import { coinGossip, type CoinGossip } from './gossip.ts'
 import { checkNext, decodeBlock, sameBytes, type Block, type ChainContext } from './block.ts'
 import { cosign, quorumOf, verifyCosig, type Cosig } from './notary.ts'
 import { askCosign, CHAIN_PAGE, COIN_PROTOCOL, fetchChain, peersByNodeId, sendFinal, serveCoin, type FinalBlock } from './proto.ts'
@@ -94,6 +95,7 @@ export function ledgerPeers(c: PeersComponents): LedgerPeers {
     } catch {}
   }
 
+  let gossip: CoinGossip | undefined
   const finalOf = (b: Block | undefined): FinalBlock[] => (b ? [{ block: { body: b.body, sig: b.sig }, cosigs: withKeys(store.cosigsOf(b.hash)) }] : [])
 
   /** Asks the other notaries this node is connected to; resolves once `need` co-signed or all answered. */
@@ -125,11 +127,23 @@ export function ledgerPeers(c: PeersComponents): LedgerPeers {
     cosigs: askNotaries,
     async broadcast(f) {
       f = { block: f.block, cosigs: withKeys(f.cosigs) }
-      if (c.net) await Promise.allSettled([...peersByNodeId(c.net.libp2p).values()].map((p) => sendFinal(c.net!.libp2p, p.peer, f)))
+      if (!c.net) return
+      // By gossip to the nodes that subscribe (the mesh carries it on), directly to the connected ones that do not.
+      const subscribed = gossip?.subscribers() ?? new Set<string>()
+      await Promise.allSettled([
+        gossip?.publish(f),
+        ...[...peersByNodeId(c.net.libp2p).values()].filter((p) => !subscribed.has(p.peer.toString())).map((p) => sendFinal(c.net!.libp2p, p.peer, f)),
+      ])
     },
     async start() {
       if (!c.net) return
       c.net.libp2p.addEventListener('connection:open', learnKeys)
+      gossip = coinGossip(c.net.libp2p, c.log, async (f, from) => {
+        const b = decodeBlock(f.block)
+        if (store.byHash(b.hash)) return
+        if (behind(b) && from) await catchUp(from, b.account)
+        acceptFinal(f)
+      })
       await serveCoin(
         c.net.libp2p,
         {
@@ -153,6 +167,8 @@ export function ledgerPeers(c: PeersComponents): LedgerPeers {
     },
     async stop() {
       if (!c.net) return
+      gossip?.stop()
+      gossip = undefined
       c.net.libp2p.removeEventListener('connection:open', learnKeys)
       await c.net.libp2p.unhandle(COIN_PROTOCOL.id).catch(() => {})
     },

@@ -31,6 +31,8 @@ export const CHAIN_PAGE = 64
 const signedBlock = object({ body: bytes(BLOCK_MAX_BYTES), sig: bytes(64) })
 const cosig = object({ notary: str(27), sig: bytes(64), key: optional(bytes(32)) })
 const final = object({ block: signedBlock, cosigs: list(cosig, MAX_NOTARIES) })
+/** Checks the shape of a final block from the wire (gossip), throwing WireError when it does not fit. */
+export const finalBlockOf = (v: unknown): FinalBlock => final(v) as FinalBlock
 
 export interface CoinResponse {
   sig?: Uint8Array
