@@ -12,6 +12,8 @@ const parse = (v) => {
 }
 /** Announcements waiting for the actor's area to arrive are kept this long, then dropped. */
 const PENDING_MS = 24 * 3600 * 1000
+/** Hints taken per fetch (the rest wait for the next one). */
+const MAX_HINTS = 500
 /** Longest an actor whose area is not reachable waits before the next try (2 s, 4 s, … up to this). */
 const RETRY_MS = 60 * 1000
 
@@ -39,7 +41,7 @@ export class Inbox {
     }
     // Users of this node leave hints in the node's shared area instead (no key needed to send):
     // the sender is not proven there, which the checks below do not need (a DM must open).
-    const hints = Object.entries((await node.Hgetall(wb.shared, `inbox:${wb.me}`)) ?? {})
+    const hints = Object.entries((await node.Hgetall(wb.shared, `inbox:${wb.me}`)) ?? {}).slice(0, MAX_HINTS)
     for (const [id, v] of hints) {
       const h = parse(v)
       if (h && /^[A-Za-z0-9_-]{27}$/.test(h.from) && h.body && typeof h.body === 'object') {

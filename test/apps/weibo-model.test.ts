@@ -120,6 +120,29 @@ describe('interactions', () => {
   })
 })
 
+describe('images', () => {
+  test('kept by hash in the author area with their thumbnails; readers get the bytes checked; limits hold', async () => {
+    const full = crypto.getRandomValues(new Uint8Array(300_000))
+    const thumb = crypto.getRandomValues(new Uint8Array(2_000))
+    const id = await a.wb.post('a picture', { images: [{ data: full, thumb, type: 'image/png', w: 640, h: 480 }] })
+    const post = await c.wb.getPost(a.uid, id)
+    expect(post.images).toHaveLength(1)
+    const [im] = post.images
+    expect(im).toMatchObject({ type: 'image/png', w: 640, h: 480 })
+    expect(Buffer.from(await c.wb.image(a.uid, im.cid)).equals(Buffer.from(full))).toBe(true)
+    expect(Buffer.from(await c.wb.image(a.uid, im.thumb)).equals(Buffer.from(thumb))).toBe(true)
+    // A hash that is not the content's is not served as it.
+    expect(await c.wb.image(a.uid, im.thumb.replace(/^./, (ch: string) => (ch === 'A' ? 'B' : 'A')))).toBeUndefined()
+    const ten = Array.from({ length: 10 }, () => ({ data: thumb, thumb }))
+    await expect(a.wb.post('too many', { images: ten })).rejects.toThrow('at most 9 images')
+    await expect(a.wb.post('too big', { images: [{ data: new Uint8Array(4 * 1024 * 1024 + 1), thumb }] })).rejects.toThrow('image too large')
+    await expect(a.wb.post('x'.repeat(2001))).rejects.toThrow('too long: 2001 > 2000')
+    // Deleting the post deletes its images.
+    await a.wb.deletePost(id)
+    expect(await c.wb.image(a.uid, im.cid)).toBeUndefined()
+  })
+})
+
 describe('text, mentions, hashtags, search', () => {
   test('parse', () => {
     const id = generateKeyPair().id
