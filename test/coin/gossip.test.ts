@@ -21,8 +21,8 @@ test('a final block reaches a node that only the gossip mesh connects to the sen
   for (const n of net.nodes) Object.assign(n.config, { coinNotaries: [a.identity.nodeId, b.identity.nodeId] })
 
   // b relays the topic to d once d is in its mesh (gossipsub grafts at a heartbeat).
-  const pubsub = b.net!.libp2p.services.pubsub
-  await until(pubsub as unknown as EventTarget, ['gossipsub:heartbeat'], () => (pubsub.getMeshPeers(COIN_TOPIC).includes(peerIdOf(d)) ? true : undefined), 'd in b’s mesh')
+  const pubsub = b.net!.libp2p.services.pubsub as unknown as EventTarget & { getMeshPeers(topic: string): string[] }
+  await until(pubsub, ['gossipsub:heartbeat'], () => (pubsub.getMeshPeers(COIN_TOPIC).includes(peerIdOf(d)) ? true : undefined), 'd in b’s mesh')
 
   const x = generateKeyPair().id
   const sent = await a.ledger.transfer(g, x, 700n)
