@@ -1,7 +1,7 @@
 // GET /mm/<mid>[:ver]/<path>: MiMei files over HTTP (Leither's static hosting), with the MiMei's
 // read right, ETags, conditional and range requests. Finding and reading files is runtime/mimei's.
 import { Elysia } from 'elysia'
-import { Internal, LeitherError } from '../errors.ts'
+import { Internal, InvalidParams, LeitherError } from '../errors.ts'
 import type { Logger } from '../log/index.ts'
 import type { MiMeiStore } from '../mimei/index.ts'
 import type { Grant, Permissions } from '../permissions/index.ts'
@@ -16,6 +16,9 @@ export interface MiMeiHttpDeps {
 
 const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
   new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json; charset=utf-8', ...headers } })
+
+/** An error answered with its status from runtime/errors.ts and its wire text. */
+const refuse = (err: LeitherError) => json(err.status, { error: err.wireText() })
 
 /**
  * The session of a request: `Authorization: Bearer <sid>` only. A sid in the URL would be kept in
@@ -75,7 +78,7 @@ export function fileResponse(request: Request, f: Extract<Served, { kind: 'file'
 export async function serveMiMei(deps: MiMeiHttpDeps, request: Request): Promise<Response> {
   const url = new URL(request.url)
   if (url.searchParams.has('sid')) {
-    return json(400, { error: 'InvalidParams: a sid is not accepted in the URL (it would be kept in history and logs); send it as Authorization: Bearer <sid>' })
+    return refuse(new InvalidParams('a sid is not accepted in the URL (it would be kept in history and logs); send it as Authorization: Bearer <sid>'))
   }
   const rest = url.pathname.slice('/mm/'.length)
   const slash = rest.indexOf('/')
@@ -87,7 +90,7 @@ export async function serveMiMei(deps: MiMeiHttpDeps, request: Request): Promise
     spec = decodeURIComponent(rest.slice(0, slash))
     path = decodeURIComponent(rest.slice(slash + 1))
   } catch {
-    return json(400, { error: 'InvalidParams: the URL is not valid percent-encoding' })
+    return refuse(new InvalidParams('the URL is not valid percent-encoding'))
   }
   const colon = spec.indexOf(':')
   const mid = colon < 0 ? spec : spec.slice(0, colon)
@@ -98,9 +101,9 @@ export async function serveMiMei(deps: MiMeiHttpDeps, request: Request): Promise
     return fileResponse(request, served)
   } catch (err) {
     // A caller's condition (4xx in runtime/errors.ts) is answered with its text; the node's own failures are logged.
-    if (err instanceof LeitherError && err.status < 500) return json(err.status, { error: err.wireText() })
+    if (err instanceof LeitherError && err.status < 500) return refuse(err)
     deps.log.error('serving a MiMei file failed', { path: url.pathname, error: (err as Error)?.message })
-    return json(500, { error: new Internal('the node failed to serve this file; see its log').wireText() })
+    return refuse(new Internal('the node failed to serve this file; see its log'))
   }
 }
 
