@@ -3,19 +3,12 @@
 // AutoNAT, DCUtR, mDNS and bootstrap — plus a registry for the node's own protocols.
 import { createLibp2p, type Libp2p } from 'libp2p'
 import { tcp } from '@libp2p/tcp'
-import { webSockets } from '@libp2p/websockets'
 import { noise } from '@libp2p/noise'
 import { yamux } from '@libp2p/yamux'
 import { identify } from '@libp2p/identify'
 import { ping } from '@libp2p/ping'
 import { kadDHT, passthroughMapper, type KadDHT } from '@libp2p/kad-dht'
 import { gossipsub } from '@libp2p/gossipsub'
-import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
-import { autoNAT } from '@libp2p/autonat'
-import { dcutr } from '@libp2p/dcutr'
-import { mdns } from '@libp2p/mdns'
-import { bootstrap } from '@libp2p/bootstrap'
-import { preSharedKey } from '@libp2p/pnet'
 import { privateKeyFromRaw } from '@libp2p/crypto/keys'
 import type { Identity } from '../identity/index.ts'
 import type { BaseComponents, Subsystem } from '../kernel.ts'
@@ -127,25 +120,31 @@ export function net() {
             scoreParams: { IPColocationFactorWhitelist: new Set(LOOPBACK_IPS) },
           }),
         }
-        if (!off.has('autonat')) services.autonat = autoNAT()
-        if (!off.has('dcutr')) services.dcutr = dcutr()
-        if (config.relayReservations > 0 && !off.has('relay')) {
+        // The optional parts are imported only when used: a module never imported costs no memory.
+        if (!off.has('autonat')) services.autonat = (await import('@libp2p/autonat')).autoNAT()
+        if (!off.has('dcutr')) services.dcutr = (await import('@libp2p/dcutr')).dcutr()
+        const relayed = config.relayReservations > 0 && !off.has('relay')
+        const circuit = relayed || !off.has('circuit') ? await import('@libp2p/circuit-relay-v2') : undefined
+        if (relayed) {
           // The protocol's defaults (128 KiB and 2 minutes per circuit) suit hole punching only; a
           // NATed Leither node serves MiMei through its relay, so circuits carry real syncs.
-          services.relay = circuitRelayServer({
+          services.relay = circuit!.circuitRelayServer({
             reservations: { maxReservations: config.relayReservations, defaultDataLimit: 256n * 1024n * 1024n, defaultDurationLimit: 30 * 60_000 },
           })
         }
         const discovery = []
-        if (config.mdns) discovery.push(mdns())
-        if (config.bootstrap.length) discovery.push(bootstrap({ list: config.bootstrap }))
+        if (config.mdns) discovery.push((await import('@libp2p/mdns')).mdns())
+        if (config.bootstrap.length) discovery.push((await import('@libp2p/bootstrap')).bootstrap({ list: config.bootstrap }))
+        const transports = [tcp()]
+        if (!off.has('websockets')) transports.push((await import('@libp2p/websockets')).webSockets() as never)
+        if (!off.has('circuit')) transports.push(circuit!.circuitRelayTransport() as never)
         node = (await createLibp2p({
           privateKey: privateKeyFromRaw(raw),
           addresses: { listen: (config.listen.length ? config.listen : listenAddrs(config.p2pHost, config.p2pPort)).filter(offFilter) },
-          transports: [tcp(), ...(off.has('websockets') ? [] : [webSockets()]), ...(off.has('circuit') ? [] : [circuitRelayTransport()])],
+          transports,
           connectionEncrypters: [noise({ crypto: bunNoiseCrypto })],
           streamMuxers: [yamux()],
-          connectionProtector: config.networkKey ? preSharedKey({ psk: new TextEncoder().encode(config.networkKey) }) : undefined,
+          connectionProtector: config.networkKey ? (await import('@libp2p/pnet')).preSharedKey({ psk: new TextEncoder().encode(config.networkKey) }) : undefined,
           peerDiscovery: discovery,
           // Loopback and LAN addresses are normal for Leither (home networks, routers).
           connectionGater: { denyDialMultiaddr: () => false },
