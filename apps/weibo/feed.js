@@ -20,8 +20,9 @@ export class Feed extends Messages {
   forget(author) {
     this.postCache ??= new Map()
     this.profiles ??= new Map()
-    if (author === undefined) this.postCache.clear(), this.profiles.clear()
-    else this.postCache.delete(author), this.profiles.delete(author)
+    this.stamps ??= new Map()
+    if (author === undefined) this.postCache.clear(), this.profiles.clear(), this.stamps.clear()
+    else this.postCache.delete(author), this.profiles.delete(author), this.stamps.delete(author)
     if (author === this.me || author === undefined) this.local = undefined
   }
 
@@ -96,8 +97,29 @@ export class Feed extends Messages {
     )
   }
 
+  /**
+   * Drops the cached posts of the authors whose area changed since they were read (its version
+   * and write count, one small call each): a first page is current without reading every post again.
+   */
+  async refreshChanged(authors) {
+    this.stamps ??= new Map()
+    await Promise.all(
+      authors.map(async (a) => {
+        let stamp = ''
+        try {
+          const i = await this.node.GetVar('mminfo', await this.areaIdOf(a))
+          stamp = `${i.last}:${i.seq}`
+        } catch {}
+        if (!stamp || this.stamps.get(a) !== stamp) {
+          this.forget(a)
+          if (stamp) this.stamps.set(a, stamp)
+        }
+      }),
+    )
+  }
+
   async page(authors, { cursor, limit = 20 } = {}) {
-    if (!cursor) for (const a of authors) this.forget(a)
+    if (!cursor) await this.refreshChanged(authors)
     const lists = await Promise.all(authors.map((a) => this.rawPosts(a)))
     const r = Feed.merge(lists, cursor, Math.max(1, Math.min(100, limit)))
     return { posts: await this.decorate(r.posts), cursor: r.cursor }

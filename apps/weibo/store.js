@@ -205,6 +205,10 @@ export class Weibo extends Feed {
   }
 
   // — areas —
+  areaIdOf(userId) {
+    return areaId(userId)
+  }
+
   /** A read handle on a user's area, or undefined when it is not on this node (or private). */
   async area(userId) {
     if (this.handles.has(userId)) return this.handles.get(userId)

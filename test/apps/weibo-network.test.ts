@@ -97,9 +97,10 @@ test('B follows A: her node replicates A, sees her posts live, and a deleted pos
 }, 60_000)
 
 test("B's like and comment reach A's node, are checked against B's area there, and B reads the counts", async () => {
+  const arrived = next<{ author: string; id: string }>(ub, 'post', (e) => e.author === ua.uid, 'the post')
   const id = await ua.wb.post('count me')
   const mid = await areaId(ua.uid)
-  await next(ub, 'post', (e: { id: string }) => e.id === id, 'the post')
+  expect((await arrived).id).toBe(id)
   const liked = next<{ kind: string }>(ua, 'notification', (n) => n.kind === 'like', 'the like')
   const commented = next<{ kind: string }>(ua, 'notification', (n) => n.kind === 'comment', 'the comment')
   await ub.wb.like(ua.uid, id)
