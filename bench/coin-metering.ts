@@ -117,7 +117,8 @@ writeSection(
       '  rr r',
     ),
     '',
-    `Cost of metering in throughput, (median off − median on) / median off: ${cost.toFixed(1)} %; in CPU time per MB (both nodes are this process), (median on − median off) / median off: ${(((median(cpus.on) - median(cpus.off)) / median(cpus.off)) * 100).toFixed(1)} %.`,
+    `Cost of metering in throughput, (median off − median on) / median off: ${cost.toFixed(1)} %; the same from the syncs paired by round, 1 − median(on / off): ${((1 - median(rates.on.map((x, i) => x / rates.off[i]!))) * 100).toFixed(1)} %; ` +
+      `in CPU time per MB (both nodes are this process), (median on − median off) / median off: ${(((median(cpus.on) - median(cpus.off)) / median(cpus.off)) * 100).toFixed(1)} %, paired by round, median(on / off) − 1: ${((median(cpus.on.map((x, i) => x / cpus.off[i]!)) - 1) * 100).toFixed(1)} %.`,
     '',
     `The hooks alone, per ${CHUNK_SIZE / 1024} KiB block (gate + served + received, 200,000 calls, 3 runs, median): ${median(hooks.on).toFixed(2)} µs with metering on, ${median(hooks.off).toFixed(2)} µs off; ` +
       `one block at the median throughput off takes ${((CHUNK_SIZE / (offMed * 1e6)) * 1e6).toFixed(0)} µs, so the hooks are ${(((median(hooks.on) - median(hooks.off)) / ((CHUNK_SIZE / (offMed * 1e6)) * 1e6)) * 100).toFixed(3)} % of it.`,
