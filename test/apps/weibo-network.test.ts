@@ -131,6 +131,19 @@ test('a DM from A to C opens only for C, and node B between them holds no clear 
   }
 }, 60_000)
 
+test("unfollowing: B's node stops providing A's area when its last follower there leaves, and A loses a follower", async () => {
+  const mid = await areaId(ua.uid)
+  expect((await ub.client.MiMeiShow(mid)).mode).toBe('provide')
+  const left = next<{ author: string }>(ua, 'change', (e) => e.author === ua.uid, "A's index")
+  await ub.wb.unfollow(ua.uid)
+  expect((await ub.client.MiMeiShow(mid)).mode).toBe('none')
+  await left
+  await ua.wb.sync()
+  expect(await ua.wb.followers()).toEqual([uc.uid])
+  // C still follows A: C's node goes on providing.
+  expect((await uc.client.MiMeiShow(mid)).mode).toBe('provide')
+}, 60_000)
+
 test("with A's node stopped, C still reads A's posts from its replica", async () => {
   const mid = await areaId(ua.uid)
   const id = await ua.wb.post('still here when I am not')
