@@ -2,6 +2,8 @@
 // with a strict Content-Security-Policy, and /entry?aid=<id> (Leither's address of an app) leads there.
 import { appIdFromHost, appOrigin, isAppId } from '../apps/ids.ts'
 import type { Served } from '../mimei/files/serve.ts'
+import { InvalidParams, NotFound } from '../errors.ts'
+import { errorResponse, json } from './error-response.ts'
 import { pageHeaders } from './csp.ts'
 import { fileResponse } from './mimei.ts'
 import { hostName } from './origin.ts'
@@ -15,7 +17,6 @@ export interface AppFiles {
 /** Paths every origin shares with the node: the RPC endpoint, the browser client, public variables. */
 const NODE_PATHS = /^\/(webapi\/?|ws3?\/?|lib\/|getvar$)/
 
-const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json; charset=utf-8' } })
 
 /** The app a request's Host names (<label>.localhost), or undefined for the node's own names. */
 export function appOfRequest(request: Request): string | undefined {
@@ -45,15 +46,15 @@ async function appResponse(apps: AppFiles, request: Request, appId: string, url:
     return r
   }
   if (request.method !== 'GET' && request.method !== 'HEAD') return withHeaders(json(405, { error: 'InvalidParams: app pages are read with GET' }))
-  if (!apps.get(appId)) return withHeaders(json(404, { error: `NotFound: no app ${appId} is installed on this node; install it from the launcher` }))
+  if (!apps.get(appId)) return withHeaders(errorResponse(new NotFound(`no app ${appId} is installed on this node; install it from the launcher`)))
   let path: string
   try {
     path = decodeURIComponent(url.pathname).replace(/^\/+/, '')
   } catch {
-    return withHeaders(json(400, { error: 'InvalidParams: malformed path' }))
+    return withHeaders(errorResponse(new InvalidParams('malformed path')))
   }
   const served = await apps.file(appId, path, path === '' || path.endsWith('/'))
-  if (!served) return withHeaders(json(404, { error: `NotFound: app ${appId} has no "${path}"` }))
+  if (!served) return withHeaders(errorResponse(new NotFound(`app ${appId} has no "${path}"`)))
   if (served.kind === 'redirect') return withHeaders(new Response(null, { status: 301, headers: { location: `${url.pathname}/${url.search}` } }))
   return withHeaders(fileResponse(request, served))
 }
@@ -62,8 +63,8 @@ async function appResponse(apps: AppFiles, request: Request, appId: string, url:
 export function entryRedirect(apps: AppFiles, request: Request, port: number): Response {
   const url = new URL(request.url)
   const aid = url.searchParams.get('aid') ?? url.searchParams.get('appid') ?? ''
-  if (!isAppId(aid)) return json(400, { error: 'InvalidParams: /entry needs aid=<app id>' })
-  if (!apps.get(aid)) return json(404, { error: `NotFound: no app ${aid} is installed on this node` })
+  if (!isAppId(aid)) return errorResponse(new InvalidParams('/entry needs aid=<app id>'))
+  if (!apps.get(aid)) return errorResponse(new NotFound(`no app ${aid} is installed on this node`))
   url.searchParams.delete('aid')
   url.searchParams.delete('appid')
   const rest = url.searchParams.toString()

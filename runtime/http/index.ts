@@ -1,7 +1,8 @@
 // The HTTP server on the node's one port (Elysia): GetVar, bundled apps, JSON errors.
 import { Elysia } from 'elysia'
 import { bundledFile } from '../apps/index.ts'
-import { PermissionDenied } from '../errors.ts'
+import { Internal, InvalidParams, NotFound, PermissionDenied } from '../errors.ts'
+import { errorResponse, json } from './error-response.ts'
 import type { BaseComponents, Subsystem } from '../kernel.ts'
 import type { VarTable } from '../vars.ts'
 import type { RpcHandler } from '../rpc/protocol.ts'
@@ -52,10 +53,7 @@ function failed(c: Timed): boolean {
   return typeof status === 'number' && status >= 400
 }
 
-const json = (status: number, body: unknown) =>
-  new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json; charset=utf-8' } })
-
-const notFound = (what: string) => json(404, { error: `NotFound: ${what}` })
+const notFound = (what: string) => errorResponse(new NotFound(what))
 
 /**
  * The node's own pages (the launcher, holding the user's session): scripts, styles and connections
@@ -84,7 +82,7 @@ export function http() {
       const minute = Math.floor(Date.now() / 60_000)
       if (logged.minute !== minute) logged = { minute, count: 0 }
       if (++logged.count <= REFUSALS_LOGGED_PER_MIN) log.warn('request refused', { path: new URL(request.url).pathname, why })
-      return json(403, { error: new PermissionDenied(why).wireText() })
+      return errorResponse(new PermissionDenied(why))
     }
     const routes = () =>
       new Elysia({ websocket: websocketOptions(config.maxBodyBytes) })
@@ -125,9 +123,9 @@ export function http() {
         })
         .onError(({ code, error, request }) => {
           if (code === 'NOT_FOUND') return notFound(`no route ${new URL(request.url).pathname}`)
-          if (code === 'PARSE' || code === 'VALIDATION') return json(400, { error: `InvalidParams: ${(error as Error).message}` })
+          if (code === 'PARSE' || code === 'VALIDATION') return errorResponse(new InvalidParams((error as Error).message))
           log.error('request failed', { path: new URL(request.url).pathname, error: (error as Error)?.message })
-          return json(500, { error: 'Internal: the node failed to handle this request; see its log' })
+          return errorResponse(new Internal('the node failed to handle this request; see its log'))
         })
 
     let app: ReturnType<typeof routes> | undefined

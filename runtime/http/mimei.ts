@@ -7,6 +7,7 @@ import type { MiMeiStore } from '../mimei/index.ts'
 import type { Grant, Permissions } from '../permissions/index.ts'
 import type { Served } from '../mimei/files/serve.ts'
 import { noneMatch, parseRange, rangeStillValid } from './range.ts'
+import { errorResponse as refuse, json } from './error-response.ts'
 
 export interface MiMeiHttpDeps {
   readonly mimei: MiMeiStore
@@ -14,11 +15,6 @@ export interface MiMeiHttpDeps {
   readonly log: Logger
 }
 
-const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
-  new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json; charset=utf-8', ...headers } })
-
-/** An error answered with its status from runtime/errors.ts and its wire text. */
-const refuse = (err: LeitherError) => json(err.status, { error: err.wireText() })
 
 /**
  * The session of a request: `Authorization: Bearer <sid>` only. A sid in the URL would be kept in
