@@ -108,6 +108,7 @@ export class Weibo extends Feed {
     this.ownId = await areaId(this.me)
     this.handles.set(this.me, this.own)
     await node.Sadd(this.shared, 'users', this.me)
+    await this.migrate()
     this.readable = (await this.need('mimei', () => node.MMSetRight(this.ownId, '', 1))) !== undefined
     const priv = await this.need('mimei', () => node.MMCreate(SPACE, 'private', '', 2, 0))
     this.priv = priv ? await node.MMOpen(priv, 'cur') : undefined
@@ -138,6 +139,30 @@ export class Weibo extends Feed {
     // The doorbell (pubsub) needs the user's key on the node; without it announcements still come, a little later.
     await this.watchLocal()
     this.timer = setInterval(() => Promise.all([this.sync(), this.watchLocal()]).catch(() => {}), POLL_MS)
+  }
+
+  /**
+   * Weibo 0.1 kept a user's data in the area named by the app id (each node's own); once, when the
+   * namespace area is still empty, profile, posts, follows and likes are copied from it.
+   */
+  async migrate() {
+    const { node } = this
+    if ((await node.Hlen(this.own, 'posts')) || (await node.Hlen(this.own, 'profile')) || (await node.Get(this.own, 'migrated'))) return
+    const hash = new Uint8Array(await crypto.subtle.digest('SHA-256', enc.encode(`mimei\n${this.me}\n${this.appId}\nappdata\nuser`)))
+    let old
+    try {
+      old = await node.MMOpen(b64url(hash.subarray(0, 20)), 'cur')
+    } catch {
+      return
+    }
+    const [profile, posts, following, likes] = await Promise.all([node.Hgetall(old, 'profile'), node.Hgetall(old, 'posts'), node.Smembers(old, 'following'), node.Smembers(old, 'likes')])
+    const pairs = (o) => Object.entries(o ?? {}).map(([k, v]) => [k, String(v)])
+    if (pairs(profile).length) await node.Hmset(this.own, 'profile', ...pairs(profile))
+    if (pairs(posts).length) await node.Hmset(this.own, 'posts', ...pairs(posts))
+    if (following?.length) await node.Sadd(this.own, 'following', ...following.map(String))
+    if (likes?.length) await node.Sadd(this.own, 'likes', ...likes.map(String))
+    await node.Set(this.own, 'migrated', Date.now())
+    await node.MMClose(old).catch(() => {})
   }
 
   close() {

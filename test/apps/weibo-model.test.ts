@@ -235,6 +235,29 @@ describe('direct messages', () => {
   })
 })
 
+describe('upgrade from 0.1', () => {
+  test("a user's posts, profile, follows and likes in the app-id area of Weibo 0.1 are copied into her namespace area at first open", async () => {
+    const d = await user(node, undefined, false)
+    opened.push(d)
+    // 0.1 kept them in MMOpenAppData(appid, 'user') when it named the app id: the same MiMei as this.
+    const app = await weiboId(node)
+    const mid = (await callLocal(node, 'MMCreate', d.sid, app, 'appdata', 'user', 2)) as string
+    const h = await callLocal(node, 'MMOpen', d.sid, mid, 'cur')
+    await callLocal(node, 'Hmset', h, 'profile', ['name', 'Old Dora'], ['bio', 'since 0.1'])
+    await callLocal(node, 'Hset', h, 'posts', 'k0ld01', JSON.stringify({ text: 'my first post', at: 1_700_000_000_000 }))
+    await callLocal(node, 'Sadd', h, 'following', a.uid)
+    await d.wb.open()
+    expect(await d.wb.profile()).toMatchObject({ name: 'Old Dora', bio: 'since 0.1' })
+    expect((await d.wb.posts(d.uid)).map((p: { text: string }) => p.text)).toEqual(['my first post'])
+    expect(await d.wb.following()).toEqual([a.uid])
+    // Once: what she changes later is not overwritten at the next open.
+    await d.wb.setProfile('Dora', '')
+    d.wb.close()
+    await d.wb.open()
+    expect((await d.wb.profile()).name).toBe('Dora')
+  })
+})
+
 describe('data namespace', () => {
   test("areas have the namespace's id: the same on any node", async () => {
     expect(await callLocal(node, 'AppDataId', a.sid, await weiboId(node), a.uid)).toBe(await areaId(a.uid))
