@@ -75,7 +75,9 @@ function op(
       }
       if (h.tx) return enqueue(mimei, h, name, args.reduce<number>((sum, a) => sum + encodeValue(a).length, 0), apply)
       // Answered once the group of writes holding it is committed (runtime/mimei/db/writes.ts).
-      return mimei.writes.write(() => apply())
+      // Without quotas to size it against, a write counts its MiMei's sequence number and size in
+      // memory with the rest of its group, stored once.
+      return mimei.writes.write((counter) => apply(counter ? { ...h.target, counter } : h.target), mimei.quotasApply(h.payer) ? undefined : h.m)
     },
   })
 }

@@ -34,17 +34,18 @@ export function zadd(t: DbTarget, key: string, pairs: unknown[]): number {
   expectType(t, key, 'zset')
   const list = scorePairs(pairs)
   if (!list.length) throw new InvalidParams('Zadd needs at least one {score, member}')
-  const existing = q(t.db, 'SELECT 1 FROM kv_zset WHERE m = ? AND key = ? AND member = ?')
-  const up = q(t.db, 'INSERT INTO kv_zset (m, key, member, score) VALUES (?, ?, ?, ?) ON CONFLICT (m, key, member) DO UPDATE SET score = excluded.score')
+  // An existing member takes one UPDATE; only a new one is inserted.
+  const update = q(t.db, 'UPDATE kv_zset SET score = ? WHERE m = ? AND key = ? AND member = ?')
+  const insert = q(t.db, 'INSERT INTO kv_zset (m, key, member, score) VALUES (?, ?, ?, ?)')
   let added = 0
   let delta = 0
   for (const p of list) {
     const b = encodeValue(p.member)
-    if (!existing.get(t.m, key, b)) {
+    if (update.run(p.score, t.m, key, b).changes === 0) {
+      insert.run(t.m, key, b, p.score)
       added++
       delta += b.length + 8
     }
-    up.run(t.m, key, b, p.score)
   }
   touch(t, key, 'zset', null, delta)
   return added
