@@ -8,7 +8,8 @@ import { isKeyId, loadUserKey, type KeyPair } from '../identity/index.ts'
 import type { Identity } from '../identity/index.ts'
 import type { BaseComponents, Subsystem } from '../kernel.ts'
 import type { Net } from '../net/index.ts'
-import { BlockError, decodeBlock, makeBlock, MEMO_MAX, type Block, type ChainContext, type SignedBlock } from './block.ts'
+import { BlockError, decodeBlock, makeBlock, MEMO_MAX, sameBytes, type Block, type ChainContext, type SignedBlock } from './block.ts'
+import { MAX_ROUNDS, stalled, tally } from './rounds.ts'
 import { cosign, quorumOf, type Cosig } from './notary.ts'
 import { ledgerPeers } from './peers.ts'
 import { ledgerStore, type LedgerStore } from './store.ts'
@@ -152,18 +153,50 @@ export function ledger() {
       cosigs.push(...remote.cosigs)
       if (cosigs.length < need) {
         const why = remote.refusals.join('; ')
+        if (/double spend/.test(why)) {
+          // Notaries voted for a rival after the same predecessor: if neither can win, the next round decides (docs/coin.md).
+          const won = await settleConflict(b, all, need)
+          if (won && sameBytes(won.block.hash, b.hash)) return finish(b, won.cosigs)
+          if (won) {
+            finish(won.block, won.cosigs)
+            throw new Conflict(`block refused: a conflicting block of account ${b.account} after the same predecessor won the notaries' vote (a double spend is refused)`)
+          }
+        }
         if (/double spend|predecessor/.test(why)) throw new Conflict(`block refused by the notaries: ${why}`)
         // This node co-signed it: no other block may follow the same predecessor here, so it is tried again first.
         const later = cosigs.some((x) => x.notary === c.identity.nodeId) ? '; the block is tried again before the account\'s next one and may still become final' : ''
         throw new Timeout(`no quorum: ${cosigs.length} of ${all.length} notaries co-signed, ${need} needed (coinNotaries in leither.json)${why ? `: ${why}` : ''}${later}`)
       }
+      return finish(b, cosigs)
+    }
+
+    /** Appends a block a quorum co-signed and hands it on. */
+    function finish(b: Block, cosigs: readonly Cosig[]): Block {
       if (store.byHash(b.hash)) return b
       if (b.type === 'send') sending.add(b.hash)
       finalized(b, cosigs)
       sending.delete(b.hash)
       // Final now: the other nodes learn of it in the background (a notary lacking it gets it with the account's next block).
-      void peers.broadcast({ block: { body: b.body, sig: b.sig }, cosigs })
+      void peers.broadcast({ block: { body: b.body, sig: b.sig }, cosigs: [...cosigs] })
       return b
+    }
+
+    /**
+     * A conflict neither block won: gathers each round's votes and, while no block can reach a
+     * quorum in it (a stall proof), asks the notaries for the next round's. Returns the block a
+     * quorum of one round voted for, or undefined (notaries missing: it may be tried again later).
+     */
+    async function settleConflict(b: Block, all: readonly string[], need: number): Promise<{ block: Block; cosigs: Cosig[] } | undefined> {
+      for (let round = 0; round <= MAX_ROUNDS; round++) {
+        const votes = await peers.votes(b.account, b.prev, round)
+        const t = tally(votes, round, all, peers.keyFor)
+        const won = t.find((x) => x.voters.length >= need)
+        if (won) return { block: won.block, cosigs: won.cosigs }
+        if (round === MAX_ROUNDS || !stalled(t, all.length, need)) return undefined
+        const next = tally(await peers.revotes(votes, round), round + 1, all, peers.keyFor).find((x) => x.voters.length >= need)
+        if (next) return { block: next.block, cosigs: next.cosigs }
+      }
+      return undefined
     }
 
     // Opens and receives are made the same way every time (their time is fixed: 0, the send's), so

@@ -14,6 +14,8 @@ export interface Cosig {
    * counts only when its key id is the notary's id, which the network config names.
    */
   readonly key?: Uint8Array
+  /** The voting round (docs/coin.md): absent or 0 for the first vote after a predecessor. */
+  readonly round?: number
 }
 
 /**
@@ -23,10 +25,12 @@ export interface Cosig {
  */
 export const quorumOf = (n: number): number => Math.max(Math.ceil((2 * n) / 3), Math.floor(n / 2) + 1)
 
-export const cosigBytes = (hash: Uint8Array): Uint8Array => prefixed(NOTARY_PREFIX, hash)
+/** What a notary signs: the block hash, and past round 0 the round (so a vote of one round never counts in another). */
+export const cosigBytes = (hash: Uint8Array, round = 0): Uint8Array =>
+  prefixed(NOTARY_PREFIX, round === 0 ? hash : new Uint8Array([...hash, ...new TextEncoder().encode(`#${round}`)]))
 
-export function verifyCosig(publicKey: Uint8Array, hash: Uint8Array, sig: Uint8Array): boolean {
-  return verify(publicKey, cosigBytes(hash), sig)
+export function verifyCosig(publicKey: Uint8Array, hash: Uint8Array, sig: Uint8Array, round = 0): boolean {
+  return verify(publicKey, cosigBytes(hash, round), sig)
 }
 
 /**

@@ -8,7 +8,8 @@ import { offenseLog } from '../net/wire.ts'
 import { coinGossip, type CoinGossip } from './gossip.ts'
 import { checkNext, decodeBlock, sameBytes, type Block, type ChainContext } from './block.ts'
 import { cosign, quorumOf, verifyCosig, type Cosig } from './notary.ts'
-import { askCosign, CHAIN_PAGE, COIN_PROTOCOL, fetchChain, peersByNodeId, sendFinal, serveCoin, type FinalBlock } from './proto.ts'
+import { askCosign, askRevote, askVote, CHAIN_PAGE, COIN_PROTOCOL, fetchChain, peersByNodeId, sendFinal, serveCoin, type FinalBlock } from './proto.ts'
+import { myVote, revote } from './rounds.ts'
 import type { LedgerStore } from './store.ts'
 
 export interface PeersComponents {
@@ -27,6 +28,12 @@ export interface LedgerPeers {
   cosigs(b: Block, others: string[], need: number): Promise<{ cosigs: Cosig[]; refusals: string[] }>
   /** Hands a final block to every connected node. */
   broadcast(f: FinalBlock): Promise<void>
+  /** The votes of a round after a predecessor: this notary's and those of the others that answer. */
+  votes(account: string, prev: Uint8Array, round: number): Promise<FinalBlock[]>
+  /** The next round's votes for a stall proof of `round`: this notary's and the others'. */
+  revotes(proof: FinalBlock[], round: number): Promise<FinalBlock[]>
+  /** The key a co-signature is checked with (see keyFor). */
+  keyFor(c: Cosig): Uint8Array | undefined
   start(): Promise<void>
   stop(): Promise<void>
 }
@@ -47,23 +54,28 @@ export function ledgerPeers(c: PeersComponents): LedgerPeers {
    * co-signature, else the one it carries when that key's id is the notary id the config names.
    */
   const keyFor = (s: Cosig): Uint8Array | undefined => notaryKeys().get(s.notary) ?? (s.key?.length === 32 && keyId(s.key) === s.notary ? s.key : undefined)
-  /** The co-signatures of `hash` that count: from distinct notaries of the config, each verified with its key (then remembered). */
+  /**
+   * The co-signatures of `hash` that count: from distinct notaries of the config, each verified with
+   * its key (then remembered), all of one round (the round with the most; a quorum must be of one round).
+   */
   function validCosigs(hash: Uint8Array, cosigs: readonly Cosig[]): Cosig[] {
     const all = notaries()
-    const seen = new Set<string>()
-    const valid: Cosig[] = []
+    const byRound = new Map<number, Cosig[]>()
     for (const s of cosigs) {
-      if (!all.includes(s.notary) || seen.has(s.notary)) continue
+      const round = s.round ?? 0
+      const group = byRound.get(round) ?? []
+      if (!all.includes(s.notary) || group.some((o) => o.notary === s.notary)) continue
       const key = keyFor(s)
-      if (!key || !verifyCosig(key, hash, s.sig)) continue
-      seen.add(s.notary)
+      if (!key || !verifyCosig(key, hash, s.sig, round)) continue
       knownKeys.set(s.notary, key)
-      valid.push({ notary: s.notary, sig: s.sig, key })
+      group.push({ notary: s.notary, sig: s.sig, key, ...(round ? { round } : {}) })
+      byRound.set(round, group)
     }
-    return valid
+    return [...byRound.values()].sort((x, y) => y.length - x.length)[0] ?? []
   }
   /** Co-signatures as handed on: each with its notary's key when known here. */
-  const withKeys = (cosigs: readonly Cosig[]): Cosig[] => cosigs.map((s) => ({ notary: s.notary, sig: s.sig, ...(s.key ?? knownKeys.get(s.notary) ? { key: s.key ?? knownKeys.get(s.notary) } : {}) }))
+  const withKeys = (cosigs: readonly Cosig[]): Cosig[] =>
+    cosigs.map((s) => ({ notary: s.notary, sig: s.sig, ...(s.key ?? knownKeys.get(s.notary) ? { key: s.key ?? knownKeys.get(s.notary) } : {}), ...(s.round ? { round: s.round } : {}) }))
 
   /** Takes in a block made final elsewhere: a quorum of valid co-signatures, and it extends the chain here. */
   function acceptFinal(f: FinalBlock): void {
@@ -123,7 +135,31 @@ export function ledgerPeers(c: PeersComponents): LedgerPeers {
     return { cosigs, refusals }
   }
 
+  const me = () => c.identity.nodeKey
+  const amNotary = () => notaries().includes(c.identity.nodeId)
+  /** Asks every other connected notary; the answers of those that answer, concatenated. */
+  async function fromOthers(ask: (peer: PeerId) => Promise<FinalBlock[]>): Promise<FinalBlock[]> {
+    if (!c.net) return []
+    const peers = peersByNodeId(c.net.libp2p)
+    const others = notaries().filter((n) => n !== c.identity.nodeId && peers.has(n))
+    const answers = await Promise.allSettled(others.map((n) => ask(peers.get(n)!.peer)))
+    return answers.flatMap((a) => (a.status === 'fulfilled' ? a.value : []))
+  }
+  const localRevote = (proof: FinalBlock[], round: number): FinalBlock[] => [revote(me(), store, ctx, proof, round, notaries(), quorumOf(notaries().length), keyFor)]
+
   return {
+    keyFor,
+    async votes(account, prev, round) {
+      const mine = amNotary() ? myVote(me(), store, account, prev, round) : []
+      return [...mine, ...(await fromOthers((p) => askVote(c.net!.libp2p, p, account, prev, round)))]
+    },
+    async revotes(proof, round) {
+      let mine: FinalBlock[] = []
+      try {
+        if (amNotary()) mine = localRevote(proof, round)
+      } catch {} // this notary voted otherwise in that round: the others may still decide
+      return [...mine, ...(await fromOthers((p) => askRevote(c.net!.libp2p, p, proof, round)))]
+    },
     cosigs: askNotaries,
     async broadcast(f) {
       f = { block: f.block, cosigs: withKeys(f.cosigs) }
@@ -161,6 +197,8 @@ export function ledgerPeers(c: PeersComponents): LedgerPeers {
             acceptFinal(f)
           },
           chain: (account, from) => store.chainFrom(account, from, CHAIN_PAGE).map((b) => finalOf(b)[0]!),
+          vote: (account, prev, round) => myVote(me(), store, account, prev, round),
+          revote: (proof, round) => localRevote(proof, round),
         },
         offenseLog(c.log),
       )

@@ -13,7 +13,7 @@ export interface FinalBlock {
 }
 
 export interface CoinRequest {
-  /** cosign | final | chain */
+  /** cosign | final | chain | vote | revote */
   op: string
   block?: SignedBlock
   /** chain: whose blocks, from which height on (at most CHAIN_PAGE). */
@@ -23,13 +23,18 @@ export interface CoinRequest {
   deps?: FinalBlock[]
   /** final: the co-signatures of `block`. */
   cosigs?: Cosig[]
+  /** vote: after which predecessor of `account` (empty for the open block), in which round; revote: the round of `proof`. */
+  prev?: Uint8Array
+  round?: number
+  /** revote: the stall proof, the round's votes (blocks, each with its votes). */
+  proof?: FinalBlock[]
 }
 
 const MAX_NOTARIES = 64
 /** Final blocks per chain answer. */
 export const CHAIN_PAGE = 64
 const signedBlock = object({ body: bytes(BLOCK_MAX_BYTES), sig: bytes(64) })
-const cosig = object({ notary: str(27), sig: bytes(64), key: optional(bytes(32)) })
+const cosig = object({ notary: str(27), sig: bytes(64), key: optional(bytes(32)), round: optional(int) })
 const final = object({ block: signedBlock, cosigs: list(cosig, MAX_NOTARIES) })
 /** Checks the shape of a final block from the wire (gossip), throwing WireError when it does not fit. */
 export const finalBlockOf = (v: unknown): FinalBlock => final(v) as FinalBlock
@@ -50,6 +55,9 @@ export const COIN_PROTOCOL: ProtocolSpec<CoinRequest, CoinResponse> = {
     cosigs: optional(list(cosig, MAX_NOTARIES)),
     account: optional(str(27)),
     from: optional(int),
+    prev: optional(bytes(32)),
+    round: optional(int),
+    proof: optional(list(final, MAX_NOTARIES)),
   }),
   response: object({ sig: optional(bytes(64)), ok: optional((v) => v === true), blocks: optional(list(final, CHAIN_PAGE)) }),
   timeoutMs: 10_000,
@@ -62,6 +70,10 @@ export interface CoinHandlers {
   final(f: FinalBlock, peer: PeerId): void | Promise<void>
   /** Final blocks of an account from a height on, with their co-signatures. */
   chain(account: string, from: number): FinalBlock[]
+  /** This notary's vote of a round after a predecessor (none or one). */
+  vote(account: string, prev: Uint8Array, round: number): FinalBlock[]
+  /** This notary's vote in the next round, for a stall proof of `round`; throws a reason to refuse. */
+  revote(proof: FinalBlock[], round: number): FinalBlock[]
 }
 
 export function serveCoin(libp2p: Libp2p, h: CoinHandlers, offense: ReturnType<typeof offenseLog>) {
@@ -70,6 +82,8 @@ export function serveCoin(libp2p: Libp2p, h: CoinHandlers, offense: ReturnType<t
     COIN_PROTOCOL,
     async (req, peer) => {
       if (req.op === 'chain' && req.account !== undefined) return { blocks: h.chain(req.account, Math.max(0, req.from ?? 0)) }
+      if (req.op === 'vote' && req.account !== undefined && req.prev && req.round !== undefined) return { blocks: h.vote(req.account, req.prev, req.round) }
+      if (req.op === 'revote' && req.proof && req.round !== undefined) return { blocks: h.revote(req.proof, req.round) }
       if (!req.block) throw new Error(`${req.op} needs a block`)
       if (req.op === 'cosign') return { sig: await h.cosign(req.block, req.deps ?? [], peer) }
       if (req.op === 'final') {
@@ -105,4 +119,12 @@ export async function sendFinal(libp2p: Libp2p, peer: PeerId, f: FinalBlock): Pr
 
 export async function fetchChain(libp2p: Libp2p, peer: PeerId, account: string, from: number): Promise<FinalBlock[]> {
   return (await request(libp2p, peer, COIN_PROTOCOL, { op: 'chain', account, from })).blocks ?? []
+}
+
+export async function askVote(libp2p: Libp2p, peer: PeerId, account: string, prev: Uint8Array, round: number): Promise<FinalBlock[]> {
+  return (await request(libp2p, peer, COIN_PROTOCOL, { op: 'vote', account, prev, round })).blocks ?? []
+}
+
+export async function askRevote(libp2p: Libp2p, peer: PeerId, proof: FinalBlock[], round: number): Promise<FinalBlock[]> {
+  return (await request(libp2p, peer, COIN_PROTOCOL, { op: 'revote', proof, round })).blocks ?? []
 }

@@ -14,7 +14,7 @@ export interface LedgerStore {
   byHash(hash: Uint8Array): Block | undefined
   isReceived(source: Uint8Array): boolean
   /** Appends a final block (checked by the caller) with its co-signatures. */
-  append(b: Block, cosigs: readonly { notary: string; sig: Uint8Array }[]): void
+  append(b: Block, cosigs: readonly { notary: string; sig: Uint8Array; round?: number }[]): void
   /** Blocks of an account, newest first. */
   history(account: string, start: number, count: number): Block[]
   chain(account: string): Block[]
@@ -33,7 +33,11 @@ export interface LedgerStore {
   /** The public key from the account's open block. */
   openKey(account: string): Uint8Array | undefined
   accounts(): string[]
-  cosigsOf(hash: Uint8Array): { notary: string; sig: Uint8Array }[]
+  cosigsOf(hash: Uint8Array): { notary: string; sig: Uint8Array; round: number }[]
+  /** The block this notary voted for after `prev` in `round` (0: its co-signature, coin_notes). */
+  vote(account: string, prev: Uint8Array, round: number): Block | undefined
+  /** Records this notary's vote in a round >= 1. */
+  noteVote(b: Block, round: number): void
   /** Runs `fn`'s writes in one transaction (one commit); on failure none of them happened. */
   batch(fn: () => void): void
 }
@@ -110,7 +114,7 @@ export function ledgerStore(db: () => Database): LedgerStore {
           b.body,
           b.sig,
         )
-        for (const c of cosigs) q('INSERT OR IGNORE INTO coin_cosigs (hash, notary, sig) VALUES (?, ?, ?)').run(b.hash, c.notary, c.sig)
+        for (const c of cosigs) q('INSERT OR IGNORE INTO coin_cosigs (hash, notary, sig, round) VALUES (?, ?, ?, ?)').run(b.hash, c.notary, c.sig, c.round ?? 0)
       })()
       heads.set(b.account, { head: b, height: height + 1 })
       if (b.type === 'send') pendings.get(b.to!)?.set(hexOf(b.hash), b)
@@ -151,7 +155,17 @@ export function ledgerStore(db: () => Database): LedgerStore {
       return toBlock(q('SELECT body, sig FROM coin_blocks WHERE account = ? AND height = 0').get(account) as BlockRow | null)?.key
     },
     cosigsOf(hash) {
-      return (q('SELECT notary, sig FROM coin_cosigs WHERE hash = ?').all(hash) as { notary: string; sig: Uint8Array }[]).map((r) => ({ notary: r.notary, sig: new Uint8Array(r.sig) }))
+      const rows = q('SELECT notary, sig, round FROM coin_cosigs WHERE hash = ?').all(hash) as { notary: string; sig: Uint8Array; round: number }[]
+      return rows.map((r) => ({ notary: r.notary, sig: new Uint8Array(r.sig), round: r.round }))
+    },
+    vote(account, prev, round) {
+      const row = round === 0
+        ? q('SELECT body, sig FROM coin_notes WHERE account = ? AND prev = ? AND body IS NOT NULL').get(account, prev)
+        : q('SELECT body, sig FROM coin_votes WHERE account = ? AND prev = ? AND round = ?').get(account, prev, round)
+      return toBlock(row as BlockRow | null)
+    },
+    noteVote(b, round) {
+      q('INSERT INTO coin_votes (account, prev, round, hash, body, sig) VALUES (?, ?, ?, ?, ?, ?)').run(b.account, b.prev, round, b.hash, b.body, b.sig)
     },
     batch(fn) {
       try {

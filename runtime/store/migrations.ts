@@ -268,4 +268,15 @@ export const MIGRATIONS: readonly Migration[] = [
       db.run('ALTER TABLE traffic_meters ADD COLUMN received_relayed INTEGER NOT NULL DEFAULT 0')
     },
   },
+  {
+    version: 19,
+    name: 'coin ledger: voting rounds, for a conflict neither block won',
+    up(db) {
+      // A notary's vote in round 1, 2, … after a predecessor (round 0 stays in coin_notes): one per
+      // round, ever. A co-signature's round: a block is final with a quorum of the same round.
+      db.run(`CREATE TABLE coin_votes (account TEXT NOT NULL, prev BLOB NOT NULL, round INTEGER NOT NULL, hash BLOB NOT NULL, body BLOB NOT NULL, sig BLOB NOT NULL,
+        PRIMARY KEY (account, prev, round)) STRICT, WITHOUT ROWID`)
+      db.run('ALTER TABLE coin_cosigs ADD COLUMN round INTEGER NOT NULL DEFAULT 0')
+    },
+  },
 ]
