@@ -71,7 +71,8 @@ export class AreaFollows {
       const had = this.db.query('SELECT 1 FROM meta WHERE key = ?').get(key)
       if (!had && mine >= MAX_FOLLOWS) throw new QuotaExceeded(`a user follows at most ${MAX_FOLLOWS} areas on this node; unfollow some first`)
       this.db.query('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run(key, who.userId)
-      if (!this.replication) return { mid, following: true, followers: this.count(mid), provided: false }
+      // The author's own MiMei here (not a replica) is hers to share or keep private: left as it is.
+      if (!this.replication || this.authoredHere(mid)) return { mid, following: true, followers: this.count(mid), provided: false }
       // The first sync may wait for a node that is away: it runs on, and retries, without the caller.
       this.replication
         .provide(this.system, mid)
@@ -84,12 +85,19 @@ export class AreaFollows {
     }
     this.db.query('DELETE FROM meta WHERE key = ?').run(key)
     const left = this.count(mid)
-    if (left === 0 && this.replication) await this.replication.unprovide(this.system, mid)
+    if (left === 0 && this.replication && !this.authoredHere(mid)) await this.replication.unprovide(this.system, mid)
     return { mid, following: false, followers: left, provided: left > 0 && !!this.replication }
+  }
+
+  /** True when the MiMei was made on this node by its author (a replica is charged to whoever asked for it). */
+  private authoredHere(mid: string): boolean {
+    const row = this.db.query('SELECT author, charge_to FROM mimei WHERE mid = ?').get(mid) as { author: string; charge_to: string | null } | null
+    return !!row && row.charge_to === null
   }
 
   /** Everyone on this node may read a followed replica (it is public on the network). */
   private readable(mid: string): void {
+    if (this.authoredHere(mid)) return
     try {
       const row = this.mimei.row(mid)
       if ((this.mimei.rightsOf(row, { userId: '', kind: 'guest', sid: '' }) & Right.read) === 0) this.mimei.setRight(this.system, mid, '', Right.read)

@@ -131,6 +131,18 @@ test('a DM from A to C opens only for C, and node B between them holds no clear 
   }
 }, 60_000)
 
+test("following a user of the same node leaves her area as she keeps it: a private one stays private and is not provided", async () => {
+  const shy = await user(nodes[1], ['msg'])
+  users.push(shy)
+  const mid = await areaId(shy.uid)
+  expect(shy.wb.readable).toBe(false)
+  expect(await ub.client.AppDataFollow(ub.wb.appId, shy.uid, true)).toMatchObject({ mid, following: true, provided: false })
+  expect(nodes[1].store.db.query('SELECT mode FROM net_shared WHERE mid = ?').get(mid)).toBeNull()
+  expect(await ub.wb.area(shy.uid)).toBeUndefined()
+  expect(String(await ub.client.MiMeiShow(mid).catch((e: Error) => e.message))).toStartWith('PermissionDenied')
+  await ub.client.AppDataFollow(ub.wb.appId, shy.uid, false)
+})
+
 test("unfollowing: B's node stops providing A's area when its last follower there leaves, and A loses a follower", async () => {
   const mid = await areaId(ua.uid)
   expect((await ub.client.MiMeiShow(mid)).mode).toBe('provide')
