@@ -24,14 +24,14 @@ export interface ProcPropagation {
 
 const WITHIN_MS = 45_000
 
-interface Node {
+export interface Node {
   proc: RunningNode
   dir: string & Disposable
   s: NodeSession
 }
 
-/** Log lines of `node` (its stderr) as [time ms, line] after `from` that match `re`. */
-function linesOf(node: Node, re: RegExp): { at: number; line: string }[] {
+/** Log lines of `node` (its stderr) as [time ms, line] that match `re`. */
+export function linesOf(node: Node, re: RegExp): { at: number; line: string }[] {
   const out = []
   for (const line of node.proc.stderr().split('\n')) {
     if (!re.test(line)) continue
@@ -41,29 +41,53 @@ function linesOf(node: Node, re: RegExp): { at: number; line: string }[] {
   return out
 }
 
-async function boot(bootstrap: string[], env: Record<string, string>): Promise<Node> {
-  const dir = tempDir('leither-bench-')
-  const args = ['--data', dir, '--port', '0', '--host', '127.0.0.1', '--log-level', 'info', ...bootstrap.flatMap((a) => ['--bootstrap', a])]
+/** Starts `leither run` on a data dir (a new one unless given), logged in as its owner. */
+export async function bootNode(bootstrap: string[], env: Record<string, string>, opts: { dir?: string & Disposable; p2pPort?: number } = {}): Promise<Node> {
+  const dir = opts.dir ?? tempDir('leither-bench-')
+  const args = ['--data', dir, '--port', '0', '--host', '127.0.0.1', '--log-level', 'info', ...(opts.p2pPort ? ['--p2p-port', String(opts.p2pPort)] : []), ...bootstrap.flatMap((a) => ['--bootstrap', a])]
   const proc = await startNode(args, { env, timeoutMs: 60_000 })
   const s = connect({ flags: { data: dir, node: proc.url }, args: [] } as unknown as Parsed)
   await s.login()
   return { proc, dir, s }
 }
 
-async function until(what: string, check: () => Promise<boolean>, ms = 60_000): Promise<void> {
+/** The node's TCP multiaddr (with /p2p/). */
+export const tcpAddrOf = async (k: Node) => ((await k.s.call('GetVar', [k.s.sid, 'nodeaddrs'])) as string[]).find((a) => !a.includes('/ws') && !a.includes('p2p-circuit'))!
+
+export async function until(what: string, check: () => Promise<boolean> | boolean, ms = 60_000): Promise<void> {
   for (const deadline = Date.now() + ms; Date.now() < deadline; await Bun.sleep(200)) if (await check()) return
   throw new Error(`timed out waiting for ${what}`)
 }
 
-/** Node i bootstraps to node i-1 and, every third node, to node 0 too (as the in-process variant links). */
-export async function propagationProcesses(n: number, rounds: number, env: Record<string, string> = {}): Promise<ProcPropagation> {
+/** N nodes: node i bootstraps to node i-1 and, every third node, to node 0 too. */
+export async function bootChain(n: number, env: Record<string, string> = {}): Promise<Node[]> {
   const nodes: Node[] = []
   try {
     for (let i = 0; i < n; i++) {
-      const tcp = async (k: Node) => ((await k.s.call('GetVar', [k.s.sid, 'nodeaddrs'])) as string[]).find((a) => !a.includes('/ws') && !a.includes('p2p-circuit'))!
-      const boots = i === 0 ? [] : [await tcp(nodes[i - 1]), ...(i % 3 === 0 && i > 1 ? [await tcp(nodes[0])] : [])]
-      nodes.push(await boot(boots, env))
+      const boots = i === 0 ? [] : [await tcpAddrOf(nodes[i - 1]), ...(i % 3 === 0 && i > 1 ? [await tcpAddrOf(nodes[0])] : [])]
+      nodes.push(await bootNode(boots, env))
     }
+  } catch (err) {
+    await stopAll(nodes)
+    throw err
+  }
+  return nodes
+}
+
+export async function stopAll(nodes: Node[]): Promise<void> {
+  await Promise.all(
+    nodes.map(async (k) => {
+      await k.s.close().catch(() => {})
+      await k.proc.stop()
+      k.dir[Symbol.dispose]()
+    }),
+  )
+}
+
+/** Node i bootstraps to node i-1 and, every third node, to node 0 too (as the in-process variant links). */
+export async function propagationProcesses(n: number, rounds: number, env: Record<string, string> = {}): Promise<ProcPropagation> {
+  const nodes = await bootChain(n, env)
+  try {
     const [author, ...others] = nodes
     await Promise.all(others.map((k) => until('a peer', async () => ((await k.s.call('SwarmPeers', [k.s.sid])) as unknown[]).length > 0)))
     const sa = author.s.sid
@@ -76,11 +100,17 @@ export async function propagationProcesses(n: number, rounds: number, env: Recor
     await Promise.all(others.map((k) => callRemote(k.proc.url, 'MiMeiProvide', [k.s.sid, mid], 180_000)))
     // As in-process: let the gossip mesh settle (grafting happens on heartbeats) before timing.
     await Bun.sleep(3000)
+    // One version before timing, not counted: the nodes' start-up work (JIT, DHT walks, their
+    // first provider announcements) still competes for the CPU in the first seconds.
+    await author.s.call('Set', [h, 'n', 1])
+    await author.s.call('MMBackup', [sa, mid, ''])
+    const warm = new RegExp(`\\[replication\\] synced( by delta)? mid=${mid} ver=2\\b`)
+    await until('the warm-up version everywhere', () => others.every((k) => linesOf(k, warm).length > 0), WITHIN_MS).catch(() => {})
     const latencies: number[] = []
     const gossiped: number[] = []
     const heardMs: number[] = []
     let misses = 0
-    for (let round = 2; round < rounds + 2; round++) {
+    for (let round = 3; round < rounds + 3; round++) {
       await author.s.call('Set', [h, 'n', round])
       const synced = new RegExp(`\\[replication\\] synced( by delta)? mid=${mid} ver=${round}\\b`)
       const heard = new RegExp(`\\[replication\\] new version announced mid=${mid} ver=${round}\\b`)
@@ -94,16 +124,16 @@ export async function propagationProcesses(n: number, rounds: number, env: Recor
         else latencies.push(at - t0)
       }
       const heardAt = others.map((k) => linesOf(k, heard)[0]?.at).filter((at) => at !== undefined)
+      if (process.env.BENCH_VERBOSE) {
+        const row = (re: RegExp) => others.map((k) => (linesOf(k, re)[0]?.at ?? NaN) - t0).join(' ')
+        process.stderr.write(`round ${round} heard: ${row(heard)}\nround ${round} synced: ${row(synced)}\n`)
+      }
       gossiped.push(heardAt.length)
       heardMs.push(...heardAt.map((at) => at - t0))
     }
     return { n, rounds, misses, gossiped, p50: percentile(latencies, 50), p95: percentile(latencies, 95), max: latencies.length ? Math.max(...latencies) : NaN, heardP50: percentile(heardMs, 50), heardP95: percentile(heardMs, 95) }
   } finally {
-    await Promise.all(nodes.map(async (k) => {
-      await k.s.close().catch(() => {})
-      await k.proc.stop()
-      k.dir[Symbol.dispose]()
-    }))
+    await stopAll(nodes)
   }
 }
 
