@@ -24,7 +24,8 @@ export const APPDATA_SYSCALLS: SyscallRow[] = [
     doc:
       "Follows a user's data area of the app (MMOpenAppData scope user, in the app's data space, so the same id on every node): while any user here follows it, this node provides it " +
       "(replicates it, syncs each version its author publishes) and anyone here may read the replica, so it stays readable while the author's node is away. " +
-      'Returns at once; the first sync runs on (MiMeiSyncStatus). With on false, the node stops providing it when its last follower here stops. A user follows at most 5000 areas.',
+      'Returns at once; the first sync runs on (MiMeiSyncStatus). With on false, the node stops providing it when its last follower here stops. ' +
+      'An area its author made on this node is left as she keeps it (provided: false). A user follows at most 5000 areas.',
     handler: (ctx, appid, user, on) => ctx.sys.apps.follows.set(ctx.grant, appid, user, on ?? true),
   }),
   syscall<[string, string]>({

@@ -1194,7 +1194,7 @@ export declare class LeitherClient {
    */
   CoinTraffic(peer?: string): Promise<{ peer: string; served: number; relayed: number; received: number; receivedRelayed: number; debt: bigint; credited: bigint; paid: bigint; balance: bigint; allowance: bigint; state: 'ok' | 'asked' | 'cut off'; refused: string }[]>
   /**
-   * Follows a user's data area of the app (MMOpenAppData scope user, in the app's data space, so the same id on every node): while any user here follows it, this node provides it (replicates it, syncs each version its author publishes) and anyone here may read the replica, so it stays readable while the author's node is away. Returns at once; the first sync runs on (MiMeiSyncStatus). With on false, the node stops providing it when its last follower here stops. A user follows at most 5000 areas.
+   * Follows a user's data area of the app (MMOpenAppData scope user, in the app's data space, so the same id on every node): while any user here follows it, this node provides it (replicates it, syncs each version its author publishes) and anyone here may read the replica, so it stays readable while the author's node is away. Returns at once; the first sync runs on (MiMeiSyncStatus). With on false, the node stops providing it when its last follower here stops. An area its author made on this node is left as she keeps it (provided: false). A user follows at most 5000 areas.
    * @param {string} appid the app (an app's session: its own id)
    * @param {string} user the user whose user-scope data area of the app to follow
    * @param {boolean} [on] false stops following (default true)
