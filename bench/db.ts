@@ -659,7 +659,7 @@ const runsText = [
 
 const dbMarkdown = [
   machineLine(),
-  `redis-server ${redisVersion} as the anchor, in the same run. Whole bench (database and file parts): ${totalS.toFixed(0)} s${QUICK ? ' (--quick: a smoke run, not a measurement)' : ''}.`,
+  `Commit ${process.env.LEITHER_BENCH_COMMIT || Bun.spawnSync(['git', 'rev-parse', '--short', 'HEAD'], { cwd: ROOT }).stdout.toString().trim() || 'unknown'}. redis-server ${redisVersion} as the anchor, in the same run. Whole bench (database and file parts): ${totalS.toFixed(0)} s${QUICK ? ' (--quick: a smoke run, not a measurement)' : ''}.`,
   loadLine,
   '',
   `Over RPC (${CONCURRENCY} in flight) next to Redis (${CONCURRENCY} connections), operations/s:`,

@@ -184,7 +184,8 @@ const row = (name: string, pick: (r: (typeof runs)[0]) => number, cpu?: (r: (typ
   const v = median(runs.map(pick))
   return [name, v.toFixed(1), `${((v / bare) * 100).toFixed(0)} %`, runs.map((r) => pick(r).toFixed(1)).join(', '), cpu ? median(runs.map(cpu)).toFixed(2) : '']
 }
-const commit = Bun.spawnSync(['git', 'rev-parse', '--short', 'HEAD']).stdout.toString().trim()
+/** The commit measured: LEITHER_BENCH_COMMIT when run from an exported tree, else the checkout's HEAD. */
+const commit = process.env.LEITHER_BENCH_COMMIT || Bun.spawnSync(['git', 'rev-parse', '--short', 'HEAD']).stdout.toString().trim() || 'unknown'
 writeSection(
   'MiMei block transfer',
   [
