@@ -5,10 +5,11 @@ import { keyId, type Identity } from '../identity/index.ts'
 import type { Logger } from '../log/index.ts'
 import type { Net } from '../net/index.ts'
 import { offenseLog } from '../net/wire.ts'
+import { cosignBatcher } from './batch.ts'
 import { coinGossip, type CoinGossip } from './gossip.ts'
 import { checkNext, decodeBlock, sameBytes, type Block, type ChainContext } from './block.ts'
 import { cosign, quorumOf, verifyCosig, type Cosig } from './notary.ts'
-import { askCosign, askRevote, askVote, CHAIN_PAGE, COIN_PROTOCOL, fetchChain, peersByNodeId, sendFinal, serveCoin, type FinalBlock } from './proto.ts'
+import { askRevote, askVote, CHAIN_PAGE, COIN_PROTOCOL, fetchChain, peersByNodeId, sendFinal, serveCoin, type FinalBlock } from './proto.ts'
 import { myVote, revote } from './rounds.ts'
 import type { LedgerStore } from './store.ts'
 
@@ -108,6 +109,7 @@ export function ledgerPeers(c: PeersComponents): LedgerPeers {
   }
 
   let gossip: CoinGossip | undefined
+  const batched = cosignBatcher(() => c.net!.libp2p)
   const finalOf = (b: Block | undefined): FinalBlock[] => (b ? [{ block: { body: b.body, sig: b.sig }, cosigs: withKeys(store.cosigsOf(b.hash)) }] : [])
 
   /** Asks the other notaries this node is connected to; resolves once `need` co-signed or all answered. */
@@ -122,7 +124,7 @@ export function ledgerPeers(c: PeersComponents): LedgerPeers {
       if (!left) return done()
       for (const id of others) {
         const p = peers.get(id)
-        const ask = p ? askCosign(c.net!.libp2p, p.peer, b, deps) : Promise.reject(new Error(`notary ${id} is not connected`))
+        const ask = p ? batched(p.peer, b, deps) : Promise.reject(new Error(`notary ${id} is not connected`))
         ask
           .then((sig) => {
             if (verifyCosig(p!.publicKey, b.hash, sig)) cosigs.push({ notary: id, sig, key: p!.publicKey })

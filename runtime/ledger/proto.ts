@@ -13,7 +13,7 @@ export interface FinalBlock {
 }
 
 export interface CoinRequest {
-  /** cosign | final | chain | vote | revote */
+  /** cosign | cosigns | final | chain | vote | revote */
   op: string
   block?: SignedBlock
   /** chain: whose blocks, from which height on (at most CHAIN_PAGE). */
@@ -28,7 +28,12 @@ export interface CoinRequest {
   round?: number
   /** revote: the stall proof, the round's votes (blocks, each with its votes). */
   proof?: FinalBlock[]
+  /** cosigns: several blocks to co-sign at once, each with its deps (answered in order). */
+  items?: { block: SignedBlock; deps?: FinalBlock[] }[]
 }
+
+/** Blocks in one cosigns request. */
+export const COSIGN_BATCH = 16
 
 const MAX_NOTARIES = 64
 /** Final blocks per chain answer. */
@@ -43,6 +48,8 @@ export interface CoinResponse {
   sig?: Uint8Array
   ok?: boolean
   blocks?: FinalBlock[]
+  /** cosigns: per block, its co-signature or why it was refused. */
+  answers?: { sig?: Uint8Array; error?: string }[]
 }
 
 export const COIN_PROTOCOL: ProtocolSpec<CoinRequest, CoinResponse> = {
@@ -58,8 +65,14 @@ export const COIN_PROTOCOL: ProtocolSpec<CoinRequest, CoinResponse> = {
     prev: optional(bytes(32)),
     round: optional(int),
     proof: optional(list(final, MAX_NOTARIES)),
+    items: optional(list(object({ block: signedBlock, deps: optional(list(final, 2)) }), COSIGN_BATCH)),
   }),
-  response: object({ sig: optional(bytes(64)), ok: optional((v) => v === true), blocks: optional(list(final, CHAIN_PAGE)) }),
+  response: object({
+    sig: optional(bytes(64)),
+    ok: optional((v) => v === true),
+    blocks: optional(list(final, CHAIN_PAGE)),
+    answers: optional(list(object({ sig: optional(bytes(64)), error: optional(str(500)) }), COSIGN_BATCH)),
+  }),
   timeoutMs: 10_000,
 }
 
@@ -84,6 +97,17 @@ export function serveCoin(libp2p: Libp2p, h: CoinHandlers, offense: ReturnType<t
       if (req.op === 'chain' && req.account !== undefined) return { blocks: h.chain(req.account, Math.max(0, req.from ?? 0)) }
       if (req.op === 'vote' && req.account !== undefined && req.prev && req.round !== undefined) return { blocks: h.vote(req.account, req.prev, req.round) }
       if (req.op === 'revote' && req.proof && req.round !== undefined) return { blocks: h.revote(req.proof, req.round) }
+      if (req.op === 'cosigns' && req.items) {
+        const answers: { sig?: Uint8Array; error?: string }[] = []
+        for (const it of req.items) {
+          try {
+            answers.push({ sig: await h.cosign(it.block, it.deps ?? [], peer) })
+          } catch (err) {
+            answers.push({ error: String((err as Error).message).slice(0, 500) })
+          }
+        }
+        return { answers }
+      }
       if (!req.block) throw new Error(`${req.op} needs a block`)
       if (req.op === 'cosign') return { sig: await h.cosign(req.block, req.deps ?? [], peer) }
       if (req.op === 'final') {
@@ -127,4 +151,11 @@ export async function askVote(libp2p: Libp2p, peer: PeerId, account: string, pre
 
 export async function askRevote(libp2p: Libp2p, peer: PeerId, proof: FinalBlock[], round: number): Promise<FinalBlock[]> {
   return (await request(libp2p, peer, COIN_PROTOCOL, { op: 'revote', proof, round })).blocks ?? []
+}
+
+/** Asks a notary to co-sign several blocks in one request; per block its co-signature or the refusal. */
+export async function askCosigns(libp2p: Libp2p, peer: PeerId, items: { b: Block; deps: FinalBlock[] }[]): Promise<{ sig?: Uint8Array; error?: string }[]> {
+  const res = await request(libp2p, peer, COIN_PROTOCOL, { op: 'cosigns', items: items.map((i) => ({ block: { body: i.b.body, sig: i.b.sig }, deps: i.deps })) })
+  if (res.answers?.length !== items.length) throw new Error('the answer does not match the blocks asked')
+  return res.answers
 }
