@@ -4,6 +4,7 @@
 import { afterEach, expect, test } from 'bun:test'
 import type { Libp2p } from 'libp2p'
 import { signRecord, type VersionRecord } from '../../runtime/net/records.ts'
+import type { Deltas } from '../../runtime/net/deltas.ts'
 import { bootTest, callLocal, ownerKey, type TestKernel } from '../helpers/kernel.ts'
 import { ownerSid } from '../helpers/replication.ts'
 import { bareNode, serveHostile } from './hostile-peer.ts'
@@ -13,7 +14,6 @@ afterEach(async () => {
   await Promise.all(cleanup.splice(0).map((f) => f()))
 })
 
-type TryDelta = (r: VersionRecord, providers: unknown[], signal: AbortSignal) => Promise<string[] | undefined>
 
 test('a delta far larger than its version is cut off; the replica keeps its data', async () => {
   const c: TestKernel = await bootTest({ p2p: true })
@@ -40,8 +40,8 @@ test('a delta far larger than its version is cut off; the replica keeps its data
     },
   })
   await c.net!.libp2p.dial(evil.getMultiaddrs()[0])
-  const tryDelta = (c.replication as unknown as { tryDelta: TryDelta }).tryDelta
-  expect(await tryDelta.call(c.replication, v2, [evil.peerId], AbortSignal.timeout(30_000))).toBeUndefined()
+  const { deltas } = c.replication as unknown as { deltas: Deltas }
+  expect(await deltas.sync(c.net!.libp2p as never, v2, [evil.peerId], AbortSignal.timeout(30_000))).toBeUndefined()
   // Cut off after the first messages, not read to the end.
   expect(stats.sent).toBeLessThan(parts / 2)
   expect(await callLocal(c, 'Get', h, 'k')).toBe('one')
