@@ -133,10 +133,11 @@ try {
         ['rounds', 'kills', 'versions published', 'catch-up p50', 'p95', 'max', 'not within 60 s', 'lost', 'providers behind 60 s after the last version', 'goal met'],
         [[ROUNDS, kills, final, ms(percentile(catchUps, 50)), ms(percentile(catchUps, 95)), ms(catchUps.length ? Math.max(...catchUps) : NaN), missed, lost.length ? lost.join('; ') : 0, behind ? behind : `0 (all there ${ms(settleMs)} after it)`, met ? 'yes' : '**no**']],
       ),
-      publishErrors.length ? `The author's RPC failed ${publishErrors.length} times while publishing (tried again a second later): ${[...new Set(publishErrors)].join('; ')}` : '',
+      '',
+      publishErrors.length ? `The author's RPC failed ${publishErrors.length} time(s) while publishing (tried again a second later): ${[...new Set(publishErrors)].join('; ')}` : '',
       '',
     ].join('\n'),
-    { quick: ROUNDS < 3 || N < 20 },
+    { quick: N < 20 },
   )
 } finally {
   stopPublishing = true
