@@ -131,9 +131,9 @@ export function ledger() {
       const all = notaries()
       const need = quorumOf(all.length)
       const others = all.filter((n) => n !== c.identity.nodeId)
-      const cosignHere = () => {
+      const cosignHere = (alone = false) => {
         try {
-          cosigs.push(cosign(c.identity.nodeKey, store, ctx, b))
+          cosigs.push(cosign(c.identity.nodeKey, store, ctx, b, alone))
         } catch (err) {
           if (err instanceof BlockError) throw new Conflict(`block refused: ${err.message}`)
           throw err
@@ -142,7 +142,7 @@ export function ledger() {
       if (others.length === 0 && need === 1 && all[0] === c.identity.nodeId) {
         // This node is the only notary: its note and the final block are written in one transaction.
         store.batch(() => {
-          cosignHere()
+          cosignHere(true)
           store.append(b, cosigs)
         })
         announce(b)

@@ -35,19 +35,25 @@ export function verifyCosig(publicKey: Uint8Array, hash: Uint8Array, sig: Uint8A
 
 /**
  * Checks `b` against the account's head here and co-signs it, recording that this node signed
- * `b` after its predecessor. Throws Conflict when another block after the same predecessor was
- * signed before (a double spend), BlockError when `b` does not extend the chain.
+ * `b` after its predecessor (unless `alone`: the only notary, appending `b` in the same
+ * transaction). Throws Conflict when another block after the same predecessor was signed before
+ * (a double spend), BlockError when `b` does not extend the chain.
  */
-export function cosign(nodeKey: KeyPair, store: LedgerStore, ctx: ChainContext, b: Block): Cosig {
+export function cosign(nodeKey: KeyPair, store: LedgerStore, ctx: ChainContext, b: Block, alone = false): Cosig {
   const signed = store.noted(b.account, b.prev)
   if (signed && !sameBytes(signed, b.hash)) {
     throw new Conflict(`another block of account ${b.account} after the same predecessor was notarized (${hex(signed).slice(0, 16)}…): a double spend is refused`)
   }
   if (!signed) {
     const head = store.head(b.account)
-    if (head && !sameBytes(head.hash, b.prev)) throw new BlockError('wrong predecessor: not the head of the account')
+    if (head && !sameBytes(head.hash, b.prev)) {
+      // Its predecessor is in the chain but not the head: another block after it is final.
+      if (store.byHash(b.prev)?.account === b.account) throw new Conflict(`another block of account ${b.account} after the same predecessor is final: a double spend is refused`)
+      throw new BlockError('wrong predecessor: not the head of the account')
+    }
     checkNext(head, b, store.openKey(b.account), ctx, { has: (s) => store.isReceived(Buffer.from(s, 'hex')) })
-    store.note(b)
+    // The only notary appends the block as final in the same transaction: the final block itself refuses any rival.
+    if (!alone) store.note(b)
   }
   return { notary: nodeKey.id, sig: sign(nodeKey, cosigBytes(b.hash)), key: nodeKey.publicKey }
 }
