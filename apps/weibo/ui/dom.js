@@ -68,7 +68,7 @@ export function richText(text, mention = () => undefined) {
     if (kind === 'tag') return el('a', { className: 'tag', href: `#/tag/${encodeURIComponent(v)}`, textContent: `#${v}`, dataset: { tag: v } })
     if (kind === 'mention') {
       const id = known ?? mention(v)
-      const a = el('a', { className: 'mention', href: id ? `#/u/${encodeURIComponent(id)}` : `#/search?q=${encodeURIComponent(v)}`, textContent: `@${(known && app.ids.get(known)) || v}`, dataset: { mention: id ?? v } })
+      const a = el('a', { className: 'mention', href: id ? `#/u/${encodeURIComponent(id)}` : `#/search?q=${encodeURIComponent(v)}`, textContent: `@${(known && (app.ids.get(known) ?? `${known.slice(0, 8)}…`)) || v}`, dataset: { mention: id ?? v } })
       // @<user id>: her name once her profile is known.
       if (known && !app.ids.has(known) && app.wb) app.wb.profile(known).then((p) => p?.name && (app.remember(p), (a.textContent = `@${p.name}`)), () => {})
       return a

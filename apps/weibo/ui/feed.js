@@ -39,7 +39,10 @@ export function feed(load, { empty = t('empty'), id } = {}) {
         next = r.next
         done = next === undefined || next === null || !(r.posts ?? []).length
         box.dataset.pages = String(Number(box.dataset.pages ?? 0) + 1)
-        box.dataset.lastPageMs = String(Math.round(performance.now() - started))
+        const ms = performance.now() - started
+        box.dataset.lastPageMs = String(Math.round(ms))
+        // Every page's time (the store's call and the cards drawn), for the console and the benches.
+        ;(app.pageTimes ??= []).push(ms)
       } finally {
         loading = undefined
         more.disabled = false
