@@ -1,11 +1,12 @@
 // Following MiMei as a replica: version announcements by gossip (the author's node sends the
 // signed record, with the delta from the previous version when it is small), a poll of a few
-// connected peers for a newer record (where gossip did not reach), and the catch-up after a start.
+// connected peers for a newer record (where gossip did not reach), and the catch-up after a start
+// (once, and from each peer that connects in the first minute).
 import type { Libp2p, PeerId } from '@libp2p/interface'
 import type { Logger } from '../log/index.ts'
 import type { SinceDelta } from './deltas.ts'
 import type { NetServices } from './index.ts'
-import { fetchRecord } from './mimeiproto.ts'
+import { fetchRecord, MIMEI_PROTOCOL } from './mimeiproto.ts'
 import type { RecordStore } from './record-store.ts'
 import { encodeRecord, verifyRecord, type VersionRecord } from './records.ts'
 import { anyValue, decodeCbor, encodeCbor, int, list, object, str } from './wire.ts'
@@ -20,6 +21,14 @@ const TOPIC_PREFIX = 'leither/mimei/'
 const POLL_MS = 30_000
 /** LEITHER_REPLICA_POLL_MS (ms, 0 = off) replaces POLL_MS: tests that prove gossip alone turn polling off. */
 const pollMs = (v = process.env.LEITHER_REPLICA_POLL_MS) => (v !== undefined && /^\d+$/.test(v) ? Number(v) : POLL_MS)
+/**
+ * For this long after a start, each peer that connects and speaks /leither/mimei is asked at once
+ * for the newest record of what this node provides (up to ASK_ON_CONNECT MiMei): a node back from
+ * a crash learns the newest versions from the first peers it reaches, not from a DHT it has no
+ * routing table for yet, nor from the next announcement.
+ */
+const RETURN_WINDOW_MS = 60_000
+const ASK_ON_CONNECT = 64
 
 export interface Announcement {
   record: VersionRecord
@@ -81,23 +90,33 @@ export function following(deps: FollowDeps) {
     deps.sync(record.mid, { ver: record.ver, from: msg.from ? [msg.from] : [], delta: a.delta })
   }
 
+  /** Asks `peer` for the newest record of `mid`; a newer one than held here is synced from it. */
+  const ask = (peer: PeerId, mid: string) => {
+    fetchRecord(libp2p as unknown as Libp2p, peer, mid, undefined, AbortSignal.timeout(5000)).then(
+      (r) => {
+        // Against what is known when the answer comes: gossip may have brought the version meanwhile.
+        if (!r || !running || r.ver <= Math.max(records.get(mid)?.ver ?? 0, deps.installedVer(mid))) return
+        records.keep(r)
+        deps.sync(mid, { ver: r.ver, from: [peer] })
+      },
+      () => {},
+    )
+  }
+
   const poll = () => {
     if (!running) return
     const peers = libp2p.getPeers()
     for (const { mid, mode } of records.shared()) {
       if (mode !== 'provide' || deps.syncing(mid)) continue
-      const local = records.get(mid)?.ver ?? 0
-      for (const peer of [...peers].sort(() => Math.random() - 0.5).slice(0, 3)) {
-        fetchRecord(libp2p as unknown as Libp2p, peer, mid, undefined, AbortSignal.timeout(5000)).then(
-          (r) => {
-            if (!r || r.ver <= local || !running) return
-            records.keep(r)
-            deps.sync(mid, { ver: r.ver, from: [peer] })
-          },
-          () => {},
-        )
-      }
+      for (const peer of [...peers].sort(() => Math.random() - 0.5).slice(0, 3)) ask(peer, mid)
     }
+  }
+
+  let startedAt = 0
+  const onIdentify = (evt: CustomEvent<{ peerId: PeerId; protocols: string[] }>) => {
+    if (!running || Date.now() - startedAt > RETURN_WINDOW_MS || !evt.detail.protocols.includes(MIMEI_PROTOCOL.id)) return
+    const provided = records.shared().filter((s) => s.mode === 'provide').slice(0, ASK_ON_CONNECT)
+    for (const { mid } of provided) ask(evt.detail.peerId, mid)
   }
 
   /** After a restart or a partition: every provided MiMei is checked against the network once. */
@@ -114,7 +133,9 @@ export function following(deps: FollowDeps) {
   return {
     start(): void {
       running = true
+      startedAt = Date.now()
       pubsub.addEventListener('message', onMessage as never)
+      libp2p.addEventListener('peer:identify', onIdentify as never)
       for (const { mid } of records.shared()) pubsub.subscribe(topicOf(mid))
       setPollInterval(pollMs())
       catchUpTimer = setTimeout(catchUp, 1000)
@@ -122,6 +143,7 @@ export function following(deps: FollowDeps) {
     stop(): void {
       running = false
       pubsub.removeEventListener('message', onMessage as never)
+      libp2p.removeEventListener('peer:identify', onIdentify as never)
       setPollInterval(0)
       clearTimeout(catchUpTimer)
     },
