@@ -199,7 +199,7 @@ export class Apps implements Subsystem {
       const now = Math.floor(Date.now() / 1000)
       const record = { mid: pkg.appId, author, app: pkg.manifest.name, ext: 'app', mark: '', type: MiMeiType.file, ver, cid: tree.cid, seq: (existing?.seq ?? 0) + 1, size: tree.size, created: now }
       // Like a replica: the MiMei is the author's, its bytes are charged to whoever installs it.
-      mm.installVersion(record, tree.blocks, false, who.userId || this.c.config.owner)
+      mm.installVersionNow(record, tree.blocks, false, who.userId || this.c.config.owner)
       this.record(pkg, who.userId, ver, tree.cid)
     })()
     this.log.info('installed', { app: pkg.appId, name: pkg.manifest.name, version: pkg.manifest.version, author })

@@ -282,8 +282,12 @@ export class MiMeiStore implements Subsystem {
   versionInfo(mid: string, ver: number) {
     return this.versionStore.versionInfo(mid, ver)
   }
-  installVersion(r: ReceivedVersion, blocks: string[], curReady = false, chargeTo?: string): void {
-    this.versionStore.installVersion(r, blocks, curReady, chargeTo)
+  installVersion(r: ReceivedVersion, blocks: string[], curReady = false, chargeTo?: string): Promise<void> {
+    return this.versionStore.installVersion(r, blocks, curReady, chargeTo)
+  }
+  /** installVersion in one go, inside a caller's transaction (a large file tree blocks the loop meanwhile). */
+  installVersionNow(r: ReceivedVersion, blocks: string[], curReady = false, chargeTo?: string): void {
+    this.versionStore.installNow(r, blocks, curReady, chargeTo)
   }
   release(who: Grant, mid: string, ver: unknown): number {
     return this.versionStore.release(who, mid, ver)

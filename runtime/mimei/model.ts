@@ -33,4 +33,15 @@ export interface TypeKind {
    * hash-checked as they arrived just now (a version received from a peer), so they are not hashed again.
    */
   load(m: MiMeiRow, db: Database, cid: string, live: boolean, checked?: boolean): void
+  /**
+   * The long part of a live `load` done beforehand, in slices (a file tree's bytes written out):
+   * its `apply` then replaces `cur` inside the caller's transaction. `release` drops whatever
+   * `apply` did not take; call it in every case, after the transaction.
+   */
+  stage?(cid: string, checked: boolean): Promise<StagedLoad>
+}
+
+export interface StagedLoad {
+  apply(m: MiMeiRow): void
+  release(): void
 }

@@ -5,7 +5,7 @@ import { InvalidParams, NotFound } from '../errors.ts'
 import type { Grant } from '../permissions/index.ts'
 import type { BlockStore } from './blocks.ts'
 import type { VersionRef } from './handles.ts'
-import type { MiMeiRow, TypeKind } from './model.ts'
+import type { MiMeiRow, StagedLoad, TypeKind } from './model.ts'
 import type { RightName } from './rights.ts'
 import type { Storage } from './storage.ts'
 
@@ -120,15 +120,32 @@ export class Versions {
   /**
    * Installs a version received from the network (already verified by its signed record): the
    * MiMei row is created as the author's if missing, the version recorded and pinned, and `cur`
-   * replaced by it unless this node holds a newer one. Idempotent.
+   * replaced by it unless this node holds a newer one. Idempotent. When it will replace `cur`,
+   * the long part (a file tree's bytes written out) is done first in slices; the transaction
+   * then only moves it in (files/install.ts).
    */
-  installVersion(
+  async installVersion(r: ReceivedVersion, blocks: string[], curReady = false, chargeTo?: string): Promise<void> {
+    const held = this.host.db.query('SELECT last FROM mimei WHERE mid = ?').get(r.mid) as { last: number | null } | null
+    // The kind depends on the type alone (the row may not exist yet).
+    const kind = this.host.kind({ type: r.type } as MiMeiRow)
+    const staged = !curReady && (held?.last ?? 0) < r.ver && kind.stage ? await kind.stage(r.cid, true) : undefined
+    try {
+      this.installNow(r, blocks, curReady, chargeTo, staged)
+    } finally {
+      staged?.release()
+    }
+  }
+
+  /** installVersion in one go, for a caller inside a transaction of its own (the app installer). */
+  installNow(
     r: ReceivedVersion,
     blocks: string[],
     /** `cur` already holds this version (a database delta was applied): do not reload it. */
     curReady = false,
     /** Who pays for a replica new to this node (default: the node owner, who decides what it provides). */
     chargeTo?: string,
+    /** `cur`'s replacement, staged beforehand (installVersion). */
+    staged?: StagedLoad,
   ): void {
     this.host.db.transaction(() => {
       if (!this.host.db.query('SELECT 1 FROM mimei WHERE mid = ?').get(r.mid)) {
@@ -148,7 +165,7 @@ export class Versions {
       for (const cid of blocks) this.host.blocks.pin(cid, versionPin(row.id, r.ver))
       if ((row.last ?? 0) < r.ver) {
         this.host.db.query('UPDATE mimei SET last = ?, next_ver = max(next_ver, ?) WHERE id = ?').run(r.ver, r.ver + 1, row.id)
-        if (!curReady) this.host.kind(row).load(row, this.host.db, r.cid, true, true)
+        if (!curReady) staged ? staged.apply(row) : this.host.kind(row).load(row, this.host.db, r.cid, true, true)
       }
     })()
   }

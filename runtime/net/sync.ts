@@ -143,7 +143,7 @@ export class SyncJob {
     const viaDelta = await net.delta(record, providers, signal, this.opts.delta)
     if (viaDelta) {
       this.state.delta = true
-      local.mimei.installVersion(record, viaDelta, true, payer)
+      await local.mimei.installVersion(record, viaDelta, true, payer)
       local.keepRecord(record)
       local.log.info('synced by delta', { mid, ver: record.ver })
       return { mid, ver: record.ver, cid: record.cid, blocks: 0, bytes: 0, reused: viaDelta.length, delta: true }
@@ -159,7 +159,7 @@ export class SyncJob {
     }
     // Nothing is installed unless the blocks expand to what the author signed, within the limits.
     admitVersion(record, local.mimei.blocks, local.limits)
-    local.mimei.installVersion(record, blocks, false, payer)
+    await local.mimei.installVersion(record, blocks, false, payer)
     local.keepRecord(record)
     local.log.info('synced', { mid, ver: record.ver, blocks: this.state.blocks, bytes: this.state.bytes, reused: this.state.reused })
     const depth = this.opts.depth ?? 1

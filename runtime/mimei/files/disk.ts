@@ -5,9 +5,11 @@ import { join } from 'node:path'
 import type { Logger } from '../../log/index.ts'
 import { diskPath, type Tree } from './tree.ts'
 
-/** Temp files belong to handles, which do not survive a restart. */
+/** Temp files belong to handles, and staging folders to installs: neither survives a restart. */
 export function clearTemp(tmpRoot: string): void {
-  for (const name of readdirSync(tmpRoot)) if (name.startsWith('upload-')) rmSync(join(tmpRoot, name), { force: true })
+  for (const name of readdirSync(tmpRoot)) {
+    if (name.startsWith('upload-') || name.startsWith('install-')) rmSync(join(tmpRoot, name), { recursive: true, force: true })
+  }
 }
 
 /**

@@ -30,7 +30,8 @@ import { read, truncate, write, type FileEnv } from './io.ts'
 import { openFlags } from './flags.ts'
 import { normalizePath } from './path.ts'
 import { servable, type Served } from './serve.ts'
-import { loadTree, prepareTree, resolveStored, snapshotTree } from './snapshot.ts'
+import { applyStaged, stageNow, stageSliced, stageTree, type StagedTree } from './install.ts'
+import { prepareTree, resolveStored, snapshotTree } from './snapshot.ts'
 import { createFile, diskPath, mkdirAll, nodeAt, nodeByIno, removeAll, rename, type Tree } from './tree.ts'
 
 /** What the file store needs of the MiMei store (runtime/mimei/index.ts, which this module never imports). */
@@ -81,12 +82,37 @@ export class FileStore {
     load: (m, _db, cid, live, checked) => {
       // A version handle reads its files straight from the blocks; its private copy stays empty.
       if (!live) return
-      const t = this.tree(m)
-      const { dropped, written } = loadTree(t, this.host.mimei.blocks, cid, undefined, checked)
-      // This runs inside the caller's transaction: delete bytes once it has settled, and only
-      // those no row refers to — the old files after a commit, the new ones after a rollback.
-      queueMicrotask(() => unlinkUnreferenced(t, [...dropped, ...written]))
+      const dir = this.stagingDir()
+      try {
+        this.applyStaged(m, stageNow(stageTree(this.host.mimei.blocks, cid, dir, undefined, checked)))
+      } finally {
+        rmSync(dir, { recursive: true, force: true })
+      }
     },
+    stage: async (cid, checked) => {
+      // The bytes are copied in slices before the caller's transaction; it only moves them in.
+      const dir = this.stagingDir()
+      try {
+        const staged = await stageSliced(stageTree(this.host.mimei.blocks, cid, dir, undefined, checked))
+        return { apply: (m) => this.applyStaged(m, staged), release: () => rmSync(dir, { recursive: true, force: true }) }
+      } catch (err) {
+        rmSync(dir, { recursive: true, force: true })
+        throw err
+      }
+    },
+  }
+
+  /** A fresh folder to stage a version's files in (under tmp/, cleared at start). */
+  private stagingDir(): string {
+    return join(this.tmpRoot, `install-${newHandleId()}`)
+  }
+
+  private applyStaged(m: MiMeiRow, staged: StagedTree): void {
+    const t = this.tree(m)
+    const { dropped, written } = applyStaged(t, staged)
+    // This runs inside the caller's transaction: delete bytes once it has settled, and only
+    // those no row refers to — the old files after a commit, the new ones after a rollback.
+    queueMicrotask(() => unlinkUnreferenced(t, [...dropped, ...written]))
   }
 
   tree(row: Pick<MiMeiRow, 'id' | 'created'>): Tree {

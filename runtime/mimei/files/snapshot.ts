@@ -1,15 +1,13 @@
 // The file kind's versions: a tree as hash-addressed blocks — dag-cbor directory objects over file
 // manifests over 256 KiB raw chunks — and back. Same tree → same root CID on any node.
-import { closeSync, mkdirSync, openSync, rmSync } from 'node:fs'
 import { Corrupt, InvalidSignature, NotFound, QuotaExceeded } from '../../errors.ts'
-import { CHUNK_SIZE, DAG_CBOR, cidOf, type BlockStore } from '../blocks.ts'
+import { DAG_CBOR, cidOf, type BlockStore } from '../blocks.ts'
 import { q } from '../db/core.ts'
-import { chunkFile, chunkFileSliced, chunkOf, readManifest, type Chunked } from './content.ts'
+import { chunkFile, chunkFileSliced, readManifest, type Chunked } from './content.ts'
 import { decode, encode, link } from './dagcbor.ts'
 import type { StoredEntry } from './handles.ts'
-import { writeFully } from './io.ts'
 import { joinPath, MAX_NAME_BYTES } from './path.ts'
-import { cacheCid, diskPath, listDir, newIno, nodeByIno, pathOf, type Tree, type TreeNode } from './tree.ts'
+import { cacheCid, diskPath, listDir, nodeByIno, pathOf, type Tree, type TreeNode } from './tree.ts'
 
 export const DIR_FORMAT = 'leither-dir/1'
 
@@ -176,59 +174,6 @@ export function measureTree(store: BlockStore, rootCid: string, max: { entries: 
     return sum
   }
   return dir(rootCid, 0)
-}
-
-/**
- * Replaces the live tree with a snapshot: every file is written anew from its chunks (one chunk in
- * memory at a time) under a new ino, with its content id already known. Each directory block is
- * decoded once however often it is listed; more than `maxEntries` paths is refused (a version
- * from the network is measured with measureTree before it gets here). Returns the inos of the
- * old files and of the new ones: after the caller's transaction, the ones no row names go.
- * `checked`: the chunks were hash-checked when they arrived just now, so they are not hashed again.
- */
-export function loadTree(t: Tree, store: BlockStore, cid: string, maxEntries = 1_000_000, checked = false): { dropped: string[]; written: string[] } {
-  const dropped = (q(t.db, 'SELECT ino FROM file_nodes WHERE m = ? AND dir = 0').values(t.m) as string[][]).map((r) => r[0])
-  const written: string[] = []
-  q(t.db, 'DELETE FROM file_nodes WHERE m = ?').run(t.m)
-  const insert = q(t.db, 'INSERT INTO file_nodes (m, parent, name, dir, ino, cid, size, mtime) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-  const now = Date.now()
-  const dirs = new Map<string, DirObject>()
-  let total = 0
-  let entries = 0
-  mkdirSync(t.disk, { recursive: true, mode: 0o700 })
-  const walk = (dirCid: string, path: string, depth: number) => {
-    if (depth > MAX_TREE_DEPTH) throw new Corrupt(`directories nest deeper than ${MAX_TREE_DEPTH} levels`)
-    let d = dirs.get(dirCid)
-    if (!d) dirs.set(dirCid, (d = readDirObject(store, dirCid)))
-    for (const [name, isDir, entryCid] of d.entries) {
-      if (++entries > maxEntries) throw new QuotaExceeded(`this version has more than ${maxEntries} files and directories, the most this node installs`)
-      const ino = newIno()
-      if (isDir) {
-        insert.run(t.m, path, name, 1, ino, null, 0, now)
-        walk(entryCid, joinPath(path, name), depth + 1)
-        continue
-      }
-      const manifest = readManifest(store, entryCid)
-      written.push(ino)
-      const fd = openSync(diskPath(t, ino), 'w', 0o600)
-      try {
-        for (let i = 0; i < manifest.chunks.length; i++) writeFully(fd, chunkOf(store, manifest, i, !checked), i * CHUNK_SIZE)
-      } finally {
-        closeSync(fd)
-      }
-      insert.run(t.m, path, name, 0, ino, entryCid, manifest.size, now)
-      total += manifest.size
-    }
-  }
-  try {
-    walk(cid, '', 0)
-  } catch (err) {
-    // The caller's transaction rolls the rows back; the bytes written so far go now.
-    for (const ino of written) rmSync(diskPath(t, ino), { force: true })
-    throw err
-  }
-  q(t.db, 'UPDATE mimei SET seq = seq + 1, bytes = ? WHERE id = ?').run(total, t.m)
-  return { dropped, written }
 }
 
 /** Follows a path through a stored tree; NotFound when a component is missing. */
