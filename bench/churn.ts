@@ -22,11 +22,16 @@ const GIVE_UP_MS = 60_000
 
 type Versions = { last: number | null; versions: { ver: number; cid: string }[] }
 /** The node's versions of the MiMei (none while it does not hold it yet). */
-const versionsOf = (k: Node, mid: string): Promise<Versions> =>
-  (k.s.call('GetVar', [k.s.sid, 'mmversions', mid]) as Promise<Versions>).catch((err) => {
+const versionsOf = async (k: Node, mid: string, tries = 2): Promise<Versions> => {
+  try {
+    return (await k.s.call('GetVar', [k.s.sid, 'mmversions', mid])) as Versions
+  } catch (err) {
     if (/NotFound/.test(String(err))) return { last: null, versions: [] }
+    // A kept-alive HTTP connection reset under load: asked once more.
+    if (tries > 1 && /ECONNRESET|Transport/.test(String(err))) return Bun.sleep(500).then(() => versionsOf(k, mid, tries - 1))
     throw err
-  })
+  }
+}
 
 const loadStart = loadavg()[0]
 const t0 = Date.now()
@@ -103,8 +108,11 @@ try {
         }
         const last = before.get(i)!.last
         if (last !== null) {
-          const [mine, theirs] = await Promise.all([nodes[i].s.call('MMSum', [nodes[i].s.sid, mid, last]), author.s.call('MMSum', [sa, mid, last])])
-          if (mine !== theirs) lost.push(`node ${i} version ${last} sums differently`)
+          const sums = await Promise.all([nodes[i].s.call('MMSum', [nodes[i].s.sid, mid, last]), author.s.call('MMSum', [sa, mid, last])]).catch((err) => {
+            lost.push(`node ${i}: MMSum of version ${last} failed: ${(err as Error).message.slice(0, 120)}`)
+            return undefined
+          })
+          if (sums && sums[0] !== sums[1]) lost.push(`node ${i} version ${last} sums differently`)
         }
       }),
     )
