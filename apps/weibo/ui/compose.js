@@ -1,13 +1,21 @@
 // The compose box: text with a live counter (at most MAX characters) and up to 9 pictures, each
 // shrunk in the page with a canvas into a thumbnail (and the full picture kept at most 2048 px).
 import { t } from '../i18n.js'
+import { MAX_IMAGE_BYTES, MAX_IMAGES, MAX_THUMB_BYTES } from '../store.js'
 import { el, iconLabel, toast } from './dom.js'
 
-export const MAX_IMAGES = 9
 const THUMB_PX = 360
 const FULL_PX = 2048
 
-async function encode(bitmap, maxPx, quality) {
+/** JPEG of the bitmap at most `maxPx` on its longer side and at most `maxBytes` (the quality steps down until it fits). */
+async function encode(bitmap, maxPx, quality, maxBytes) {
+  for (let q = quality; ; q -= 0.15) {
+    const out = await encodeOnce(bitmap, maxPx, q)
+    if (out.bytes.length <= maxBytes || q <= 0.3) return out
+  }
+}
+
+async function encodeOnce(bitmap, maxPx, quality) {
   const scale = Math.min(1, maxPx / Math.max(bitmap.width, bitmap.height))
   const w = Math.max(1, Math.round(bitmap.width * scale))
   const h = Math.max(1, Math.round(bitmap.height * scale))
@@ -23,7 +31,7 @@ async function encode(bitmap, maxPx, quality) {
 export async function prepareImage(file) {
   const bitmap = await createImageBitmap(file)
   try {
-    return { full: await encode(bitmap, FULL_PX, 0.88), thumb: await encode(bitmap, THUMB_PX, 0.8), name: file.name }
+    return { full: await encode(bitmap, FULL_PX, 0.88, MAX_IMAGE_BYTES), thumb: await encode(bitmap, THUMB_PX, 0.8, MAX_THUMB_BYTES), name: file.name }
   } finally {
     bitmap.close?.()
   }
@@ -44,7 +52,7 @@ export function composer({ submit, max = 2000, images = true, placeholder = t('c
   const form = el('form', { className: 'composer', id }, text, previews, el('div', { className: 'row' }, el('span', { className: 'tools' }, images ? [pick, file] : []), el('span', { className: 'row-end' }, count, send)))
 
   const update = () => {
-    const n = [...text.value].length
+    const n = text.value.length
     count.textContent = t('count', n, max)
     count.classList.toggle('over', n > max)
     send.disabled = n > max || (!allowEmpty && n === 0 && pics.length === 0)
