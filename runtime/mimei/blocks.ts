@@ -40,6 +40,8 @@ export interface BlockStore {
   /** Reads a block; its hash is checked unless `check` is false (a reader that checks anyway). */
   get(cid: string, check?: boolean): Uint8Array
   has(cid: string): boolean
+  /** Where a block's bytes are (its pack or file, offset, length); undefined when it is not here. */
+  where(cid: string): { path: string; off: number; size: number } | undefined
   size(cid: string): number | undefined
   pin(cid: string, owner: string): void
   unpinOwner(owner: string): void
@@ -98,6 +100,11 @@ export function blockStore(db: Database, dataDir: string, opts: { packMax?: numb
       return bytes
     },
     has: (cid) => Boolean(lookup.get(cid)),
+    where(cid) {
+      const row = lookup.get(cid) as { size: number; pack: number | null; off: number | null } | null
+      if (!row) return undefined
+      return row.pack !== null && row.off !== null ? { path: packs.path(row.pack), off: row.off, size: row.size } : { path: pathOf(cid), off: 0, size: row.size }
+    },
     size: (cid) => (lookup.get(cid) as { size: number } | null)?.size,
     pin: (cid, owner) => void pinQ.run(cid, owner),
     unpinOwner: (owner) => void unpinQ.run(owner),

@@ -39,7 +39,8 @@ export class Packs {
     }
   }
 
-  private path(id: number): string {
+  /** The file of pack `id`. */
+  path(id: number): string {
     return join(this.dir, `${id}.pack`)
   }
 

@@ -1,5 +1,6 @@
 // Installing a large file version received from the network as `cur` does not hold up the event
-// loop: the bytes are written out in slices that yield, and the version then replaces cur whole.
+// loop: the bytes are written out first (on a worker, or in slices that yield), and the version
+// then replaces cur whole.
 import { expect, test } from 'bun:test'
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -37,9 +38,10 @@ test('a 64 MiB file version installs as cur in slices that yield to the event lo
 
   // A 5 ms timer runs throughout. An install that writes all 64 MiB in one turn of the loop lets it
   // fire not once (the assertion on ticks fails whatever the machine's speed: that is what this
-  // test is about). In slices, the longest gap is one slice (8 ms of work plus one 256 KiB chunk)
-  // plus the loop's own turn; 250 ms is some 25 times that, so only a preempted or swapping
-  // process could pass it while slicing, and an unsliced install of 64 MiB cannot pass the ticks.
+  // test is about). Copied on a worker, the loop only waits; in slices, the longest gap is one
+  // slice (8 ms of work plus one 256 KiB chunk) plus the loop's own turn. 250 ms is some 25 times
+  // that, so only a preempted or swapping process could miss it, and an install that copies all
+  // 64 MiB in one turn cannot pass the ticks.
   let ticks = 0
   let maxGap = 0
   let last = performance.now()

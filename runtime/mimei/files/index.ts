@@ -17,6 +17,7 @@ import type { Logger } from '../../log/index.ts'
 import { principalOf, type Grant, type HandleAccess, type Principal } from '../../permissions/index.ts'
 import type { Database } from 'bun:sqlite'
 import type { BlockStore } from '../blocks.ts'
+import { copyBlocks } from '../copier.ts'
 import type { HandleTable } from '../handles.ts'
 import { MiMeiType, type MiMeiRow, type TypeKind } from '../model.ts'
 import { requireRight, Right, type RightName } from '../rights.ts'
@@ -93,7 +94,7 @@ export class FileStore {
       // The bytes are copied in slices before the caller's transaction; it only moves them in.
       const dir = this.stagingDir()
       try {
-        const staged = await stageSliced(stageTree(this.host.mimei.blocks, cid, dir, undefined, checked))
+        const staged = await stageSliced(stageTree(this.host.mimei.blocks, cid, dir, undefined, checked, copyBlocks))
         return { apply: (m) => this.applyStaged(m, staged), release: () => rmSync(dir, { recursive: true, force: true }) }
       } catch (err) {
         rmSync(dir, { recursive: true, force: true })

@@ -3,8 +3,9 @@
 // put in place inside the caller's transaction (renames and rows only, quick whatever the size).
 import { closeSync, mkdirSync, openSync, renameSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { Corrupt, QuotaExceeded } from '../../errors.ts'
+import { Corrupt, NotFound, QuotaExceeded } from '../../errors.ts'
 import { CHUNK_SIZE, type BlockStore } from '../blocks.ts'
+import type { BlockPart, copyBlocks } from '../copier.ts'
 import { q } from '../db/core.ts'
 import { slicer } from '../slices.ts'
 import { chunkOf, readManifest } from './content.ts'
@@ -29,12 +30,12 @@ export interface StagedTree {
  * measureTree before it gets here). `checked`: the chunks were hash-checked as they arrived just
  * now, so they are not hashed again. On failure `dir` is removed.
  */
-export function* stageTree(store: BlockStore, cid: string, dir: string, maxEntries = 1_000_000, checked = false): Generator<void, StagedTree> {
+export function* stageTree(store: BlockStore, cid: string, dir: string, maxEntries = 1_000_000, checked = false, copy?: typeof copyBlocks): Generator<Step, StagedTree> {
   const staged: StagedTree = { dir, rows: [], written: [], total: 0 }
   const dirs = new Map<string, DirObject>()
   let entries = 0
   mkdirSync(dir, { recursive: true, mode: 0o700 })
-  function* walk(dirCid: string, path: string, depth: number): Generator<void> {
+  function* walk(dirCid: string, path: string, depth: number): Generator<Step> {
     if (depth > MAX_TREE_DEPTH) throw new Corrupt(`directories nest deeper than ${MAX_TREE_DEPTH} levels`)
     let d = dirs.get(dirCid)
     if (!d) dirs.set(dirCid, (d = readDirObject(store, dirCid)))
@@ -48,6 +49,13 @@ export function* stageTree(store: BlockStore, cid: string, dir: string, maxEntri
       }
       const manifest = readManifest(store, entryCid)
       staged.written.push(ino)
+      if (copy && checked) {
+        // Checked on arrival: the bytes go from the blocks' files to the new file on a worker.
+        yield copy(join(dir, ino), manifest.chunks.map((c, i) => partOf(store, c, Math.min(CHUNK_SIZE, manifest.size - i * CHUNK_SIZE))))
+        staged.rows.push({ parent: path, name, dir: 0, ino, cid: entryCid, size: manifest.size })
+        staged.total += manifest.size
+        continue
+      }
       const fd = openSync(join(dir, ino), 'w', 0o600)
       try {
         for (let i = 0; i < manifest.chunks.length; i++) {
@@ -70,22 +78,35 @@ export function* stageTree(store: BlockStore, cid: string, dir: string, maxEntri
   return staged
 }
 
-/** Runs stageTree to the end in one go (inside a transaction, where nothing may wait). */
-export function stageNow(steps: Generator<void, StagedTree>): StagedTree {
+/** One chunk written (void), or a whole file being written off the event loop (to be awaited). */
+type Step = void | Promise<void>
+
+/** Where a chunk's bytes are, checked to have the length its manifest implies. */
+function partOf(store: BlockStore, cid: string, want: number): BlockPart {
+  const at = store.where(cid)
+  if (!at) throw new NotFound(`block ${cid} is not on this node`)
+  if (at.size !== want) throw new Corrupt(`a chunk of a file has ${at.size} bytes, not ${want}`)
+  return at
+}
+
+/** Runs stageTree (without a copier) to the end in one go (inside a transaction, where nothing may wait). */
+export function stageNow(steps: Generator<Step, StagedTree>): StagedTree {
   for (;;) {
     const r = steps.next()
     if (r.done) return r.value
+    if (r.value) throw new Error('stageNow runs stageTree without a copier')
   }
 }
 
 /** Runs stageTree in slices: other requests run between them (slices.ts). */
-export async function stageSliced(steps: Generator<void, StagedTree>, signal?: AbortSignal): Promise<StagedTree> {
+export async function stageSliced(steps: Generator<Step, StagedTree>, signal?: AbortSignal): Promise<StagedTree> {
   const pause = slicer(signal)
   try {
     for (;;) {
       const r = steps.next()
       if (r.done) return r.value
-      await pause()
+      if (r.value) await r.value
+      else await pause()
     }
   } catch (err) {
     // Cancelled between two steps: the generator's own clean-up runs.
