@@ -92,7 +92,7 @@ export class Versions {
       this.host.db
         .query('INSERT INTO mimei_versions (m, ver, cid, memo, created, seq, size) VALUES (?, ?, ?, ?, ?, ?, ?)')
         .run(fresh.id, ver, snap.cid, memo, Math.floor(Date.now() / 1000), fresh.seq, snap.size)
-      for (const cid of snap.blocks) this.host.blocks.pin(cid, versionPin(fresh.id, ver))
+      this.host.blocks.pinAll(snap.blocks, versionPin(fresh.id, ver))
       this.host.db.query('UPDATE mimei SET last = ?, next_ver = ? WHERE id = ?').run(ver, ver + 1, fresh.id)
       return ver
     })()
@@ -162,7 +162,7 @@ export class Versions {
       this.host.db
         .query('INSERT INTO mimei_versions (m, ver, cid, memo, created, seq, size) VALUES (?, ?, ?, ?, ?, ?, ?)')
         .run(row.id, r.ver, r.cid, 'synced', r.created, r.seq, r.size)
-      for (const cid of blocks) this.host.blocks.pin(cid, versionPin(row.id, r.ver))
+      this.host.blocks.pinAll(blocks, versionPin(row.id, r.ver))
       if ((row.last ?? 0) < r.ver) {
         this.host.db.query('UPDATE mimei SET last = ?, next_ver = max(next_ver, ?) WHERE id = ?').run(r.ver, r.ver + 1, row.id)
         if (!curReady) staged ? staged.apply(row) : this.host.kind(row).load(row, this.host.db, r.cid, true, true)
