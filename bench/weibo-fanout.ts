@@ -5,7 +5,8 @@
 // run: libp2p ping from the author's node to each follower's node. → bench/RESULTS.md
 import { peerIdFromString } from '@libp2p/peer-id'
 import { machineLine, table, writeSection } from './results.ts'
-import { benchUser, closeStore, commit, load, percentile, store } from './weibo-support.ts'
+import { withTimeout } from './support.ts'
+import { benchUser, closeStore, commit, load, percentile, pooled, store } from './weibo-support.ts'
 import { bootNetwork, peerIdOf } from '../test/helpers/network.ts'
 
 const quick = process.argv.includes('--quick')
@@ -14,6 +15,9 @@ const POSTS = quick ? 2 : 5
 const GOAL_MS = 5000
 const WAIT_MS = 15_000
 const loadStart = load()
+const t0 = Date.now()
+/** Progress on stderr with BENCH_DEBUG=1. */
+const progress = process.env.BENCH_DEBUG ? (...a: unknown[]) => console.error(`${((Date.now() - t0) / 1000).toFixed(0)} s`, ...a) : () => {}
 const net = await bootNetwork(FOLLOWERS + 2, { topology: 'star' })
 const [, authorNode, ...followerNodes] = net.nodes
 const within: number[] = []
@@ -22,12 +26,15 @@ const ping: number[] = []
 let total = 0
 let warmed = 0
 try {
+  progress('network up')
   const author = await benchUser(authorNode)
   const wa = await store(author)
   await wa.setProfile('Author', '')
-  const followers = await Promise.all(followerNodes.map((n) => benchUser(n)))
-  const stores = await Promise.all(followers.map((f) => store(f)))
-  await Promise.all(stores.map((w) => w.follow(author.uid)))
+  const followers = await pooled(followerNodes, 4, (n) => benchUser(n))
+  const stores = await pooled(followers, 4, (f) => store(f))
+  progress('stores open')
+  await pooled(stores, 4, (w) => w.follow(author.uid))
+  progress('following')
   // Each follower notes when a post is readable: on its 'post' event, getPost must return it.
   const arrived = stores.map(() => new Map<string, number>())
   stores.forEach((w, i) =>
@@ -41,11 +48,13 @@ try {
   const warmEnd = Date.now() + 30_000
   while (Date.now() < warmEnd && arrived.some((m) => !m.has(warm))) await Bun.sleep(100)
   warmed = arrived.filter((m) => m.has(warm)).length
+  progress('warmed', warmed)
   for (let p = 0; p < POSTS; p++) {
     const t0 = Date.now()
     const id = await wa.post(`fan-out ${p} at ${t0}`)
     const deadline = t0 + WAIT_MS
     while (Date.now() < deadline && arrived.some((m) => !m.has(id))) await Bun.sleep(50)
+    progress('post', p, arrived.filter((m) => m.has(id)).length)
     for (const m of arrived) {
       total++
       const at = m.get(id)
@@ -57,7 +66,7 @@ try {
   for (const n of followerNodes) ping.push(await lib.services.ping.ping(peerIdFromString(peerIdOf(n))).catch(() => NaN))
   for (const u of [author, ...followers]) closeStore(u)
 } finally {
-  await net.stop()
+  await withTimeout(net.stop(), 30_000, 'stopping the nodes').catch(() => progress('the nodes did not stop within 30 s'))
 }
 const ms = (xs: number[], p: number) => (xs.length ? `${percentile(xs, p).toFixed(0)} ms` : 'n/a')
 const md = [

@@ -37,7 +37,8 @@ export async function benchUser(node: TestKernel): Promise<BenchUser> {
 export async function store(u: BenchUser): Promise<any> {
   const { url } = (await callLocal(u.node, 'SessionCode', u.sid, u.appId)) as { url: string }
   const code = new URL(url).searchParams.get('code')
-  const client = new LeitherClient(u.node.url, { transport: 'ws' })
+  // 'auto', as the page: the WebSocket, and POST while it cannot be opened (a loaded machine with many nodes).
+  const client = new LeitherClient(u.node.url, { transport: 'auto' })
   client.sid = ((await client.call('CodeLogin', [code])) as { sid: string }).sid
   u.client = client
   u.wb = new Weibo(client, u.appId)
@@ -49,6 +50,19 @@ export async function store(u: BenchUser): Promise<any> {
 export function closeStore(u: BenchUser): void {
   u.wb?.close()
   u.client?.close()
+}
+
+/** Runs `fn` over `items`, `n` at a time. */
+export async function pooled<T, R>(items: T[], n: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length)
+  let next = 0
+  await Promise.all(Array.from({ length: Math.min(n, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++
+      out[i] = await fn(items[i])
+    }
+  }))
+  return out
 }
 
 export function percentile(xs: number[], p: number): number {
