@@ -1,7 +1,7 @@
 // The WebSocket binding of the RPC endpoint seen with raw sockets: framing, subprotocol, concurrency, bad messages.
 import { afterEach, describe, expect, test } from 'bun:test'
-import { hproseFrame, nextEvent, openSocket, parseFrame } from './frames.ts'
-import { type Endpoint, useNode } from './node.ts'
+import { hproseFrame, nextEvent, openSocket, parseFrame } from '../compat/frames.ts'
+import { type Endpoint, useNode } from '../compat/node.ts'
 
 const node = useNode()
 const sockets: WebSocket[] = []

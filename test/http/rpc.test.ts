@@ -1,7 +1,7 @@
 // The HTTP binding of the RPC endpoint seen with raw fetch: status, headers, CORS, body limit, function list, bad bodies.
 import { describe, expect, test } from 'bun:test'
 import { createRequire } from 'node:module'
-import { useNode } from './node.ts'
+import { useNode } from '../compat/node.ts'
 
 // The official 2.x reader decodes replies here, so these checks do not lean on the node's own codec.
 const hprose = createRequire(import.meta.url)('hprose') as { Formatter: { unserialize(bytes: Uint8Array): unknown } }
