@@ -1,12 +1,14 @@
 // Block transfer between two nodes in this process, all in one run: a bare libp2p stream (the
 // anchor), /leither/block alone (blocks fetched and hash-checked, not stored) and MiMeiSync (the
-// whole path: DAG walk, fetch, check, store, install). First, how blocks are stored: the node's
+// whole path: DAG walk, fetch, check, store, install), and the install alone two ways (on a worker, in
+// one turn of the event loop). First, how blocks are stored: the node's
 // pack files against one file per block and blocks in SQLite. `bun bench/mimei-blocks.ts [--quick]`
 import { Database } from 'bun:sqlite'
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { blockStore, cidOf } from '../runtime/mimei/blocks.ts'
+import { mimeiId } from '../runtime/mimei/model.ts'
 import { migrate, openDatabase } from '../runtime/store/index.ts'
 import { bootNetwork, tcpAddr } from '../test/helpers/network.ts'
 import { callLocal, loginPassport, type TestKernel } from '../test/helpers/kernel.ts'
@@ -58,6 +60,42 @@ async function fetchOnly(reader: TestKernel, author: TestKernel, cids: string[])
   const t0 = performance.now()
   await Promise.all(Array.from({ length: IN_FLIGHT }, worker))
   return { bytes, ms: performance.now() - t0 }
+}
+
+/**
+ * Installs as `cur` of a new MiMei the version just synced (its blocks are all on `node`) two ways,
+ * in an order that turns each round: as the sync does (the bytes copied on a worker, then moved in)
+ * and in one turn of the event loop inside the transaction (installVersionNow, as every install
+ * was before). Wall time and the longest gap of a 5 ms timer during each.
+ */
+async function installWays(node: TestKernel, synced: SyncResult, round: number) {
+  const row = node.mimei.row(synced.mid)
+  const blocks = (node.mimei.db.query('SELECT cid FROM block_pins WHERE owner = ?').values(`v:${row.id}:${synced.ver}`) as string[][]).map((r) => r[0])
+  const size = (node.mimei.db.query('SELECT size FROM mimei_versions WHERE m = ? AND ver = ?').get(row.id, synced.ver) as { size: number }).size
+  const record = (mark: string) => ({ mid: mimeiId(row.author, 'bench', 'install', mark), author: row.author, app: 'bench', ext: 'install', mark, type: row.type, ver: 1, cid: synced.cid, seq: 1, size, created: Math.floor(Date.now() / 1000) })
+  const measure = async (install: () => unknown) => {
+    let gap = 0
+    let last = performance.now()
+    const timer = setInterval(() => {
+      const now = performance.now()
+      gap = Math.max(gap, now - last)
+      last = now
+    }, 5)
+    const t0 = performance.now()
+    last = t0
+    await install()
+    const ms = performance.now() - t0
+    gap = Math.max(gap, performance.now() - last)
+    clearInterval(timer)
+    return { ms, gap }
+  }
+  const ways = {
+    worker: () => measure(() => node.mimei.installVersion(record(`w${round}`), blocks)),
+    oneTurn: () => measure(() => node.mimei.installVersionNow(record(`o${round}`), blocks)),
+  }
+  const out = {} as Record<keyof typeof ways, { ms: number; gap: number }>
+  for (const k of round % 2 ? (['oneTurn', 'worker'] as const) : (['worker', 'oneTurn'] as const)) out[k] = await ways[k]()
+  return out
 }
 
 /**
@@ -139,6 +177,7 @@ const storage = Array.from({ length: ROUNDS }, (_, i) => {
 })
 const net = await bootNetwork(2, { topology: 'chain' })
 const runs: { bare: number; fetch: number; sync: number; syncCpu: number; bareCpu: number }[] = []
+const installs: Awaited<ReturnType<typeof installWays>>[] = []
 let fileBytes = 0
 try {
   const [author, reader] = net.nodes
@@ -173,6 +212,9 @@ try {
     runs.push({ bare: mbs(bare.bytes, bare.ms), fetch: mbs(fetched.bytes, fetched.ms), sync: mbs(r.bytes, syncMs), syncCpu: syncCpu / (r.bytes / 1e6), bareCpu: bareCpu / (bare.bytes / 1e6) })
     const last = runs.at(-1)!
     process.stderr.write(`bare ${last.bare.toFixed(1)}, /leither/block ${last.fetch.toFixed(1)}, MiMeiSync ${last.sync.toFixed(1)} MB/s (${r.blocks} blocks); CPU ms/MB bare ${last.bareCpu.toFixed(2)}, MiMeiSync ${last.syncCpu.toFixed(2)}\n`)
+    const inst = await installWays(reader, r, i)
+    installs.push(inst)
+    process.stderr.write(`  install as cur: on a worker ${inst.worker.ms.toFixed(0)} ms (longest loop gap ${inst.worker.gap.toFixed(0)} ms), in one turn ${inst.oneTurn.ms.toFixed(0)} ms (gap ${inst.oneTurn.gap.toFixed(0)} ms)\n`)
   }
 } finally {
   await net.stop()
@@ -195,6 +237,20 @@ writeSection(
     `A ${(fileBytes / 1e6).toFixed(0)} MB file MiMei (random bytes, 256 KiB blocks), ${ROUNDS} rounds; each round, one after another: the same bytes on one bare libp2p stream (TCP + Noise + Yamux, 64 KiB writes) from the reader to the author; the version's blocks over /leither/block alone (${IN_FLIGHT} requests of ${MAX_BLOCKS_PER_REQUEST} in flight, hash-checked, not stored); MiMeiSync of a MiMei the reader has not seen (DAG walk, fetch, check, store, install). Median round shown. CPU: this process (both nodes), ms per MB moved.`,
     '',
     table(['path', 'MB/s', 'of bare stream', 'rounds', 'CPU ms/MB'], [row('bare libp2p stream', (r) => r.bare, (r) => r.bareCpu), row('/leither/block, not stored', (r) => r.fetch), row('MiMeiSync (stored, installed)', (r) => r.sync, (r) => r.syncCpu)], ' rrr '),
+    '',
+    `Installing the synced version as \`cur\` of a new MiMei on the reader after each round (its blocks all there), two ways in an order that turns each round: as MiMeiSync does (the bytes copied on a worker thread, then moved in by the transaction) and in one turn of the event loop inside the transaction (installVersionNow; every install before commit 6fceb0b). Longest gap: between two firings of a 5 ms timer during the install. Median round shown.`,
+    '',
+    table(
+      ['install', 'ms', 'longest event-loop gap, ms', 'ms, rounds', 'gap, rounds'],
+      (['worker', 'oneTurn'] as const).map((k) => [
+        { worker: 'copy on a worker, then moved in', oneTurn: 'in one turn (installVersionNow)' }[k],
+        median(installs.map((x) => x[k].ms)).toFixed(0),
+        median(installs.map((x) => x[k].gap)).toFixed(0),
+        installs.map((x) => x[k].ms.toFixed(0)).join(', '),
+        installs.map((x) => x[k].gap.toFixed(0)).join(', '),
+      ]),
+      ' rrrr',
+    ),
     '',
     `Block storage, before the transfer in the same run: ${STORE_BLOCKS} random 256 KiB blocks put, then read back, ${ROUNDS} rounds (median shown), each way in a fresh temp dir with the node's database settings, the order of the ways turning each round. Pack files: the node's block store (runtime/mimei/packs.ts). One file per block: written to a temp name and renamed, plus its row, as the store kept blocks before. SQLite: the bytes in a table, 64 blocks a transaction.`,
     '',
