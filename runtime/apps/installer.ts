@@ -265,7 +265,7 @@ export class Apps implements Subsystem {
     const newer = (this.db.query('SELECT ver FROM mimei_versions v JOIN mimei m ON m.id = v.m WHERE m.mid = ? AND v.ver > ?').all(appId, last ?? 0) as { ver: number }[]).map((r) => r.ver)
     if (newer.length) mm.delVersions(this.c.system, appId, newer)
     this.db.query('DELETE FROM net_records WHERE mid = ? AND ver > ?').run(appId, last ?? 0)
-    if (last !== undefined) mm.restore(this.c.system, appId, last)
+    if (last !== undefined) mm.restoreNow(this.c.system, appId, last)
   }
 
   // — uninstalling —

@@ -292,8 +292,12 @@ export class MiMeiStore implements Subsystem {
   release(who: Grant, mid: string, ver: unknown): number {
     return this.versionStore.release(who, mid, ver)
   }
-  restore(who: Grant, mid: string, ver: unknown): number {
+  restore(who: Grant, mid: string, ver: unknown): Promise<number> {
     return this.versionStore.restore(who, mid, ver)
+  }
+  /** restore in one turn of the event loop (a large file version blocks it meanwhile). */
+  restoreNow(who: Grant, mid: string, ver: unknown): number {
+    return this.versionStore.restoreNow(who, mid, ver)
   }
   delVersions(who: Grant, mid: string, vers: unknown[]): number {
     return this.versionStore.delVersions(who, mid, vers)

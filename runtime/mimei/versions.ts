@@ -180,14 +180,39 @@ export class Versions {
     return v
   }
 
-  restore(who: Grant, mid: string, ver: unknown): number {
+  /**
+   * Replaces `cur` with a version. A file version's bytes are read, hash-checked and written out
+   * first in slices (kind.stage); the transaction then only moves them in.
+   */
+  async restore(who: Grant, mid: string, ver: unknown): Promise<number> {
+    const { row, v, cid } = this.toRestore(who, mid, ver)
+    const kind = this.host.kind(row)
+    const staged = kind.stage ? await kind.stage(cid, false) : undefined
+    try {
+      this.host.db.transaction(() => {
+        const fresh = this.host.row(mid)
+        if (staged) staged.apply(fresh)
+        else kind.load(fresh, this.host.db, cid, true)
+      })()
+    } finally {
+      staged?.release()
+    }
+    return v
+  }
+
+  /** restore in one turn of the event loop (for a caller that cannot wait: the app installer's undo). */
+  restoreNow(who: Grant, mid: string, ver: unknown): number {
+    const { row, v, cid } = this.toRestore(who, mid, ver)
+    this.host.db.transaction(() => this.host.kind(row).load(row, this.host.db, cid, true))()
+    return v
+  }
+
+  private toRestore(who: Grant, mid: string, ver: unknown): { row: MiMeiRow; v: number; cid: string } {
     const row = this.host.row(mid)
     this.host.require(row, who, 'admin')
     const v = parseVersion(ver, row)
     if (v === 'cur') throw new InvalidParams('restore takes a numbered version')
-    const version = this.version(row, v)
-    this.host.db.transaction(() => this.host.kind(row).load(row, this.host.db, version.cid, true))()
-    return v
+    return { row, v, cid: this.version(row, v).cid }
   }
 
   delVersions(who: Grant, mid: string, vers: unknown[]): number {
