@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { CID } from 'multiformats/cid'
 import * as Digest from 'multiformats/hashes/digest'
 import { Corrupt, NotFound } from '../errors.ts'
+import { cidText } from './files/dagcbor.ts'
 import { Packs } from './packs.ts'
 
 export const CHUNK_SIZE = 256 * 1024
@@ -16,6 +17,13 @@ const SHA2_256 = 0x12
 
 export function cidOf(bytes: Uint8Array, codec: number = RAW): string {
   const hash = new Bun.CryptoHasher('sha256').update(bytes).digest() as Uint8Array
+  // Raw and dag-cbor CIDs are spelled by hand (dagcbor.ts): multiformats took 2 of the 3.5 µs a small block's id cost.
+  if (codec === RAW || codec === DAG_CBOR) {
+    const cid = new Uint8Array(36)
+    cid.set([0x01, codec, SHA2_256, 0x20])
+    cid.set(hash, 4)
+    return cidText(cid)
+  }
   return CID.createV1(codec, Digest.create(SHA2_256, new Uint8Array(hash))).toString()
 }
 
