@@ -103,11 +103,19 @@ describe('inbox bytes are charged', () => {
 
   test('messages count against storageMaxBytes and the free-disk floor', async () => {
     {
-      await using k = await bootTest({ storageMaxBytes: 1 * MiB })
+      // The node already holds what it installed at first start (the bundled apps): the limit is set
+      // 1 MiB above that, on the same data dir, so four 220 KiB messages fit and a fifth does not.
+      using dir = tempDir()
+      let base: number
+      {
+        await using first = await bootTest({}, dir)
+        base = first.mimei.storage.totalUsed()
+      }
+      await using k = await bootTest({ storageMaxBytes: base + 1 * MiB }, dir)
       const owner = await login(k)
       const bob = await user(k, 'bob')
       for (let i = 0; i < 4; i++) await send(k, owner, bob.id, new Uint8Array(220 * KiB))
-      expect(await failure(send(k, owner, bob.id, new Uint8Array(220 * KiB)))).toContain(`this node stores at most ${MiB} bytes (config storageMaxBytes)`)
+      expect(await failure(send(k, owner, bob.id, new Uint8Array(220 * KiB)))).toContain(`this node stores at most ${base + MiB} bytes (config storageMaxBytes)`)
       expect(inboxRows(k, bob.id)).toBe(4)
     }
     {
