@@ -54,6 +54,13 @@ export async function areaId(userId) {
 
 /** How often an open page looks for announcements besides the doorbell events. */
 const POLL_MS = 3000
+/**
+ * Followees whose pubsub topic (`u/<id>`) this page holds for events at once. The node allows a
+ * session 64 topics (`u/<me>` and `to/<me>` take two); the others, and these too in case an event
+ * is lost, are seen by the poll: the replica's version (the node syncs each version a followee
+ * publishes) for users of other nodes, the node's `vers` for users of this one.
+ */
+export const LIVE_MAX = 48
 const denied = (e) => /^PermissionDenied/.test(String(e?.message))
 
 export class Weibo extends Feed {
@@ -129,16 +136,68 @@ export class Weibo extends Feed {
     // Followees whose area is not here yet (followed on another node, or before an upgrade) are followed on this node.
     const absent = (await Promise.all(following.map(async (u) => ((await this.area(u)) ? undefined : u)))).filter(Boolean)
     await Promise.all(absent.map((u) => this.need('net', () => node.AppDataFollow(this.appId, u, true)).catch(() => {})))
-    await Promise.all([this.me, ...following].map((u) => this.need('msg', () => node.Subscribe(APP, `u/${u}`))))
+    this.live = new Set()
+    await this.need('msg', () => node.Subscribe(APP, `u/${this.me}`))
     await this.need('msg', () => node.Subscribe(APP, `to/${this.me}`))
+    await Promise.all(following.slice(0, LIVE_MAX).map((u) => this.listen(u)))
     this.offs.push(
       node.on('pubsub', (ev) => this.onPub(ev)),
       node.on('message', (m) => m?.app === APP && this.sync().catch(() => {})),
     )
     await this.sync()
     // The doorbell (pubsub) needs the user's key on the node; without it announcements still come, a little later.
-    await this.watchLocal()
-    this.timer = setInterval(() => Promise.all([this.sync(), this.watchLocal()]).catch(() => {}), POLL_MS)
+    await this.watch()
+    this.timer = setInterval(() => this.watch(true).catch(() => {}), POLL_MS)
+  }
+
+  /** Subscribes to a followee's events while fewer than LIVE_MAX are held; false when full. */
+  async listen(u) {
+    if (this.live.has(u)) return true
+    if (this.live.size >= LIVE_MAX) return false
+    const r = await this.need('msg', () => this.node.Subscribe(APP, `u/${u}`))
+    if (r !== undefined) this.live.add(u)
+    return r !== undefined
+  }
+
+  /** One round of the poll (announcements with `sync`): followees on this node, then the replicas of the others. */
+  async watch(sync = false) {
+    if (this.watching) return
+    this.watching = true
+    try {
+      await Promise.all([sync ? this.sync() : undefined, this.watchLocal(), this.watchReplicas()])
+    } finally {
+      this.watching = false
+    }
+  }
+
+  /**
+   * Followees of other nodes: the replica here at a version newer than the one last seen fires the
+   * same events as pubsub ('post' when her newest post is newer than any seen before).
+   */
+  async watchReplicas() {
+    const ids = []
+    for (const u of await this.following()) if (!(await this.isLocal(u))) ids.push(u)
+    this.replicas ??= new Map()
+    await Promise.all(
+      ids.map(async (u) => {
+        const info = await this.node.GetVar('mminfo', await areaId(u)).catch(() => undefined)
+        const last = Number.isSafeInteger(info?.last) ? info.last : 0
+        const before = this.replicas.get(u)
+        if (before === undefined) {
+          // From now on: a post id (it starts with its time in base 36) above this one is new.
+          this.replicas.set(u, last)
+          this.tops ??= new Map()
+          if (!this.tops.has(u)) this.tops.set(u, Date.now().toString(36))
+          return
+        }
+        if (last <= before) return
+        this.replicas.set(u, last)
+        const h = await this.area(u)
+        let top = ''
+        for (const id of h ? ((await this.node.Hkeys(h, 'posts')) ?? []) : []) if (String(id) > top) top = String(id)
+        await this.refresh(u, top ? { ver: last, kind: 'post', id: top } : { ver: last })
+      }),
+    )
   }
 
   /**
@@ -202,14 +261,22 @@ export class Weibo extends Feed {
 
   /** A followee published: her area is synced here, then 'change' (and 'post' for a new post) fire. */
   async refresh(author, data = {}) {
+    const ver = Number.isSafeInteger(data?.ver) ? data.ver : undefined
     if (!(await this.isLocal(author))) {
-      const ver = Number.isSafeInteger(data?.ver) ? data.ver : undefined
       const mid = await areaId(author)
       await this.need('net', () => this.node.MiMeiSync(mid, ver ? { ver } : {})).catch(() => {})
+      // The poll need not fire again for what this event told.
+      if (ver && this.replicas && ver > (this.replicas.get(author) ?? 0)) this.replicas.set(author, ver)
     }
     this.forget(author)
     this.emit('change', { author })
-    if (data?.kind === 'post' && typeof data.id === 'string') this.emit('post', { author, id: data.id })
+    if (data?.kind !== 'post' || typeof data.id !== 'string') return
+    // A post is told once, whichever of pubsub and the polls sees it first.
+    this.tops ??= new Map()
+    const seen = this.tops.get(author)
+    if (seen !== undefined && seen >= data.id) return
+    this.tops.set(author, data.id)
+    this.emit('post', { author, id: data.id })
   }
 
   /** Announcements since last time: fetched, checked against the actors' areas, indexed; counts published. */
@@ -350,7 +417,7 @@ export class Weibo extends Feed {
     await this.node.Sadd(this.shared, 'known', userId)
     await this.watchLocal()
     await this.need('net', () => this.node.AppDataFollow(this.appId, userId, true))
-    await this.need('msg', () => this.node.Subscribe(APP, `u/${userId}`))
+    await this.listen(userId)
     await this.announce(userId, { t: 'follow' })
   }
 
@@ -358,7 +425,11 @@ export class Weibo extends Feed {
     await this.node.Srem(this.own, 'following', userId)
     await this.commit('follow')
     await this.need('net', () => this.node.AppDataFollow(this.appId, userId, false)).catch(() => {})
-    await this.need('msg', () => this.node.Unsubscribe(APP, `u/${userId}`)).catch(() => {})
+    if (this.live?.delete(userId)) {
+      await this.need('msg', () => this.node.Unsubscribe(APP, `u/${userId}`)).catch(() => {})
+      // The freed topic goes to a followee who had none.
+      for (const u of await this.following()) if (!this.live.has(u) && (await this.listen(u)) !== true) break
+    }
     await this.announce(userId, { t: 'follow' })
   }
 

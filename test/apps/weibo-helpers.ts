@@ -44,9 +44,9 @@ export interface User {
 
 let users = 0
 
-/** A new user whose key is on `node` (as a user's key is on her node; `keyOnNode` false: a passport from elsewhere), with Weibo's `grants`, signed in to Weibo's origin; the store opened. */
-export async function user(node: TestKernel, grants = ALL, open = true, keyOnNode = true): Promise<User> {
-  const key = keyOnNode ? createUserKey(node.dataDir, `u${++users}`) : generateKeyPair()
+/** A new user whose key is on `node` (as a user's key is on her node; `keyOnNode` false: a passport from elsewhere), with Weibo's `grants`, signed in to Weibo's origin; the store opened. `key`: a new session of that user instead. */
+export async function user(node: TestKernel, grants = ALL, open = true, keyOnNode = true, existing?: KeyPair): Promise<User> {
+  const key = existing ?? (keyOnNode ? createUserKey(node.dataDir, `u${++users}`) : generateKeyPair())
   const ppt = signPassport(key, { audience: node.identity.nodeId, data: { CertFor: 'Self' }, ttl: 3600 })
   const sid = ((await callLocal(node, 'Login', ppt)) as { sid: string }).sid
   const app = await weiboId(node)

@@ -1,0 +1,43 @@
+// A Weibo user who follows more people than a session may hold pubsub topics (64): her page opens,
+// her follows succeed, and a post by the last of 100 followees reaches her live and on her timeline.
+import { afterAll, beforeAll, expect, test } from 'bun:test'
+import { bootTest, type TestKernel } from '../helpers/kernel.ts'
+import { user, type User } from './weibo-helpers.ts'
+
+const FOLLOWEES = 100
+let node: TestKernel
+let f: User
+const authors: User[] = []
+
+beforeAll(async () => {
+  node = await bootTest()
+  f = await user(node)
+  // Cheap followees: each opens Weibo once (her area and her place among the node's users), then stops listening.
+  for (let i = 0; i < FOLLOWEES; i++) {
+    const u = await user(node)
+    if (i < FOLLOWEES - 1) u.wb.close()
+    authors.push(u)
+  }
+}, 120_000)
+
+afterAll(async () => {
+  for (const u of [f, ...authors]) u.wb.close(), u.client.close()
+  await node.stop()
+})
+
+test(`a user follows ${FOLLOWEES} people, opens her page again, and the last one's post reaches her live and on her timeline`, async () => {
+  for (const a of authors) await f.wb.follow(a.uid)
+  expect((await f.wb.following()).length).toBe(FOLLOWEES)
+  // Her page opened again in a new session: it must not fail on the node's limit of topics.
+  const again = await user(node, undefined, true, true, f.key)
+  expect((await again.wb.following()).length).toBe(FOLLOWEES)
+  const last = authors[FOLLOWEES - 1]
+  const got = new Promise<{ author: string; id: string }>((resolve) => {
+    const off = again.wb.on('post', (ev: { author: string; id: string }) => ev.author === last.uid && (off(), resolve(ev)))
+  })
+  const id = await last.wb.post('from the hundredth')
+  expect(await got).toEqual({ author: last.uid, id })
+  const page = await again.wb.timeline({ limit: 5 })
+  expect(page.posts[0]).toMatchObject({ id, text: 'from the hundredth' })
+  again.wb.close(), again.client.close()
+}, 120_000)
