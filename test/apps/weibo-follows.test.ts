@@ -1,8 +1,12 @@
 // A Weibo user who follows more people than a session may hold pubsub topics (64): her page opens,
-// her follows succeed, and a post by the last of 100 followees reaches her live and on her timeline.
-import { afterAll, beforeAll, expect, test } from 'bun:test'
+// her follows succeed, and a post by the last of 100 followees reaches her live and on her timeline;
+// across two nodes, a followee beyond the page's topics reaches her through the replica's version.
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { bootTest, type TestKernel } from '../helpers/kernel.ts'
+import { gossipOnly } from '../helpers/replication.ts'
 import { user, type User } from './weibo-helpers.ts'
+// @ts-ignore: the app's own module, plain JavaScript
+import { LIVE_MAX } from '../../apps/weibo/store.js'
 
 const FOLLOWEES = 100
 let node: TestKernel
@@ -41,3 +45,40 @@ test(`a user follows ${FOLLOWEES} people, opens her page again, and the last one
   expect(page.posts[0]).toMatchObject({ id, text: 'from the hundredth' })
   again.wb.close(), again.client.close()
 }, 120_000)
+
+describe('across two nodes', () => {
+  const nodes: TestKernel[] = []
+  const remote: User[] = []
+  let g: User
+  beforeAll(async () => {
+    const a = await bootTest({ p2p: true })
+    const b = await bootTest({ p2p: true, bootstrap: [a.net!.addrs()[0]] })
+    nodes.push(a, b)
+    const libp2p = b.net!.libp2p
+    if (!libp2p.getPeers().length) await new Promise((resolve) => libp2p.addEventListener('peer:connect', resolve, { once: true }))
+    gossipOnly(a, b)
+    for (let i = 0; i < LIVE_MAX + 2; i++) {
+      const u = await user(a)
+      if (i < LIVE_MAX + 1) u.wb.close()
+      remote.push(u)
+    }
+    g = await user(b)
+  }, 120_000)
+  afterAll(async () => {
+    for (const u of [g, ...remote]) u.wb.close(), u.client.close()
+    await Promise.all(nodes.map((k) => k.stop()))
+  })
+
+  test('a followee of another node beyond the live topics: her post comes by the replica and fires post', async () => {
+    for (const a of remote) await g.wb.follow(a.uid)
+    const last = remote[remote.length - 1]
+    expect(g.wb.live.size).toBe(LIVE_MAX)
+    expect(g.wb.live.has(last.uid)).toBe(false)
+    const got = new Promise<{ author: string; id: string }>((resolve) => {
+      const off = g.wb.on('post', (ev: { author: string; id: string }) => ev.author === last.uid && (off(), resolve(ev)))
+    })
+    const id = await last.wb.post('from another node')
+    expect(await got).toEqual({ author: last.uid, id })
+    expect((await g.wb.timeline({ limit: 5 })).posts[0]).toMatchObject({ id, text: 'from another node' })
+  }, 120_000)
+})
