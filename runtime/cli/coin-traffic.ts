@@ -1,22 +1,11 @@
 // `leither coin traffic [PEER]`: the node's traffic meters per peer node (bytes, debts, payments, state).
+import type { TrafficRow } from '../ledger/traffic.ts'
 import type { Parsed } from './args.ts'
 import { formatNuo } from './coin.ts'
 import { withOwnerSession } from './session.ts'
 
-interface Row {
-  peer: string
-  served: number
-  relayed: number
-  received: number
-  receivedRelayed: number
-  debt: bigint
-  credited: bigint
-  paid: bigint
-  balance: bigint
-  allowance: bigint
-  state: string
-  refused: string
-}
+/** A row as CoinTraffic sends it (the wire carries the state as its name). */
+type Row = TrafficRow
 
 const json = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x), 2)
 const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`
