@@ -4,13 +4,13 @@
 // sign + verify per second with @noble/curves and with node:crypto (what the ledger uses), whose
 // signatures are checked to be byte-identical. `bun bench/coin.ts [--quick]`
 import { ed25519 } from '@noble/curves/ed25519.js'
-import { copyFileSync, mkdirSync, rmSync } from 'node:fs'
+import { rmSync } from 'node:fs'
 import { loadavg } from 'node:os'
 import { join } from 'node:path'
 import { createUserKey, generateKeyPair, type KeyPair } from '../runtime/identity/index.ts'
 import type { Ledger } from '../runtime/ledger/index.ts'
 import { edSign, edVerify } from '../runtime/ledger/sig.ts'
-import { bootTest, ownerKey, type TestKernel } from '../test/helpers/kernel.ts'
+import { bootTest, ownerKey, type TestKernel, giveUserKey } from '../test/helpers/kernel.ts'
 import { bootNetwork, link } from '../test/helpers/network.ts'
 import { tempDir } from '../test/helpers/node.ts'
 import { machineLine, table, writeSection } from './results.ts'
@@ -97,8 +97,7 @@ async function threeNotaries() {
   await link(b, a)
   await link(c, a)
   await link(c, b)
-  mkdirSync(join(a.dataDir, 'keys', 'users'), { recursive: true, mode: 0o700 })
-  copyFileSync(join(keys, 'keys', 'users', `${g.id}.key`), join(a.dataDir, 'keys', 'users', `${g.id}.key`))
+  giveUserKey(keys, g.id, a)
   for (const n of net.nodes) Object.assign(n.config, { coinNotaries: net.nodes.map((x) => x.identity.nodeId) })
   const bob = createUserKey(b.dataDir, 'bob')
   await transfers(a.ledger, [g], bob.id, 5) // warm-up

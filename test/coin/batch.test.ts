@@ -1,11 +1,9 @@
 // Co-signature requests batched per notary: many accounts sending at once from one node ask each
 // other notary in a few requests, not one per block; every transfer is final and the supply holds.
 import { expect, test } from 'bun:test'
-import { copyFileSync, mkdirSync } from 'node:fs'
-import { join } from 'node:path'
 import { createUserKey, generateKeyPair, type KeyPair } from '../../runtime/identity/index.ts'
 import { COIN_PROTOCOL } from '../../runtime/ledger/proto.ts'
-import type { TestKernel } from '../helpers/kernel.ts'
+import { giveUserKey, type TestKernel } from '../helpers/kernel.ts'
 import { bootNetwork, link } from '../helpers/network.ts'
 import { tempDir } from '../helpers/node.ts'
 
@@ -17,8 +15,7 @@ test('eight accounts sending at once ask each of the two other notaries in batch
   await link(b, a)
   await link(c, a)
   await link(c, b)
-  mkdirSync(join(a.dataDir, 'keys', 'users'), { recursive: true, mode: 0o700 })
-  copyFileSync(join(keys, 'keys', 'users', `${g.id}.key`), join(a.dataDir, 'keys', 'users', `${g.id}.key`))
+  giveUserKey(keys, g.id, a)
   for (const n of net.nodes) Object.assign(n.config, { coinNotaries: net.nodes.map((x) => x.identity.nodeId) })
   const senders: KeyPair[] = []
   for (let i = 0; i < 8; i++) {

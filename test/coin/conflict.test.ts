@@ -3,13 +3,11 @@
 // can reach a quorum, every notary votes in round 1 for the lower hash, that block is final, the
 // other refused; the supply is unchanged and the account goes on.
 import { expect, test } from 'bun:test'
-import { copyFileSync, mkdirSync } from 'node:fs'
-import { join } from 'node:path'
 import { createUserKey, generateKeyPair } from '../../runtime/identity/index.ts'
 import { hex, makeBlock, type Block } from '../../runtime/ledger/index.ts'
 import { askCosign, askRevote, peersByNodeId } from '../../runtime/ledger/proto.ts'
 import { stalled, tally } from '../../runtime/ledger/rounds.ts'
-import type { TestKernel } from '../helpers/kernel.ts'
+import { giveUserKey, type TestKernel } from '../helpers/kernel.ts'
 import { bootNetwork, link } from '../helpers/network.ts'
 import { tempDir } from '../helpers/node.ts'
 
@@ -30,8 +28,7 @@ test('two sends split two and two among four notaries: round 1 makes the lower h
   const nodes = net.nodes as TestKernel[]
   const [a, b, c, d] = nodes as [TestKernel, TestKernel, TestKernel, TestKernel]
   for (let i = 0; i < 4; i++) for (let j = i + 1; j < 4; j++) await link(nodes[j]!, nodes[i]!)
-  mkdirSync(join(a.dataDir, 'keys', 'users'), { recursive: true, mode: 0o700 })
-  copyFileSync(join(keys, 'keys', 'users', `${g.id}.key`), join(a.dataDir, 'keys', 'users', `${g.id}.key`))
+  giveUserKey(keys, g.id, a)
   for (const n of nodes) Object.assign(n.config, { coinNotaries: nodes.map((x) => x.identity.nodeId) })
   await a.ledger.transfer(g, generateKeyPair().id, 1000n)
   const head = a.ledger.chain(g.id).at(-1)!

@@ -4,11 +4,11 @@
 // predecessor. COIN_CRASH_SEED replays a run.
 import { expect, test } from 'bun:test'
 import { Database } from 'bun:sqlite'
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createUserKey, loadOrCreateNodeKey, peerIdOf } from '../../runtime/identity/index.ts'
 import { decodeBlock, hex, verifyChain, type Block } from '../../runtime/ledger/index.ts'
-import { bootTest, type TestKernel } from '../helpers/kernel.ts'
+import { bootTest, type TestKernel, giveUserKey } from '../helpers/kernel.ts'
 import { link, tcpAddr, until, waitForPeer } from '../helpers/network.ts'
 import { startNode, tempDir, type RunningNode } from '../helpers/node.ts'
 
@@ -24,8 +24,7 @@ test('a notary SIGKILLed mid-co-signing loses nothing; after its restart chains 
   await using a = await bootTest(config)
   await using b = await bootTest(config)
   await link(b, a)
-  mkdirSync(join(a.dataDir, 'keys', 'users'), { recursive: true, mode: 0o700 })
-  copyFileSync(join(keys, 'keys', 'users', `${g.id}.key`), join(a.dataDir, 'keys', 'users', `${g.id}.key`))
+  giveUserKey(keys, g.id, a)
   const bob = createUserKey(b.dataDir, 'bob')
 
   // The victim: its node key made first, so every node's notary list names it before it starts.

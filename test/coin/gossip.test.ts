@@ -1,11 +1,9 @@
 // Final blocks spread over gossipsub: a node connected to no one who took part in a transfer (only
 // to a notary that relays the topic) still learns of it; a malformed message on the topic is ignored.
 import { expect, test } from 'bun:test'
-import { copyFileSync, mkdirSync } from 'node:fs'
-import { join } from 'node:path'
 import { createUserKey, generateKeyPair } from '../../runtime/identity/index.ts'
 import { COIN_TOPIC } from '../../runtime/ledger/gossip.ts'
-import type { TestKernel } from '../helpers/kernel.ts'
+import { giveUserKey, type TestKernel } from '../helpers/kernel.ts'
 import { bootNetwork, link, peerIdOf, until } from '../helpers/network.ts'
 import { tempDir } from '../helpers/node.ts'
 
@@ -16,8 +14,7 @@ test('a final block reaches a node that only the gossip mesh connects to the sen
   const [a, b, d] = net.nodes as [TestKernel, TestKernel, TestKernel]
   await link(b, a)
   await link(d, b) // d knows b only; a never hands it anything directly
-  mkdirSync(join(a.dataDir, 'keys', 'users'), { recursive: true, mode: 0o700 })
-  copyFileSync(join(keys, 'keys', 'users', `${g.id}.key`), join(a.dataDir, 'keys', 'users', `${g.id}.key`))
+  giveUserKey(keys, g.id, a)
   for (const n of net.nodes) Object.assign(n.config, { coinNotaries: [a.identity.nodeId, b.identity.nodeId] })
 
   // b relays the topic to d once d is in its mesh (gossipsub grafts at a heartbeat).

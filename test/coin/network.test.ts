@@ -1,11 +1,11 @@
 // The ledger across three nodes, each a notary: transfers between users on different nodes, balances
 // agree everywhere; with one notary down transfers still finalize, with two down they fail clearly.
 import { expect, test } from 'bun:test'
-import { copyFileSync, mkdirSync, rmSync } from 'node:fs'
+import { copyFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { tempDir } from '../helpers/node.ts'
 import { createUserKey } from '../../runtime/identity/index.ts'
-import type { TestKernel } from '../helpers/kernel.ts'
+import { giveUserKey, type TestKernel } from '../helpers/kernel.ts'
 import { bootTest, callLocal, failure, loginPassport } from '../helpers/kernel.ts'
 import { bootNetwork, link } from '../helpers/network.ts'
 import { quorumOf } from '../../runtime/ledger/notary.ts'
@@ -36,8 +36,7 @@ test('three nodes, three notaries: transfers between users on different nodes; o
   await link(b, a)
   await link(c, a)
   await link(c, b)
-  mkdirSync(join(a.dataDir, 'keys', 'users'), { recursive: true, mode: 0o700 })
-  copyFileSync(join(keys, 'keys', 'users', `${g.id}.key`), join(a.dataDir, 'keys', 'users', `${g.id}.key`))
+  giveUserKey(keys, g.id, a)
   const alice = createUserKey(b.dataDir, 'alice')
   const carol = createUserKey(c.dataDir, 'carol')
   for (const n of net.nodes) Object.assign(n.config, { coinNotaries: net.nodes.map((x) => x.identity.nodeId) })

@@ -3,11 +3,9 @@
 // holds exactly the supply (balances plus final sends not yet received); in the end every node
 // agrees on every balance. Seeded: COIN_PROPERTY_SEED replays a run.
 import { expect, test } from 'bun:test'
-import { copyFileSync, mkdirSync } from 'node:fs'
-import { join } from 'node:path'
 import { createUserKey, type KeyPair } from '../../runtime/identity/index.ts'
 import { hex, type Block } from '../../runtime/ledger/index.ts'
-import type { TestKernel } from '../helpers/kernel.ts'
+import { giveUserKey, type TestKernel } from '../helpers/kernel.ts'
 import { bootNetwork, link } from '../helpers/network.ts'
 import { tempDir } from '../helpers/node.ts'
 
@@ -48,8 +46,7 @@ test('random transfers across three nodes: the supply holds after every step, an
   await link(nodes[1]!, nodes[0]!)
   await link(nodes[2]!, nodes[0]!)
   await link(nodes[2]!, nodes[1]!)
-  mkdirSync(join(nodes[0]!.dataDir, 'keys', 'users'), { recursive: true, mode: 0o700 })
-  copyFileSync(join(keys, 'keys', 'users', `${g.id}.key`), join(nodes[0]!.dataDir, 'keys', 'users', `${g.id}.key`))
+  giveUserKey(keys, g.id, nodes[0]!)
   for (const n of nodes) Object.assign(n.config, { coinNotaries: nodes.map((x) => x.identity.nodeId) })
 
   // Two users on each node; the genesis account on the first.

@@ -1,5 +1,6 @@
 // Test helpers for in-process nodes: boot on 127.0.0.1 port 0 in a temp dir, log in with passports.
-import { rmSync } from 'node:fs'
+import { copyFileSync, mkdirSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
 import { boot, type Kernel } from '../../runtime/boot.ts'
 import type { Config } from '../../runtime/config/index.ts'
 import { findUserKey, signPassport, type KeyPair } from '../../runtime/identity/index.ts'
@@ -47,4 +48,10 @@ export async function failure(promise: Promise<unknown>): Promise<string> {
     return typeof (err as { wireText?: unknown }).wireText === 'function' ? (err as { wireText(): string }).wireText() : String((err as Error).message)
   }
   throw new Error('expected the call to fail, but it succeeded')
+}
+
+/** Hands a user key made in another keys dir (`createUserKey(from, …)`) to a node after boot, as its owner would copy the file. */
+export function giveUserKey(from: string, userId: string, kernel: Kernel): void {
+  mkdirSync(join(kernel.dataDir, 'keys', 'users'), { recursive: true, mode: 0o700 })
+  copyFileSync(join(from, 'keys', 'users', `${userId}.key`), join(kernel.dataDir, 'keys', 'users', `${userId}.key`))
 }
