@@ -12,6 +12,7 @@ import { mimeiId } from '../runtime/mimei/model.ts'
 import { migrate, openDatabase } from '../runtime/store/index.ts'
 import { bootNetwork, tcpAddr } from '../test/helpers/network.ts'
 import { callLocal, loginPassport, type TestKernel } from '../test/helpers/kernel.ts'
+import { publishRandomFile } from './file-mimei.ts'
 import type { SyncResult } from '../runtime/net/sync.ts'
 import { fetchBlocks, MAX_BLOCKS_PER_REQUEST } from '../runtime/net/blockproto.ts'
 import { selectNoiseCrypto } from '../runtime/net/crypto.ts'
@@ -32,17 +33,7 @@ const cpuMs = () => {
 
 /** A published file MiMei of `bytes` random bytes on `author`; its mid and block CIDs. */
 async function makeFile(author: TestKernel, sid: string, name: string, bytes: number) {
-  const mid = (await callLocal(author, 'MMCreate', sid, 'bench', 'blob', name, 1, 1)) as string
-  const h = await callLocal(author, 'MMOpen', sid, mid, 'cur')
-  const fsid = await callLocal(author, 'MFOpenByPath', sid, h, 'blob.bin', 0x42)
-  const chunk = new Uint8Array(1024 * 1024)
-  for (let off = 0; off < bytes; off += chunk.length) {
-    for (let at = 0; at < chunk.length; at += 65536) crypto.getRandomValues(chunk.subarray(at, at + 65536))
-    await callLocal(author, 'MFSetData', fsid, chunk, off)
-  }
-  await callLocal(author, 'MFClose', fsid)
-  const ver = (await callLocal(author, 'MMBackup', sid, mid, '')) as number
-  await callLocal(author, 'MiMeiPublish', sid, mid)
+  const { mid, ver } = await publishRandomFile(author, sid, bytes, name)
   const row = author.mimei.row(mid)
   const cids = (author.mimei.db.query('SELECT cid FROM block_pins WHERE owner = ?').all(`v:${row.id}:${ver}`) as { cid: string }[]).map((r) => r.cid)
   return { mid, cids }

@@ -4,6 +4,7 @@
 import { loadavg } from 'node:os'
 import { bootNetwork, link, peerIdOf, tcpAddr, waitForRoutingTable } from '../test/helpers/network.ts'
 import { callLocal, loginPassport, type TestKernel } from '../test/helpers/kernel.ts'
+import { publishRandomFile } from './file-mimei.ts'
 import type { SyncResult } from '../runtime/net/sync.ts'
 import { selectNoiseCrypto } from '../runtime/net/crypto.ts'
 import { SINK_PROTOCOL, sendLibp2p } from './net-stack.ts'
@@ -101,17 +102,7 @@ async function blockThroughput(bytes: number) {
   try {
     const [author, reader] = net.nodes
     const sa = await owner(author)
-    const mid = (await callLocal(author, 'MMCreate', sa, 'bench', 'blob', '', 1, 1)) as string
-    const h = await callLocal(author, 'MMOpen', sa, mid, 'cur')
-    const fsid = await callLocal(author, 'MFOpenByPath', sa, h, 'blob.bin', 0x42)
-    const chunk = new Uint8Array(1024 * 1024)
-    for (let off = 0; off < bytes; off += chunk.length) {
-      for (let at = 0; at < chunk.length; at += 65536) crypto.getRandomValues(chunk.subarray(at, at + 65536))
-      await callLocal(author, 'MFSetData', fsid, chunk, off)
-    }
-    await callLocal(author, 'MFClose', fsid)
-    await callLocal(author, 'MMBackup', sa, mid, '')
-    await callLocal(author, 'MiMeiPublish', sa, mid)
+    const { mid } = await publishRandomFile(author, sa, bytes)
     const sr = await owner(reader)
     const t0 = performance.now()
     const r = (await callLocal(reader, 'MiMeiSync', sr, mid)) as SyncResult
