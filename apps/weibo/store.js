@@ -184,13 +184,13 @@ export class Weibo extends Feed {
         const last = Number.isSafeInteger(info?.last) ? info.last : 0
         const before = this.replicas.get(u)
         if (before === undefined) {
-          // From now on: a post id (it starts with its time in base 36) above this one is new.
           this.replicas.set(u, last)
           this.tops ??= new Map()
-          if (!this.tops.has(u)) this.tops.set(u, Date.now().toString(36))
-          return
-        }
-        if (last <= before) return
+          // Followed before this page opened: from now on, a post id (it starts with its time in
+          // base 36) above this one is new. Followed on this page: follow() set the mark, and a post
+          // made since may already be in the replica when it is first seen here.
+          if (!this.tops.has(u)) return void this.tops.set(u, Date.now().toString(36))
+        } else if (last <= before) return
         this.replicas.set(u, last)
         const h = await this.area(u)
         let top = ''
@@ -416,6 +416,10 @@ export class Weibo extends Feed {
     await this.commit('follow')
     await this.node.Sadd(this.shared, 'known', userId)
     await this.watchLocal()
+    // Her posts from now on are new here, whichever poll first sees them.
+    this.tops ??= new Map()
+    const now = Date.now().toString(36)
+    if (!(this.tops.get(userId) >= now)) this.tops.set(userId, now)
     await this.need('net', () => this.node.AppDataFollow(this.appId, userId, true))
     await this.listen(userId)
     await this.announce(userId, { t: 'follow' })
