@@ -3,20 +3,17 @@
 import { expect, test } from 'bun:test'
 import { createUserKey, generateKeyPair, type KeyPair } from '../../runtime/identity/index.ts'
 import { COIN_PROTOCOL } from '../../runtime/ledger/proto.ts'
-import { giveUserKey, type TestKernel } from '../helpers/kernel.ts'
-import { bootNetwork, link } from '../helpers/network.ts'
+import { giveUserKey, setNotaries, type TestKernel } from '../helpers/kernel.ts'
+import { bootNetwork } from '../helpers/network.ts'
 import { tempDir } from '../helpers/node.ts'
 
 test('eight accounts sending at once ask each of the two other notaries in batches', async () => {
   using keys = tempDir()
   const g = createUserKey(keys, 'genesis')
-  await using net = await bootNetwork(3, { topology: 'none', config: { coinSupply: 1_000_000, coinGenesis: g.id } })
+  await using net = await bootNetwork(3, { topology: 'full', config: { coinSupply: 1_000_000, coinGenesis: g.id } })
   const [a, b, c] = net.nodes as [TestKernel, TestKernel, TestKernel]
-  await link(b, a)
-  await link(c, a)
-  await link(c, b)
   giveUserKey(keys, g.id, a)
-  for (const n of net.nodes) Object.assign(n.config, { coinNotaries: net.nodes.map((x) => x.identity.nodeId) })
+  setNotaries(net.nodes)
   const senders: KeyPair[] = []
   for (let i = 0; i < 8; i++) {
     const k = createUserKey(a.dataDir, `s${i}`)

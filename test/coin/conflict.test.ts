@@ -7,8 +7,8 @@ import { createUserKey, generateKeyPair } from '../../runtime/identity/index.ts'
 import { hex, makeBlock, type Block } from '../../runtime/ledger/index.ts'
 import { askCosign, askRevote, peersByNodeId } from '../../runtime/ledger/proto.ts'
 import { stalled, tally } from '../../runtime/ledger/rounds.ts'
-import { giveUserKey, type TestKernel } from '../helpers/kernel.ts'
-import { bootNetwork, link } from '../helpers/network.ts'
+import { giveUserKey, setNotaries, type TestKernel } from '../helpers/kernel.ts'
+import { bootNetwork } from '../helpers/network.ts'
 import { tempDir } from '../helpers/node.ts'
 
 function until(node: TestKernel, check: () => boolean): Promise<void> {
@@ -24,12 +24,11 @@ function until(node: TestKernel, check: () => boolean): Promise<void> {
 test('two sends split two and two among four notaries: round 1 makes the lower hash final, the other is refused, and the account goes on', async () => {
   using keys = tempDir()
   const g = createUserKey(keys, 'genesis')
-  await using net = await bootNetwork(4, { topology: 'none', config: { coinSupply: 1_000_000, coinGenesis: g.id } })
+  await using net = await bootNetwork(4, { topology: 'full', config: { coinSupply: 1_000_000, coinGenesis: g.id } })
   const nodes = net.nodes as TestKernel[]
   const [a, b, c, d] = nodes as [TestKernel, TestKernel, TestKernel, TestKernel]
-  for (let i = 0; i < 4; i++) for (let j = i + 1; j < 4; j++) await link(nodes[j]!, nodes[i]!)
   giveUserKey(keys, g.id, a)
-  for (const n of nodes) Object.assign(n.config, { coinNotaries: nodes.map((x) => x.identity.nodeId) })
+  setNotaries(nodes)
   await a.ledger.transfer(g, generateKeyPair().id, 1000n)
   const head = a.ledger.chain(g.id).at(-1)!
   for (const n of nodes) await until(n, () => n.ledger.chain(g.id).some((blk) => hex(blk.hash) === hex(head.hash)))

@@ -3,7 +3,7 @@
 import { expect, test } from 'bun:test'
 import { createUserKey, generateKeyPair } from '../../runtime/identity/index.ts'
 import { COIN_TOPIC } from '../../runtime/ledger/gossip.ts'
-import { giveUserKey, type TestKernel } from '../helpers/kernel.ts'
+import { giveUserKey, setNotaries, type TestKernel } from '../helpers/kernel.ts'
 import { bootNetwork, link, peerIdOf, until } from '../helpers/network.ts'
 import { tempDir } from '../helpers/node.ts'
 
@@ -15,7 +15,7 @@ test('a final block reaches a node that only the gossip mesh connects to the sen
   await link(b, a)
   await link(d, b) // d knows b only; a never hands it anything directly
   giveUserKey(keys, g.id, a)
-  for (const n of net.nodes) Object.assign(n.config, { coinNotaries: [a.identity.nodeId, b.identity.nodeId] })
+  setNotaries(net.nodes, [a, b])
 
   // b relays the topic to d once d is in its mesh (gossipsub grafts at a heartbeat).
   const pubsub = b.net!.libp2p.services.pubsub as unknown as EventTarget & { getMeshPeers(topic: string): string[] }

@@ -5,7 +5,7 @@ import { copyFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { tempDir } from '../helpers/node.ts'
 import { createUserKey } from '../../runtime/identity/index.ts'
-import { giveUserKey, type TestKernel } from '../helpers/kernel.ts'
+import { giveUserKey, setNotaries, type TestKernel } from '../helpers/kernel.ts'
 import { bootTest, callLocal, failure, loginPassport } from '../helpers/kernel.ts'
 import { bootNetwork, link } from '../helpers/network.ts'
 import { quorumOf } from '../../runtime/ledger/notary.ts'
@@ -31,15 +31,12 @@ test('three nodes, three notaries: transfers between users on different nodes; o
   // The genesis key is made apart and handed to node a after boot, so no node opens an account before the notaries are set.
   using keys = tempDir()
   const g = createUserKey(keys, 'genesis')
-  await using net = await bootNetwork(3, { topology: 'none', config: { coinSupply: 1_000_000, coinGenesis: g.id } })
+  await using net = await bootNetwork(3, { topology: 'full', config: { coinSupply: 1_000_000, coinGenesis: g.id } })
   const [a, b, c] = net.nodes as [TestKernel, TestKernel, TestKernel]
-  await link(b, a)
-  await link(c, a)
-  await link(c, b)
   giveUserKey(keys, g.id, a)
   const alice = createUserKey(b.dataDir, 'alice')
   const carol = createUserKey(c.dataDir, 'carol')
-  for (const n of net.nodes) Object.assign(n.config, { coinNotaries: net.nodes.map((x) => x.identity.nodeId) })
+  setNotaries(net.nodes)
   const login = async (n: TestKernel, key: typeof g) => ((await callLocal(n, 'Login', loginPassport(n, key))) as { sid: string }).sid
 
   await callLocal(a, 'CoinMint', await login(a, g), alice.id, 5000)

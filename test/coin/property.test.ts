@@ -5,8 +5,8 @@
 import { expect, test } from 'bun:test'
 import { createUserKey, type KeyPair } from '../../runtime/identity/index.ts'
 import { hex, type Block } from '../../runtime/ledger/index.ts'
-import { giveUserKey, type TestKernel } from '../helpers/kernel.ts'
-import { bootNetwork, link } from '../helpers/network.ts'
+import { giveUserKey, setNotaries, type TestKernel } from '../helpers/kernel.ts'
+import { bootNetwork } from '../helpers/network.ts'
 import { tempDir } from '../helpers/node.ts'
 
 const SUPPLY = 100_000n
@@ -41,13 +41,10 @@ test('random transfers across three nodes: the supply holds after every step, an
   const rand = rng(seed)
   using keys = tempDir()
   const g = createUserKey(keys, 'genesis')
-  await using net = await bootNetwork(3, { topology: 'none', config: { coinSupply: Number(SUPPLY), coinGenesis: g.id } })
+  await using net = await bootNetwork(3, { topology: 'full', config: { coinSupply: Number(SUPPLY), coinGenesis: g.id } })
   const nodes = net.nodes as TestKernel[]
-  await link(nodes[1]!, nodes[0]!)
-  await link(nodes[2]!, nodes[0]!)
-  await link(nodes[2]!, nodes[1]!)
   giveUserKey(keys, g.id, nodes[0]!)
-  for (const n of nodes) Object.assign(n.config, { coinNotaries: nodes.map((x) => x.identity.nodeId) })
+  setNotaries(nodes)
 
   // Two users on each node; the genesis account on the first.
   const users: { key: KeyPair; node: TestKernel }[] = [{ key: g, node: nodes[0]! }]

@@ -4,8 +4,8 @@
 import { expect, test } from 'bun:test'
 import { createUserKey } from '../../runtime/identity/index.ts'
 import { trafficOf } from '../../runtime/ledger/traffic.ts'
-import { callLocal, loginPassport, type TestKernel } from '../helpers/kernel.ts'
-import { bootNetwork, link } from '../helpers/network.ts'
+import { callLocal, loginPassport, setNotaries, type TestKernel } from '../helpers/kernel.ts'
+import { bootNetwork } from '../helpers/network.ts'
 import { tempDir } from '../helpers/node.ts'
 import { randomBytes } from '../net/echo.ts'
 
@@ -45,13 +45,10 @@ test('random transfers and traffic across three nodes: every ledger adds up to t
   const g = createUserKey(keys, 'genesis')
   // Small thresholds so downloads of a few hundred KB settle: 1 毫 per KB, 50 free, asked at 200.
   const config = { coinSupply: Number(SUPPLY), coinGenesis: g.id, trafficAllowance: 50, trafficRefill: 0, trafficPayThreshold: 200 }
-  await using net = await bootNetwork(3, { topology: 'none', config })
+  await using net = await bootNetwork(3, { topology: 'full', config })
   const nodes = net.nodes as [TestKernel, TestKernel, TestKernel]
   const [a, b, c] = nodes
-  await link(b, a)
-  await link(c, a)
-  await link(c, b)
-  for (const k of nodes) Object.assign(k.config, { coinNotaries: [a.identity.nodeId, b.identity.nodeId] })
+  setNotaries(nodes, [a, b])
   for (const k of nodes) await a.ledger.transfer(g, k.identity.nodeId, 20_000n)
   // Received into the account or still pending (a payment receives what is pending first).
   const funds = (k: TestKernel, of: TestKernel) => ((i) => i.balance + i.pending)(k.ledger.info(of.identity.nodeId))

@@ -3,7 +3,7 @@
 // disconnect threshold gets no new circuit, and its open one is closed.
 import { expect, test } from 'bun:test'
 import { trafficOf } from '../../runtime/ledger/traffic.ts'
-import { callLocal, failure, loginPassport, type TestKernel } from '../helpers/kernel.ts'
+import { callLocal, failure, loginPassport, setNotaries, type TestKernel } from '../helpers/kernel.ts'
 import { bootNetwork, link, peerIdOf, waitForAddr } from '../helpers/network.ts'
 import { randomBytes } from '../net/echo.ts'
 
@@ -55,7 +55,7 @@ test('a sync through a relay: the relay charges the relay price to each end, the
   await closeCircuits()
 
   // With a ledger the three share (the relay its notary), the reader refuses to pay: no new circuit until it does.
-  for (const k of net.nodes) k.config.coinNotaries = [relay.identity.nodeId]
+  setNotaries(net.nodes, [relay])
   expect(await failure(callLocal(reader, 'SwarmConnect', so, relayed))).toBeTruthy()
   expect(row(relay, reader).state).toBe('cut off')
   expect(row(relay, reader).refused).toContain('trafficPay is false')

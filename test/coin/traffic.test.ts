@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { createUserKey } from '../../runtime/identity/index.ts'
 import { trafficOf, type Traffic, type TrafficRow } from '../../runtime/ledger/traffic.ts'
 import type { SyncResult } from '../../runtime/net/sync.ts'
-import { bootTest, callLocal, failure, loginPassport, type TestKernel } from '../helpers/kernel.ts'
+import { bootTest, callLocal, failure, loginPassport, setNotaries, type TestKernel } from '../helpers/kernel.ts'
 import { bootNetwork, link } from '../helpers/network.ts'
 import { tempDir } from '../helpers/node.ts'
 
@@ -61,7 +61,7 @@ test('a 50 MB download: the debt on the meter, settlement at the threshold, a pe
   // Every node learns the notaries' keys (a and b) from a connection to them, to check co-signatures.
   for (const k of [c, d]) await link(k, b)
   // Two notaries (a sole notary does not hand its blocks to other nodes); every node pays and is paid in its node account.
-  for (const k of net.nodes) Object.assign(k.config, { coinNotaries: [a.identity.nodeId, b.identity.nodeId] })
+  setNotaries(net.nodes, [a, b])
   for (const k of [b, c, d]) await a.ledger.transfer(g, k.identity.nodeId, 200_000n)
   // Received into the account or still pending (a payment receives what is pending first).
   const funds = (k: TestKernel, of: TestKernel) => ((i) => i.balance + i.pending)(k.ledger.info(of.identity.nodeId))

@@ -55,3 +55,8 @@ export function giveUserKey(from: string, userId: string, kernel: Kernel): void 
   mkdirSync(join(kernel.dataDir, 'keys', 'users'), { recursive: true, mode: 0o700 })
   copyFileSync(join(from, 'keys', 'users', `${userId}.key`), join(kernel.dataDir, 'keys', 'users', `${userId}.key`))
 }
+
+/** Names the notaries of the coin (`coinNotaries`) on every node of `nodes`, after boot: all of them unless `notaries` is given. */
+export function setNotaries(nodes: readonly Kernel[], notaries: readonly Kernel[] = nodes): void {
+  for (const n of nodes) n.config.coinNotaries = notaries.map((x) => x.identity.nodeId)
+}

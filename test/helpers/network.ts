@@ -13,10 +13,10 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import type { Config } from '../../runtime/config/index.ts'
 import { bootTest, type TestKernel } from './kernel.ts'
 
-export type Topology = 'chain' | 'star' | 'none'
+export type Topology = 'chain' | 'star' | 'full' | 'none'
 
 export interface NetworkOptions {
-  /** `chain`: node i links to node i-1 (default). `star`: every node links to node 0. `none`: no links. */
+  /** `chain`: node i links to node i-1 (default). `star`: every node links to node 0. `full`: every node to every other. `none`: no links. */
   topology?: Topology
   /**
    * `dial` (default): nodes boot in parallel, then each dials its neighbour — fast and exact.
@@ -173,7 +173,9 @@ async function pooled<T>(items: readonly T[], run: (item: T) => Promise<unknown>
   await Promise.all(Array.from({ length: Math.min(DIAL_CONCURRENCY, items.length) }, worker))
 }
 
-const neighbour = (topology: Topology, i: number): number | undefined => (i === 0 || topology === 'none' ? undefined : topology === 'chain' ? i - 1 : 0)
+/** The earlier nodes node i links to. */
+const neighbours = (topology: Topology, i: number): number[] =>
+  i === 0 || topology === 'none' ? [] : topology === 'chain' ? [i - 1] : topology === 'star' ? [0] : Array.from({ length: i }, (_, j) => j)
 
 export async function bootNetwork(n: number, opts: NetworkOptions = {}): Promise<TestNetwork> {
   const topology = opts.topology ?? 'chain'
@@ -196,8 +198,8 @@ export async function bootNetwork(n: number, opts: NetworkOptions = {}): Promise
   try {
     if (opts.link === 'bootstrap') {
       for (let i = 0; i < n; i++) {
-        const j = neighbour(topology, i)
-        await network.add({ ...(j === undefined ? {} : { bootstrap: [tcpAddr(nodes[j])] }), ...configFor(i) })
+        const js = neighbours(topology, i)
+        await network.add({ ...(js.length ? { bootstrap: js.map((j) => tcpAddr(nodes[j])) } : {}), ...configFor(i) })
       }
     } else {
       // allSettled: when one boot fails, the ones that did boot are still stopped below.
@@ -206,7 +208,7 @@ export async function bootNetwork(n: number, opts: NetworkOptions = {}): Promise
       const failed = booted.find((b) => b.status === 'rejected')
       if (failed) throw (failed as PromiseRejectedResult).reason
     }
-    const links = nodes.map((_, i) => [i, neighbour(topology, i)] as const).filter((l): l is readonly [number, number] => l[1] !== undefined)
+    const links = nodes.flatMap((_, i) => neighbours(topology, i).map((j) => [i, j] as const))
     if (opts.link === 'bootstrap') {
       await Promise.all(links.map(([i, j]) => Promise.all([waitForPeer(nodes[i], peerIdOf(nodes[j])), waitForPeer(nodes[j], peerIdOf(nodes[i]))])))
     } else {
