@@ -1,5 +1,6 @@
 // Hprose transports on the node's port: POST /webapi/ (HTTP) and /ws/, /ws3/ (WebSocket).
 import { Elysia } from 'elysia'
+import { readBody } from '../rpc/body.ts'
 import type { RpcHandler } from '../rpc/protocol.ts'
 import type { Logger } from '../log/index.ts'
 import type { OriginPolicy } from './origin.ts'
@@ -50,25 +51,7 @@ const TEXT = { 'content-type': 'text/plain; charset=utf-8' }
 /** Reads a request body, giving up (undefined) as soon as it passes `limit` bytes. */
 async function readLimited(request: Request, limit: number): Promise<Uint8Array | undefined> {
   if (!request.body) return new Uint8Array(0)
-  const parts: Uint8Array[] = []
-  let size = 0
-  const reader = request.body.getReader()
-  for (let r = await reader.read(); !r.done; r = await reader.read()) {
-    size += r.value.length
-    if (size > limit) {
-      await reader.cancel().catch(() => {})
-      return undefined
-    }
-    parts.push(r.value)
-  }
-  if (parts.length === 1) return parts[0]
-  const out = new Uint8Array(size)
-  let at = 0
-  for (const p of parts) {
-    out.set(p, at)
-    at += p.length
-  }
-  return out
+  return readBody(request.body, limit)
 }
 
 export function rpcRoutes(rpc: RpcHandler, log: Logger, maxBodyBytes: number, origins: OriginPolicy) {

@@ -1,5 +1,6 @@
 // The Hprose client, one for the CLI, the node's calls to other nodes, tests and the browser SDK
 // (bundled into /lib/leither.js): a call's bytes, its reply, one POST /webapi/, and their errors.
+import { readBody } from './body.ts'
 import { HproseDecodeError, Reader, Tag, tagName, Writer } from './codec/index.ts'
 
 /**
@@ -95,24 +96,9 @@ async function readCapped(res: Response, max: number, base: string): Promise<Uin
   const tooBig = () => new RemoteCallError(`Protocol: the reply from ${base} is longer than ${max} bytes`)
   if (Number(res.headers.get('content-length') ?? 0) > max) throw tooBig()
   if (max === Infinity || !res.body) return new Uint8Array(await res.arrayBuffer())
-  const parts: Uint8Array[] = []
-  let size = 0
-  const reader = res.body.getReader()
-  for (let r = await reader.read(); !r.done; r = await reader.read()) {
-    size += r.value.byteLength
-    if (size > max) {
-      await reader.cancel()
-      throw tooBig()
-    }
-    parts.push(r.value)
-  }
-  const out = new Uint8Array(size)
-  let at = 0
-  for (const p of parts) {
-    out.set(p, at)
-    at += p.byteLength
-  }
-  return out
+  const bytes = await readBody(res.body, max)
+  if (!bytes) throw tooBig()
+  return bytes
 }
 
 /** One call over POST /webapi/: its result, or the error the node answered (RemoteCallError). */
