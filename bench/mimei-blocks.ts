@@ -20,6 +20,9 @@ import { SINK_PROTOCOL, sendLibp2p } from './net-stack.ts'
 import { machineLine, table, writeSection } from './results.ts'
 
 const quick = process.argv.includes('--quick')
+/** `--out FILE`: the section goes to FILE instead of bench/RESULTS.md (runs while changing the code). */
+const outAt = process.argv.indexOf('--out')
+const out = outAt > 0 ? process.argv[outAt + 1] : undefined
 const ROUNDS = quick ? 1 : 3
 const BYTES = (quick ? 32 : 128) * 1024 * 1024
 const IN_FLIGHT = 4
@@ -46,7 +49,7 @@ async function fetchOnly(reader: TestKernel, author: TestKernel, cids: string[])
   for (let i = 0; i < cids.length; i += MAX_BLOCKS_PER_REQUEST) batches.push(cids.slice(i, i + MAX_BLOCKS_PER_REQUEST))
   let bytes = 0
   const worker = async () => {
-    for (let b = batches.shift(); b; b = batches.shift()) for await (const got of fetchBlocks(reader.net!.libp2p, peer, b)) bytes += got.data.length
+    for (let b = batches.shift(); b; b = batches.shift()) for await (const got of fetchBlocks(reader.net!.libp2p, peer, b)) bytes += got.size
   }
   const t0 = performance.now()
   await Promise.all(Array.from({ length: IN_FLIGHT }, worker))
@@ -256,5 +259,5 @@ writeSection(
       ' rrr',
     ),
   ].join('\n'),
-  { quick },
+  { quick, file: out },
 )

@@ -8,7 +8,7 @@ import { CID } from 'multiformats/cid'
 import * as Digest from 'multiformats/hashes/digest'
 import { Corrupt, NotFound } from '../errors.ts'
 import { cidText } from './files/dagcbor.ts'
-import { Packs } from './packs.ts'
+import { Packs, sizeOf } from './packs.ts'
 
 export const CHUNK_SIZE = 256 * 1024
 export const RAW = 0x55
@@ -41,8 +41,8 @@ export interface BlockStore {
   readonly dir: string
   /** Stores bytes (idempotent) and returns their CID. */
   put(bytes: Uint8Array, codec?: number): string
-  /** Stores bytes whose CID the caller has just checked (a block received and verified). */
-  putChecked(cid: string, bytes: Uint8Array): void
+  /** Stores bytes whose CID the caller has just checked (a block received and verified; in the pieces it arrived in). */
+  putChecked(cid: string, bytes: Uint8Array | readonly Uint8Array[]): void
   /** Records blocks whose files a worker has just written under `dir` (hashed as it wrote them). */
   adopt(blocks: { cid: string; size: number }[]): void
   /** Reads a block; its hash is checked unless `check` is false (a reader that checks anyway). */
@@ -73,12 +73,12 @@ export function blockStore(db: Database, dataDir: string, opts: { packMax?: numb
   const unpinQ = db.query('DELETE FROM block_pins WHERE owner = ?')
   const pinAllQ = db.query('INSERT OR IGNORE INTO block_pins (cid, owner) SELECT value, ? FROM json_each(?)')
 
-  function store(cid: string, bytes: Uint8Array): void {
+  function store(cid: string, bytes: Uint8Array | readonly Uint8Array[]): void {
     if (lookup.get(cid)) return
     // The bytes first, the row after: after a crash a row always names whole bytes.
     // No fsync, like the database's synchronous=NORMAL: safe against process crashes.
     const at = packs.append(bytes)
-    insert.run(cid, bytes.length, Math.floor(Date.now() / 1000), at.pack, at.off)
+    insert.run(cid, sizeOf(bytes), Math.floor(Date.now() / 1000), at.pack, at.off)
   }
 
   function read(cid: string): Uint8Array {

@@ -1,12 +1,20 @@
 // Pack files: blocks appended one after another to <data>/blocks/packs/<n>.pack, each block's pack
 // and offset in its row of `blocks`. One write per block and no file to create, rename or delete
 // (bench/mimei-blocks.ts: three times the put rate of one file per block, blocks in SQLite a fifth).
-import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readSync, rmSync, writeSync } from 'node:fs'
+import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readSync, rmSync, writeSync, writevSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Database } from 'bun:sqlite'
 
 /** A pack takes appends until it holds this many bytes; then the next one is started. */
 export const PACK_MAX = 256 * 1024 * 1024
+
+/** How many bytes a block has, whole or in pieces. */
+export function sizeOf(bytes: Uint8Array | readonly Uint8Array[]): number {
+  if (!Array.isArray(bytes)) return (bytes as Uint8Array).length
+  let n = 0
+  for (const p of bytes as readonly Uint8Array[]) n += p.length
+  return n
+}
 
 export interface PackLocation {
   pack: number
@@ -44,8 +52,11 @@ export class Packs {
     return join(this.dir, `${id}.pack`)
   }
 
-  /** Appends `bytes` to the current pack (starting a new one when it is full) and says where they are. */
-  append(bytes: Uint8Array): PackLocation {
+  /**
+   * Appends `bytes` to the current pack (starting a new one when it is full) and says where they
+   * are. A block that arrived in pieces is written from its pieces in one call, not joined first.
+   */
+  append(bytes: Uint8Array | readonly Uint8Array[]): PackLocation {
     let w = this.writer
     if (!w || w.size >= this.packMax) {
       if (w) closeSync(w.fd)
@@ -55,9 +66,20 @@ export class Packs {
       w = this.writer = { id, fd, size: fstatSync(fd).size }
     }
     const off = w.size
+    const size = sizeOf(bytes)
     let n = 0
-    while (n < bytes.length) n += writeSync(w.fd, bytes, n, bytes.length - n, off + n)
-    w.size += bytes.length
+    if (Array.isArray(bytes)) n = writevSync(w.fd, bytes as Uint8Array[], off)
+    if (n < size) {
+      // A short write (rare): the rest, from where it stopped, one piece at a time.
+      const whole = Array.isArray(bytes) ? bytes : [bytes as Uint8Array]
+      let at = 0
+      for (const part of whole) {
+        const end = at + part.length
+        while (n < end) n += writeSync(w.fd, part, n - at, end - n, off + n)
+        at = end
+      }
+    }
+    w.size += size
     return { pack: w.id, off }
   }
 

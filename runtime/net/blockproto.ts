@@ -1,20 +1,52 @@
-// /leither/block/1.0.0: blocks by CID. A request names up to 64 CIDs; the answer streams one
-// message per block (or "missing"). Only blocks of MiMei this node shares are served.
+// /leither/block/2.0.0: blocks by CID. A request (CBOR) names up to 64 CIDs; the answer is one
+// frame per CID in the order asked: a tag byte, then the block's raw bytes (no CBOR around them, so
+// neither end copies a block into or out of a message). Only blocks of MiMei this node shares are served.
 import type { Libp2p, PeerId } from '@libp2p/interface'
-import { parseCid, cidOf } from '../mimei/blocks.ts'
+import { Uint8ArrayList } from 'uint8arraylist'
+import { parseCid } from '../mimei/blocks.ts'
 import type { MiMeiStore } from '../mimei/index.ts'
 import { meterReceived, meterServed, trafficGate } from './traffic-hook.ts'
-import { bool, bytes, call, list, object, optional, serve, str, WireError, type offenseLog, type ProtocolSpec } from './wire.ts'
+import { call, decodeCbor, list, object, serve, str, WireError, type offenseLog, type ProtocolSpec } from './wire.ts'
 
 export const MAX_BLOCKS_PER_REQUEST = 64
 const MAX_BLOCK = 4 * 1024 * 1024
+const SHA2_256 = 0x12
 
-export const BLOCK_PROTOCOL: ProtocolSpec<{ cids: string[] }, { cid: string; data?: Uint8Array; missing?: boolean }> = {
-  id: '/leither/block/1.0.0',
+/** A frame's first byte: the block's bytes follow; this node has no servable block of that CID. Anything else is CBOR (a refusal). */
+const TAG_BLOCK = 0x00
+const TAG_MISSING = 0x01
+
+/** One answer, for the next CID asked: the block's bytes, in the pieces they arrived in, or missing. */
+export type BlockFrame = { parts: Uint8Array[]; size: number } | { missing: true }
+
+export const BLOCK_PROTOCOL: ProtocolSpec<{ cids: string[] }, BlockFrame> = {
+  id: '/leither/block/2.0.0',
   maxBytes: MAX_BLOCK + 1024,
   request: object({ cids: list(str(128), MAX_BLOCKS_PER_REQUEST) }),
-  response: object({ cid: str(128), data: optional(bytes(MAX_BLOCK)), missing: optional(bool) }),
+  response: (v) => v as BlockFrame,
   timeoutMs: 60_000,
+  frame: {
+    encode: (r) => ('missing' in r ? Uint8Array.of(TAG_MISSING) : new Uint8ArrayList(Uint8Array.of(TAG_BLOCK), ...r.parts)),
+    decode(raw) {
+      if (!raw.byteLength) throw new WireError('empty block frame')
+      const tag = raw.get(0)
+      if (tag === TAG_MISSING) {
+        if (raw.byteLength !== 1) throw new WireError('a "missing" block frame carries bytes')
+        return { missing: true }
+      }
+      if (tag === TAG_BLOCK) {
+        const parts = [...raw.sublist(1)]
+        return { parts, size: raw.byteLength - 1 }
+      }
+      // The server's refusal ({ error }) is CBOR: handed back for call() to raise. Nothing else is.
+      let v: unknown
+      try {
+        v = decodeCbor(raw.subarray())
+      } catch {}
+      if (v && typeof v === 'object' && typeof (v as { error?: unknown }).error === 'string') return { error: (v as { error: string }).error }
+      throw new WireError(`a block frame starts with byte ${tag}, which is no frame of ${BLOCK_PROTOCOL.id}`)
+    },
+  },
 }
 
 export interface BlockServerDeps {
@@ -29,36 +61,54 @@ export function serveBlocks(libp2p: Libp2p, deps: BlockServerDeps, offense: Retu
   return serve(
     libp2p,
     BLOCK_PROTOCOL,
-    async function* (req, peer) {
+    async function* (req, peer): AsyncGenerator<BlockFrame> {
       for (const cid of req.cids) {
         await trafficGate(libp2p, peer)
         parseCid(cid)
         if (!deps.mimei.isServable(cid, deps.sharedIds())) {
-          yield { cid, missing: true }
+          yield { missing: true }
           continue
         }
         // The receiver checks every hash; hashing here too would only double the work.
         const data = deps.mimei.blocks.get(cid, false)
         deps.onServed?.(peer, data.length)
         meterServed(libp2p, peer, data.length)
-        yield { cid, data }
+        yield { parts: [data], size: data.length }
       }
     },
     offense,
   )
 }
 
+/** Whether `parts` hash to `cid` (sha2-256, the only hash this node makes or accepts). */
+function hashesTo(cid: string, parts: Uint8Array[]): boolean {
+  const mh = parseCid(cid).multihash
+  if (mh.code !== SHA2_256 || mh.digest.length !== 32) return false
+  const hasher = new Bun.CryptoHasher('sha256')
+  for (const p of parts) hasher.update(p)
+  const digest = hasher.digest() as Uint8Array
+  for (let i = 0; i < 32; i++) if (digest[i] !== mh.digest[i]) return false
+  return true
+}
+
+/** A block's bytes in one piece (copied only when they arrived in several). */
+export function joined(parts: Uint8Array[]): Uint8Array {
+  return parts.length === 1 ? parts[0] : new Uint8ArrayList(...parts).subarray()
+}
+
 /**
  * Fetches blocks from one peer. Each block's hash is checked before it is returned: a peer that
- * sends other bytes than asked is caught here (WireError), and nothing it sent is kept.
+ * sends other bytes than asked, or more answers than CIDs, is caught here (WireError), and nothing
+ * it sent is kept. A block comes in the pieces it arrived in (`parts`), not copied into one.
  */
-export async function* fetchBlocks(libp2p: Libp2p, peer: PeerId, cids: string[], signal?: AbortSignal): AsyncGenerator<{ cid: string; data: Uint8Array }> {
-  const wanted = new Set(cids)
+export async function* fetchBlocks(libp2p: Libp2p, peer: PeerId, cids: string[], signal?: AbortSignal): AsyncGenerator<{ cid: string; parts: Uint8Array[]; size: number }> {
+  let i = 0
   for await (const msg of call(libp2p, peer, BLOCK_PROTOCOL, { cids }, { signal })) {
-    if (!wanted.has(msg.cid)) throw new WireError(`${peer} sent block ${msg.cid}, which was not asked for`)
-    if (msg.missing || !msg.data) continue
-    if (cidOf(msg.data, parseCid(msg.cid).code) !== msg.cid) throw new WireError(`${peer} sent bytes that do not hash to ${msg.cid}`)
-    meterReceived(libp2p, peer, msg.data.length)
-    yield { cid: msg.cid, data: msg.data }
+    const cid = cids[i++]
+    if (cid === undefined) throw new WireError(`${peer} sent more blocks than the ${cids.length} asked for`)
+    if ('missing' in msg) continue
+    if (!hashesTo(cid, msg.parts)) throw new WireError(`${peer} sent bytes that do not hash to ${cid}`)
+    meterReceived(libp2p, peer, msg.size)
+    yield { cid, parts: msg.parts, size: msg.size }
   }
 }

@@ -7,7 +7,8 @@ import type { PeerId } from '@libp2p/interface'
 import { NotFound, Timeout } from '../errors.ts'
 import type { Logger } from '../log/index.ts'
 import type { MiMeiStore } from '../mimei/index.ts'
-import { MAX_BLOCKS_PER_REQUEST } from './blockproto.ts'
+import { parseCid, RAW } from '../mimei/blocks.ts'
+import { joined, MAX_BLOCKS_PER_REQUEST } from './blockproto.ts'
 import type { SinceDelta } from './deltas.ts'
 import { linksOf } from './dag.ts'
 import { admitVersion, authorizeSync, type AdmitLimits, type SyncStarter } from './admit.ts'
@@ -21,8 +22,8 @@ export interface SyncNetwork {
   connectedPeers(): PeerId[]
   newestRecord(mid: string, providers: PeerId[], signal: AbortSignal): Promise<VersionRecord | undefined>
   fetchRecord(peer: PeerId, mid: string, ver: number, signal: AbortSignal): Promise<VersionRecord | undefined>
-  /** Blocks from one peer, each hash-checked. */
-  fetchBlocks(peer: PeerId, cids: string[], signal: AbortSignal): AsyncIterable<{ cid: string; data: Uint8Array }>
+  /** Blocks from one peer, each hash-checked, in the pieces they arrived in. */
+  fetchBlocks(peer: PeerId, cids: string[], signal: AbortSignal): AsyncIterable<{ cid: string; parts: Uint8Array[]; size: number }>
   /** Database versions: the changed keys only (the announced delta, else asked of providers); the version's blocks when that worked. */
   delta(record: VersionRecord, providers: PeerId[], signal: AbortSignal, announced?: SinceDelta): Promise<string[] | undefined>
 }
@@ -204,7 +205,10 @@ export class SyncJob {
     return all
   }
 
-  /** Fetches CIDs in batches, several in flight, trying each provider in turn for what is missing. */
+  /**
+   * Fetches CIDs in batches, several in flight, trying each provider in turn for what is missing.
+   * Returns the blocks that may link to others (raw data blocks are stored, not kept in memory).
+   */
   private async fetchMany(cids: string[], providers: PeerId[], signal: AbortSignal): Promise<{ cid: string; data: Uint8Array }[]> {
     if (!cids.length) return []
     if (!providers.length) throw new NotFound(`no provider found for ${this.mid}`)
@@ -228,13 +232,14 @@ export class SyncJob {
           try {
             for await (const b of this.net.fetchBlocks(peer, want, signal)) {
               this.delivered.set(peer.toString(), (this.delivered.get(peer.toString()) ?? 0) + 1)
-              this.local.mimei.blocks.putChecked(b.cid, b.data)
-              out.push(b)
+              this.local.mimei.blocks.putChecked(b.cid, b.parts)
+              if (parseCid(b.cid).code !== RAW) out.push({ cid: b.cid, data: joined(b.parts) })
               this.state.blocks++
-              this.state.bytes += b.data.length
-              want = want.filter((c) => c !== b.cid)
+              this.state.bytes += b.size
+              left.delete(b.cid)
             }
           } catch (err) {
+        const left = new Set(batch)
             if (signal.aborted) throw err
             why = (err as Error).message
             this.local.log.info('provider failed; trying another', { peer: peer.toString(), error: (err as Error).message })
@@ -247,3 +252,4 @@ export class SyncJob {
     return out
   }
 }
+          want = want.filter((c) => left.has(c))

@@ -4,6 +4,7 @@
 import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
 import { lpStream } from '@libp2p/utils'
 import { Encoder } from 'cbor-x'
+import type { Uint8ArrayList } from 'uint8arraylist'
 import type { Logger } from '../log/index.ts'
 
 const cbor = new Encoder({ useRecords: false, mapsAsObjects: true, tagUint8Array: false } as ConstructorParameters<typeof Encoder>[0])
@@ -21,6 +22,15 @@ export interface ProtocolSpec<Req, Res> {
   readonly response: Schema<Res>
   /** Per-request deadline (default 30 s). */
   readonly timeoutMs?: number
+  /**
+   * Responses in a frame of the protocol's own instead of CBOR (bulk bytes sent as they are, not
+   * copied into a message). `decode` gets the received bytes as they arrived, in pieces; a handler's
+   * refusal still travels as the CBOR map { error }, which `decode` must hand back as such.
+   */
+  readonly frame?: {
+    encode(res: Res): Uint8Array | Uint8ArrayList
+    decode(raw: Uint8ArrayList): unknown
+  }
 }
 
 // — schema helpers (small, explicit, no dependency) —
@@ -116,8 +126,9 @@ export async function serve<Req, Res>(
       }
       try {
         const res = await handler(req, peer)
-        if (isIterable<Res>(res)) for await (const r of res) await lp.write(cbor.encode(r), { signal })
-        else await lp.write(cbor.encode(res), { signal })
+        const encode = spec.frame ? spec.frame.encode : (r: Res) => cbor.encode(r)
+        if (isIterable<Res>(res)) for await (const r of res) await lp.write(encode(r), { signal })
+        else await lp.write(encode(res), { signal })
         await stream.close({ signal })
       } catch (err) {
         // The handler's own refusal travels back as an error message the caller can show.
@@ -161,7 +172,8 @@ export async function* call<Req, Res>(
         stream.abort(err)
         throw err
       }
-      const msg = cbor.decode(raw.subarray())
+      // A message that arrived in one piece is decoded where it lies (subarray copies only when it is in several).
+      const msg = spec.frame ? spec.frame.decode(raw) : cbor.decode(raw.subarray())
       if (msg && typeof msg === 'object' && 'error' in msg && typeof msg.error === 'string' && Object.keys(msg).length === 1) {
         throw new WireError(`${peer}: ${msg.error}`)
       }

@@ -12,6 +12,7 @@ import { bootTest, callLocal, loginPassport, type TestKernel } from '../helpers/
 import { tempDir } from '../helpers/node.ts'
 import { bunNoiseCrypto } from '../../runtime/net/crypto.ts'
 import { encodeCbor } from '../../runtime/net/wire.ts'
+import { BLOCK_PROTOCOL } from '../../runtime/net/blockproto.ts'
 import { encodeRecord, signRecord, validateDhtRecord, verifyRecord } from '../../runtime/net/records.ts'
 import { generateKeyPair } from '../../runtime/identity/index.ts'
 import type { SyncResult } from '../../runtime/net/sync.ts'
@@ -240,7 +241,7 @@ describe('hostile peers', () => {
         out.set(b, i)
         return out.subarray(0, i + b.length)
       }
-      for (const protocol of ['/leither/block/1.0.0', '/leither/mimei/1.0.0']) {
+      for (const protocol of [BLOCK_PROTOCOL.id, '/leither/mimei/1.0.0']) {
         expect(await send(protocol, [lp(new TextEncoder().encode('not cbor at all'))])).toBe(0) // malformed
         expect(await send(protocol, [lp(encodeCbor({ unexpected: 1 }))])).toBe(0) // wrong schema
         expect(await send(protocol, [Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0x0f)])).toBe(0) // oversized length
@@ -271,10 +272,11 @@ describe('hostile peers', () => {
     await callLocal(a, 'MiMeiPublish', sa, mid)
     // A liar answers every block request with bytes that do not match.
     const liar = await bareNode()
-    await liar.handle('/leither/block/1.0.0', async (stream) => {
+    await liar.handle(BLOCK_PROTOCOL.id, async (stream) => {
       const io = lpStream(stream)
       const req = (await import('cbor-x')).decode((await io.read()).subarray()) as { cids: string[] }
-      for (const cid of req.cids) await io.write(encodeCbor({ cid, data: new Uint8Array([6, 6, 6]) }))
+      // A block frame (tag 0, then the bytes) per CID asked.
+      for (const _ of req.cids) await io.write(new Uint8Array([0, 6, 6, 6]))
       await stream.close()
     })
     try {

@@ -9,6 +9,7 @@ import { lpStream } from '@libp2p/utils'
 import { decode as decodeCbor } from 'cbor-x'
 import { bunNoiseCrypto } from '../../runtime/net/crypto.ts'
 import { encodeCbor } from '../../runtime/net/wire.ts'
+import { BLOCK_PROTOCOL } from '../../runtime/net/blockproto.ts'
 import { encodeRecord, signRecord, type VersionRecord } from '../../runtime/net/records.ts'
 import { generateKeyPair, type KeyPair } from '../../runtime/identity/index.ts'
 import { DAG_CBOR, cidOf } from '../../runtime/mimei/blocks.ts'
@@ -29,7 +30,7 @@ export const bareNode = (): Promise<Libp2p> =>
 
 /**
  * Serves /leither/mimei/1.0.0 (the record; `delta` answers a request for changes, as a list of
- * messages) and /leither/block/1.0.0 (blocks from `blocks`). `sent` counts delta messages the
+ * messages) and /leither/block (blocks from `blocks`). `sent` counts delta messages the
  * other side accepted before it stopped reading.
  */
 export async function serveHostile(
@@ -52,14 +53,14 @@ export async function serveHostile(
       stream.abort(new Error('the other side stopped reading'))
     }
   })
-  await node.handle('/leither/block/1.0.0', async (stream) => {
+  await node.handle(BLOCK_PROTOCOL.id, async (stream) => {
     const io = lpStream(stream)
     const req = decodeCbor((await io.read()).subarray()) as { cids: string[] }
     // A stalling provider never answers: the sync waits (until cancelled or timed out).
     if (opts.stallBlocks) return
     for (const cid of req.cids) {
       const data = opts.blocks?.get(cid)
-      await io.write(encodeCbor(data ? { cid, data } : { cid, missing: true }))
+      await io.write(BLOCK_PROTOCOL.frame!.encode(data ? { parts: [data], size: data.length } : { missing: true }))
     }
     await stream.close()
   })
