@@ -136,6 +136,13 @@ export class SyncJob {
     }
     if (!record) throw new NotFound(`no node announces MiMei ${mid}${this.opts.ver ? ` version ${this.opts.ver}` : ''}`)
     authorizeSync(this.opts.startedBy, record, local.mimei)
+    if (this.installed(record)) {
+      // Installed here already (its blocks all here and pinned): nothing to fetch, read or install.
+      this.state = { ...this.state, state: 'fetching', ver: record.ver }
+      local.keepRecord(record)
+      await this.followRefs(record)
+      return { mid, ver: record.ver, cid: record.cid, blocks: 0, bytes: 0, reused: 0 }
+    }
     // A replica is charged to whoever asked for it (a user's sync to them; the node's own to its
     // owner): refused here, before a byte of it is fetched, when its signed size does not fit.
     const payer = this.opts.startedBy?.kind === 'user' ? this.opts.startedBy.userId : undefined
@@ -163,14 +170,26 @@ export class SyncJob {
     await local.mimei.installVersion(record, blocks, false, payer)
     local.keepRecord(record)
     local.log.info('synced', { mid, ver: record.ver, blocks: this.state.blocks, bytes: this.state.bytes, reused: this.state.reused })
-    const depth = this.opts.depth ?? 1
-    if (depth > 0) {
-      for (const ref of record.refs) {
-        // MiMei references are followed; content (CID) references come with their own MiMei.
-        if (/^[A-Za-z0-9_-]{27}$/.test(ref)) await local.syncRef(ref, depth - 1).catch((err) => local.log.info('reference not synced', { ref, error: (err as Error).message }))
-      }
-    }
+    await this.followRefs(record)
     return { mid, ver: record.ver, cid: record.cid, blocks: this.state.blocks, bytes: this.state.bytes, reused: this.state.reused }
+  }
+
+  /** Whether this node holds version `record.ver` already, with the same content. */
+  private installed(record: VersionRecord): boolean {
+    try {
+      return this.local.mimei.versionInfo(record.mid, record.ver).cid === record.cid
+    } catch {
+      return false
+    }
+  }
+
+  private async followRefs(record: VersionRecord): Promise<void> {
+    const depth = this.opts.depth ?? 1
+    if (depth <= 0) return
+    for (const ref of record.refs) {
+      // MiMei references are followed; content (CID) references come with their own MiMei.
+      if (/^[A-Za-z0-9_-]{27}$/.test(ref)) await this.local.syncRef(ref, depth - 1).catch((err) => this.local.log.info('reference not synced', { ref, error: (err as Error).message }))
+    }
   }
 
   private async firstRecord(providers: PeerId[], ver: number, signal: AbortSignal): Promise<VersionRecord | undefined> {
@@ -196,7 +215,8 @@ export class SyncJob {
         all.push(cid)
         if (blocks.has(cid)) {
           this.state.reused++
-          next.push(...linksOf(cid, blocks.get(cid)))
+          // Raw data links to nothing: only a block that may link is read.
+          if (parseCid(cid).code !== RAW) next.push(...linksOf(cid, blocks.get(cid)))
         } else missing.push(cid)
       }
       for (const got of await this.fetchMany(missing, providers, signal)) next.push(...linksOf(got.cid, got.data))
@@ -219,6 +239,7 @@ export class SyncJob {
     const worker = async () => {
       for (let batch = batches.shift(); batch; batch = batches.shift()) {
         let want = batch
+        const left = new Set(batch)
         let why = ''
         // Peers that delivered before come first (a peer asked only because it is connected may
         // have nothing); batches start at different ones among equals, spreading the load.
@@ -239,11 +260,11 @@ export class SyncJob {
               left.delete(b.cid)
             }
           } catch (err) {
-        const left = new Set(batch)
             if (signal.aborted) throw err
             why = (err as Error).message
             this.local.log.info('provider failed; trying another', { peer: peer.toString(), error: (err as Error).message })
           }
+          want = want.filter((c) => left.has(c))
         }
         if (want.length) throw new Timeout(`${want.length} blocks of ${this.mid} could not be fetched from ${providers.length} providers${why ? ` (the last said: ${why})` : ''}; run the sync again to resume`)
       }
@@ -252,4 +273,3 @@ export class SyncJob {
     return out
   }
 }
-          want = want.filter((c) => left.has(c))
