@@ -5,7 +5,10 @@ import { InvalidParams, PermissionDenied } from '../runtime/errors.ts'
 import { boxKey } from '../runtime/identity/box.ts'
 import { fromBase64Url, keyId, toBase64Url } from '../runtime/identity/keys.ts'
 import { loadUserKey } from '../runtime/identity/keystore.ts'
+import { checkLastArgs, MAX_LAST_IDS, MAX_LAST_WAIT_SEC, waitLast } from '../runtime/apps/last-versions.ts'
 import { syscall, type SyscallRow } from './row.ts'
+
+export { MAX_LAST_IDS, MAX_LAST_WAIT_SEC } from '../runtime/apps/last-versions.ts'
 
 export const APPDATA_SYSCALLS: SyscallRow[] = [
   syscall<[string, string, boolean | undefined]>({
@@ -71,6 +74,28 @@ export const APPDATA_SYSCALLS: SyscallRow[] = [
       const ctxName = grant.app ? ctx.sys.mimei.dataSpace(grant.app) : (context ?? '')
       if (ctxName.length > 256) throw new InvalidParams('context is at most 256 characters')
       return { pk, peer: keyId(peer), key: toBase64Url(boxKey(mine, peer, ctxName)) }
+    },
+  }),
+  syscall<[unknown, unknown, unknown]>({
+    name: 'MMLast',
+    sid: true,
+    params: [
+      { name: 'mids', type: 'list', doc: `MiMei ids, at most ${MAX_LAST_IDS}` },
+      { name: 'since', type: 'map', optional: true, doc: 'MiMei id → the version the caller has seen (an id not named: 0)' },
+      { name: 'wait', type: 'int', optional: true, doc: `seconds to wait for a newer version than seen, 0..${MAX_LAST_WAIT_SEC} (default 0: answer at once)` },
+    ],
+    returns: 'a map of MiMei id → its newest version here (null when it is not here or you may not read it)',
+    returnsType: 'Record<string, number | null>',
+    app: 'basic',
+    capability: 'session',
+    errors: ['InvalidParams'],
+    doc:
+      'The newest version this node holds of each MiMei, for many at once (what GetVar mminfo says as `last`, one call instead of one per MiMei). ' +
+      'With `since` and `wait`, a long poll: it answers as soon as one of them has a version above the one seen (a backup here, or a version installed from the network), else when the wait is over. ' +
+      'A MiMei the caller may not read answers null, as one not here.',
+    handler: (ctx, mids, since, wait) => {
+      const a = checkLastArgs(mids, since, wait)
+      return waitLast(ctx.sys.mimei, ctx.sys.replication, ctx.grant, a.mids, a.since, a.waitSec)
     },
   }),
 ]

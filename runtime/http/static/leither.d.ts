@@ -1215,4 +1215,12 @@ export declare class LeitherClient {
    * @returns {Promise<{ pk: string; peer?: string; key?: string }>} {pk, peer, key}: the caller’s public key, the peer’s user id and the 32-byte shared key (base64url)
    */
   UserBoxKey(peerPk?: string, context?: string): Promise<{ pk: string; peer?: string; key?: string }>
+  /**
+   * The newest version this node holds of each MiMei, for many at once (what GetVar mminfo says as `last`, one call instead of one per MiMei). With `since` and `wait`, a long poll: it answers as soon as one of them has a version above the one seen (a backup here, or a version installed from the network), else when the wait is over. A MiMei the caller may not read answers null, as one not here.
+   * @param {unknown[]} mids MiMei ids, at most 256
+   * @param {Record<string, unknown>} [since] MiMei id → the version the caller has seen (an id not named: 0)
+   * @param {number} [wait] seconds to wait for a newer version than seen, 0..20 (default 0: answer at once)
+   * @returns {Promise<Record<string, number | null>>} a map of MiMei id → its newest version here (null when it is not here or you may not read it)
+   */
+  MMLast(mids: unknown[], since?: Record<string, unknown>, wait?: number): Promise<Record<string, number | null>>
 }

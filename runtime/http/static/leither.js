@@ -2,6 +2,30 @@
 // Leither browser client. Use: import { LeitherClient } from "/lib/leither.js";
 // const node = new LeitherClient(); await node.login(ppt); await node.WhoAmI(); node.on("message", (m) => …)
 // Types: leither.d.ts beside it (every syscall's result, the events and their payloads).
+// runtime/rpc/body.ts
+async function readBody(body, max) {
+  const parts = [];
+  let size = 0;
+  const reader = body.getReader();
+  for (let r = await reader.read();!r.done; r = await reader.read()) {
+    size += r.value.byteLength;
+    if (size > max) {
+      await reader.cancel().catch(() => {});
+      return;
+    }
+    parts.push(r.value);
+  }
+  if (parts.length === 1)
+    return parts[0];
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
+  return out;
+}
+
 // runtime/errors.ts
 class LeitherError extends Error {
   wireText() {
@@ -1418,24 +1442,10 @@ async function readCapped(res, max, base) {
     throw tooBig();
   if (max === Infinity || !res.body)
     return new Uint8Array(await res.arrayBuffer());
-  const parts = [];
-  let size = 0;
-  const reader = res.body.getReader();
-  for (let r = await reader.read();!r.done; r = await reader.read()) {
-    size += r.value.byteLength;
-    if (size > max) {
-      await reader.cancel();
-      throw tooBig();
-    }
-    parts.push(r.value);
-  }
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
+  const bytes = await readBody(res.body, max);
+  if (!bytes)
+    throw tooBig();
+  return bytes;
 }
 
 // runtime/rpc/browser/events.ts
@@ -3017,6 +3027,16 @@ LeitherClient.prototype.AppDataId = function (appid, user) {
  */
 LeitherClient.prototype.UserBoxKey = function (peerPk, context) {
   return this.call("UserBoxKey", [this.sid, peerPk, context]);
+};
+/**
+ * The newest version this node holds of each MiMei, for many at once (what GetVar mminfo says as `last`, one call instead of one per MiMei). With `since` and `wait`, a long poll: it answers as soon as one of them has a version above the one seen (a backup here, or a version installed from the network), else when the wait is over. A MiMei the caller may not read answers null, as one not here.
+ * @param {unknown[]} mids MiMei ids, at most 256
+ * @param {Record<string, unknown>} [since] MiMei id → the version the caller has seen (an id not named: 0)
+ * @param {number} [wait] seconds to wait for a newer version than seen, 0..20 (default 0: answer at once)
+ * @returns {Promise<Record<string, number | null>>} a map of MiMei id → its newest version here (null when it is not here or you may not read it)
+ */
+LeitherClient.prototype.MMLast = function (mids, since, wait) {
+  return this.call("MMLast", [this.sid, mids, since, wait]);
 };
 
 export {
