@@ -18,6 +18,7 @@ import { decodeRecord, encodeRecord, providerCid, recordKey, recordSummary, sign
 import { recordStore } from './record-store.ts'
 import { deltas, type SinceDelta } from './deltas.ts'
 import { following } from './following.ts'
+import { dhtAnnouncer } from './dht-announce.ts'
 import { SyncJob, type SyncNetwork, type SyncOptions, type SyncProgress } from './sync.ts'
 import type { SyncStarter } from './admit.ts'
 import { offenseLog } from './wire.ts'
@@ -47,6 +48,10 @@ export class Replication implements Subsystem {
   private follow: ReturnType<typeof following> | undefined
   /** What a sync asks of the network; the same for every job. */
   private readonly network: SyncNetwork
+  /** DHT announcements of versions, one at a time per MiMei. */
+  private readonly dht = dhtAnnouncer((record, withMid) => this.putInDht(record, withMid))
+  /** Aborts DHT work in flight when the node stops. */
+  private stopping = new AbortController()
 
   constructor(private readonly c: ReplicationComponents) {
     this.log = c.log.child('replication')
@@ -74,6 +79,7 @@ export class Replication implements Subsystem {
 
   async start(): Promise<void> {
     const offense = offenseLog(this.log)
+    this.stopping = new AbortController()
     this.records.refresh()
     await serveBlocks(this.libp2p, { mimei: this.c.mimei, sharedIds: () => this.records.sharedIds() }, offense)
     await serveRecords(this.libp2p, (mid, ver) => this.records.get(mid, ver), (mid, ver, since) => this.deltas.since(mid, ver, since), offense)
@@ -103,6 +109,7 @@ export class Replication implements Subsystem {
 
   async stop(): Promise<void> {
     this.running = false
+    this.stopping.abort()
     if (this.timer) clearInterval(this.timer)
     this.follow?.stop()
     const jobs = [...this.jobs.values()].filter((j) => !j.finished)
@@ -145,36 +152,50 @@ export class Replication implements Subsystem {
     return record
   }
 
-  /** Gossip to the MiMei's followers (with the delta from the previous version when given), then the DHT. */
-  private async announce(record: VersionRecord, delta?: SinceDelta): Promise<{ dht: boolean; gossip: number }> {
-    const libp2p = this.libp2p
-    const data = encodeRecord(record)
-    const signal = AbortSignal.timeout(20_000)
-    let dht = true
-    if (libp2p.getPeers().length === 0) {
+  /**
+   * Gossip to the MiMei's followers (with the delta from the previous version when given), then the
+   * DHT: the record and the version's CID, and the MiMei's provider key when `withMid` (it is the
+   * same for every version: put when publishing starts and every REANNOUNCE_MS, not per backup).
+   */
+  private async announce(record: VersionRecord, delta?: SinceDelta, withMid = false): Promise<{ dht: boolean; gossip: number }> {
+    if (this.libp2p.getPeers().length === 0) {
       // The DHT waits for peers; announce again as soon as one connects instead of hanging.
       this.announceWhenConnected = true
       return { dht: false, gossip: 0 }
     }
     // Gossip first: providers following the MiMei hear of the version at once; the DHT (for
-    // nodes that look it up later) may take a few round trips.
+    // nodes that look it up later) takes a walk and ~20 writes, one announcement at a time.
     const gossip = (await this.follow?.announce({ record, delta })) ?? 0
-    await Promise.all([
-      libp2p.contentRouting.put(recordKey(record.mid), data, { signal }),
-      libp2p.contentRouting.provide(providerCid('mimei', record.mid), { signal }),
-      libp2p.contentRouting.provide(CID.parse(record.cid), { signal }),
-    ]).catch((err) => {
-      dht = false
-      this.log.info('DHT announce incomplete (few peers yet?)', { mid: record.mid, error: (err as Error).message })
-    })
+    this.log.info('published', { mid: record.mid, ver: record.ver, peers: gossip })
+    const dht = await this.dht.announce(record, withMid)
     return { dht, gossip }
   }
 
-  async publishLatest(mid: string) {
+  /** One DHT announcement (dht-announce.ts runs them one at a time per MiMei). */
+  private async putInDht(record: VersionRecord, withMid: boolean): Promise<void> {
+    const routing = this.libp2p.contentRouting
+    const signal = AbortSignal.any([AbortSignal.timeout(20_000), this.stopping.signal])
+    try {
+      await Promise.all([
+        routing.put(recordKey(record.mid), encodeRecord(record), { signal }),
+        routing.provide(CID.parse(record.cid), { signal }),
+        withMid ? routing.provide(providerCid('mimei', record.mid), { signal }) : undefined,
+      ])
+    } catch (err) {
+      this.log.info('DHT announce incomplete (few peers yet?)', { mid: record.mid, ver: record.ver, error: (err as Error).message })
+      throw err
+    }
+  }
+
+  /** Resolves when no DHT announcement of `mid` is running or waiting. */
+  dhtSettled(mid: string): Promise<void> {
+    return this.dht.settled(mid)
+  }
+
+  async publishLatest(mid: string, withMid = false) {
     const record = this.signLatest(mid)
     // Before any await: the delta is read from `cur`, which is this version only until the next write.
-    const result = await this.announce(record, this.deltas.forAnnouncement(record))
-    this.log.info('published', { mid, ver: record.ver, dht: result.dht, peers: result.gossip })
+    const result = await this.announce(record, this.deltas.forAnnouncement(record), withMid)
     return { ...recordSummary(record), ...result }
   }
 
@@ -182,7 +203,7 @@ export class Replication implements Subsystem {
     const row = this.c.mimei.row(mid)
     this.c.mimei.require(row, who, 'publish')
     this.share(mid, 'publish')
-    return this.publishLatest(mid)
+    return this.publishLatest(mid, true)
   }
 
   async unpublish(who: Grant, mid: string): Promise<boolean> {
@@ -330,7 +351,7 @@ export class Replication implements Subsystem {
   private reannounceAll(): void {
     for (const { mid, mode } of this.records.shared()) {
       const record = mode === 'publish' ? this.safe(() => this.signLatest(mid)) : this.recordFor(mid)
-      if (record) this.announce(record).catch(() => {})
+      if (record) this.announce(record, undefined, mode === 'publish').catch(() => {})
       if (mode === 'provide') this.libp2p.contentRouting.provide(providerCid('mimei', mid)).catch(() => {})
     }
   }
