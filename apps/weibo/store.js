@@ -61,6 +61,10 @@ const POLL_MS = 3000
  * publishes) for users of other nodes, the node's `vers` for users of this one.
  */
 export const LIVE_MAX = 48
+/** Followees' areas per MMLast call (the node's limit), the long poll's wait, and how long an event waits for this node's own sync of the version it tells (seconds). */
+const LAST_IDS = 256
+const LAST_WAIT = 15
+const EVENT_WAIT = 4
 const denied = (e) => /^PermissionDenied/.test(String(e?.message))
 
 export class Weibo extends Feed {
@@ -148,6 +152,7 @@ export class Weibo extends Feed {
     // The doorbell (pubsub) needs the user's key on the node; without it announcements still come, a little later.
     await this.watch()
     this.timer = setInterval(() => this.watch(true).catch(() => {}), POLL_MS)
+    this.tail()
   }
 
   /** Subscribes to a followee's events while fewer than LIVE_MAX are held; false when full. */
@@ -164,40 +169,64 @@ export class Weibo extends Feed {
     if (this.watching) return
     this.watching = true
     try {
-      await Promise.all([sync ? this.sync() : undefined, this.watchLocal(), this.watchReplicas()])
+      await Promise.all([sync ? this.sync() : undefined, this.watchLocal(), this.watchAreas()])
     } finally {
       this.watching = false
     }
   }
 
   /**
-   * Followees of other nodes: the replica here at a version newer than the one last seen fires the
-   * same events as pubsub ('post' when her newest post is newer than any seen before).
+   * Every followee's area at a version newer than the one last seen fires the same events as
+   * pubsub ('post' when her newest post is newer than any seen before). One MMLast call per 256
+   * followees; with `wait` (seconds), a long poll on the first 256 that answers the moment this
+   * node backs up or installs a version of one of them. The versions are this node's: for users
+   * of other nodes the replica, which the node syncs by itself from each version's announcement.
    */
-  async watchReplicas() {
-    const ids = []
-    for (const u of await this.following()) if (!(await this.isLocal(u))) ids.push(u)
-    this.replicas ??= new Map()
+  async watchAreas(wait = 0) {
+    const ids = (await this.following()).filter((u) => u !== this.me)
+    this.vers ??= new Map()
+    const mids = new Map()
+    for (const u of ids) mids.set(await areaId(u), u)
+    const all = [...mids.keys()]
+    const chunks = []
+    for (let i = 0; i < all.length; i += LAST_IDS) chunks.push(all.slice(i, i + LAST_IDS))
+    if (wait) chunks.splice(1)
     await Promise.all(
-      ids.map(async (u) => {
-        const info = await this.node.GetVar('mminfo', await areaId(u)).catch(() => undefined)
-        const last = Number.isSafeInteger(info?.last) ? info.last : 0
-        const before = this.replicas.get(u)
-        if (before === undefined) {
-          this.replicas.set(u, last)
-          this.tops ??= new Map()
-          // Followed before this page opened: from now on, a post id (it starts with its time in
-          // base 36) above this one is new. Followed on this page: follow() set the mark, and a post
-          // made since may already be in the replica when it is first seen here.
-          if (!this.tops.has(u)) return void this.tops.set(u, Date.now().toString(36))
-        } else if (last <= before) return
-        this.replicas.set(u, last)
-        const h = await this.area(u)
-        let top = ''
-        for (const id of h ? ((await this.node.Hkeys(h, 'posts')) ?? []) : []) if (String(id) > top) top = String(id)
-        await this.refresh(u, top ? { ver: last, kind: 'post', id: top } : { ver: last })
+      chunks.map(async (chunk) => {
+        const since = {}
+        for (const m of chunk) since[m] = this.vers.get(mids.get(m)) ?? 0
+        const got = await this.node.MMLast(chunk, since, wait || undefined)
+        await Promise.all(chunk.map((m) => this.seenVersion(mids.get(m), got?.[m])))
       }),
     )
+  }
+
+  /** A followee's area is at version `last` here: the first time a mark, later a newer one fires 'change' (and 'post'). */
+  async seenVersion(u, last) {
+    if (!Number.isSafeInteger(last)) return
+    const before = this.vers.get(u)
+    if (before !== undefined && last <= before) return
+    this.vers.set(u, last)
+    this.tops ??= new Map()
+    // Followed before this page opened: from now on, a post id (it starts with its time in base 36)
+    // above this one is new. Followed on this page: follow() set the mark, and a post made since
+    // may already be in the area when it is first seen here.
+    if (before === undefined && !this.tops.has(u)) return void this.tops.set(u, Date.now().toString(36))
+    const h = await this.area(u)
+    let top = ''
+    for (const id of h ? ((await this.node.Hkeys(h, 'posts')) ?? []) : []) if (String(id) > top) top = String(id)
+    await this.refresh(u, top ? { ver: last, kind: 'post', id: top } : { ver: last }, true)
+  }
+
+  /** The long poll of MMLast, one after another while the page is open (a failed one waits a poll's time). */
+  async tail() {
+    while (!this.closed) {
+      try {
+        await this.watchAreas(LAST_WAIT)
+      } catch {
+        await new Promise((r) => setTimeout(r, POLL_MS))
+      }
+    }
   }
 
   /**
@@ -225,6 +254,7 @@ export class Weibo extends Feed {
   }
 
   close() {
+    this.closed = true
     clearInterval(this.timer)
     for (const off of this.offs.splice(0)) off()
     this.listeners.clear()
@@ -259,14 +289,25 @@ export class Weibo extends Feed {
     for (const u of ids) if (!this.seen.has(u)) this.seen.set(u, 0)
   }
 
-  /** A followee published: her area is synced here, then 'change' (and 'post' for a new post) fire. */
-  async refresh(author, data = {}) {
+  /**
+   * A followee published: her area is brought here, then 'change' (and 'post' for a new post)
+   * fire. For a user of another node this node syncs the announced version by itself (it provides
+   * the area): the page waits for that (MMLast) and syncs only when it has not come in a few
+   * seconds. `installed`: the version is known to be here already.
+   */
+  async refresh(author, data = {}, installed = false) {
     const ver = Number.isSafeInteger(data?.ver) ? data.ver : undefined
-    if (!(await this.isLocal(author))) {
+    if (!installed && !(await this.isLocal(author))) {
       const mid = await areaId(author)
-      await this.need('net', () => this.node.MiMeiSync(mid, ver ? { ver } : {})).catch(() => {})
-      // The poll need not fire again for what this event told.
-      if (ver && this.replicas && ver > (this.replicas.get(author) ?? 0)) this.replicas.set(author, ver)
+      this.vers ??= new Map()
+      const have = async (wait) => {
+        const got = await this.node.MMLast([mid], { [mid]: ver ? ver - 1 : 0 }, wait).catch(() => undefined)
+        return Number.isSafeInteger(got?.[mid]) ? got[mid] : 0
+      }
+      const here = ver && (this.vers.get(author) ?? 0) >= ver ? ver : await have(ver ? EVENT_WAIT : 0)
+      if (!ver || here < ver) await this.need('net', () => this.node.MiMeiSync(mid, ver ? { ver } : {})).catch(() => {})
+      // The polls need not fire again for what this event told.
+      if (ver && ver > (this.vers.get(author) ?? 0)) this.vers.set(author, ver)
     }
     this.forget(author)
     this.emit('change', { author })
@@ -337,13 +378,14 @@ export class Weibo extends Feed {
       this.forget(this.me)
       if (!this.readable) return
       const ver = await this.node.MMBackup(this.ownId, kind)
-      if (ver > 3) await this.node.MMDelVers(this.ownId, ver - 3).catch(() => {})
       const ev = { kind, id: id ?? null, ver }
       if (kind === 'post') this.lastPost = { id, ver }
       await this.need('msg', () => this.node.Publish(APP, `u/${this.me}`, ev)).catch(() => {})
       // For followers on this node whose pages get no events (no key here): the poll reads this,
       // with the newest post named apart (more versions may come before the next poll).
       await this.node.Hset(this.shared, 'vers', this.me, JSON.stringify({ ...ev, post: this.lastPost ?? null })).catch(() => {})
+      // Old versions go last: followers are told first.
+      if (ver > 3) await this.node.MMDelVers(this.ownId, ver - 3).catch(() => {})
       this.emit('change', { author: this.me })
     }
     this.chain = this.chain.then(run, run)

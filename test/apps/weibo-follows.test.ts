@@ -81,4 +81,32 @@ describe('across two nodes', () => {
     expect(await got).toEqual({ author: last.uid, id })
     expect((await g.wb.timeline({ limit: 5 })).posts[0]).toMatchObject({ id, text: 'from another node' })
   }, 120_000)
+
+  test("with the page's 3 s poll stopped, a followee beyond the live topics: her post comes by the long poll on this node's versions (MMLast)", async () => {
+    clearInterval(g.wb.timer)
+    const last = remote[remote.length - 1]
+    expect(g.wb.live.has(last.uid)).toBe(false)
+    const got = new Promise<{ author: string; id: string }>((resolve) => {
+      const off = g.wb.on('post', (ev: { author: string; id: string }) => ev.author === last.uid && (off(), resolve(ev)))
+    })
+    const id = await last.wb.post('no poll, no event')
+    expect(await got).toEqual({ author: last.uid, id })
+    expect(await g.wb.getPost(last.uid, id)).toMatchObject({ id, text: 'no poll, no event' })
+  }, 60_000)
+
+  test("a live event of a followee of another node: the page waits for the version its node syncs from the announcement, and starts no sync of its own", async () => {
+    const live = remote.find((u) => g.wb.live.has(u.uid))!
+    const author = await user(nodes[0], undefined, true, true, live.key)
+    const syncs: unknown[] = []
+    const call = g.client.call.bind(g.client)
+    g.client.call = (name: string, args: unknown[]) => (name === 'MiMeiSync' && syncs.push(args), call(name, args))
+    const got = new Promise<{ author: string; id: string }>((resolve) => {
+      const off = g.wb.on('post', (ev: { author: string; id: string }) => ev.author === live.uid && (off(), resolve(ev)))
+    })
+    const id = await author.wb.post('told live')
+    expect(await got).toEqual({ author: live.uid, id })
+    expect(await g.wb.getPost(live.uid, id)).toMatchObject({ id, text: 'told live' })
+    expect(syncs).toEqual([])
+    author.wb.close(), author.client.close()
+  }, 60_000)
 })
