@@ -33,6 +33,11 @@ export interface ReplicationComponents extends BaseComponents {
 
 /** Records in the DHT expire (kad-dht keeps them 48 h); they are put again well before. */
 const REANNOUNCE_MS = 6 * 3600_000
+/**
+ * A backup's DHT put waits this long for more backups to merge into it (dht-announce.ts); an
+ * explicit publish puts at once. Followers have the version by gossip meanwhile.
+ */
+const DHT_SETTLE_MS = 3_000
 
 export class Replication implements Subsystem {
   readonly name = 'replication'
@@ -49,7 +54,7 @@ export class Replication implements Subsystem {
   /** What a sync asks of the network; the same for every job. */
   private readonly network: SyncNetwork
   /** DHT announcements of versions, one at a time per MiMei. */
-  private readonly dht = dhtAnnouncer((record, withMid) => this.putInDht(record, withMid))
+  private readonly dht = dhtAnnouncer((record, withMid) => this.putInDht(record, withMid), DHT_SETTLE_MS, () => this.stopping.signal)
   /** Aborts DHT work in flight when the node stops. */
   private stopping = new AbortController()
 
@@ -167,7 +172,7 @@ export class Replication implements Subsystem {
     // nodes that look it up later) takes a walk and ~20 writes, one announcement at a time.
     const gossip = (await this.follow?.announce({ record, delta })) ?? 0
     this.log.info('published', { mid: record.mid, ver: record.ver, peers: gossip })
-    const dht = await this.dht.announce(record, withMid)
+    const dht = await this.dht.announce(record, { withMid, now: withMid })
     return { dht, gossip }
   }
 
