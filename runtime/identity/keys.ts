@@ -1,9 +1,9 @@
 // Ed25519 key pairs and the ids derived from them: Leither key ids and libp2p peer ids.
-import { ed25519 } from '@noble/curves/ed25519.js'
 import { ripemd160 } from '@noble/hashes/legacy.js'
 import { publicKeyFromRaw } from '@libp2p/crypto/keys'
 import { peerIdFromPublicKey } from '@libp2p/peer-id'
 import { InvalidParams } from '../errors.ts'
+import { publicKeyOf, signEd25519, verifyEd25519 } from './ed25519.ts'
 
 /** A signing identity: the node, or a user. `secretKey` is the 32-byte Ed25519 seed. */
 export interface KeyPair {
@@ -36,12 +36,12 @@ export function isKeyId(text: unknown): text is string {
 }
 
 export function generateKeyPair(): KeyPair {
-  return keyPairFromSecret(ed25519.utils.randomSecretKey())
+  return keyPairFromSecret(crypto.getRandomValues(new Uint8Array(32)))
 }
 
 export function keyPairFromSecret(secretKey: Uint8Array): KeyPair {
   if (secretKey.length !== 32) throw new InvalidParams('an Ed25519 secret key is 32 bytes')
-  const publicKey = ed25519.getPublicKey(secretKey)
+  const publicKey = publicKeyOf(secretKey)
   return { id: keyId(publicKey), publicKey, secretKey }
 }
 
@@ -51,13 +51,13 @@ export function peerIdOf(publicKey: Uint8Array): string {
 }
 
 export function sign(key: KeyPair, message: Uint8Array): Uint8Array {
-  return ed25519.sign(message, key.secretKey)
+  return signEd25519(key.secretKey, message)
 }
 
 export function verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
   if (publicKey.length !== 32 || signature.length !== 64) return false
   try {
-    return ed25519.verify(signature, message, publicKey)
+    return verifyEd25519(signature, message, publicKey)
   } catch {
     return false
   }
