@@ -4,7 +4,7 @@
 // bench/net.ts), else from @noble/ciphers (pure JS); SHA-256 from Bun's native hasher; X25519
 // from Bun's node:crypto, which has it (~17x faster than pure JS: cheaper handshakes).
 import { pureJsCrypto, type ICryptoInterface } from '@libp2p/noise'
-import { defaultCrypto } from '@libp2p/noise/crypto'
+import { createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync } from 'node:crypto'
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js'
 import type { Uint8ArrayList } from 'uint8arraylist'
 import { loadLibcryptoAead, type Aead } from './libcrypto.ts'
@@ -44,20 +44,52 @@ export const nobleNoiseCrypto: ICryptoInterface = withAead(nobleAead)
 
 type X25519 = Pick<ICryptoInterface, 'generateX25519KeyPair' | 'generateX25519KeyPairFromSeed' | 'generateX25519SharedKey'>
 
-/** The package's node:crypto X25519, if this runtime has it and it agrees with the pure one. */
+/** DER headers of an X25519 private key (PKCS#8) and public key (SPKI); the raw 32 bytes follow. */
+const X25519_PKCS8 = Buffer.from('302e020100300506032b656e04220420', 'hex')
+const X25519_SPKI = Buffer.from('302a300506032b656e032100', 'hex')
+const der = (prefix: Buffer, raw: Uint8Array | Uint8ArrayList) => Buffer.concat([prefix, flat(raw)])
+
+/** X25519 from the runtime's node:crypto. */
+const nodeX25519: X25519 = {
+  generateX25519KeyPair() {
+    const { publicKey, privateKey } = generateKeyPairSync('x25519', { publicKeyEncoding: { type: 'spki', format: 'der' }, privateKeyEncoding: { type: 'pkcs8', format: 'der' } })
+    return { publicKey: new Uint8Array(publicKey.subarray(X25519_SPKI.length)), privateKey: new Uint8Array(privateKey.subarray(X25519_PKCS8.length)) }
+  },
+  generateX25519KeyPairFromSeed(seed) {
+    const key = createPrivateKey({ key: der(X25519_PKCS8, seed), format: 'der', type: 'pkcs8' })
+    return { publicKey: new Uint8Array(createPublicKey(key).export({ type: 'spki', format: 'der' }).subarray(X25519_SPKI.length)), privateKey: seed }
+  },
+  generateX25519SharedKey(privateKey, publicKey) {
+    return new Uint8Array(
+      diffieHellman({
+        privateKey: createPrivateKey({ key: der(X25519_PKCS8, privateKey), format: 'der', type: 'pkcs8' }),
+        publicKey: createPublicKey({ key: der(X25519_SPKI, publicKey), format: 'der', type: 'spki' }),
+      }),
+    )
+  },
+}
+
+/** RFC 7748 section 6.1: Alice's key pair, Bob's public key and the secret they share. */
+const X25519_VECTOR = {
+  alicePrivate: '77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a',
+  alicePublic: '8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a',
+  bobPublic: 'de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f',
+  shared: '4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742',
+}
+
+/**
+ * node:crypto's X25519, if this runtime has it and it meets the RFC's test vector. (Checked against
+ * the vector rather than against the pure-JS one: curve arithmetic in JS at start made the JIT
+ * compile it, several MB an idle node kept.)
+ */
 function nativeX25519(): X25519 | undefined {
   try {
-    const ours = defaultCrypto.generateX25519KeyPair()
-    const theirs = pureJsCrypto.generateX25519KeyPair()
-    const a = defaultCrypto.generateX25519SharedKey(ours.privateKey, theirs.publicKey)
-    const b = pureJsCrypto.generateX25519SharedKey(theirs.privateKey, ours.publicKey)
-    const seeded = defaultCrypto.generateX25519KeyPairFromSeed(theirs.privateKey)
-    if (!Buffer.from(a).equals(Buffer.from(b)) || !Buffer.from(seeded.publicKey).equals(Buffer.from(theirs.publicKey))) return undefined
-    return {
-      generateX25519KeyPair: defaultCrypto.generateX25519KeyPair,
-      generateX25519KeyPairFromSeed: defaultCrypto.generateX25519KeyPairFromSeed,
-      generateX25519SharedKey: defaultCrypto.generateX25519SharedKey,
-    }
+    const v = Object.fromEntries(Object.entries(X25519_VECTOR).map(([k, hex]) => [k, Buffer.from(hex, 'hex')]))
+    const alice = nodeX25519.generateX25519KeyPairFromSeed(new Uint8Array(v.alicePrivate))
+    const shared = nodeX25519.generateX25519SharedKey(alice.privateKey, new Uint8Array(v.bobPublic))
+    if (!v.alicePublic.equals(Buffer.from(alice.publicKey)) || !v.shared.equals(Buffer.from(shared))) return undefined
+    if (nodeX25519.generateX25519KeyPair().publicKey.length !== 32) return undefined
+    return nodeX25519
   } catch {
     return undefined
   }
