@@ -43,6 +43,8 @@ export interface BlockStore {
   put(bytes: Uint8Array, codec?: number): string
   /** Stores bytes whose CID the caller has just checked (a block received and verified; in the pieces it arrived in). */
   putChecked(cid: string, bytes: Uint8Array | readonly Uint8Array[]): void
+  /** putChecked with the bytes written off the event loop; the block is here once this resolves. */
+  putCheckedAsync(cid: string, parts: readonly Uint8Array[]): Promise<void>
   /** Records blocks whose files a worker has just written under `dir` (hashed as it wrote them). */
   adopt(blocks: { cid: string; size: number }[]): void
   /** Reads a block; its hash is checked unless `check` is false (a reader that checks anyway). */
@@ -98,6 +100,12 @@ export function blockStore(db: Database, dataDir: string, opts: { packMax?: numb
       return cid
     },
     putChecked: (cid, bytes) => store(cid, bytes),
+    async putCheckedAsync(cid, parts) {
+      if (lookup.get(cid)) return
+      // As store: the bytes first, the row once they are written.
+      const at = await packs.appendAsync(parts)
+      insert.run(cid, sizeOf(parts), Math.floor(Date.now() / 1000), at.pack, at.off)
+    },
     dir: root,
     adopt(list) {
       const now = Math.floor(Date.now() / 1000)

@@ -1,7 +1,7 @@
 // Pack files: blocks appended one after another to <data>/blocks/packs/<n>.pack, each block's pack
 // and offset in its row of `blocks`. One write per block and no file to create, rename or delete
 // (bench/mimei-blocks.ts: three times the put rate of one file per block, blocks in SQLite a fifth).
-import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readSync, rmSync, writeSync, writevSync } from 'node:fs'
+import { closeSync, constants, fstatSync, mkdirSync, openSync, readdirSync, readSync, rmSync, writeSync, writev, writevSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Database } from 'bun:sqlite'
 
@@ -16,6 +16,25 @@ export function sizeOf(bytes: Uint8Array | readonly Uint8Array[]): number {
   return n
 }
 
+interface Writer {
+  id: number
+  fd: number
+  size: number
+  pending: number
+  retired: boolean
+}
+
+/** After a write of `n` of `size` bytes at `off`: writes the rest (a short write, rare), a piece at a time. */
+function finish(fd: number, bytes: Uint8Array | readonly Uint8Array[], off: number, n: number, size: number): void {
+  if (n >= size) return
+  let at = 0
+  for (const part of Array.isArray(bytes) ? (bytes as readonly Uint8Array[]) : [bytes as Uint8Array]) {
+    const end = at + part.length
+    while (n < end) n += writeSync(fd, part, n - at, end - n, off + n)
+    at = end
+  }
+}
+
 export interface PackLocation {
   pack: number
   off: number
@@ -28,7 +47,8 @@ export interface PackLocation {
  */
 export class Packs {
   readonly dir: string
-  private writer: { id: number; fd: number; size: number } | undefined
+  /** The pack taking appends; `pending`: writes still running on its fd, which is closed only after them. */
+  private writer: Writer | undefined
   private readonly readers = new Map<number, number>()
 
   constructor(
@@ -57,30 +77,48 @@ export class Packs {
    * are. A block that arrived in pieces is written from its pieces in one call, not joined first.
    */
   append(bytes: Uint8Array | readonly Uint8Array[]): PackLocation {
+    const { w, off, size } = this.reserve(bytes)
+    const n = Array.isArray(bytes) ? writevSync(w.fd, bytes as Uint8Array[], off) : 0
+    finish(w.fd, bytes, off, n, size)
+    return { pack: w.id, off }
+  }
+
+  /**
+   * append, with the write done on Bun's I/O threads: the space is taken now (appends after it
+   * go after it), the bytes land later. The caller records the location only once this resolves.
+   */
+  async appendAsync(bytes: readonly Uint8Array[]): Promise<PackLocation> {
+    const { w, off, size } = this.reserve(bytes)
+    w.pending++
+    try {
+      const n = await new Promise<number>((resolve, reject) => writev(w.fd, bytes as Uint8Array[], off, (err, n) => (err ? reject(err) : resolve(n))))
+      finish(w.fd, bytes, off, n, size)
+    } finally {
+      if (--w.pending === 0 && w.retired) closeSync(w.fd)
+    }
+    return { pack: w.id, off }
+  }
+
+  /** Room for `bytes` at the end of the current pack (a new one when it is full). */
+  private reserve(bytes: Uint8Array | readonly Uint8Array[]): { w: Writer; off: number; size: number } {
     let w = this.writer
     if (!w || w.size >= this.packMax) {
-      if (w) closeSync(w.fd)
+      if (w) this.retire(w)
       const last = this.db.query('SELECT max(pack) AS n FROM blocks').get() as { n: number | null }
       const id = Math.max(last.n ?? 0, w?.id ?? 0) + 1
-      const fd = openSync(this.path(id), 'a+', 0o600)
-      w = this.writer = { id, fd, size: fstatSync(fd).size }
+      // Not O_APPEND: writes in flight together each land at the offset they were given.
+      const fd = openSync(this.path(id), constants.O_RDWR | constants.O_CREAT, 0o600)
+      w = this.writer = { id, fd, size: fstatSync(fd).size, pending: 0, retired: false }
     }
     const off = w.size
     const size = sizeOf(bytes)
-    let n = 0
-    if (Array.isArray(bytes)) n = writevSync(w.fd, bytes as Uint8Array[], off)
-    if (n < size) {
-      // A short write (rare): the rest, from where it stopped, one piece at a time.
-      const whole = Array.isArray(bytes) ? bytes : [bytes as Uint8Array]
-      let at = 0
-      for (const part of whole) {
-        const end = at + part.length
-        while (n < end) n += writeSync(w.fd, part, n - at, end - n, off + n)
-        at = end
-      }
-    }
     w.size += size
-    return { pack: w.id, off }
+    return { w, off, size }
+  }
+
+  private retire(w: Writer): void {
+    w.retired = true
+    if (!w.pending) closeSync(w.fd)
   }
 
   read(pack: number, off: number, size: number): Uint8Array {
@@ -139,7 +177,7 @@ export class Packs {
   }
 
   close(): void {
-    if (this.writer) closeSync(this.writer.fd)
+    if (this.writer) this.retire(this.writer)
     this.writer = undefined
     for (const fd of this.readers.values()) closeSync(fd)
     this.readers.clear()

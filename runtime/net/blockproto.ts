@@ -3,6 +3,7 @@
 // neither end copies a block into or out of a message). Only blocks of MiMei this node shares are served.
 import type { Libp2p, PeerId } from '@libp2p/interface'
 import { Uint8ArrayList } from 'uint8arraylist'
+import { NotFound } from '../errors.ts'
 import { parseCid } from '../mimei/blocks.ts'
 import type { MiMeiStore } from '../mimei/index.ts'
 import { meterReceived, meterServed, trafficGate } from './traffic-hook.ts'
@@ -62,15 +63,23 @@ export function serveBlocks(libp2p: Libp2p, deps: BlockServerDeps, offense: Retu
     libp2p,
     BLOCK_PROTOCOL,
     async function* (req, peer): AsyncGenerator<BlockFrame> {
-      for (const cid of req.cids) {
+      // Blocks are read off the event loop, the next one while this one is sent.
+      const shared = deps.sharedIds()
+      const reads = req.cids.map(() => undefined as Promise<Uint8Array | undefined> | undefined)
+      const start = (i: number) => {
+        if (i < reads.length) reads[i] = readBlock(deps.mimei, req.cids[i], shared)
+        reads[i]?.catch(() => {})
+      }
+      start(0)
+      for (let i = 0; i < req.cids.length; i++) {
+        for (let j = i + 1; j <= i + READ_AHEAD; j++) if (!reads[j]) start(j)
         await trafficGate(libp2p, peer)
-        parseCid(cid)
-        if (!deps.mimei.isServable(cid, deps.sharedIds())) {
+        const data = await reads[i]
+        reads[i] = undefined
+        if (!data) {
           yield { missing: true }
           continue
         }
-        // The receiver checks every hash; hashing here too would only double the work.
-        const data = deps.mimei.blocks.get(cid, false)
         deps.onServed?.(peer, data.length)
         meterServed(libp2p, peer, data.length)
         yield { parts: [data], size: data.length }
@@ -78,6 +87,27 @@ export function serveBlocks(libp2p: Libp2p, deps: BlockServerDeps, offense: Retu
     },
     offense,
   )
+}
+
+/** Blocks read ahead of the one being sent, per request. */
+const READ_AHEAD = 2
+
+/**
+ * A servable block's bytes, read on Bun's I/O threads (not hash-checked: the receiver checks every
+ * hash, hashing here too would only double the work); undefined when it is not servable here.
+ */
+async function readBlock(mimei: MiMeiStore, cid: string, shared: ReadonlySet<number>): Promise<Uint8Array | undefined> {
+  parseCid(cid)
+  const at = mimei.isServable(cid, shared) ? mimei.blocks.where(cid) : undefined
+  if (!at) return undefined
+  const bytes = await Bun.file(at.path)
+    .slice(at.off, at.off + at.size)
+    .bytes()
+    .catch(() => {
+      throw new NotFound(`block ${cid} is not on this node`)
+    })
+  if (bytes.length !== at.size) throw new NotFound(`block ${cid} is cut short on this node`)
+  return bytes
 }
 
 /** Whether `parts` hash to `cid` (sha2-256, the only hash this node makes or accepts). */

@@ -67,6 +67,15 @@ export interface SyncProgress {
 export type { SyncResult } from '../rpc/browser/types.ts'
 
 const PARALLEL = 4
+/** Blocks being written to this node's packs at once, per sync (each up to 4 MiB in memory). */
+const STORES_IN_FLIGHT = 8
+
+/** This node could not store a block (its disk): no other provider would help. */
+class StoreFailed extends Error {}
+const stored = (p: Promise<void>) =>
+  p.catch((err) => {
+    throw new StoreFailed(`storing a block failed: ${(err as Error).message}`)
+  })
 
 export class SyncJob {
   readonly done: Promise<SyncResult>
@@ -253,14 +262,18 @@ export class SyncJob {
           try {
             for await (const b of this.net.fetchBlocks(peer, want, signal)) {
               this.delivered.set(peer.toString(), (this.delivered.get(peer.toString()) ?? 0) + 1)
-              this.local.mimei.blocks.putChecked(b.cid, b.parts)
+              // Written off the event loop, a few at a time, while the next blocks arrive.
+              if (storing.length >= STORES_IN_FLIGHT) await storing.shift()
+              const write = stored(this.local.mimei.blocks.putCheckedAsync(b.cid, b.parts))
+              write.catch(() => {}) // awaited below; not an unhandled rejection meanwhile
+              storing.push(write)
               if (parseCid(b.cid).code !== RAW) out.push({ cid: b.cid, data: joined(b.parts) })
               this.state.blocks++
               this.state.bytes += b.size
               left.delete(b.cid)
             }
           } catch (err) {
-            if (signal.aborted) throw err
+            if (signal.aborted || err instanceof StoreFailed) throw err
             why = (err as Error).message
             this.local.log.info('provider failed; trying another', { peer: peer.toString(), error: (err as Error).message })
           }
@@ -269,7 +282,14 @@ export class SyncJob {
         if (want.length) throw new Timeout(`${want.length} blocks of ${this.mid} could not be fetched from ${providers.length} providers${why ? ` (the last said: ${why})` : ''}; run the sync again to resume`)
       }
     }
-    await Promise.all(Array.from({ length: Math.min(PARALLEL, batches.length) }, worker))
+    const storing: Promise<void>[] = []
+    try {
+      await Promise.all(Array.from({ length: Math.min(PARALLEL, batches.length) }, worker))
+    } finally {
+      // Every block received is stored (or failed) before the walk goes on or gives up.
+      await Promise.allSettled(storing)
+    }
+    await Promise.all(storing)
     return out
   }
 }

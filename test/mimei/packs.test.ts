@@ -3,7 +3,7 @@
 import { describe, expect, test } from 'bun:test'
 import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { blockStore } from '../../runtime/mimei/blocks.ts'
+import { blockStore, cidOf } from '../../runtime/mimei/blocks.ts'
 import { migrate, openDatabase } from '../../runtime/store/index.ts'
 import { tempDir } from '../helpers/node.ts'
 
@@ -33,6 +33,30 @@ describe('pack files', () => {
     }
     // 20 KiB blocks, packs closed at 64 KiB: four blocks a pack.
     expect(packFiles(dir)).toEqual(['1.pack', '2.pack', '3.pack'])
+    const { db, blocks } = open(dir)
+    for (const [i, cid] of cids.entries()) expect(blocks.get(cid)).toEqual(data[i])
+    blocks.close()
+    db.close()
+  })
+
+  test('blocks written off the event loop together, in pieces, each land where their row says, across pack changes', async () => {
+    using dir = tempDir('leither-packs-')
+    const data = Array.from({ length: 12 }, () => random(20 * KiB))
+    const cids = data.map((d) => cidOf(d))
+    {
+      const { db, blocks } = open(dir)
+      // All in flight at once, each in three pieces; a mixed-in synchronous put takes its own place.
+      const writes = data.map((d, i) => blocks.putCheckedAsync(cids[i], [d.subarray(0, 7000), d.subarray(7000, 7001), d.subarray(7001)]))
+      const extra = random(5 * KiB)
+      const extraCid = blocks.put(extra)
+      // Nothing is recorded before its bytes are written.
+      expect(cids.some((c) => blocks.has(c))).toBe(false)
+      await Promise.all(writes)
+      expect(blocks.get(extraCid)).toEqual(extra)
+      blocks.close()
+      db.close()
+    }
+    expect(packFiles(dir).length).toBeGreaterThan(2)
     const { db, blocks } = open(dir)
     for (const [i, cid] of cids.entries()) expect(blocks.get(cid)).toEqual(data[i])
     blocks.close()
