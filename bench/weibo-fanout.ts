@@ -3,11 +3,13 @@
 // Weibo (the page's store.js, run from Bun over /lib/leither.js) has a new post readable within 5 s
 // of the author's post call, over 5 posts, and the time it took (p50/p95/max). Anchor in the same
 // run: libp2p ping from the author's node to each follower's node. → bench/RESULTS.md
+// BENCH_TRACE=1: where each follower's time went (weibo-fanout-trace.ts), on stderr.
 import { peerIdFromString } from '@libp2p/peer-id'
 import { machineLine, table, writeSection } from './results.ts'
 import { withTimeout } from './support.ts'
 import { benchUser, closeStore, commit, load, percentile, pooled, store } from './weibo-support.ts'
 import { bootNetwork, peerIdOf } from '../test/helpers/network.ts'
+import { tracer } from './weibo-fanout-trace.ts'
 
 const quick = process.argv.includes('--quick')
 const FOLLOWERS = quick ? 4 : 20
@@ -44,12 +46,14 @@ try {
     }),
   )
   // A first post, not measured: followers that get it within 30 s are set up (their replicas and subscriptions).
+  const trace = process.env.BENCH_TRACE ? tracer(followerNodes, followers.map((f) => f.client), stores, wa.ownId, author.uid, author.client) : undefined
   const warm = await wa.post('hello, followers')
   const warmEnd = Date.now() + 30_000
   while (Date.now() < warmEnd && arrived.some((m) => !m.has(warm))) await Bun.sleep(100)
   warmed = arrived.filter((m) => m.has(warm)).length
   progress('warmed', warmed)
   for (let p = 0; p < POSTS; p++) {
+    trace?.begin(p)
     const t0 = Date.now()
     const id = await wa.post(`fan-out ${p} at ${t0}`)
     const deadline = t0 + WAIT_MS
@@ -62,6 +66,7 @@ try {
       if (at !== undefined && at - t0 <= GOAL_MS) within.push(at - t0)
     }
   }
+  trace?.report()
   const lib = authorNode.net!.libp2p as any
   for (const n of followerNodes) ping.push(await lib.services.ping.ping(peerIdFromString(peerIdOf(n))).catch(() => NaN))
   for (const u of [author, ...followers]) closeStore(u)
@@ -71,7 +76,7 @@ try {
 const ms = (xs: number[], p: number) => (xs.length ? `${percentile(xs, p).toFixed(0)} ms` : 'n/a')
 const md = [
   machineLine(),
-  `Commit ${commit()}; load average ${loadStart} at start, ${load()} at end. ${FOLLOWERS + 2} in-process nodes on 127.0.0.1 in a star around a node with no user; the author on one, one follower on each of ${FOLLOWERS} others, every store opened and following before a first, unmeasured post (${warmed} of ${FOLLOWERS} followers had it within 30 s). ${POSTS} measured posts, one after another (the next once every follower has the last or after ${WAIT_MS / 1000} s). "Readable" = the follower's store fired 'post' and getPost returned it.`,
+  `Commit ${commit()}${process.env.WEIBO_STORE ? ` with the store of ${process.env.WEIBO_STORE_NAME ?? process.env.WEIBO_STORE}` : ''}; load average ${loadStart} at start, ${load()} at end. ${FOLLOWERS + 2} in-process nodes on 127.0.0.1 in a star around a node with no user; the author on one, one follower on each of ${FOLLOWERS} others, every store opened and following before a first, unmeasured post (${warmed} of ${FOLLOWERS} followers had it within 30 s). ${POSTS} measured posts, one after another (the next once every follower has the last or after ${WAIT_MS / 1000} s). "Readable" = the follower's store fired 'post' and getPost returned it.`,
   '',
   table(
     ['', 'value'],

@@ -4,8 +4,9 @@
 import { loadavg } from 'node:os'
 // @ts-ignore: the generated browser client and the app's store are plain ES modules
 import { LeitherClient } from '../runtime/http/static/leither.js'
+// WEIBO_STORE=<path to a store.js>: another version of the app's store (to compare two on one tree).
 // @ts-ignore
-import { Weibo } from '../apps/weibo/store.js'
+const { Weibo } = await import(process.env.WEIBO_STORE ?? '../apps/weibo/store.js')
 import { createUserKey, signPassport, type KeyPair } from '../runtime/identity/index.ts'
 import type { TestKernel } from '../test/helpers/kernel.ts'
 import { callLocal } from '../test/helpers/kernel.ts'
