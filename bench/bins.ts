@@ -3,6 +3,7 @@ import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from '
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { compile, type Target } from '../builds/build.ts'
+import { JIT_POLICY } from '../builds/compile.ts'
 
 const root = join(import.meta.dir, '..')
 export const WORK_DIR = join(import.meta.dir, '.work')
@@ -35,9 +36,9 @@ export function buildCommit(): string {
   return git('status', '--porcelain', '--', 'runtime', 'syscalls', 'apps', 'package.json') ? `${head}-dirty` : head
 }
 
-/** The `bun build` flags builds/build.ts compile() uses for target `t` (the defines aside). */
+/** The `bun build` flags builds/build.ts compile() uses for target `t` (the defines and builds/compile.ts's one replaced module aside). */
 export const compileFlags = (t: Target, bytecode: boolean) =>
-  `--compile --minify --no-compile-autoload-dotenv --no-compile-autoload-bunfig --target=${t.bun}${bytecode ? ' --bytecode --format=esm' : ''}`
+  `--compile --minify --no-compile-autoload-dotenv --no-compile-autoload-bunfig --compile-jit-policy=${JIT_POLICY} --target=${t.bun}${bytecode ? ' --bytecode --format=esm' : ''}`
 
 /** leither for target `t` into `dir`, with the same defines as builds/build.ts. Returns the path. */
 export function buildLeither(t: Target, dir: string, bytecode: boolean): string {

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto'
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { GENERATED } from '../scripts/gen.ts'
+import type { CompileJob } from './compile.ts'
 
 /** The one target list. */
 export const TARGETS = [
@@ -39,15 +40,17 @@ export interface BuildOptions {
   define?: Record<string, unknown>
 }
 
-/** One `bun build --compile`; throws with bun's output when it fails. */
+/** One `bun build --compile` (builds/compile.ts, in a child process); throws with bun's output when it fails. */
 export function compile(t: Target, opts: BuildOptions): void {
-  // A node must not pick up a .env or bunfig.toml from whatever folder it is started in.
-  const args = [process.execPath, 'build', '--compile', '--minify', '--no-compile-autoload-dotenv', '--no-compile-autoload-bunfig', `--target=${t.bun}`, '--outfile', opts.outfile]
-  // --bytecode refuses top-level await unless the output is ESM.
-  if (opts.bytecode) args.push('--bytecode', '--format=esm')
-  for (const [k, v] of Object.entries(opts.define ?? {})) args.push('--define', `${k}=${JSON.stringify(v)}`)
-  args.push(opts.entry ?? join(root, 'runtime', 'main.ts'))
-  const r = Bun.spawnSync(args, { cwd: root, stdout: 'pipe', stderr: 'pipe' })
+  const job: CompileJob = {
+    entry: opts.entry ?? join(root, 'runtime', 'main.ts'),
+    outfile: opts.outfile,
+    target: t.bun,
+    bytecode: opts.bytecode,
+    define: Object.fromEntries(Object.entries(opts.define ?? {}).map(([k, v]) => [k, JSON.stringify(v)])),
+    leither: opts.entry === undefined,
+  }
+  const r = Bun.spawnSync([process.execPath, join(root, 'builds', 'compile.ts'), JSON.stringify(job)], { cwd: root, stdout: 'pipe', stderr: 'pipe' })
   if (r.exitCode !== 0) throw new Error(`build of ${t.name} failed:\n${r.stderr.toString()}${r.stdout.toString()}`)
 }
 

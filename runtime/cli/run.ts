@@ -42,5 +42,8 @@ export async function runCommand(p: Parsed): Promise<number> {
 
   // The one line scripts and tests wait for; everything else goes to stderr and the log.
   process.stdout.write(`ready ${kernel.url}\n`)
+  // The binary starts with the JIT held back (builds/compile.ts JIT_POLICY): code that ran only to
+  // start stays uncompiled. From here on, requests get the normal JIT.
+  Bun.unsafe.setJITPolicy(1)
   return done
 }
