@@ -67,15 +67,11 @@ export interface SyncProgress {
 export type { SyncResult } from '../rpc/browser/types.ts'
 
 const PARALLEL = 4
-/** Blocks being written to this node's packs at once, per sync (each up to 4 MiB in memory). */
+/** Blocks being written to this node's packs off the event loop at once, per sync (each up to 4 MiB in memory). */
 const STORES_IN_FLIGHT = 8
 
 /** This node could not store a block (its disk): no other provider would help. */
 class StoreFailed extends Error {}
-const stored = (p: Promise<void>) =>
-  p.catch((err) => {
-    throw new StoreFailed(`storing a block failed: ${(err as Error).message}`)
-  })
 
 export class SyncJob {
   readonly done: Promise<SyncResult>
@@ -262,11 +258,7 @@ export class SyncJob {
           try {
             for await (const b of this.net.fetchBlocks(peer, want, signal)) {
               this.delivered.set(peer.toString(), (this.delivered.get(peer.toString()) ?? 0) + 1)
-              // Written off the event loop, a few at a time, while the next blocks arrive.
-              if (storing.length >= STORES_IN_FLIGHT) await storing.shift()
-              const write = stored(this.local.mimei.blocks.putCheckedAsync(b.cid, b.parts))
-              write.catch(() => {}) // awaited below; not an unhandled rejection meanwhile
-              storing.push(write)
+              this.store(b.cid, b.parts)
               if (parseCid(b.cid).code !== RAW) out.push({ cid: b.cid, data: joined(b.parts) })
               this.state.blocks++
               this.state.bytes += b.size
@@ -282,14 +274,45 @@ export class SyncJob {
         if (want.length) throw new Timeout(`${want.length} blocks of ${this.mid} could not be fetched from ${providers.length} providers${why ? ` (the last said: ${why})` : ''}; run the sync again to resume`)
       }
     }
-    const storing: Promise<void>[] = []
     try {
       await Promise.all(Array.from({ length: Math.min(PARALLEL, batches.length) }, worker))
     } finally {
       // Every block received is stored (or failed) before the walk goes on or gives up.
-      await Promise.allSettled(storing)
+      await Promise.allSettled(this.storing)
     }
-    await Promise.all(storing)
+    const failed = (await Promise.allSettled(this.storing.splice(0))).find((r) => r.status === 'rejected')
+    if (failed) throw (failed as PromiseRejectedResult).reason
     return out
+  }
+
+  private readonly storing: Promise<void>[] = []
+  private writing = 0
+
+  /**
+   * Stores a checked block: written off the event loop while the next blocks arrive, up to
+   * STORES_IN_FLIGHT at once. When the disk is that far behind, the block is written here and now,
+   * holding the event loop as a synchronous write does: the connection is not read meanwhile, so
+   * the sender waits (TCP) instead of the blocks piling up in memory or past the stream's buffer.
+   */
+  private store(cid: string, parts: Uint8Array[]): void {
+    const { blocks } = this.local.mimei
+    if (this.writing >= STORES_IN_FLIGHT) {
+      try {
+        blocks.putChecked(cid, parts)
+      } catch (err) {
+        throw new StoreFailed(`storing a block failed: ${(err as Error).message}`)
+      }
+      return
+    }
+    this.writing++
+    const write = blocks.putCheckedAsync(cid, parts).then(
+      () => void this.writing--,
+      (err) => {
+        this.writing--
+        throw new StoreFailed(`storing a block failed: ${(err as Error).message}`)
+      },
+    )
+    write.catch(() => {}) // looked at when the fetch ends; not an unhandled rejection meanwhile
+    this.storing.push(write)
   }
 }
