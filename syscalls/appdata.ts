@@ -5,10 +5,12 @@ import { InvalidParams, PermissionDenied } from '../runtime/errors.ts'
 import { boxKey } from '../runtime/identity/box.ts'
 import { fromBase64Url, keyId, toBase64Url } from '../runtime/identity/keys.ts'
 import { loadUserKey } from '../runtime/identity/keystore.ts'
+import { HINTS_PER_TAKE, leaveHint, MAX_HINT_BYTES, MAX_HINTS_PER_SENDER, takeHints } from '../runtime/apps/hints.ts'
 import { checkLastArgs, MAX_LAST_IDS, MAX_LAST_WAIT_SEC, waitLast } from '../runtime/apps/last-versions.ts'
 import { syscall, type SyscallRow } from './row.ts'
 
 export { MAX_LAST_IDS, MAX_LAST_WAIT_SEC } from '../runtime/apps/last-versions.ts'
+export { MAX_HINTS_PER_SENDER, MAX_HINTS_PER_RECIPIENT, HINTS_PER_TAKE } from '../runtime/apps/hints.ts'
 
 export const APPDATA_SYSCALLS: SyscallRow[] = [
   syscall<[string, string, boolean | undefined]>({
@@ -97,5 +99,35 @@ export const APPDATA_SYSCALLS: SyscallRow[] = [
       const a = checkLastArgs(mids, since, wait)
       return waitLast(ctx.sys.mimei, ctx.sys.replication, ctx.grant, a.mids, a.since, a.waitSec)
     },
+  }),
+  syscall<[string, string, unknown]>({
+    name: 'AppDataHint',
+    sid: true,
+    params: [
+      { name: 'appid', type: 'string', doc: "the app (an app's session: its own id)" },
+      { name: 'to', type: 'string', doc: 'the user of this node the hint is for' },
+      { name: 'body', type: 'map', doc: `what to tell her, at most ${MAX_HINT_BYTES} bytes as JSON` },
+    ],
+    returns: '{at}',
+    returnsType: '{ at: number }',
+    app: 'basic',
+    capability: 'session',
+    errors: ['InvalidParams', 'PermissionDenied', 'QuotaExceeded'],
+    doc:
+      "Leaves a hint for another user of this node in the app's data space, from the caller (her session proves it): how a user whose key is not on the node tells another of something, as a message would. " +
+      `A sender holds at most ${MAX_HINTS_PER_SENDER} unread hints per recipient (QuotaExceeded past that, until she takes them). The recipient takes them with AppDataHints.`,
+    handler: (ctx, appid, to, body) => leaveHint(ctx.sys.mimei, ctx.grant, appid, to, body),
+  }),
+  syscall<[string]>({
+    name: 'AppDataHints',
+    sid: true,
+    params: [{ name: 'appid', type: 'string', doc: "the app (an app's session: its own id)" }],
+    returns: 'list of {from, body, at}, each sender’s oldest first',
+    returnsType: '{ from: string; body: Record<string, unknown>; at: number }[]',
+    app: 'basic',
+    capability: 'session',
+    errors: ['InvalidParams', 'PermissionDenied'],
+    doc: `Takes the hints other users of this node left for the caller in the app's data space (AppDataHint), up to ${HINTS_PER_TAKE} per call: they are removed as they are returned.`,
+    handler: (ctx, appid) => takeHints(ctx.sys.mimei, ctx.grant, appid),
   }),
 ]

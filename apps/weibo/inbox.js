@@ -12,7 +12,7 @@ const parse = (v) => {
 }
 /** Announcements waiting for the actor's area to arrive are kept this long, then dropped. */
 const PENDING_MS = 24 * 3600 * 1000
-/** Hints taken per fetch (the rest wait for the next one). */
+/** Hints the node gives per AppDataHints call (its HINTS_PER_TAKE): a full one means more wait. */
 const MAX_HINTS = 500
 /** Longest an actor whose area is not reachable waits before the next try (2 s, 4 s, … up to this). */
 const RETRY_MS = 60 * 1000
@@ -39,17 +39,20 @@ export class Inbox {
       await node.Set(wb.priv, 'msgseq', since)
       if (list.length < 500) break
     }
-    // Users of this node leave hints in the node's shared area instead (no key needed to send):
-    // the sender is not proven there, which the checks below do not need (a DM must open).
-    const hints = Object.entries((await node.Hgetall(wb.shared, `inbox:${wb.me}`)) ?? {}).slice(0, MAX_HINTS)
-    for (const [id, v] of hints) {
-      const h = parse(v)
-      if (h && /^[A-Za-z0-9_-]{27}$/.test(h.from) && h.body && typeof h.body === 'object') {
-        await node.Hset(wb.priv, 'pending', `h${id}`, JSON.stringify({ from: h.from, body: h.body, at: Number(h.at) || Date.now(), hint: true }))
-        n++
+    // Users of this node leave hints through the node instead (no key needed to send; the node
+    // names the sender and limits how many unread ones each may leave): taken, then pending.
+    for (;;) {
+      const hints = (await node.AppDataHints(wb.appId).catch(() => [])) ?? []
+      for (const h of hints) {
+        if (h && /^[A-Za-z0-9_-]{27}$/.test(h.from) && h.body && typeof h.body === 'object') {
+          await node.Hset(wb.priv, 'pending', `h${h.from}/${h.at}/${Math.random().toString(36).slice(2, 10)}`, JSON.stringify({ from: h.from, body: h.body, at: Number(h.at) || Date.now(), hint: true }))
+          n++
+        }
       }
-      await node.Hdel(wb.shared, `inbox:${wb.me}`, id)
+      if (hints.length < MAX_HINTS) break
     }
+    // Hints of Weibo 0.2 in the node's shared area (anyone could write them, unlimited): dropped.
+    if (!this.dropped) this.dropped = await node.Del(wb.shared, `inbox:${wb.me}`).then(() => true, () => false)
     return n
   }
 

@@ -393,8 +393,8 @@ export class Weibo extends Feed {
   }
 
   /**
-   * Tells `to` that I did something about her: a hint in this node's shared area when she is a
-   * user here, else a message to her node (kept for her while she is away); then a doorbell
+   * Tells `to` that I did something about her: a hint through this node (AppDataHint) when she is
+   * a user here, else a message to her node (kept for her while she is away); then a doorbell
    * event for her open pages. `must`: throw when it cannot be sent.
    */
   async announce(to, body, must = false) {
@@ -404,7 +404,11 @@ export class Weibo extends Feed {
       return this.commit('index')
     }
     if (await this.isLocal(to)) {
-      await this.node.Hset(this.shared, `inbox:${to}`, newId(), JSON.stringify({ from: this.me, body, at: Date.now() }))
+      // The node names me as the sender and limits my unread hints to her (QuotaExceeded past it).
+      const left = await this.node.AppDataHint(this.appId, to, body).catch((e) => {
+        if (must || !/^QuotaExceeded/.test(String(e?.message))) throw e
+      })
+      if (left === undefined) return
     } else {
       const sent = await this.need('msg.send', () => this.node.SendMsg({ to, app: APP, body }))
       if (sent === undefined && must) throw new Error('sending needs the msg.send permission')

@@ -1223,4 +1223,18 @@ export declare class LeitherClient {
    * @returns {Promise<Record<string, number | null>>} a map of MiMei id → its newest version here (null when it is not here or you may not read it)
    */
   MMLast(mids: unknown[], since?: Record<string, unknown>, wait?: number): Promise<Record<string, number | null>>
+  /**
+   * Leaves a hint for another user of this node in the app's data space, from the caller (her session proves it): how a user whose key is not on the node tells another of something, as a message would. A sender holds at most 100 unread hints per recipient (QuotaExceeded past that, until she takes them). The recipient takes them with AppDataHints.
+   * @param {string} appid the app (an app's session: its own id)
+   * @param {string} to the user of this node the hint is for
+   * @param {Record<string, unknown>} body what to tell her, at most 2048 bytes as JSON
+   * @returns {Promise<{ at: number }>} {at}
+   */
+  AppDataHint(appid: string, to: string, body: Record<string, unknown>): Promise<{ at: number }>
+  /**
+   * Takes the hints other users of this node left for the caller in the app's data space (AppDataHint), up to 500 per call: they are removed as they are returned.
+   * @param {string} appid the app (an app's session: its own id)
+   * @returns {Promise<{ from: string; body: Record<string, unknown>; at: number }[]>} list of {from, body, at}, each sender’s oldest first
+   */
+  AppDataHints(appid: string): Promise<{ from: string; body: Record<string, unknown>; at: number }[]>
 }

@@ -3038,6 +3038,24 @@ LeitherClient.prototype.UserBoxKey = function (peerPk, context) {
 LeitherClient.prototype.MMLast = function (mids, since, wait) {
   return this.call("MMLast", [this.sid, mids, since, wait]);
 };
+/**
+ * Leaves a hint for another user of this node in the app's data space, from the caller (her session proves it): how a user whose key is not on the node tells another of something, as a message would. A sender holds at most 100 unread hints per recipient (QuotaExceeded past that, until she takes them). The recipient takes them with AppDataHints.
+ * @param {string} appid the app (an app's session: its own id)
+ * @param {string} to the user of this node the hint is for
+ * @param {Record<string, unknown>} body what to tell her, at most 2048 bytes as JSON
+ * @returns {Promise<{ at: number }>} {at}
+ */
+LeitherClient.prototype.AppDataHint = function (appid, to, body) {
+  return this.call("AppDataHint", [this.sid, appid, to, body]);
+};
+/**
+ * Takes the hints other users of this node left for the caller in the app's data space (AppDataHint), up to 500 per call: they are removed as they are returned.
+ * @param {string} appid the app (an app's session: its own id)
+ * @returns {Promise<{ from: string; body: Record<string, unknown>; at: number }[]>} list of {from, body, at}, each sender’s oldest first
+ */
+LeitherClient.prototype.AppDataHints = function (appid) {
+  return this.call("AppDataHints", [this.sid, appid]);
+};
 
 export {
   LeitherClient,
