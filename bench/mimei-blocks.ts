@@ -33,6 +33,21 @@ const cpuMs = () => {
   const u = process.cpuUsage()
   return (u.user + u.system) / 1000
 }
+/** CPU time of the main thread alone (both nodes' event loop), ms: /proc's schedstat, where there is one. */
+const mainMs = () => {
+  try {
+    return Number(readFileSync(`/proc/${process.pid}/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6
+  } catch {
+    return NaN
+  }
+}
+/** Runs `fn`, returning its result with the process's and the main thread's CPU ms spent meanwhile. */
+async function withCpu<T>(fn: () => Promise<T>): Promise<T & { cpu: number; main: number }> {
+  const c0 = cpuMs()
+  const m0 = mainMs()
+  const out = await fn()
+  return Object.assign(out as object, { cpu: cpuMs() - c0, main: mainMs() - m0 }) as T & { cpu: number; main: number }
+}
 
 /** A published file MiMei of `bytes` random bytes on `author`; its mid and block CIDs. */
 async function makeFile(author: TestKernel, sid: string, name: string, bytes: number) {
@@ -170,7 +185,8 @@ const storage = Array.from({ length: ROUNDS }, (_, i) => {
   return r
 })
 const net = await bootNetwork(2, { topology: 'chain' })
-const runs: { bare: number; fetch: number; sync: number; syncCpu: number; bareCpu: number }[] = []
+type Path = 'bare' | 'fetch' | 'sync'
+const runs: (Record<Path, number> & Record<`${Path}Cpu` | `${Path}Main`, number>)[] = []
 const installs: Awaited<ReturnType<typeof installWays>>[] = []
 let fileBytes = 0
 try {
@@ -192,20 +208,32 @@ try {
   for (let i = 0; i < ROUNDS; i++) files.push(await makeFile(author, sa, `f${i}`, BYTES))
   for (const [i, f] of files.entries()) {
     process.stderr.write(`round ${i + 1}: `)
-    let c0 = cpuMs()
-    const bare = await sendLibp2p(reader.net!.libp2p, tcpAddr(author), Math.ceil(BYTES / 65536) * 65536)
-    const bareCpu = cpuMs() - c0
-    const fetched = await fetchOnly(reader, author, f.cids)
-    c0 = cpuMs()
-    const t0 = performance.now()
-    const r = (await callLocal(reader, 'MiMeiSync', sr, f.mid)) as SyncResult
-    const syncMs = performance.now() - t0
-    const syncCpu = cpuMs() - c0
+    const bare = await withCpu(() => sendLibp2p(reader.net!.libp2p, tcpAddr(author), Math.ceil(BYTES / 65536) * 65536))
+    const fetched = await withCpu(() => fetchOnly(reader, author, f.cids))
+    const synced = await withCpu(async () => {
+      const t0 = performance.now()
+      const r = (await callLocal(reader, 'MiMeiSync', sr, f.mid)) as SyncResult
+      return { r, bytes: r.bytes, ms: performance.now() - t0 }
+    })
+    const r = synced.r
     fileBytes = r.bytes
     const mbs = (b: number, ms: number) => b / 1e6 / (ms / 1000)
-    runs.push({ bare: mbs(bare.bytes, bare.ms), fetch: mbs(fetched.bytes, fetched.ms), sync: mbs(r.bytes, syncMs), syncCpu: syncCpu / (r.bytes / 1e6), bareCpu: bareCpu / (bare.bytes / 1e6) })
+    const perMB = (x: { bytes: number }, ms: number) => ms / (x.bytes / 1e6)
+    runs.push({
+      bare: mbs(bare.bytes, bare.ms),
+      fetch: mbs(fetched.bytes, fetched.ms),
+      sync: mbs(r.bytes, synced.ms),
+      bareCpu: perMB(bare, bare.cpu),
+      fetchCpu: perMB(fetched, fetched.cpu),
+      syncCpu: perMB(synced, synced.cpu),
+      bareMain: perMB(bare, bare.main),
+      fetchMain: perMB(fetched, fetched.main),
+      syncMain: perMB(synced, synced.main),
+    })
     const last = runs.at(-1)!
-    process.stderr.write(`bare ${last.bare.toFixed(1)}, /leither/block ${last.fetch.toFixed(1)}, MiMeiSync ${last.sync.toFixed(1)} MB/s (${r.blocks} blocks); CPU ms/MB bare ${last.bareCpu.toFixed(2)}, MiMeiSync ${last.syncCpu.toFixed(2)}\n`)
+    process.stderr.write(
+      `bare ${last.bare.toFixed(1)}, /leither/block ${last.fetch.toFixed(1)}, MiMeiSync ${last.sync.toFixed(1)} MB/s (${r.blocks} blocks); CPU ms/MB (process / main thread) bare ${last.bareCpu.toFixed(2)} / ${last.bareMain.toFixed(2)}, /leither/block ${last.fetchCpu.toFixed(2)} / ${last.fetchMain.toFixed(2)}, MiMeiSync ${last.syncCpu.toFixed(2)} / ${last.syncMain.toFixed(2)}\n`,
+    )
     const inst = await installWays(reader, r, i)
     installs.push(inst)
     process.stderr.write(`  install as cur: on a worker ${inst.worker.ms.toFixed(0)} ms (longest loop gap ${inst.worker.gap.toFixed(0)} ms), in one turn ${inst.oneTurn.ms.toFixed(0)} ms (gap ${inst.oneTurn.gap.toFixed(0)} ms)\n`)
@@ -216,9 +244,16 @@ try {
 const loadEnd = loadavg()[0]
 
 const bare = median(runs.map((r) => r.bare))
-const row = (name: string, pick: (r: (typeof runs)[0]) => number, cpu?: (r: (typeof runs)[0]) => number) => {
-  const v = median(runs.map(pick))
-  return [name, v.toFixed(1), `${((v / bare) * 100).toFixed(0)} %`, runs.map((r) => pick(r).toFixed(1)).join(', '), cpu ? median(runs.map(cpu)).toFixed(2) : '']
+const row = (name: string, path: Path) => {
+  const v = median(runs.map((r) => r[path]))
+  return [
+    name,
+    v.toFixed(1),
+    `${((v / bare) * 100).toFixed(0)} %`,
+    runs.map((r) => r[path].toFixed(1)).join(', '),
+    median(runs.map((r) => r[`${path}Cpu`])).toFixed(2),
+    median(runs.map((r) => r[`${path}Main`])).toFixed(2),
+  ]
 }
 /** The commit measured: LEITHER_BENCH_COMMIT when run from an exported tree, else the checkout's HEAD. */
 const commit = process.env.LEITHER_BENCH_COMMIT || Bun.spawnSync(['git', 'rev-parse', '--short', 'HEAD']).stdout.toString().trim() || 'unknown'
@@ -228,9 +263,9 @@ writeSection(
     `${machineLine()} Commit ${commit}. Noise cipher: ${selectNoiseCrypto().cipher}. Two nodes in one process on 127.0.0.1.`,
     `1-minute load average ${loadStart.toFixed(1)} at the start, ${loadEnd.toFixed(1)} at the end (2 cores, shared).`,
     '',
-    `A ${(fileBytes / 1e6).toFixed(0)} MB file MiMei (random bytes, 256 KiB blocks), ${ROUNDS} rounds; each round, one after another: the same bytes on one bare libp2p stream (TCP + Noise + Yamux, 64 KiB writes) from the reader to the author; the version's blocks over /leither/block alone (${IN_FLIGHT} requests of ${MAX_BLOCKS_PER_REQUEST} in flight, hash-checked, not stored); MiMeiSync of a MiMei the reader has not seen (DAG walk, fetch, check, store, install). Median round shown. CPU: this process (both nodes), ms per MB moved.`,
+    `A ${(fileBytes / 1e6).toFixed(0)} MB file MiMei (random bytes, 256 KiB blocks), ${ROUNDS} rounds; each round, one after another: the same bytes on one bare libp2p stream (TCP + Noise + Yamux, 64 KiB writes) from the reader to the author; the version's blocks over /leither/block alone (${IN_FLIGHT} requests of ${MAX_BLOCKS_PER_REQUEST} in flight, hash-checked, not stored); MiMeiSync of a MiMei the reader has not seen (DAG walk, fetch, check, store, install). Median round shown. CPU, ms per MB moved: this process (both nodes, every thread), and its main thread alone (both nodes' event loop; /proc schedstat), which a wait for a CPU does not inflate.`,
     '',
-    table(['path', 'MB/s', 'of bare stream', 'rounds', 'CPU ms/MB'], [row('bare libp2p stream', (r) => r.bare, (r) => r.bareCpu), row('/leither/block, not stored', (r) => r.fetch), row('MiMeiSync (stored, installed)', (r) => r.sync, (r) => r.syncCpu)], ' rrr '),
+    table(['path', 'MB/s', 'of bare stream', 'rounds', 'CPU ms/MB', 'main thread CPU ms/MB'], [row('bare libp2p stream', 'bare'), row('/leither/block, not stored', 'fetch'), row('MiMeiSync (stored, installed)', 'sync')], ' rrrrr'),
     '',
     `Installing the synced version as \`cur\` of a new MiMei on the reader after each round (its blocks all there), two ways in an order that turns each round: as MiMeiSync does (the bytes copied on a worker thread, then moved in by the transaction) and in one turn of the event loop inside the transaction (installVersionNow; every install before commit 6fceb0b). Longest gap: between two firings of a 5 ms timer during the install. Median round shown.`,
     '',
