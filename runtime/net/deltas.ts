@@ -16,6 +16,8 @@ export interface SinceDelta extends Delta {
 
 /** Largest delta (encoded) sent inside an announcement; larger ones are fetched on request. */
 export const INLINE_DELTA_MAX = 64 * 1024
+/** How long one peer may take to send a delta before the next is asked. */
+const DELTA_ASK_MS = 10_000
 
 export interface DeltaDeps {
   mimei: MiMeiStore
@@ -102,7 +104,9 @@ export function deltas(deps: DeltaDeps) {
       }
     }
     for (const peer of providers.slice(0, 3)) {
-      const delta = await fetchDelta(libp2p, peer, record.mid, record.ver, b.base.seq, signal, deltaLimit(record, b.base)).catch(() => undefined)
+      // A peer that does not answer in DELTA_ASK_MS is passed over (the next one, or blocks, instead).
+      const one = AbortSignal.any([signal, AbortSignal.timeout(DELTA_ASK_MS)])
+      const delta = await fetchDelta(libp2p, peer, record.mid, record.ver, b.base.seq, one, deltaLimit(record, b.base)).catch(() => undefined)
       if (!delta) continue
       try {
         return apply(record, b.target, delta)

@@ -61,8 +61,11 @@ export interface FollowDeps {
   installedVer(mid: string): number
   /** Whether a sync of the MiMei is running now. */
   syncing(mid: string): boolean
-  /** Syncs a version the network has (queued after a running sync of the same MiMei). */
-  sync(mid: string, opts: { ver?: number; from?: PeerId[]; delta?: SinceDelta }): void
+  /**
+   * Syncs a version the network has (queued after a running sync of the same MiMei). `catchUp`:
+   * the newest version is not known yet; a sync of a named version replaces this one.
+   */
+  sync(mid: string, opts: { ver?: number; from?: PeerId[]; delta?: SinceDelta; catchUp?: boolean }): void
 }
 
 export function following(deps: FollowDeps) {
@@ -113,15 +116,23 @@ export function following(deps: FollowDeps) {
   }
 
   let startedAt = 0
+  /** Whether the catch-up waits for a first peer (none was connected when it was due). */
+  let catchUpWaits = false
   const onIdentify = (evt: CustomEvent<{ peerId: PeerId; protocols: string[] }>) => {
     if (!running || Date.now() - startedAt > RETURN_WINDOW_MS || !evt.detail.protocols.includes(MIMEI_PROTOCOL.id)) return
     const provided = records.shared().filter((s) => s.mode === 'provide').slice(0, ASK_ON_CONNECT)
     for (const { mid } of provided) ask(evt.detail.peerId, mid)
+    if (catchUpWaits) catchUp()
   }
 
-  /** After a restart or a partition: every provided MiMei is checked against the network once. */
+  /**
+   * After a restart or a partition: every provided MiMei is checked against the network once. With
+   * no peer yet there is nobody to ask (nor a DHT routing table): it waits for the first one.
+   */
   const catchUp = () => {
-    for (const { mid, mode } of records.shared()) if (mode === 'provide') deps.sync(mid, {})
+    catchUpWaits = running && libp2p.getPeers().length === 0
+    if (!running || catchUpWaits) return
+    for (const { mid, mode } of records.shared()) if (mode === 'provide') deps.sync(mid, { catchUp: true })
   }
 
   const setPollInterval = (ms: number) => {

@@ -38,6 +38,8 @@ const REANNOUNCE_MS = 6 * 3600_000
  * explicit publish puts at once. Followers have the version by gossip meanwhile.
  */
 const DHT_SETTLE_MS = 3_000
+/** How long one peer may take to answer for the newest record of a MiMei. */
+const PEER_ASK_MS = 5_000
 
 export class Replication implements Subsystem {
   readonly name = 'replication'
@@ -95,7 +97,7 @@ export class Replication implements Subsystem {
       log: this.log,
       installedVer: (mid) => this.installedVer(mid),
       syncing: (mid) => this.jobs.get(mid)?.finished === false,
-      sync: (mid, opts) => void this.startSync(mid, opts).done.catch(() => {}),
+      sync: (mid, { catchUp, ...opts }) => void this.startSync(mid, opts, catchUp).done.catch(() => {}),
     })
     this.follow.start()
     // A published MiMei announces each new version as soon as it is backed up.
@@ -279,7 +281,10 @@ export class Replication implements Subsystem {
     const dht = this.libp2p.contentRouting
       .get(recordKey(mid), { signal: AbortSignal.any([dhtAbort.signal, AbortSignal.timeout(5000), ...(signal ? [signal] : [])]) })
       .then((v) => consider(decodeRecord(v)), () => {})
-    await Promise.all(providers.slice(0, 8).map((p) => fetchRecord(this.libp2p, p, mid, undefined, signal).then(consider, () => {})))
+    // Each provider gets PEER_ASK_MS: a hung or hostile one must not hold a sync (and the
+    // announced versions queued behind it) for the protocol's 30 s.
+    const ask = () => AbortSignal.any([AbortSignal.timeout(PEER_ASK_MS), ...(signal ? [signal] : [])])
+    await Promise.all(providers.slice(0, 8).map((p) => fetchRecord(this.libp2p, p, mid, undefined, ask()).then(consider, () => {})))
     if (best) await Promise.race([dht, Bun.sleep(1000)])
     else await dht
     dhtAbort.abort()
@@ -290,11 +295,22 @@ export class Replication implements Subsystem {
 
   /** Newer versions announced while a sync of the same MiMei was running: synced right after it. */
   private readonly pending = new Map<string, SyncOptions>()
+  /** Jobs that are a catch-up after a start (following.ts): replaced by a sync of a named version. */
+  private readonly catchUps = new WeakSet<SyncJob>()
   /** Failed syncs of provided MiMei in a row, for the retry backoff. */
   private readonly failures = new Map<string, number>()
 
-  startSync(mid: string, opts: SyncOptions): SyncJob {
+  /** `catchUp`: the node's catch-up after a start (following.ts), replaced by a sync of a named version. */
+  startSync(mid: string, opts: SyncOptions, catchUp = false): SyncJob {
     const running = this.jobs.get(mid)
+    if (running && !running.finished && this.catchUps.has(running) && opts.ver !== undefined && opts.ver > this.installedVer(mid)) {
+      // A catch-up after a start looks for the newest version without knowing it, and may be asking
+      // peers that are slow or behind; a version a peer named (or announced) replaces it at once.
+      this.pending.set(mid, { ver: opts.ver, from: opts.from, delta: opts.delta })
+      this.catchUps.delete(running)
+      running.cancel()
+      return running
+    }
     if (running && !running.finished) {
       // The newest version wanted (and its announced delta) runs after this job.
       if (opts.ver !== undefined && opts.ver > (this.pending.get(mid)?.ver ?? 0)) this.pending.set(mid, { ver: opts.ver, from: opts.from, delta: opts.delta })
@@ -310,6 +326,7 @@ export class Replication implements Subsystem {
       syncRef: (ref, depth) => this.startSync(ref, { depth, startedBy: opts.startedBy }).done.then(() => undefined),
     })
     this.jobs.set(mid, job)
+    if (catchUp) this.catchUps.add(job)
     const next = () => {
       const wanted = this.pending.get(mid)
       this.pending.delete(mid)
