@@ -104,6 +104,12 @@ export function offenseLog(log: Logger) {
   }
 }
 
+/**
+ * Bytes a stream may hold unread: a message of the largest size allowed and the next one arriving
+ * behind it (the muxer's window grows as data arrives, not as it is read; this is the bound).
+ */
+const bufferFor = (spec: ProtocolSpec<unknown, unknown>) => Math.max(4 * 1024 * 1024, 2 * (spec.maxBytes + 16))
+
 export async function serve<Req, Res>(
   libp2p: Libp2p,
   spec: ProtocolSpec<Req, Res>,
@@ -114,7 +120,7 @@ export async function serve<Req, Res>(
     spec.id,
     async (stream: Stream, connection) => {
       const peer = connection.remotePeer
-      const lp = lpStream(stream, { maxDataLength: spec.maxBytes })
+      const lp = lpStream(stream, { maxDataLength: spec.maxBytes, maxBufferSize: bufferFor(spec) })
       const signal = AbortSignal.timeout(spec.timeoutMs ?? 30_000)
       let req: Req
       try {
@@ -154,7 +160,7 @@ export async function* call<Req, Res>(
 ): AsyncGenerator<Res> {
   const signal = options.signal ? AbortSignal.any([options.signal, AbortSignal.timeout(spec.timeoutMs ?? 30_000)]) : AbortSignal.timeout(spec.timeoutMs ?? 30_000)
   const stream = await libp2p.dialProtocol(peer, spec.id, { signal, runOnLimitedConnection: true })
-  const lp = lpStream(stream, { maxDataLength: spec.maxBytes })
+  const lp = lpStream(stream, { maxDataLength: spec.maxBytes, maxBufferSize: bufferFor(spec) })
   let total = 0
   try {
     await lp.write(cbor.encode(req), { signal })

@@ -85,3 +85,11 @@ test("the server's refusal arrives as an error; both nodes keep serving afterwar
   for await (const b of fetchBlocks(net.nodes[0].net!.libp2p, net.nodes[1].net!.libp2p.peerId, [cid])) back.push(b.cid)
   expect(back).toEqual([])
 })
+
+test('blocks of the largest size the protocol allows (4 MiB) arrive whole, one right after the other', async () => {
+  const big = new Uint8Array(4 * 1024 * 1024).map((_, i) => (i * 7) & 0xff)
+  const bigCid = cidOf(big)
+  await answerWith([frame(0, big), frame(0, big)])
+  const got = await fetchAll([bigCid, bigCid])
+  expect(got.map((g) => g.size)).toEqual([big.length, big.length])
+})
