@@ -94,6 +94,7 @@ try {
         try {
           await until(`node ${i} at version ${want}`, async () => ((await versionsOf(nodes[i], mid)).last ?? 0) >= want, GIVE_UP_MS)
           catchUps.push(Date.now() - back)
+          if (process.env.BENCH_VERBOSE) await Bun.write(`/tmp/churn-node-${i}-${Date.now()}-ok-${Date.now() - back}ms.log`, nodes[i].proc.stderr())
         } catch {
           missed++
           if (process.env.BENCH_VERBOSE) await Bun.write(`/tmp/churn-node-${i}-${Date.now()}.log`, nodes[i].proc.stderr())

@@ -81,10 +81,10 @@ export function linesOf(node: Node, re: RegExp): { at: number; line: string }[] 
 }
 
 /** Starts `leither run` on a data dir (a new one unless given), logged in as its owner. */
-export async function bootNode(bootstrap: string[], env: Record<string, string>, opts: { dir?: string & Disposable; p2pPort?: number } = {}): Promise<Node> {
+export async function bootNode(bootstrap: string[], env: Record<string, string>, opts: { dir?: string & Disposable; p2pPort?: number; cmd?: string[]; args?: string[] } = {}): Promise<Node> {
   const dir = opts.dir ?? tempDir('leither-bench-')
-  const args = ['--data', dir, '--port', '0', '--host', '127.0.0.1', '--log-level', 'info', ...(opts.p2pPort ? ['--p2p-port', String(opts.p2pPort)] : []), ...bootstrap.flatMap((a) => ['--bootstrap', a])]
-  const proc = await startNode(args, { env, timeoutMs: 60_000 })
+  const args = ['--data', dir, '--port', '0', '--host', '127.0.0.1', '--log-level', 'info', ...(opts.p2pPort ? ['--p2p-port', String(opts.p2pPort)] : []), ...bootstrap.flatMap((a) => ['--bootstrap', a]), ...(opts.args ?? [])]
+  const proc = await startNode(args, { env, timeoutMs: 60_000, cmd: opts.cmd })
   const s = connect({ flags: { data: dir, node: proc.url }, args: [] } as unknown as Parsed)
   await s.login()
   return { proc, dir, s }
