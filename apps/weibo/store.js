@@ -199,6 +199,7 @@ export class Weibo extends Feed {
         await Promise.all(chunk.map((m) => this.seenVersion(mids.get(m), got?.[m])))
       }),
     )
+    return all.length
   }
 
   /** A followee's area is at version `last` here: the first time a mark, later a newer one fires 'change' (and 'post'). */
@@ -220,11 +221,13 @@ export class Weibo extends Feed {
 
   /** The long poll of MMLast, one after another while the page is open (a failed one waits a poll's time). */
   async tail() {
+    const pause = () => new Promise((r) => setTimeout(r, POLL_MS))
     while (!this.closed) {
       try {
-        await this.watchAreas(LAST_WAIT)
+        // Nobody followed yet: nothing to wait on, so look again after a poll's time.
+        if (!(await this.watchAreas(LAST_WAIT))) await pause()
       } catch {
-        await new Promise((r) => setTimeout(r, POLL_MS))
+        await pause()
       }
     }
   }
