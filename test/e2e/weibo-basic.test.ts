@@ -10,6 +10,7 @@ import { launchBrowser } from '../helpers/browser.ts'
 import { bootTest, type TestKernel } from '../helpers/kernel.ts'
 import { SCREENSHOTS } from './apps-fixture.ts'
 import { go, openWeibo, post, setProfile, weiboInfo, weiboUser } from './weibo-fixture.ts'
+import { screenshot } from './weibo-font.ts'
 
 let node: TestKernel
 let browser: Browser
@@ -53,7 +54,7 @@ describe('weibo', () => {
     await go(pa, `#/u/${a.uid}`, 'user')
     await pa.waitForSelector('#user-feed li[data-post]')
     expect(await pa.locator('#user-feed li[data-post]').count()).toBe(1)
-    await pa.screenshot({ path: join(SCREENSHOTS, 'weibo-user.png') })
+    await screenshot(pa, join(SCREENSHOTS, 'weibo-user.png'))
 
     const pb = await openWeibo(browser, b, { locale: 'zh-CN', width: 390, height: 844 })
     expect(await pb.textContent('a[data-tab="home"] [data-t]')).toBe('首页')
@@ -70,7 +71,7 @@ describe('weibo', () => {
     expect(await seen.locator('.post-head .who').textContent()).toBe('Alice')
     await seen.locator('button.like').click()
     await pb.waitForSelector(`#home-feed > li[data-post="${key}"] button.like.on[data-count="1"]`)
-    await pb.screenshot({ path: join(SCREENSHOTS, 'weibo-home-zh-phone.png') })
+    await screenshot(pb, join(SCREENSHOTS, 'weibo-home-zh-phone.png'))
 
     // A sees the like counted; the count is a set of likers, so a second like by B adds nothing.
     await pb.evaluate(async ([author, id]) => {

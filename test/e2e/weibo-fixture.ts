@@ -5,6 +5,7 @@ import type { Browser, Page } from 'playwright-core'
 import { createUserKey, signPassport, type KeyPair } from '../../runtime/identity/index.ts'
 import { callLocal, type TestKernel } from '../helpers/kernel.ts'
 import { ownerSid } from '../apps/helpers.ts'
+import { withCjkFont } from './weibo-font.ts'
 
 export interface AppInfo {
   id: string
@@ -54,6 +55,7 @@ export interface OpenOptions {
 export async function openWeibo(browser: Browser, u: WeiboUser, o: OpenOptions = {}): Promise<Page> {
   const { url } = (await callLocal(u.node, 'SessionCode', u.sid, u.appId)) as { url: string }
   const ctx = await browser.newContext({ locale: o.locale ?? 'en-US', viewport: { width: o.width ?? 1280, height: o.height ?? 900 } })
+  await withCjkFont(ctx)
   const page = await ctx.newPage()
   if (process.env.DEBUG_PAGES) page.on('console', (m) => console.log(`page ${u.uid.slice(0, 6)}:`, m.text()))
   page.on('pageerror', (e) => console.error(`page ${u.uid.slice(0, 6)} error:`, e.message))

@@ -8,6 +8,7 @@ import type { Browser, Page } from 'playwright-core'
 import { launchBrowser } from '../helpers/browser.ts'
 import { bootTest, type TestKernel } from '../helpers/kernel.ts'
 import { SCREENSHOTS } from './apps-fixture.ts'
+import { CJK_FAMILY, screenshot } from './weibo-font.ts'
 import { go, openWeibo, pngBytes, post, setProfile, weiboUser, type WeiboUser } from './weibo-fixture.ts'
 
 let node: TestKernel
@@ -53,7 +54,7 @@ describe('weibo screens', () => {
     await card.locator('.pics img').first().click()
     await pa.waitForFunction(() => (document.querySelector<HTMLImageElement>('#dialog img.full')?.naturalWidth ?? 0) > 0)
     expect(await pa.locator('#dialog img.full').evaluate((i: HTMLImageElement) => i.naturalWidth)).toBe(1200)
-    await pa.screenshot({ path: join(SCREENSHOTS, 'weibo-picture.png') })
+    await screenshot(pa, join(SCREENSHOTS, 'weibo-picture.png'))
     await pa.keyboard.press('Escape')
   })
 
@@ -111,7 +112,9 @@ describe('weibo screens', () => {
       const img = document.querySelector<HTMLImageElement>(`#home-feed > li[data-author="${uid}"] .post-head .avatar img`)
       return !!img && img.complete && img.naturalWidth > 0
     }, A.uid)
-    await pb.screenshot({ path: join(SCREENSHOTS, 'weibo-avatar-zh-phone.png') })
+    // Chinese is drawn with a CJK font (weibo-font.ts), not as boxes: the face is loaded for the text on screen.
+    expect(await pb.evaluate(async (family) => (await document.fonts.load(`16px "${family}"`, '关注')).filter((f) => f.status === 'loaded').length, CJK_FAMILY)).toBeGreaterThan(0)
+    await screenshot(pb, join(SCREENSHOTS, 'weibo-avatar-zh-phone.png'))
   })
 
   test('the home timeline pages by infinite scroll, newest first, without repeats', async () => {
