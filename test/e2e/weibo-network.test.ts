@@ -1,7 +1,7 @@
 // Weibo across three nodes in real Chromium, one user on each: A posts text with a picture, #tag
 // and @B; B (following A) sees it arrive on her open home timeline without reloading and gets a
 // mention notification; B comments and likes, A sees both; C follows A, finds the post by searching
-// #tag and reposts it; A and B exchange direct messages that no node's storage holds in clear;
+// #tag and reposts it, B reposts C's repost (the chain shown); A and B exchange direct messages that no node's storage holds in clear;
 // with A's node stopped, C still reads A's posts. Screenshots of the main screens are saved.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { readdirSync, readFileSync, statSync } from 'node:fs'
@@ -12,13 +12,14 @@ import { bootNetwork, type TestNetwork } from '../helpers/network.ts'
 import { gossipOnly } from '../helpers/replication.ts'
 import { SCREENSHOTS } from './apps-fixture.ts'
 import { go, openWeibo, pngBytes, post, setProfile, weiboUser, type WeiboUser } from './weibo-fixture.ts'
+import { screenshot } from './weibo-font.ts'
 
 let net: TestNetwork
 let browser: Browser
 let A: WeiboUser, B: WeiboUser, C: WeiboUser
 let pa: Page, pb: Page, pc: Page
 let key = ''
-const shot = (page: Page, name: string) => page.screenshot({ path: join(SCREENSHOTS, `weibo-${name}.png`) })
+const shot = (page: Page, name: string) => screenshot(page, join(SCREENSHOTS, `weibo-${name}.png`))
 
 /** Files under `dir` whose bytes contain `needle`. */
 function filesHolding(dir: string, needle: string): string[] {
@@ -125,6 +126,27 @@ describe('weibo on three nodes', () => {
     await repost.locator(`.origin[data-origin="${key}"]`).waitFor()
     expect(await repost.locator('.text').first().textContent()).toBe('Look at this')
     await shot(pc, 'repost-phone')
+  })
+
+  test("B follows C and reposts C's repost: B's card shows the chain, C's comment before A's post", async () => {
+    await follow(pb, C.uid)
+    await go(pb, '#/home', 'home')
+    const theirs = pb.locator(`#home-feed > li[data-author="${C.uid}"]`).first()
+    await theirs.locator(`.origin[data-origin="${key}"]`).waitFor({ timeout: 15_000 })
+    await theirs.locator('button.repost-btn').first().click()
+    await pb.fill('#repost-form textarea', 'Passing it on')
+    await pb.click('#repost-form button.send')
+    await pb.waitForSelector('#dialog', { state: 'hidden' })
+    await go(pb, '#/home', 'home')
+    const mine = pb.locator(`#home-feed > li[data-author="${B.uid}"]`).first()
+    // The chain: B's words, then " //@Carol: Look at this", then A's post (the root) in its box.
+    await mine.locator(`.origin[data-origin="${key}"]`).waitFor()
+    expect(await mine.locator('.text').first().textContent()).toBe('Passing it on')
+    const chain = mine.locator('.chain')
+    expect(await chain.locator('a').first().getAttribute('href')).toBe(`#/u/${encodeURIComponent(C.uid)}`)
+    expect((await chain.textContent())?.replace(/\s+/g, ' ').trim()).toBe('//@Carol: Look at this')
+    expect(await mine.locator('.origin .text').textContent()).toContain('Hello from the forest')
+    await shot(pb, 'repost-chain')
   })
 
   test('A and B exchange direct messages; no node holds them in clear, both ends hold them sealed', async () => {
