@@ -88,12 +88,21 @@ export async function waitLast(mimei: MiMeiStore, replication: Replication | und
         w.events.removeEventListener('v', onVersion)
         resolve(v)
       }
+      // Read again when a version comes or the wait ends; a store closed meanwhile (the node
+      // stopping) ends the wait with what was read at the start.
+      const read = () => {
+        try {
+          return lastVersions(mimei, who, mids)
+        } catch {
+          return now
+        }
+      }
       const onVersion = (e: Event) => {
         if (!wanted.has((e as CustomEvent<string>).detail)) return
-        const got = lastVersions(mimei, who, mids)
+        const got = read()
         if (newer(got, since)) done(got)
       }
-      const timer = setTimeout(() => done(lastVersions(mimei, who, mids)), waitSec * 1000)
+      const timer = setTimeout(() => done(read()), waitSec * 1000)
       w.events.addEventListener('v', onVersion)
     })
   } finally {
