@@ -2,26 +2,27 @@
 // rpc/http, started in order, stopped in reverse.
 import { loadConfig, type Config } from './config/index.ts'
 import { http, type HttpServer } from './http/index.ts'
-import { identity, type Identity } from './identity/index.ts'
+import { identity } from './identity/index.ts'
 import type { BaseComponents, Subsystem } from './kernel.ts'
 import { lockDataDir } from './lock.ts'
-import { createLogger, type Logger } from './log/index.ts'
-import { store, type Store } from './store/index.ts'
+import { createLogger } from './log/index.ts'
+import { store } from './store/index.ts'
 import { publicVars } from './vars.ts'
 import { join } from 'node:path'
-import { sessions, type Sessions } from './sessions/index.ts'
-import { issueSystemGrant, permissions, type Permissions } from './permissions/index.ts'
+import { sessions } from './sessions/index.ts'
+import { issueSystemGrant, permissions } from './permissions/index.ts'
 import { createDispatcher, type Dispatcher } from '../syscalls/dispatch.ts'
+import type { Services } from '../syscalls/services.ts'
 import { createRpcHandler, type RpcHandler } from './rpc/protocol.ts'
 import { SYSCALL_TABLES } from '../syscalls/index.ts'
-import { mimei, type MiMeiStore } from './mimei/index.ts'
+import { mimei } from './mimei/index.ts'
 import { net, type Net } from './net/index.ts'
 import { replication, type Replication } from './net/replication.ts'
-import { messages, type Messages } from './msg/index.ts'
-import { apps, type Apps } from './apps/index.ts'
+import { messages } from './msg/index.ts'
+import { apps } from './apps/index.ts'
 import { installDefaultApps } from './apps/defaults.ts'
-import { monitor, type Monitor } from './monitor/index.ts'
-import { ledger, type Ledger } from './ledger/index.ts'
+import { monitor } from './monitor/index.ts'
+import { ledger } from './ledger/index.ts'
 import { traffic } from './ledger/traffic.ts'
 
 export interface BootOptions {
@@ -33,27 +34,10 @@ export interface BootOptions {
   logToStderr?: boolean
 }
 
-export interface Kernel {
-  readonly dataDir: string
-  readonly config: Config
-  readonly log: Logger
-  readonly identity: Identity
-  readonly store: Store
-  readonly sessions: Sessions
-  readonly permissions: Permissions
-  readonly mimei: MiMeiStore
-  /** The libp2p node; undefined on an offline node (config p2p: false). */
+/** The booted node: the services its syscalls get (net and replication undefined on an offline node), and what serves them. */
+export interface Kernel extends Omit<Services, 'net' | 'replication' | 'publicVars'> {
   readonly net: Net | undefined
-  /** MiMei across nodes; undefined on an offline node. */
   readonly replication: Replication | undefined
-  /** Messages and app pubsub; present on offline nodes too (local recipients, queued others). */
-  readonly messages: Messages
-  /** Installed apps: their packages, files and install records. */
-  readonly apps: Apps
-  /** Counts and latencies of every syscall and HTTP route, kept by hour and day. */
-  readonly monitor: Monitor
-  /** The coin ledger (Nuo). */
-  readonly ledger: Ledger
   readonly dispatcher: Dispatcher
   /** The Hprose request handler behind every transport. */
   readonly rpc: RpcHandler
