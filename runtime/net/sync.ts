@@ -67,8 +67,8 @@ export interface SyncProgress {
 export type { SyncResult } from '../rpc/browser/types.ts'
 
 const PARALLEL = 4
-/** Blocks being written to this node's packs off the event loop at once, per sync (each up to 4 MiB in memory). */
-const STORES_IN_FLIGHT = 8
+/** Bytes of blocks being written to this node's packs off the event loop at once, per sync (held in memory meanwhile). */
+export const STORE_BYTES_IN_FLIGHT = 16 * 1024 * 1024
 
 /** This node could not store a block (its disk): no other provider would help. */
 class StoreFailed extends Error {}
@@ -258,7 +258,7 @@ export class SyncJob {
           try {
             for await (const b of this.net.fetchBlocks(peer, want, signal)) {
               this.delivered.set(peer.toString(), (this.delivered.get(peer.toString()) ?? 0) + 1)
-              this.store(b.cid, b.parts)
+              this.store(b.cid, b.parts, b.size)
               if (parseCid(b.cid).code !== RAW) out.push({ cid: b.cid, data: joined(b.parts) })
               this.state.blocks++
               this.state.bytes += b.size
@@ -286,17 +286,18 @@ export class SyncJob {
   }
 
   private readonly storing: Promise<void>[] = []
+  /** Bytes being written off the event loop now. */
   private writing = 0
 
   /**
    * Stores a checked block: written off the event loop while the next blocks arrive, up to
-   * STORES_IN_FLIGHT at once. When the disk is that far behind, the block is written here and now,
+   * STORE_BYTES_IN_FLIGHT at once. When the disk is that far behind, the block is written here and now,
    * holding the event loop as a synchronous write does: the connection is not read meanwhile, so
    * the sender waits (TCP) instead of the blocks piling up in memory or past the stream's buffer.
    */
-  private store(cid: string, parts: Uint8Array[]): void {
+  private store(cid: string, parts: Uint8Array[], size: number): void {
     const { blocks } = this.local.mimei
-    if (this.writing >= STORES_IN_FLIGHT) {
+    if (this.writing + size > STORE_BYTES_IN_FLIGHT) {
       try {
         blocks.putChecked(cid, parts)
       } catch (err) {
@@ -304,11 +305,11 @@ export class SyncJob {
       }
       return
     }
-    this.writing++
+    this.writing += size
     const write = blocks.putCheckedAsync(cid, parts).then(
-      () => void this.writing--,
+      () => void (this.writing -= size),
       (err) => {
-        this.writing--
+        this.writing -= size
         throw new StoreFailed(`storing a block failed: ${(err as Error).message}`)
       },
     )
