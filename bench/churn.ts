@@ -45,6 +45,7 @@ const lost: string[] = []
 let missed = 0
 let kills = 0
 const publishErrors: string[] = []
+let restartRetries = 0
 try {
   const ports = await Promise.all(nodes.map(async (k) => Number((await tcpAddrOf(k)).split('/tcp/')[1].split('/')[0])))
   const authorAddr = await tcpAddrOf(author)
@@ -88,7 +89,18 @@ try {
     await Promise.all(
       victims.map(async (i) => {
         const boots = [authorAddr, ...(i > 1 ? [await tcpAddrOf(nodes[i - 1]).catch(() => undefined)] : [])].filter((a): a is string => !!a)
-        nodes[i] = await bootNode(boots, {}, { dir: nodes[i].dir, p2pPort: ports[i] })
+        // Its WebSocket listener takes the next port, which another process may hold meanwhile (an
+        // ephemeral port): started again a second later, up to 5 times.
+        for (let attempt = 1; ; attempt++) {
+          try {
+            nodes[i] = await bootNode(boots, {}, { dir: nodes[i].dir, p2pPort: ports[i] })
+            break
+          } catch (err) {
+            if (attempt >= 5 || !/EADDRINUSE/.test(String(err))) throw err
+            restartRetries++
+            await Bun.sleep(1000)
+          }
+        }
         const back = Date.now()
         const want = published
         try {
@@ -109,7 +121,9 @@ try {
         }
         const last = before.get(i)!.last
         if (last !== null) {
-          const sums = await Promise.all([nodes[i].s.call('MMSum', [nodes[i].s.sid, mid, last]), author.s.call('MMSum', [sa, mid, last])]).catch((err) => {
+          // Asked once more when a kept-alive HTTP connection is reset under load (as versionsOf).
+          const sum = (k: Node, sid: string) => k.s.call('MMSum', [sid, mid, last]).catch((err) => (/ECONNRESET|Transport/.test(String(err)) ? Bun.sleep(500).then(() => k.s.call('MMSum', [sid, mid, last])) : Promise.reject(err)))
+          const sums = await Promise.all([sum(nodes[i], nodes[i].s.sid), sum(author, sa)]).catch((err) => {
             lost.push(`node ${i}: MMSum of version ${last} failed: ${(err as Error).message.slice(0, 120)}`)
             return undefined
           })
@@ -143,6 +157,7 @@ try {
         [[ROUNDS, kills, final, ms(percentile(catchUps, 50)), ms(percentile(catchUps, 95)), ms(catchUps.length ? Math.max(...catchUps) : NaN), missed, lost.length ? lost.join('; ') : 0, behind ? behind : `0 (all there ${ms(settleMs)} after it)`, met ? 'yes' : '**no**']],
       ),
       '',
+      restartRetries ? `${restartRetries} restart(s) found the p2p port or the one after it (WebSockets) taken and were started again a second later (catch-up is counted from the ready line).` : '',
       publishErrors.length ? `The author's RPC failed ${publishErrors.length} time(s) while publishing (tried again a second later): ${[...new Set(publishErrors)].join('; ')}` : '',
       '',
     ].join('\n'),
