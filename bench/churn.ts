@@ -7,7 +7,7 @@
 // `bun bench/churn.ts [--nodes=20] [--rounds=3] [--down=5000]` → bench/RESULTS.md "Churn".
 import { loadavg } from 'node:os'
 import { callRemote } from '../runtime/rpc/client.ts'
-import { bootChain, bootNode, stopAll, tcpAddrOf, until, type Node } from './replication-procs.ts'
+import { bootChain, bootNode, schedMs, stopAll, tcpAddrOf, until, type Node } from './replication-procs.ts'
 import { percentile } from './net-dht.ts'
 import { machineLine, table, writeSection } from './results.ts'
 
@@ -58,6 +58,16 @@ try {
   await author.s.call('MiMeiPublish', [sa, mid])
   await Promise.all(nodes.slice(1).map((k) => callRemote(k.proc.url, 'MiMeiProvide', [k.s.sid, mid], 180_000)))
 
+  // BENCH_VERBOSE: each second, the author's main thread's time on a CPU and waiting for one, and the versions published.
+  if (process.env.BENCH_VERBOSE) {
+    let last = schedMs(author.proc.proc.pid)
+    const timer = setInterval(() => {
+      const now = schedMs(author.proc.proc.pid)
+      process.stderr.write(`author ${new Date().toISOString()} ran ${Math.round(now.run - last.run)} ms, waited ${Math.round(now.wait - last.wait)} ms, published ${published}\n`)
+      last = now
+    }, 1000)
+    timer.unref()
+  }
   // Versions keep coming, one a second, for the whole run.
   const publisher = (async () => {
     for (let i = 1; !stopPublishing; i++) {
