@@ -125,16 +125,15 @@ export class Weibo extends Feed {
     this.priv = priv ? await node.MMOpen(priv, 'cur') : undefined
     const pk = await this.need('msg', () => this.sealer.publicKey())
     if (pk && (await node.Hget(this.own, 'profile', 'pk')) !== pk) await node.Hset(this.own, 'profile', 'pk', pk)
-    // Published once (a version is needed first); later versions are announced by the node itself.
+    // Published once (a version is needed first: made before, as a publish that fails for the
+    // want of one still marks the area published, and the backup's announcement then queues
+    // ahead of this one); later versions are announced by the node itself.
     this.networked = false
     if (this.readable) {
-      const publish = () => this.need('net', () => node.MiMeiPublish(this.ownId))
-      let r = await publish().catch((e) => (/no version yet/.test(e.message) ? 'none' : undefined))
-      if (r === 'none') {
-        await node.MMBackup(this.ownId, 'open')
-        r = await publish().catch(() => undefined)
-      }
-      this.networked = r !== undefined && r !== 'none'
+      const last = (await node.MMLast([this.ownId]).catch(() => undefined))?.[this.ownId]
+      if (!last) await node.MMBackup(this.ownId, 'open')
+      const r = await this.need('net', () => node.MiMeiPublish(this.ownId)).catch(() => undefined)
+      this.networked = r !== undefined
     }
     const following = await this.following()
     // Followees whose area is not here yet (followed on another node, or before an upgrade) are followed on this node.
