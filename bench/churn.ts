@@ -7,7 +7,7 @@
 // `bun bench/churn.ts [--nodes=20] [--rounds=3] [--down=5000]` → bench/RESULTS.md "Churn".
 import { loadavg } from 'node:os'
 import { callRemote } from '../runtime/rpc/client.ts'
-import { bootChain, bootNode, schedMs, stopAll, tcpAddrOf, until, type Node } from './replication-procs.ts'
+import { bootChain, bootNode, cpuMs, schedMs, stopAll, tcpAddrOf, until, type Node } from './replication-procs.ts'
 import { percentile } from './net-dht.ts'
 import { machineLine, table, writeSection } from './results.ts'
 
@@ -61,10 +61,16 @@ try {
   // BENCH_VERBOSE: each second, the author's main thread's time on a CPU and waiting for one, and the versions published.
   if (process.env.BENCH_VERBOSE) {
     let last = schedMs(author.proc.proc.pid)
+    let cpus = nodes.map((k) => cpuMs(k.proc.proc.pid))
     const timer = setInterval(() => {
       const now = schedMs(author.proc.proc.pid)
-      process.stderr.write(`author ${new Date().toISOString()} ran ${Math.round(now.run - last.run)} ms, waited ${Math.round(now.wait - last.wait)} ms, published ${published}\n`)
+      const cpuNow = nodes.map((k) => cpuMs(k.proc.proc.pid))
+      const per = cpuNow.map((c, i) => c - cpus[i])
+      const top = per.map((c, i) => [c, i]).filter(([c]) => Number.isFinite(c)).sort((a, b) => b[0] - a[0]).slice(0, 4).map(([c, i]) => `${i}:${c}`)
+      const all = per.filter(Number.isFinite).reduce((a, b) => a + b, 0)
+      process.stderr.write(`author ${new Date().toISOString()} ran ${Math.round(now.run - last.run)} ms, waited ${Math.round(now.wait - last.wait)} ms, published ${published}; nodes' CPU ${all} ms (most: ${top.join(' ')})\n`)
       last = now
+      cpus = cpuNow
     }, 1000)
     timer.unref()
   }
