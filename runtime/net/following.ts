@@ -119,10 +119,12 @@ export function following(deps: FollowDeps) {
   /** Whether the catch-up waits for a first peer (none was connected when it was due). */
   let catchUpWaits = false
   const onIdentify = (evt: CustomEvent<{ peerId: PeerId; protocols: string[] }>) => {
-    if (!running || Date.now() - startedAt > RETURN_WINDOW_MS || !evt.detail.protocols.includes(MIMEI_PROTOCOL.id)) return
+    if (!running || !evt.detail.protocols.includes(MIMEI_PROTOCOL.id)) return
+    // However late the first peer comes, the catch-up that waited for it runs.
+    if (catchUpWaits) catchUp()
+    if (Date.now() - startedAt > RETURN_WINDOW_MS) return
     const provided = records.shared().filter((s) => s.mode === 'provide').slice(0, ASK_ON_CONNECT)
     for (const { mid } of provided) ask(evt.detail.peerId, mid)
-    if (catchUpWaits) catchUp()
   }
 
   /**
