@@ -199,8 +199,7 @@ export class Replication implements Subsystem {
     return this.dht.settled(mid)
   }
 
-  async publishLatest(mid: string, withMid = false) {
-    const record = this.signLatest(mid)
+  async publishLatest(mid: string, withMid = false, record = this.signLatest(mid)) {
     // Before any await: the delta is read from `cur`, which is this version only until the next write.
     const result = await this.announce(record, this.deltas.forAnnouncement(record), withMid)
     return { ...recordSummary(record), ...result }
@@ -209,8 +208,10 @@ export class Replication implements Subsystem {
   async publish(who: Grant, mid: string) {
     const row = this.c.mimei.row(mid)
     this.c.mimei.require(row, who, 'publish')
+    // Signed before it is shared: a MiMei with no version yet is refused and stays unpublished.
+    const record = this.signLatest(mid)
     this.share(mid, 'publish')
-    return this.publishLatest(mid, true)
+    return this.publishLatest(mid, true, record)
   }
 
   async unpublish(who: Grant, mid: string): Promise<boolean> {
