@@ -28,6 +28,7 @@ export interface ReceivedVersion {
   mark: string
   type: number
   ver: number
+  /** Root CID of the version's snapshot. */
   cid: string
   seq: number
   size: number

@@ -4,23 +4,13 @@ import { CID } from 'multiformats/cid'
 import * as Digest from 'multiformats/hashes/digest'
 import { fromBase64Url, keyId, sign, toBase64Url, verify, type KeyPair } from '../identity/index.ts'
 import { mimeiId } from '../mimei/index.ts'
+import type { ReceivedVersion } from '../mimei/versions.ts'
 import { decodeCbor, encodeCbor, WireError, object, str, int, bytes, list } from './wire.ts'
 
-export interface VersionRecord {
-  mid: string
-  author: string
+/** A version as its author signed it: the facts a replica installs it by, and what proves them. */
+export interface VersionRecord extends ReceivedVersion {
   /** The author's Ed25519 public key, so anyone can check `author` and the signature. */
   authorKey: Uint8Array
-  app: string
-  ext: string
-  mark: string
-  type: number
-  ver: number
-  /** Root CID of the version's snapshot. */
-  cid: string
-  seq: number
-  size: number
-  created: number
   /** MiMei and content this version references (MMAddRef), followed by sync to the depth asked. */
   refs: string[]
   sig: Uint8Array
