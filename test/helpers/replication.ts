@@ -1,6 +1,7 @@
 // Test helpers for MiMei across nodes: the owner's session, polling off, and waiting for a synced version.
+import { afterEach } from 'bun:test'
 import type { SyncResult } from '../../runtime/net/sync.ts'
-import { callLocal, loginPassport, type TestKernel } from './kernel.ts'
+import { bootTest, callLocal, loginPassport, type TestKernel } from './kernel.ts'
 
 export const ownerSid = async (k: TestKernel) => ((await callLocal(k, 'Login', loginPassport(k))) as { sid: string }).sid
 
@@ -35,5 +36,36 @@ export function synced(k: TestKernel, mid: string, ver: number, timeoutMs = 20_0
       }
     }
     events.addEventListener('synced', on)
+  })
+}
+
+/**
+ * For a test file: boots nodes with p2p on and the replica poll off (`gossipOnly`), every one of
+ * them stopped after each test. Call it once at the top of the file.
+ */
+export function gossipOnlyNodes(): (overrides?: Record<string, unknown>, dataDir?: string) => Promise<TestKernel> {
+  const nodes: TestKernel[] = []
+  afterEach(async () => {
+    await Promise.all(nodes.splice(0).map((n) => n.stop()))
+  })
+  return async (overrides = {}, dataDir) => {
+    const k = await bootTest({ p2p: true, ...overrides }, dataDir)
+    nodes.push(k)
+    gossipOnly(k)
+    return k
+  }
+}
+
+/** Resolves when `k` has at least `n` peers that identify told it about (their protocols known). */
+export async function connected(k: TestKernel, n: number): Promise<void> {
+  const libp2p = k.net!.libp2p
+  await new Promise<void>((resolve) => {
+    const check = () => {
+      if (libp2p.getPeers().length < n) return
+      libp2p.removeEventListener('peer:identify', check)
+      resolve()
+    }
+    libp2p.addEventListener('peer:identify', check)
+    check()
   })
 }

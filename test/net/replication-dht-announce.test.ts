@@ -1,36 +1,12 @@
 // The DHT side of announcing versions on real nodes: versions backed up in a burst do not each
 // start their own DHT put (one in flight per MiMei, the newest put next), the MiMei's provider key
 // is not provided again for every version, and the DHT ends up with the newest record.
-import { afterEach, expect, test } from 'bun:test'
-import { bootTest, callLocal, type TestKernel } from '../helpers/kernel.ts'
-import { gossipOnly, ownerSid as owner, synced } from '../helpers/replication.ts'
+import { expect, test } from 'bun:test'
+import { callLocal, type TestKernel } from '../helpers/kernel.ts'
+import { connected, gossipOnlyNodes, ownerSid as owner, synced } from '../helpers/replication.ts'
 import { decodeRecord, providerCid, recordKey } from '../../runtime/net/records.ts'
 
-const nodes: TestKernel[] = []
-afterEach(async () => {
-  await Promise.all(nodes.splice(0).map((n) => n.stop()))
-})
-
-async function node(overrides: Record<string, unknown> = {}): Promise<TestKernel> {
-  const k = await bootTest({ p2p: true, ...overrides })
-  nodes.push(k)
-  gossipOnly(k)
-  return k
-}
-
-/** Resolves when `k` has at least `n` peers. */
-async function connected(k: TestKernel, n: number): Promise<void> {
-  const libp2p = k.net!.libp2p
-  await new Promise<void>((resolve) => {
-    const check = () => {
-      if (libp2p.getPeers().length < n) return
-      libp2p.removeEventListener('peer:identify', check)
-      resolve()
-    }
-    libp2p.addEventListener('peer:identify', check)
-    check()
-  })
-}
+const node = gossipOnlyNodes()
 
 /** Counts the DHT puts and provides `k` starts (the real ones still run), and the most puts in flight at once. */
 function watchDht(k: TestKernel, midKey: string) {

@@ -1,41 +1,18 @@
 // A replica back from a crash, on real nodes: a peer that speaks /leither/mimei but never answers
 // does not hold its catch-up back; the newest version its first honest peer names is installed.
-import { afterEach, expect, test } from 'bun:test'
+import { expect, test } from 'bun:test'
 import { createLibp2p } from 'libp2p'
 import { tcp } from '@libp2p/tcp'
 import { noise } from '@libp2p/noise'
 import { yamux } from '@libp2p/yamux'
 import { identify } from '@libp2p/identify'
-import { bootTest, callLocal, type TestKernel } from '../helpers/kernel.ts'
+import { callLocal } from '../helpers/kernel.ts'
 import { tempDir } from '../helpers/node.ts'
-import { gossipOnly, ownerSid as owner, synced } from '../helpers/replication.ts'
+import { connected, gossipOnlyNodes, ownerSid as owner, synced } from '../helpers/replication.ts'
 import { bunNoiseCrypto } from '../../runtime/net/crypto.ts'
 import { MIMEI_PROTOCOL } from '../../runtime/net/mimeiproto.ts'
 
-const nodes: TestKernel[] = []
-afterEach(async () => {
-  await Promise.all(nodes.splice(0).map((n) => n.stop()))
-})
-
-async function node(overrides: Record<string, unknown> = {}, dataDir?: string): Promise<TestKernel> {
-  const k = await bootTest({ p2p: true, ...overrides }, dataDir)
-  nodes.push(k)
-  gossipOnly(k)
-  return k
-}
-
-async function connected(k: TestKernel, n: number): Promise<void> {
-  const libp2p = k.net!.libp2p
-  await new Promise<void>((resolve) => {
-    const check = () => {
-      if (libp2p.getPeers().length < n) return
-      libp2p.removeEventListener('peer:identify', check)
-      resolve()
-    }
-    libp2p.addEventListener('peer:identify', check)
-    check()
-  })
-}
+const node = gossipOnlyNodes()
 
 test('a returning replica connected to a peer that never answers still installs the newest version its honest peer has', async () => {
   using cDir = tempDir()
@@ -50,7 +27,6 @@ test('a returning replica connected to a peer that never answers still installs 
   await callLocal(a, 'MiMeiPublish', sa, mid)
   await callLocal(c, 'MiMeiProvide', sc, mid)
   await c.stop()
-  nodes.splice(nodes.indexOf(c), 1)
   for (const n of [2, 3]) {
     await callLocal(a, 'Set', h, 'n', n)
     await callLocal(a, 'MMBackup', sa, mid, '')

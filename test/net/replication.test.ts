@@ -1,6 +1,6 @@
 // MiMei across real nodes on 127.0.0.1: publish, find through the DHT, sync, follow new versions,
 // catch up after being offline, and refuse what hostile peers send.
-import { afterEach, describe, expect, test } from 'bun:test'
+import { describe, expect, test } from 'bun:test'
 import { createLibp2p } from 'libp2p'
 import { tcp } from '@libp2p/tcp'
 import { noise } from '@libp2p/noise'
@@ -8,7 +8,7 @@ import { yamux } from '@libp2p/yamux'
 import { identify } from '@libp2p/identify'
 import { multiaddr } from '@multiformats/multiaddr'
 import { lpStream } from '@libp2p/utils'
-import { bootTest, callLocal, loginPassport, type TestKernel } from '../helpers/kernel.ts'
+import { callLocal, loginPassport, type TestKernel } from '../helpers/kernel.ts'
 import { tempDir } from '../helpers/node.ts'
 import { bunNoiseCrypto } from '../../runtime/net/crypto.ts'
 import { encodeCbor } from '../../runtime/net/wire.ts'
@@ -18,35 +18,9 @@ import { generateKeyPair } from '../../runtime/identity/index.ts'
 import type { SyncResult } from '../../runtime/net/sync.ts'
 import type { Deltas } from '../../runtime/net/deltas.ts'
 import type { Libp2p } from '@libp2p/interface'
-import { gossipOnly, ownerSid as owner, synced } from '../helpers/replication.ts'
+import { connected, gossipOnlyNodes, ownerSid as owner, synced } from '../helpers/replication.ts'
 
-const nodes: TestKernel[] = []
-afterEach(async () => {
-  await Promise.all(nodes.splice(0).map((n) => n.stop()))
-})
-
-/** A node with polling off: every new version a replica here gets came by gossip or catch-up. */
-async function node(overrides: Record<string, unknown> = {}, dataDir?: string): Promise<TestKernel> {
-  const k = await bootTest({ p2p: true, ...overrides }, dataDir)
-  nodes.push(k)
-  gossipOnly(k)
-  return k
-}
-
-/** Resolves when `peer` has at least `n` connections. */
-async function connected(k: TestKernel, n: number): Promise<void> {
-  const libp2p = k.net!.libp2p
-  if (libp2p.getPeers().length >= n) return
-  await new Promise<void>((resolve) => {
-    const check = () => {
-      if (libp2p.getPeers().length >= n) {
-        libp2p.removeEventListener('peer:connect', check)
-        resolve()
-      }
-    }
-    libp2p.addEventListener('peer:connect', check)
-  })
-}
+const node = gossipOnlyNodes()
 
 
 
@@ -122,7 +96,6 @@ describe('MiMei across three nodes', () => {
     await callLocal(a, 'MiMeiPublish', sa, mid)
     await callLocal(c, 'MiMeiProvide', sc, mid)
     await c.stop()
-    nodes.splice(nodes.indexOf(c), 1)
     for (const n of [2, 3]) {
       await callLocal(a, 'Set', h, 'n', n)
       await callLocal(a, 'MMBackup', sa, mid, `v${n}`)
