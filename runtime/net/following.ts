@@ -1,7 +1,8 @@
 // Following MiMei as a replica: version announcements by gossip (the author's node sends the
 // signed record, with the delta from the previous version when it is small), a poll of a few
 // connected peers for a newer record (where gossip did not reach), and the catch-up after a start
-// (once, and from each peer that connects in the first minute).
+// (once, and from each peer that connects in the first minute); a replica that no connected peer
+// follows with looks for one (seek-followers.ts).
 import type { Libp2p, PeerId } from '@libp2p/interface'
 import type { Logger } from '../log/index.ts'
 import type { SinceDelta } from './deltas.ts'
@@ -9,6 +10,7 @@ import type { NetServices } from './index.ts'
 import { fetchRecord, MIMEI_PROTOCOL } from './mimeiproto.ts'
 import type { RecordStore } from './record-store.ts'
 import { encodeRecord, verifyRecord, type VersionRecord } from './records.ts'
+import { seekFollowers } from './seek-followers.ts'
 import { anyValue, decodeCbor, encodeCbor, int, list, object, str } from './wire.ts'
 
 export const topicOf = (mid: string) => `leither/mimei/${mid}`
@@ -66,6 +68,8 @@ export interface FollowDeps {
    * the newest version is not known yet; a sync of a named version replaces this one.
    */
   sync(mid: string, opts: { ver?: number; from?: PeerId[]; delta?: SinceDelta; catchUp?: boolean }): void
+  /** The MiMei's providers in the DHT (not this node), for a replica no connected peer follows with. */
+  findProviders(mid: string, timeoutMs: number): Promise<{ peer: string; addrs: string[] }[]>
 }
 
 export function following(deps: FollowDeps) {
@@ -115,6 +119,16 @@ export function following(deps: FollowDeps) {
     }
   }
 
+  // A replica no connected peer follows with hears no announcement: it looks for one (seek-followers.ts).
+  const seeker = seekFollowers({
+    libp2p: libp2p as unknown as Libp2p,
+    log,
+    provided: () => records.shared().flatMap((s) => (s.mode === 'provide' ? [s.mid] : [])),
+    subscribers: (mid) => pubsub.getSubscribers(topicOf(mid)),
+    findProviders: deps.findProviders,
+    connected: (peer, mid) => ask(peer, mid),
+  })
+
   let startedAt = 0
   /** Whether the catch-up waits for a first peer (none was connected when it was due). */
   let catchUpWaits = false
@@ -152,6 +166,7 @@ export function following(deps: FollowDeps) {
       for (const { mid } of records.shared()) pubsub.subscribe(topicOf(mid))
       setPollInterval(pollMs())
       catchUpTimer = setTimeout(catchUp, 1000)
+      seeker.start()
     },
     stop(): void {
       running = false
@@ -159,6 +174,7 @@ export function following(deps: FollowDeps) {
       libp2p.removeEventListener('peer:identify', onIdentify as never)
       setPollInterval(0)
       clearTimeout(catchUpTimer)
+      seeker.stop()
     },
     subscribe: (mid: string) => pubsub.subscribe(topicOf(mid)),
     unsubscribe: (mid: string) => pubsub.unsubscribe(topicOf(mid)),

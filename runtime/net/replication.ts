@@ -98,6 +98,7 @@ export class Replication implements Subsystem {
       installedVer: (mid) => this.installedVer(mid),
       syncing: (mid) => this.jobs.get(mid)?.finished === false,
       sync: (mid, { catchUp, ...opts }) => void this.startSync(mid, opts, catchUp).done.catch(() => {}),
+      findProviders: (mid, timeoutMs) => this.findProviders(mid, undefined, timeoutMs, 8),
     })
     this.follow.start()
     // A published MiMei announces each new version as soon as it is backed up.
@@ -235,10 +236,20 @@ export class Replication implements Subsystem {
     const job = this.startSync(mid, {})
     const result = await job.done.catch((err) => ({ error: (err as Error).message }))
     // Announcing ourselves as a provider may take a DHT round; the caller need not wait for it.
-    this.libp2p.contentRouting
+    const put = this.libp2p.contentRouting
       .provide(providerCid('mimei', mid), { signal: AbortSignal.timeout(60_000) })
       .catch((err) => this.log.info('provider announcement incomplete', { mid, error: (err as Error).message }))
+      .finally(() => this.providerPuts.get(mid) === put && this.providerPuts.delete(mid))
+    this.providerPuts.set(mid, put)
     return result
+  }
+
+  /** The DHT walks of MiMeiProvide's provider announcements, while they run. */
+  private readonly providerPuts = new Map<string, Promise<unknown>>()
+
+  /** Resolves when this node's announcement as a provider of `mid` (MiMeiProvide) has ended. */
+  async providerSettled(mid: string): Promise<void> {
+    await this.providerPuts.get(mid)
   }
 
   async unprovide(who: Grant, mid: string): Promise<boolean> {
