@@ -40,7 +40,8 @@ interface Alone {
   looking: boolean
 }
 
-export function seekFollowers(deps: SeekDeps) {
+/** `checkMs`: how often the check runs (SEEK_CHECK_MS; tests shorten it). */
+export function seekFollowers(deps: SeekDeps, checkMs = SEEK_CHECK_MS) {
   const { libp2p, log } = deps
   const alone = new Map<string, Alone>()
   let inFlight = 0
@@ -97,7 +98,7 @@ export function seekFollowers(deps: SeekDeps) {
       const s = alone.get(mid)
       // Seen alone for the first time: subscriptions may still be on their way; looked up next check.
       if (!s) {
-        alone.set(mid, { next: now + SEEK_CHECK_MS - 100, pause: FIRST_PAUSE_MS, looking: false })
+        alone.set(mid, { next: now + checkMs - 100, pause: FIRST_PAUSE_MS, looking: false })
         continue
       }
       if (s.looking || s.next > now || inFlight >= MAX_LOOKUPS || started >= MAX_LOOKUPS) continue
@@ -109,7 +110,7 @@ export function seekFollowers(deps: SeekDeps) {
   return {
     start(): void {
       running = true
-      timer = setInterval(check, SEEK_CHECK_MS)
+      timer = setInterval(check, checkMs)
       timer.unref?.()
     },
     stop(): void {
