@@ -4,11 +4,12 @@
 // blocks already here are not fetched again.
 import type { SyncResult } from '../rpc/browser/types.ts'
 import type { PeerId } from '@libp2p/interface'
-import { NotFound, Timeout } from '../errors.ts'
+import { NotFound, PaymentRequired, Timeout } from '../errors.ts'
 import type { Logger } from '../log/index.ts'
 import type { MiMeiStore } from '../mimei/index.ts'
 import { parseCid, RAW } from '../mimei/blocks.ts'
 import { joined, MAX_BLOCKS_PER_REQUEST } from './blockproto.ts'
+import { WireError } from './wire.ts'
 import type { SinceDelta } from './deltas.ts'
 import { linksOf } from './dag.ts'
 import { admitVersion, authorizeSync, type AdmitLimits, type SyncStarter } from './admit.ts'
@@ -246,6 +247,8 @@ export class SyncJob {
         let want = batch
         const left = new Set(batch)
         let why = ''
+        // A provider that refuses to serve this node until it pays names the remedy: the sync says PaymentRequired.
+        let unpaid = false
         // Peers that delivered before come first (a peer asked only because it is connected may
         // have nothing); batches start at different ones among equals, spreading the load.
         const start = turn++
@@ -266,12 +269,17 @@ export class SyncJob {
             }
           } catch (err) {
             if (signal.aborted || err instanceof StoreFailed) throw err
-            why = (err as Error).message
+            // A refusal for want of payment stays the reason given, whatever the next provider says.
+            if (!unpaid) why = (err as Error).message
+            if (err instanceof WireError && err.remoteCode === 'PaymentRequired') unpaid = true
             this.local.log.info('provider failed; trying another', { peer: peer.toString(), error: (err as Error).message })
           }
           want = want.filter((c) => left.has(c))
         }
-        if (want.length) throw new Timeout(`${want.length} blocks of ${this.mid} could not be fetched from ${providers.length} providers${why ? ` (the last said: ${why})` : ''}; run the sync again to resume`)
+        if (want.length) {
+          const text = `${want.length} blocks of ${this.mid} could not be fetched from ${providers.length} providers${why ? ` (${unpaid ? 'one' : 'the last'} said: ${why})` : ''}; run the sync again to resume`
+          throw unpaid ? new PaymentRequired(text) : new Timeout(text)
+        }
       }
     }
     try {

@@ -5,6 +5,7 @@ import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
 import { lpStream } from '@libp2p/utils'
 import { Encoder } from 'cbor-x'
 import type { Uint8ArrayList } from 'uint8arraylist'
+import { ERRORS, LeitherError, type ErrorCode } from '../errors.ts'
 import type { Logger } from '../log/index.ts'
 
 const cbor = new Encoder({ useRecords: false, mapsAsObjects: true, tagUint8Array: false } as ConstructorParameters<typeof Encoder>[0])
@@ -12,7 +13,15 @@ const cbor = new Encoder({ useRecords: false, mapsAsObjects: true, tagUint8Array
 /** A check that returns the value typed, or throws a message naming what is wrong. */
 export type Schema<T> = (v: unknown) => T
 
-export class WireError extends Error {}
+export class WireError extends Error {
+  /** The condition the peer named when its refusal starts with a code of the errors table (`Code: message`). */
+  readonly remoteCode?: ErrorCode
+
+  constructor(message: string, remoteCode?: ErrorCode) {
+    super(message)
+    if (remoteCode) this.remoteCode = remoteCode
+  }
+}
 
 export interface ProtocolSpec<Req, Res> {
   readonly id: string
@@ -138,7 +147,9 @@ export async function serve<Req, Res>(
         await stream.close({ signal })
       } catch (err) {
         // The handler's own refusal travels back as an error message the caller can show.
-        await lp.write(cbor.encode({ error: String((err as Error).message).slice(0, 500) }), { signal }).catch(() => {})
+        // A condition of the errors table keeps its code in front, so the caller learns which it is.
+        const text = err instanceof LeitherError ? err.wireText() : String((err as Error).message)
+        await lp.write(cbor.encode({ error: text.slice(0, 500) }), { signal }).catch(() => {})
         await stream.close({ signal }).catch(() => stream.abort(err as Error))
       }
     },
@@ -181,7 +192,8 @@ export async function* call<Req, Res>(
       // A message that arrived in one piece is decoded where it lies (subarray copies only when it is in several).
       const msg = spec.frame ? spec.frame.decode(raw) : cbor.decode(raw.subarray())
       if (msg && typeof msg === 'object' && 'error' in msg && typeof msg.error === 'string' && Object.keys(msg).length === 1) {
-        throw new WireError(`${peer}: ${msg.error}`)
+        const code = /^([A-Za-z]+): /.exec(msg.error)?.[1]
+        throw new WireError(`${peer}: ${msg.error}`, ERRORS.some((r) => r.code === code) ? (code as ErrorCode) : undefined)
       }
       yield spec.response(msg)
     }

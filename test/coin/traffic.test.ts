@@ -97,6 +97,7 @@ test('a 50 MB download: the debt on the meter, settlement at the threshold, a pe
   // D refuses to pay: cut off past 12,500 毫 with a clear error, served again once it pays.
   d.config.trafficPay = false
   const refused = await failure(sync(d, mid))
+  expect(refused).toStartWith('PaymentRequired: ')
   expect(refused).toContain(`does not serve node ${d.identity.nodeId} until it pays`)
   expect(refused).toContain('trafficPay is false')
   const dOnA = rowOf(a, d)
