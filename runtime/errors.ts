@@ -75,7 +75,7 @@ export type Conflict = InstanceType<typeof Conflict>
 export const DiskFull = condition('DiskFull', 507, "A write would leave the disk under the node's free-space floor; nothing is written.")
 export type DiskFull = InstanceType<typeof DiskFull>
 
-export const PaymentRequired = condition('PaymentRequired', 402, "A peer's traffic debt to this node passed the disconnect threshold: it is not served until its node pays (leither coin traffic).")
+export const PaymentRequired = condition('PaymentRequired', 402, "A peer's traffic debt to this node passed the disconnect threshold: it is not served until its node pays (leither coin traffic). A sync this node runs fails with it when a provider refuses to serve it for that reason.")
 export type PaymentRequired = InstanceType<typeof PaymentRequired>
 
 export const WriteFailed = condition('WriteFailed', 500, 'The database could not commit a group of writes (an I/O error, or a check made at commit); none of them was kept, and each can be sent again.')
