@@ -113,8 +113,8 @@ export function following(deps: FollowDeps) {
   const poll = () => {
     if (!running) return
     const peers = libp2p.getPeers()
-    for (const { mid, mode } of records.shared()) {
-      if (mode !== 'provide' || deps.syncing(mid)) continue
+    for (const mid of records.provided()) {
+      if (deps.syncing(mid)) continue
       for (const peer of [...peers].sort(() => Math.random() - 0.5).slice(0, 3)) ask(peer, mid)
     }
   }
@@ -123,7 +123,7 @@ export function following(deps: FollowDeps) {
   const seeker = seekFollowers({
     libp2p: libp2p as unknown as Libp2p,
     log,
-    provided: () => records.shared().flatMap((s) => (s.mode === 'provide' ? [s.mid] : [])),
+    provided: records.provided,
     subscribers: (mid) => pubsub.getSubscribers(topicOf(mid)),
     findProviders: deps.findProviders,
     connected: (peer, mid) => ask(peer, mid),
@@ -137,8 +137,7 @@ export function following(deps: FollowDeps) {
     // However late the first peer comes, the catch-up that waited for it runs.
     if (catchUpWaits) catchUp()
     if (Date.now() - startedAt > RETURN_WINDOW_MS) return
-    const provided = records.shared().filter((s) => s.mode === 'provide').slice(0, ASK_ON_CONNECT)
-    for (const { mid } of provided) ask(evt.detail.peerId, mid)
+    for (const mid of records.provided().slice(0, ASK_ON_CONNECT)) ask(evt.detail.peerId, mid)
   }
 
   /**
@@ -148,7 +147,7 @@ export function following(deps: FollowDeps) {
   const catchUp = () => {
     catchUpWaits = running && libp2p.getPeers().length === 0
     if (!running || catchUpWaits) return
-    for (const { mid, mode } of records.shared()) if (mode === 'provide') deps.sync(mid, { catchUp: true })
+    for (const mid of records.provided()) deps.sync(mid, { catchUp: true })
   }
 
   const setPollInterval = (ms: number) => {

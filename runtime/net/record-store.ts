@@ -23,6 +23,10 @@ export function recordStore(db: () => Database) {
     shared(): { mid: string; mode: ShareMode }[] {
       return db().query('SELECT mid, mode FROM net_shared').all() as { mid: string; mode: ShareMode }[]
     },
+    /** The MiMei this node provides (follows as a replica). */
+    provided(): string[] {
+      return (db().query("SELECT mid FROM net_shared WHERE mode = 'provide'").values() as string[][]).map((r) => r[0]!)
+    },
     mode(mid: string): ShareMode | undefined {
       return (db().query('SELECT mode FROM net_shared WHERE mid = ?').get(mid) as { mode: ShareMode } | null)?.mode
     },
