@@ -282,14 +282,15 @@ export class SyncJob {
         }
       }
     }
+    let stored: PromiseSettledResult<void>[]
     try {
       await Promise.all(Array.from({ length: Math.min(PARALLEL, batches.length) }, worker))
     } finally {
       // Every block received is stored (or failed) before the walk goes on or gives up.
-      await Promise.allSettled(this.storing)
+      stored = await Promise.allSettled(this.storing.splice(0))
     }
-    const failed = (await Promise.allSettled(this.storing.splice(0))).find((r) => r.status === 'rejected')
-    if (failed) throw (failed as PromiseRejectedResult).reason
+    const failed = stored.find((r) => r.status === 'rejected')
+    if (failed) throw failed.reason
     return out
   }
 
