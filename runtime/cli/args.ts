@@ -1,5 +1,6 @@
 // Command-line parsing and help text for `leither` commands: strict flags, one-line errors.
 import { InvalidParams } from '../errors.ts'
+import { isKeyId } from '../identity/keys.ts'
 import { parseIntStrict } from '../config/index.ts'
 
 export interface FlagSpec {
@@ -45,6 +46,11 @@ export function parseArgs(spec: CommandSpec, argv: string[]): Parsed {
     throw new UsageError(`leither ${spec.name}: ${msg} (see: leither ${spec.name} --help)`)
   }
   for (let i = 0; i < argv.length; i++) {
+    // Key and MiMei ids are base64url: one may begin with '-' or '--', and is an argument all the same.
+    if (isKeyId(argv[i])) {
+      out.args.push(argv[i])
+      continue
+    }
     const alias = /^-[A-Za-z]$/.test(argv[i]) ? spec.flags.find((f) => f.short === argv[i][1]) : undefined
     const arg = alias ? `--${alias.name}` : argv[i]
     if (arg === '--help' || arg === '-h') {
